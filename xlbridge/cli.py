@@ -1,0 +1,155 @@
+"""The `xlbridge` command. Each command parses options, makes one call into the library and
+prints; every XlbridgeError becomes a Chinese message and exit code 1, never a traceback."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from xlbridge.errors import XlbridgeError
+from xlbridge.findings import Finding, Severity
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except XlbridgeError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _utf8_console() -> None:
+    # Windows consoles default to a legacy code page; our output is Chinese.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="xlbridge")
+def main() -> None:
+    """xlbridge：法治政府建设工作台账的生成、校验、收取与汇总。"""
+    _utf8_console()
+
+
+def print_findings(findings: list[Finding], as_json: bool = False) -> None:
+    if as_json:
+        click.echo(json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False, indent=2))
+        return
+    for f in findings:
+        color = {Severity.error: "red", Severity.warning: "yellow"}.get(f.severity)
+        click.secho(f.line(), fg=color)
+
+
+# --------------------------------------------------------------------------- schema
+@main.group()
+def schema() -> None:
+    """指标体系文件：导入、检查、查看。"""
+
+
+system_argument = click.argument("system", metavar="SYSTEM")
+
+
+@schema.command("check")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部问题")
+@friendly
+def schema_check(files: tuple[str, ...], as_json: bool) -> None:
+    """检查指标体系文件，逐条报告问题及位置。FILES 可以是文件路径或内置体系名。"""
+    from xlbridge.schema_io import check_system, load_system
+
+    failed = False
+    all_findings: list[Finding] = []
+    for name in files:
+        try:
+            system = load_system(name)
+        except XlbridgeError as exc:
+            failed = True
+            click.secho(str(exc), fg="red", err=True)
+            continue
+        findings = check_system(system, file=str(name))
+        all_findings += findings
+        failed |= any(f.severity is Severity.error for f in findings)
+        if not as_json:
+            verdict = "有错误" if any(f.severity is Severity.error for f in findings) else "通过"
+            click.echo(f"{name}：{len(system.indicators)} 项指标，检查{verdict}（{len(findings)} 条提示）")
+    print_findings(all_findings, as_json)
+    if failed:
+        sys.exit(1)
+
+
+@schema.command("show")
+@system_argument
+@friendly
+def schema_show(system: str) -> None:
+    """指标体系概况：各级指标、类别、测评方法的数量。"""
+    from xlbridge.schema_io import load_system
+    from xlbridge.summary import describe
+
+    click.echo("\n".join(describe(load_system(system))))
+
+
+@schema.command("units")
+@system_argument
+@friendly
+def schema_units(system: str) -> None:
+    """每个责任单位牵头和配合的指标。"""
+    from xlbridge.schema_io import load_system
+    from xlbridge.summary import unit_assignments
+
+    click.echo("\n".join(unit_assignments(load_system(system))))
+
+
+@schema.command("import")
+@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出的 .yaml 文件")
+@click.option("--sheet", help="工作表名（默认自动识别含表头的工作表）")
+@click.option("--id", "system_id", help="指标体系 id（默认取输出文件名）")
+@click.option("--issuer", default="未注明", show_default=True, help="发文单位")
+@friendly
+def schema_import(table: Path, output: Path, sheet: str | None, system_id: str | None, issuer: str) -> None:
+    """从 Excel 指标表（常由 Word 转换而来）导入指标体系。"""
+    from xlbridge.schema_io import save_system
+    from xlbridge.table_import import import_table
+
+    result = import_table(table, system_id=system_id or output.stem.lower(), issuer=issuer, sheet=sheet)
+    print_findings(result.findings)
+    save_system(result.system, output)
+    click.echo(f"已导入 {len(result.system.indicators)} 项指标、{len(result.system.units)} 个单位 → {output}")
+    if any(f.severity is Severity.error for f in result.findings):
+        click.secho("有无法识别的行（见上），请核对原表后重新导入或手工补充。", fg="red")
+        sys.exit(1)
+
+
+@schema.command("jsonschema")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+def schema_jsonschema(output: Path | None) -> None:
+    """导出指标体系的 JSON Schema。"""
+    from xlbridge.schema_io import json_schema
+
+    text = json_schema()
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+    else:
+        click.echo(text)
+
+
+# --------------------------------------------------------------------------- demo
+@main.command()
+@click.option("--system", default=None, help="指标体系（默认 jinfeng-2020）")
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-workspace"), show_default=True)
+@friendly
+def demo(system: str | None, workspace: Path) -> None:
+    """在内置指标体系上演示完整流程，并打印生成文件的位置。"""
+    from xlbridge.demo import run_demo
+
+    run_demo(system, workspace, echo=click.echo)

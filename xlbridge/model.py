@@ -1,0 +1,168 @@
+"""Pydantic models of an indicator system (指标体系).
+
+The schema files under ``schema/`` are these models serialised to YAML; the JSON
+Schema exported next to them is generated from here (``xlbridge schema jsonschema``).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field, model_validator
+
+from xlbridge.normalise import fold_width, no_spaces
+from xlbridge.targets import Target, find_targets
+
+KNOWN_METHODS: tuple[str, ...] = (
+    "网络检索",
+    "材料查证",
+    "随机访谈",
+    "实地核验",
+    "案卷评查",
+    "随机抽考",
+    "随机走访",
+    "日常掌握",
+)
+WEB_SEARCH = "网络检索"
+CASE_REVIEW = "案卷评查"
+
+
+def unit_key(name: str) -> str:
+    """Spellings of one unit compare equal: 市 支 队 = 市支队, （单位） = (单位)."""
+    return no_spaces(fold_width(name))
+
+
+class Kind(str, Enum):
+    normal = "normal"
+    bonus = "bonus"  # 加分项
+    penalty = "penalty"  # 减分项
+
+
+KIND_LABELS = {Kind.normal: "常规", Kind.bonus: "加分项", Kind.penalty: "减分项"}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Unit(Strict):
+    """One responsible unit under its canonical name, with the spellings seen in sources."""
+
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    group: bool = Field(
+        default=False,
+        description="A collective such as 各镇、街道办事处: cooperates, never receives a ledger.",
+    )
+
+
+class Person(Strict):
+    name: str
+    unit: str | None = Field(default=None, description="Canonical unit the person answers for.")
+
+
+class Indicator(Strict):
+    key: str = Field(description="Unique within the system; equals code unless codes repeat.")
+    code: str = Field(description="The number exactly as printed: 1, 45, (1), ★1.")
+    level1: str
+    level2: str | None = None
+    level3: str | None = Field(default=None, description="Level-3 indicator text.")
+    points: str | None = Field(
+        default=None, description="考评要点 / 基本要求 / 考评内容 as printed."
+    )
+    methods: list[str] = Field(default_factory=list, description="测评方法")
+    materials: list[str] = Field(default_factory=list, description="上报资料, one item each")
+    units_text: str | None = Field(
+        default=None, description="The responsibility cell as printed (normalised spaces)."
+    )
+    lead: list[str] = Field(default_factory=list, description="Lead units (canonical).")
+    cooperating: list[str] = Field(default_factory=list, description="Cooperating units.")
+    all_units_cooperate: bool = Field(default=False, description="各部门(单位)配合")
+    persons: list[Person] = Field(default_factory=list)
+    key_item: bool = Field(default=False, description="★ in 备注, or a ★n code")
+    note: str | None = Field(default=None, description="备注 as printed")
+    kind: Kind = Kind.normal
+    score: float | None = None
+    weight: float | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def targets(self) -> list[Target]:
+        """Quantitative targets read from the indicator's own text."""
+        return find_targets(" ".join(filter(None, (self.level3, self.points))))
+
+    @property
+    def text(self) -> str:
+        """The most specific wording: what a ledger row shows as the indicator."""
+        return self.level3 or self.points or self.level2 or self.level1
+
+    @property
+    def unknown_methods(self) -> list[str]:
+        return [m for m in self.methods if m not in KNOWN_METHODS]
+
+    def role_of(self, unit: str) -> Literal["牵头", "配合"] | None:
+        if unit in self.lead:
+            return "牵头"
+        if unit in self.cooperating or self.all_units_cooperate:
+            return "配合"
+        return None
+
+
+class IndicatorSystem(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    version: str = "1"
+    title: str
+    issuer: str
+    document: str | None = Field(default=None, description="文号, e.g. 濮司〔2020〕50号")
+    year: int | None = None
+    period: tuple[int, int] | None = Field(
+        default=None, description="First and last year the ledger covers, e.g. 2016–2021."
+    )
+    source: str | None = Field(default=None, description="Source document file name.")
+    level_names: list[str] = Field(default_factory=lambda: ["一级指标", "二级指标", "三级指标"])
+    points_label: str = Field(default="考评要点", description="考评要点 / 基本要求 / 考评内容")
+    units: list[Unit] = Field(default_factory=list)
+    indicators: list[Indicator]
+    _index: dict[str, Indicator] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _keys_unique(self) -> IndicatorSystem:
+        seen: set[str] = set()
+        dupes = [i.key for i in self.indicators if i.key in seen or seen.add(i.key)]
+        if dupes:
+            raise ValueError(f"指标编号(key)重复: {', '.join(dupes)}")
+        return self
+
+    @property
+    def years(self) -> list[int]:
+        if self.period:
+            return list(range(self.period[0], self.period[1] + 1))
+        return [self.year] if self.year else []
+
+    def indicator(self, key: str) -> Indicator | None:
+        if self._index is None:
+            self._index = {i.key: i for i in self.indicators}
+        return self._index.get(key)
+
+    def unit(self, name: str) -> Unit | None:
+        """Find a unit by canonical name or alias, ignoring inner spaces (市 支 队)."""
+        wanted = unit_key(name)
+        for u in self.units:
+            if wanted == unit_key(u.name) or wanted in (unit_key(a) for a in u.aliases):
+                return u
+        return None
+
+    @property
+    def reporting_units(self) -> list[Unit]:
+        """Units that receive a ledger: every non-group unit that leads or cooperates."""
+        named = {n for i in self.indicators for n in (*i.lead, *i.cooperating)}
+        return [u for u in self.units if not u.group and u.name in named]
+
+    def assigned(self, unit: str) -> list[Indicator]:
+        """Indicators a unit must report on: where it leads or is named as cooperating.
+
+        Blanket 各部门(单位)配合 is not an assignment: those rows would drown every
+        ledger; the lead unit collects them.
+        """
+        return [i for i in self.indicators if unit in i.lead or unit in i.cooperating]

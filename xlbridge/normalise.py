@@ -1,0 +1,41 @@
+"""Text clean-up shared by the schema importer and the ledger validator."""
+
+from __future__ import annotations
+
+import re
+
+# U+FF01..U+FF5E are the full-width forms of ASCII 0x21..0x7E; U+3000 is the ideographic space.
+_FULL_TO_HALF = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_ALNUM_TO_HALF = {
+    cp: cp - 0xFEE0
+    for cp in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))
+}
+_SPACES = re.compile(r"[ \t\u3000\u00a0]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*")
+
+
+def fold_width(text: str) -> str:
+    """All full-width ASCII (digits, letters, punctuation) to half width."""
+    return text.translate(_FULL_TO_HALF)
+
+
+def fold_alnum(text: str) -> str:
+    """Full-width digits and Latin letters to half width; Chinese punctuation is left alone."""
+    return text.translate(_ALNUM_TO_HALF)
+
+
+def squash(text: str) -> str:
+    """One line: every run of whitespace (newlines included) becomes one space."""
+    return " ".join(text.split())
+
+
+def tidy_multiline(text: str) -> str:
+    """Keep line structure, drop \\r, trailing spaces and blank lines, collapse inner runs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def no_spaces(text: str) -> str:
+    """Unit names are printed letter-spaced (市 支 队); compare them without any spaces."""
+    return "".join(text.split())
