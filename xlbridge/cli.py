@@ -153,3 +153,83 @@ def demo(system: str | None, workspace: Path) -> None:
     from xlbridge.demo import run_demo
 
     run_demo(system, workspace, echo=click.echo)
+
+
+# --------------------------------------------------------------------------- ledgers
+key_option = click.option(
+    "--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="综合协调组的签名密钥（默认 $XLBRIDGE_KEY_FILE 或 ./xlbridge.key）",
+)
+
+
+@main.group()
+def ledgers() -> None:
+    """各单位工作台账。"""
+
+
+@ledgers.command("build")
+@system_argument
+@click.option("--campaign", type=int, required=True, help="考核年度，如 2021")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="输出目录")
+@click.option("--unit", "units", multiple=True, help="只生成这个单位的台账（可重复）")
+@click.option("--years", help="台账覆盖的年度，如 2016-2021 或 2021（默认取指标体系的年度范围）")
+@key_option
+@friendly
+def ledgers_build(system: str, campaign: int, out: Path, units: tuple[str, ...], years: str | None, key_file: Path | None) -> None:
+    """为每个责任单位生成工作台账（带下拉、字数限制、锁定和签名）。"""
+    from xlbridge.ledger.signature import key_path, load_or_create_key
+    from xlbridge.ledger.writer import build_ledgers
+    from xlbridge.schema_io import load_system
+
+    path = key_path(key_file)
+    key, created = load_or_create_key(path)
+    if created:
+        click.secho(f"已生成签名密钥 {path}：由综合协调组保管，不要随台账或加载项分发。", fg="yellow")
+    paths = build_ledgers(load_system(system), campaign, out, key, list(units) or None, _years(years))
+    for p in paths:
+        click.echo(str(p))
+    click.echo(f"共生成 {len(paths)} 份台账 → {out}")
+
+
+def _years(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        first, _, last = text.partition("-")
+        return list(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise click.BadParameter(f"年度「{text}」应写成 2016-2021 或 2021") from None
+
+
+# --------------------------------------------------------------------------- validate
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--system", "system_name", help="指标体系（默认按台账中的标识自动选择）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--all", "show_all", is_flag=True, help="同时列出“提示”（自动规范化的单元格）")
+@key_option
+@friendly
+def validate(files: tuple[Path, ...], system_name: str | None, as_json: bool, show_all: bool, key_file: Path | None) -> None:
+    """校验一个或多个台账文件；有错误时退出码为 1。"""
+    from xlbridge.check.files import validate_file
+    from xlbridge.ledger.signature import key_path, load_key
+
+    path = key_path(key_file)
+    key = load_key(path) if (key_file or path.exists()) else None
+    results = []
+    failed = False
+    for file in files:
+        result = validate_file(file, system_name, key)
+        failed |= not result.valid
+        results.append((file, result))
+    if as_json:
+        click.echo(json.dumps(
+            [{"file": str(f), "valid": r.valid, "summary": r.summary,
+              "findings": [x.model_dump(mode="json") for x in r.findings]} for f, r in results],
+            ensure_ascii=False, indent=2))
+    else:
+        for file, result in results:
+            click.secho(f"{file}：{result.summary}", fg="green" if result.valid else "red", bold=True)
+            print_findings([f for f in result.findings if show_all or f.severity is not Severity.info])
+    if failed:
+        sys.exit(1)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from xlbridge.errors import SchemaError
 from xlbridge.findings import Finding, Severity
-from xlbridge.model import IndicatorSystem
+from xlbridge.model import IndicatorSystem, unit_key
 from xlbridge.responsibility import parse_responsibility
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
@@ -21,14 +21,31 @@ DEFAULT_SYSTEM = "jinfeng-2020"
 _PYDANTIC_MESSAGES = {
     "missing": "缺少必填字段",
     "extra_forbidden": "不认识的字段（拼写错误？）",
-    "string_type": "应为文本",
+    "string_type": "应为文本（编号、版本等纯数字请加引号，如 '1'）",
     "int_parsing": "应为整数",
+    "int_type": "应为整数",
     "float_parsing": "应为数字",
-    "list_type": "应为列表",
+    "float_type": "应为数字",
+    "list_type": "应为列表（每项一行，以「- 」开头）",
     "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "model_type": "应为键值对（字段: 值）",
+    "dict_type": "应为键值对（字段: 值）",
     "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
     "string_pattern_mismatch": "格式不对（只能用小写字母、数字、-、_）",
     "tuple_type": "应为两个年份 [起, 止]",
+    "too_short": "项数太少",
+    "too_long": "项数太多",
+}
+# The commonest YAML slips, in words a clerk can act on; the parser's own text follows in brackets.
+_YAML_PROBLEMS = {
+    "mapping values are not allowed here": "这里不能出现「键: 值」（缩进不对，或文本中的冒号需加引号）",
+    "found character '\\t' that cannot start any token": "不能用 Tab 缩进，请改用空格",
+    "could not find expected ':'": "缺少冒号「:」",
+    "found unexpected end of stream": "引号没有闭合",
+    "expected a single document in the stream": "文件中只能有一个文档（删除多余的 ---）",
+    "found unhashable key": "键不能是列表或键值对",
 }
 
 
@@ -52,20 +69,99 @@ def load_system(name_or_path: str | Path) -> IndicatorSystem:
 @lru_cache(maxsize=16)
 def _load_cached(path: Path, _mtime: int) -> IndicatorSystem:
     text = _read_text(path)
+    root, data = _parse_yaml(path, text)
+    if data is None:
+        raise SchemaError(f"{path}：文件是空的，应为一个指标体系（id、title、issuer、indicators 等字段）")
+    if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):
+        raise SchemaError(
+            f"{path}：第 {root.start_mark.line + 1} 行 文件内容应为一个指标体系"
+            "（id、title、issuer、indicators 等字段的键值对），实际不是键值对"
+        )
+    repeated = _repeated_keys(path, root, data)
+    if repeated:
+        raise SchemaError(f"{path} 有 {len(repeated)} 处重复的键（后一个会悄悄覆盖前一个）：\n" + "\n".join(repeated))
+    problems = _repeated_indicator_keys(path, root, data)
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        system = IndicatorSystem.model_validate(data)
+    except ValidationError as exc:
+        problems += [_explain(path, root, data, err) for err in exc.errors() if not (problems and _is_repeat(err))]
+    if problems:
+        raise SchemaError(f"{path} 有 {len(problems)} 处错误：\n" + "\n".join(problems))
+    return system
+
+
+def _parse_yaml(path: Path, text: str) -> tuple[Any, Any]:
+    """One parse: the node tree (for line numbers) and the data built from it."""
+    loader = None
+    try:
+        loader = yaml.SafeLoader(text)
+        root = loader.get_single_node()
+        return root, (loader.construct_document(root) if root is not None else None)
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        where = f"第 {before.count(chr(10)) + 1} 行第 {exc.position - before.rfind(chr(10))} 列"
+        raise SchemaError(f"{path}：{where} 含有不允许的控制字符 #x{exc.character:04x}，请删除") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else ""
-        raise SchemaError(f"{path}：{where} YAML 格式错误：{getattr(exc, 'problem', exc)}") from None
-    if not isinstance(data, dict):
-        raise SchemaError(f"{path}：文件内容应为一个指标体系（键值对），实际为空或格式不对")
-    try:
-        return IndicatorSystem.model_validate(data)
-    except ValidationError as exc:
-        lines = [_explain(path, root, data, err) for err in exc.errors()]
-        raise SchemaError(f"{path} 有 {len(lines)} 处错误：\n" + "\n".join(lines)) from None
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列 " if mark else ""
+        problem = str(getattr(exc, "problem", None) or exc)
+        message = f"{_YAML_PROBLEMS[problem]}（{problem}）" if problem in _YAML_PROBLEMS else problem
+        context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and start and (not mark or start.line != mark.line):
+            message += f"；{context}，始于第 {start.line + 1} 行"
+        raise SchemaError(f"{path}：{where}YAML 格式错误：{message}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _repeated_keys(path: Path, node: Any, data: Any, loc: tuple[Any, ...] = ()) -> list[str]:
+    """YAML lets a later key silently replace an earlier one; in a schema that loses data."""
+    out: list[str] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name is not None and name != "<<":
+                if name in seen:
+                    label = _label(data, [*loc, name])
+                    out.append(f"  {path.name} 第 {key.start_mark.line + 1} 行 {label}：键「{name}」重复（第 {seen[name]} 行已有）")
+                else:
+                    seen[name] = key.start_mark.line + 1
+            out += _repeated_keys(path, value, data, (*loc, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out += _repeated_keys(path, item, data, (*loc, i))
+    return out
+
+
+def _repeated_indicator_keys(path: Path, root: Any, data: dict[str, Any]) -> list[str]:
+    """Indicator keys must be unique; name every repeat with its line and the first occurrence."""
+    indicators = data.get("indicators")
+    if not isinstance(indicators, list):
+        return []
+    out: list[str] = []
+    first: dict[str, int] = {}
+    for n, ind in enumerate(indicators):
+        key = ind.get("key") if isinstance(ind, dict) else None
+        if key is None:
+            continue
+        key = str(key).strip()
+        if key in first:
+            line = _line_of(root, ["indicators", n, "key"])
+            where = f"第 {line} 行 " if line else ""
+            out.append(
+                f"  {path.name} {where}{_label(data, ['indicators', n, 'key'])}："
+                f"指标编号(key)「{key}」重复，与第 {first[key] + 1} 条指标相同"
+            )
+        else:
+            first[key] = n
+    return out
+
+
+def _is_repeat(err: Any) -> bool:
+    """The model's own whole-file error for repeated keys, already reported with lines."""
+    return err["type"] == "value_error" and not err["loc"] and "重复" in err["msg"]
 
 
 def _read_text(path: Path) -> str:
@@ -73,6 +169,8 @@ def _read_text(path: Path) -> str:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise SchemaError(f"{path}：不是 UTF-8 编码的文本文件，请另存为 UTF-8") from None
+    except IsADirectoryError:
+        raise SchemaError(f"{path}：是文件夹，不是指标体系文件") from None
     except OSError as exc:
         raise SchemaError(f"{path}：无法读取（{exc.strerror}）") from None
 
@@ -82,8 +180,15 @@ def _explain(path: Path, root: Any, data: Any, err: dict[str, Any]) -> str:
     line = _line_of(root, loc)
     label = _label(data, loc)
     message = _PYDANTIC_MESSAGES.get(err["type"], err["msg"])
-    where = f"第 {line} 行" if line else ""
-    return f"  {path.name} {where} {label}：{message}"
+    ctx = err.get("ctx") or {}
+    if err["type"] == "value_error" and "error" in ctx:
+        message = str(ctx["error"])  # our own validators speak Chinese; drop pydantic's "Value error, "
+    elif "expected" in ctx:
+        message += f"，可选：{ctx['expected']}"
+    elif "max_length" in ctx or "min_length" in ctx:
+        message += f"（实际 {ctx.get('actual_length')} 项）"
+    where = f"第 {line} 行 " if line else ""
+    return f"  {path.name} {where}{label}：{message}"
 
 
 def _label(data: Any, loc: list[Any]) -> str:
@@ -94,7 +199,8 @@ def _label(data: Any, loc: list[Any]) -> str:
         except (AttributeError, IndexError, KeyError, TypeError):
             code = None
         rest = ".".join(str(p) for p in loc[2:]) or "(整条指标)"
-        return f"第 {loc[1] + 1} 条指标（编号 {code}）字段 {rest}"
+        number = f"（编号 {code}）" if code is not None else "（无编号）"
+        return f"第 {loc[1] + 1} 条指标{number}字段 {rest}"
     return "字段 " + ".".join(str(p) for p in loc) if loc else "文件"
 
 
@@ -134,12 +240,17 @@ def check_system(system: IndicatorSystem, file: str | None = None) -> list[Findi
     def add(rule: str, severity: Severity, message: str, where: str | None = None) -> None:
         out.append(Finding(rule=rule, severity=severity, message=message, file=file, field=where))
 
-    names: dict[str, str] = {}
+    names: dict[str, str] = {}  # folded spelling (市 支 队 = 市支队) → canonical name
+    registered: set[str] = set()
     for unit in system.units:
+        if unit.name in registered:
+            add("unit-duplicate", Severity.error, f"单位「{unit.name}」在 units 中登记了两次", "units")
+        registered.add(unit.name)
         for spelling in (unit.name, *unit.aliases):
-            if spelling in names and names[spelling] != unit.name:
-                add("unit-duplicate", Severity.error, f"单位名称「{spelling}」同时属于「{names[spelling]}」和「{unit.name}」", "units")
-            names[spelling] = unit.name
+            folded = unit_key(spelling)
+            if folded in names and names[folded] != unit.name:
+                add("unit-duplicate", Severity.error, f"单位名称「{spelling}」同时属于「{names[folded]}」和「{unit.name}」", "units")
+            names[folded] = unit.name
     canonical = {u.name for u in system.units}
     if not system.indicators:
         add("system-empty", Severity.error, "指标体系没有任何指标")

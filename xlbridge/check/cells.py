@@ -1,0 +1,132 @@
+"""Cell values as spreadsheet programs and readers really deliver them, made comparable.
+
+Readers disagree (calamine: every number a float, pure dates ``date``; openpyxl: int and
+``datetime``; xlwings: floats and ``datetime``), clerks type full-width digits, stray spaces and
+newlines, and Excel turns typed text into numbers and dates. Every change is reported as a
+normalisation rule so a clerk can see what the system read.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from xlbridge.ledger.layout import Kind
+from xlbridge.normalise import fold_alnum, fold_width, tidy_multiline
+
+# Anything that may need work; most cells match nothing and take the fast path.
+_SUSPECT = re.compile(r"^\s|\s$|\r|\t| {2}|\n\s*\n|[\u3000\u00a0\uff01-\uff5e]|[\x00-\x08\x0b\x0c\x0e-\x1f]|_x[0-9A-Fa-f]{4}_")
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_MONTH_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:份)?$")
+
+Changes = list[str]
+
+
+def as_text(value: object, changes: Changes) -> str:
+    """Free text: spreadsheet artefacts undone, line structure kept."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return _clean_text(value, changes) if _SUSPECT.search(value) else value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        changes.append("normalised-number")
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        changes.append("normalised-number")
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        changes.append("normalised-date")
+        return _iso(value)
+    if isinstance(value, time):
+        return value.isoformat()
+    return str(value)
+
+
+def _clean_text(value: str, changes: Changes) -> str:
+    text = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value)
+    cleaned = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if cleaned != text:
+        changes.append("normalised-control")
+    tidy = tidy_multiline(cleaned)
+    if tidy != cleaned:
+        changes.append("normalised-space")
+    return tidy
+
+
+def as_compact(value: object, changes: Changes, *, fold_all: bool = False) -> str:
+    """Codes, choices, phones, links: no inner spaces, full-width digits and letters folded."""
+    text = as_text(value, changes)
+    folded = fold_width(text) if fold_all else fold_alnum(text)
+    if folded != text:
+        changes.append("normalised-width")
+    compact = "".join(folded.split()) if " " in folded or "\n" in folded else folded
+    if compact != folded and "normalised-space" not in changes:
+        changes.append("normalised-space")
+    return compact
+
+
+def as_year(value: object, changes: Changes) -> int | str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    text = as_compact(value, changes)
+    if text.isdigit():
+        changes.append("normalised-number")
+        return int(text)
+    return text
+
+
+def as_month(value: object, changes: Changes) -> str | None:
+    """报送月份 → 'YYYY-MM'; None when it cannot be read."""
+    if isinstance(value, (datetime, date)):
+        changes.append("normalised-date")
+        return f"{value.year:04d}-{value.month:02d}"
+    text = as_compact(value, changes, fold_all=True)
+    m = _MONTH_TEXT.match(text) or _DATE_TEXT.match(text)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return None
+    month = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+    if month != text:
+        changes.append("normalised-date")
+    return month
+
+
+def as_date(value: object, changes: Changes) -> str | None:
+    """填表时间 → 'YYYY-MM-DD'; None when it cannot be read."""
+    if isinstance(value, (datetime, date)):
+        return _iso(value)
+    text = as_compact(value, changes, fold_all=True)
+    m = _DATE_TEXT.match(text)
+    if not m:
+        return None
+    try:
+        day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+    if day.isoformat() != text:
+        changes.append("normalised-date")
+    return day.isoformat()
+
+
+def _iso(value: date | datetime) -> str:
+    if isinstance(value, datetime) and value.time() != time(0):
+        return value.isoformat(sep=" ", timespec="minutes")
+    return (value.date() if isinstance(value, datetime) else value).isoformat()
+
+
+def normalise(value: object, kind: Kind, changes: Changes) -> object:
+    if kind is Kind.year:
+        return as_year(value, changes)
+    if kind is Kind.urls:
+        text = as_text(value, changes)
+        folded = fold_width(text)  # http：／／ typed with a Chinese IME
+        if folded != text:
+            changes.append("normalised-width")
+        return folded
+    if kind in (Kind.choice, Kind.phone):
+        return as_compact(value, changes, fold_all=kind is Kind.phone)
+    return as_text(value, changes)

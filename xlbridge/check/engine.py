@@ -1,0 +1,336 @@
+"""The validation engine: a ledger grid + its indicator system → findings and parsed records.
+
+Pure: no I/O, no Excel. The ribbon button, `xlbridge validate` and the daemon all call
+:func:`validate_grid`. With the coordination group's key it also verifies the signature;
+without it (a clerk's machine) it says the signature is checked on submission.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from xlbridge.check import cells
+from xlbridge.check.rules import RULES, severity
+from xlbridge.findings import Finding, Report
+from xlbridge.ledger import layout as L
+from xlbridge.ledger.content import IssuedRow, issued_rows, rows_digest
+from xlbridge.ledger.reader import LedgerGrid
+from xlbridge.ledger.signature import verify
+from xlbridge.model import WEB_SEARCH, IndicatorSystem
+from xlbridge.normalise import tidy_multiline
+
+_LINK_SPLIT = re.compile(r"[\s;；,，、]+")
+_URL = re.compile(r"^https?://[A-Za-z0-9\-._~%]+(?::\d+)?(?:[/?#][^\s<>\"]*)?$")
+_PHONE_SPLIT = re.compile(r"[,，、;；/]+")
+_PHONE = re.compile(r"^(?:\+?86-?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|\d{7,8}|\(0\d{2,3}\)\d{7,8})$")
+_EXCEL_CELL_LIMIT = 32767
+
+
+@dataclass
+class Record:
+    """One indicator row of a submission, continuation rows folded in."""
+
+    row: int
+    year: int
+    code: str
+    progress: str = ""
+    description: str = ""
+    materials: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    secret: bool = False
+    person: str = ""
+    phone: str = ""
+
+
+@dataclass
+class Validation:
+    report: Report
+    meta: dict[str, str]
+    header: dict[str, Any]
+    records: list[Record]
+    signature_ok: bool | None  # None: not checked (no key)
+
+    @property
+    def valid(self) -> bool:
+        return self.report.valid
+
+
+class _Checker:
+    def __init__(self, grid: LedgerGrid, system: IndicatorSystem) -> None:
+        self.grid, self.system = grid, system
+        self.findings: list[Finding] = []
+
+    def add(self, rule: str, message: str, row: int | None = None, column: L.Column | int | None = None,
+            hint: str | None = None, value: object = None) -> None:
+        col = column.index if isinstance(column, L.Column) else column
+        header = column.header if isinstance(column, L.Column) else None
+        text = None if value is None else str(value)[:200]
+        self.findings.append(Finding(
+            rule=rule, severity=severity(rule), message=message, hint=hint, file=self.grid.file,
+            sheet=L.LEDGER_SHEET, row=row, column=col, field=header, value=text,
+        ))
+
+    def cell(self, row: int, col: int) -> Any:
+        rows = self.grid.rows
+        if row - 1 < len(rows) and col - 1 < len(rows[row - 1]):
+            return rows[row - 1][col - 1]
+        return None
+
+    def normalised(self, value: object, kind: L.Kind, row: int, column: L.Column | int) -> Any:
+        changes: list[str] = []
+        result = cells.normalise(value, kind, changes)
+        for rule in dict.fromkeys(changes):
+            self.add(rule, f"{RULES[rule][1]}：「{_short(value)}」→「{_short(result)}」", row, column, value=value)
+        return result
+
+
+def validate_grid(grid: LedgerGrid, system: IndicatorSystem, key: bytes | None = None) -> Validation:
+    check = _Checker(grid, system)
+    meta = grid.meta or {}
+    signature_ok = _check_meta(check, meta, key)
+    unit = meta.get("unit") or cells.as_text(check.cell(L.UNIT_ROW, L.HEADER_FIELD["unit"].value_col), [])
+    expected = _expected_rows(check, meta, unit)
+    header = _check_header_block(check, unit)
+    _check_column_headers(check)
+    records = _check_rows(check, expected, unit)
+    findings = sorted(check.findings, key=lambda f: (f.row or 0, f.column or 0))
+    return Validation(Report(findings=findings), meta, header, records, signature_ok)
+
+
+# --------------------------------------------------------------------------- template
+def _check_meta(check: _Checker, meta: dict[str, str], key: bytes | None) -> bool | None:
+    system = check.system
+    if not meta:
+        check.add("meta-missing", "台账缺少系统标识（隐藏工作表 xlbridge 被删除，或不是系统下发的台账）",
+                  hint="请使用系统下发的台账模板重新填报")
+        return False if key else None
+    if meta.get("system_id") != system.id:
+        check.add("system-unknown", f"台账属于指标体系「{meta.get('system_id')}」，不是「{system.id}」")
+    elif meta.get("system_version") != system.version:
+        check.add("system-changed", f"台账按指标体系第 {meta.get('system_version')} 版生成，现行为第 {system.version} 版",
+                  hint="请向综合协调组领取新版台账")
+    if meta.get("template_version") != L.TEMPLATE_VERSION:
+        check.add("template-version", f"台账模板版本 {meta.get('template_version')}，系统要求 {L.TEMPLATE_VERSION}",
+                  hint="请向综合协调组领取新版台账")
+    if not meta.get("signature"):
+        check.add("signature-missing", "台账缺少签名，无法证明来源")
+        return False
+    if key is None:
+        check.add("signature-unchecked", "签名将在报送后由系统核验（本机不保存密钥）")
+        return None
+    if not verify(meta, key):
+        check.add("signature-invalid", "台账签名不正确：台账标识被改动，或不是本系统签发",
+                  hint="请使用系统下发的台账模板重新填报")
+        return False
+    return True
+
+
+def _expected_rows(check: _Checker, meta: dict[str, str], unit: str) -> list[IssuedRow] | None:
+    system = check.system
+    if not unit or system.unit(unit) is None:
+        check.add("unit-unknown", f"责任单位「{unit}」不在指标体系「{system.title}」中", L.UNIT_ROW, L.HEADER_FIELD["unit"].value_col)
+        return None
+    unit = system.unit(unit).name  # type: ignore[union-attr]
+    try:
+        years = [int(y) for y in meta.get("years", "").split(",") if y]
+    except ValueError:
+        years = []
+    years = years or system.years or ([int(meta["campaign"])] if meta.get("campaign", "").isdigit() else [])
+    rows = issued_rows(system, unit, years)
+    if meta.get("rows_digest") and meta.get("system_id") == system.id and meta["rows_digest"] != rows_digest(rows):
+        check.add("system-changed", "台账下发后，本单位的指标或责任分工已调整，预填内容与现行指标体系不一致",
+                  hint="请向综合协调组领取新版台账")
+    return rows
+
+
+def _check_header_block(check: _Checker, unit: str) -> dict[str, Any]:
+    header: dict[str, Any] = {}
+    for f in L.HEADER_FIELDS:
+        raw = check.cell(f.row, f.value_col)
+        if f.key == "period":
+            value = cells.as_month(raw, [])
+            if raw in (None, ""):
+                check.add("period-missing", "未填写报送月份，将按收到的时间计入", f.row, f.value_col, hint="如 2021-05")
+            elif value is None:
+                check.add("period-invalid", f"报送月份「{_short(raw)}」无法识别", f.row, f.value_col, hint="请写成 2021-05", value=raw)
+            header[f.key] = value
+        elif f.key == "filled_on":
+            value = cells.as_date(raw, [])
+            if raw not in (None, "") and value is None:
+                check.add("date-invalid", f"填表时间「{_short(raw)}」无法识别", f.row, f.value_col, hint="请写成 2021-05-28", value=raw)
+            header[f.key] = value
+        else:
+            header[f.key] = cells.as_text(raw, [])
+    if unit and header.get("unit") and cells.as_compact(header["unit"], []) != cells.as_compact(unit, []):
+        check.add("prefilled-changed", f"责任单位被改为「{header['unit']}」，下发时为「{unit}」", L.UNIT_ROW, 2, value=header["unit"])
+    return header
+
+
+def _check_column_headers(check: _Checker) -> None:
+    for column in L.COLUMNS:
+        got = cells.as_compact(check.cell(L.HEADER_ROW, column.index), [])
+        if got != cells.as_compact(column.header, []):
+            check.add("header-changed", f"第 {column.index} 列表头应为「{column.header}」，实为「{_short(got)}」",
+                      L.HEADER_ROW, column.index, hint="请勿插入、删除或移动列")
+
+
+# --------------------------------------------------------------------------- rows
+def _check_rows(check: _Checker, expected: list[IssuedRow] | None, unit: str) -> list[Record]:
+    system = check.system
+    by_identity = {r.identity: (i, r) for i, r in enumerate(expected or [])}
+    years = {r.year for r in expected or []}
+    seen: dict[tuple[int, str], int] = {}
+    records: list[Record] = []
+    last_index = -1
+    current: Record | None = None
+    for number in range(L.FIRST_DATA_ROW, len(check.grid.rows) + 1):
+        raw = check.grid.rows[number - 1]
+        if not any(v not in (None, "") for v in raw):
+            continue
+        _check_formulas(check, number)
+        year = check.normalised(raw[0] if raw else None, L.Kind.year, number, L.COLUMN["year"])
+        code = cells.as_compact(raw[1] if len(raw) > 1 else None, [])
+        if year in ("", None) and not code:
+            current = _continuation(check, number, raw, current)
+            continue
+        current = None
+        identity = (year, code)
+        indicator = system.indicator(code)
+        if indicator is None:
+            check.add("code-unknown", f"指标编号「{code}」不在指标体系中", number, L.COLUMN["code"], value=code)
+            continue
+        if expected is not None and not any(r.indicator.key == code for r in expected):
+            check.add("code-unassigned", f"指标 {code} 不是本单位（{unit}）牵头或配合的指标", number, L.COLUMN["code"], value=code)
+            continue
+        if years and year not in years:
+            check.add("year-out-of-range", f"年度「{year}」不在考核年度 {min(years)}–{max(years)} 内", number, L.COLUMN["year"], value=year)
+            continue
+        if identity in seen:
+            check.add("row-duplicate", f"{year} 年指标 {code} 重复（与第 {seen[identity]} 行相同）", number, L.COLUMN["code"])
+            continue
+        seen[identity] = number
+        if identity in by_identity:
+            index, issued = by_identity[identity]
+            if index < last_index:
+                check.add("row-order", f"{year} 年指标 {code} 的位置被移动（应在前面的指标行之前）", number, L.COLUMN["code"],
+                          hint="请勿排序或移动指标行")
+            last_index = max(last_index, index)
+            _compare_prefilled(check, number, raw, issued)
+        current = _record(check, number, raw, year, code)
+        records.append(current)
+    for identity, (index, issued) in by_identity.items():
+        if identity not in seen:
+            check.add("row-missing", f"{identity[0]} 年指标 {identity[1]} 的行被删除（下发时在第 {L.FIRST_DATA_ROW + index} 行）",
+                      hint="请恢复该行，或使用系统下发的台账重新填报")
+    for record in records:
+        _check_content(check, record)
+    return records
+
+
+def _check_formulas(check: _Checker, number: int) -> None:
+    if not check.grid.formulas:
+        return
+    for column in L.INPUTS:
+        if (number, column.index) in check.grid.formulas:
+            check.add("formula-in-input", "填报单元格中含公式，请改为直接填写文字", number, column)
+
+
+def _compare_prefilled(check: _Checker, number: int, raw: list[Any], issued: IssuedRow) -> None:
+    for column in L.LOCKED[2:]:  # year and code identified the row
+        got = raw[column.index - 1] if column.index - 1 < len(raw) else None
+        want = issued.values[column.key]
+        if got == want:
+            continue
+        if tidy_multiline(cells.as_text(got, [])) == tidy_multiline(str(want)):
+            continue
+        check.add("prefilled-changed", f"「{column.header}」与下发内容不一致（下发为「{_short(want)}」）",
+                  number, column, hint="锁定内容请勿修改", value=got)
+
+
+def _input(check: _Checker, number: int, raw: list[Any], key: str) -> Any:
+    column = L.COLUMN[key]
+    value = raw[column.index - 1] if column.index - 1 < len(raw) else None
+    return check.normalised(value, column.kind, number, column)
+
+
+def _record(check: _Checker, number: int, raw: list[Any], year: int, code: str) -> Record:
+    def get(key: str) -> Any:
+        return _input(check, number, raw, key)
+
+    record = Record(row=number, year=year, code=code, progress=get("progress"), description=get("description"),
+                    person=get("person"), phone=get("phone"))
+    _add_material_cells(check, record, number, get("materials"), get("links"), get("secret"))
+    return record
+
+
+def _continuation(check: _Checker, number: int, raw: list[Any], current: Record | None) -> Record | None:
+    """A row the clerk inserted: more material lines for the indicator row above."""
+    if current is None:
+        check.add("continuation-orphan", "此行没有年度和指标编号，且上方没有可归属的指标行", number, L.COLUMN["code"],
+                  hint="续行请插入在对应指标行的下方")
+        return None
+    for key in ("progress", "description", "person", "phone"):
+        column = L.COLUMN[key]
+        if column.index - 1 < len(raw) and raw[column.index - 1] not in (None, ""):
+            check.add("continuation-extra", f"续行的「{column.header}」不会被记录，请写在第 {current.row} 行的指标行中", number, column)
+
+    def get(key: str) -> Any:
+        return _input(check, number, raw, key)
+
+    _add_material_cells(check, current, number, get("materials"), get("links"), get("secret"))
+    return current
+
+
+def _add_material_cells(check: _Checker, record: Record, number: int, materials: str, links: str, secret: str) -> None:
+    record.materials += [line for line in materials.split("\n") if line]
+    for link in (t for t in _LINK_SPLIT.split(links) if t):
+        if _URL.match(link):
+            record.links.append(link)
+        else:
+            hint = "网址应以 http:// 或 https:// 开头" if not link.lower().startswith("http") else "请检查网址中是否有空格或中文标点"
+            check.add("link-malformed", f"「{_short(link)}」不是有效网址", number, L.COLUMN["links"], hint=hint, value=link)
+    if secret and secret not in (L.SECRET_YES, L.SECRET_NO):
+        check.add("secret-invalid", f"涉密栏应为“是”或“否”，实为「{_short(secret)}」", number, L.COLUMN["secret"], value=secret)
+    if secret == L.SECRET_YES:
+        record.secret = True
+        if materials or links:
+            check.add("secret-with-content", "涉密材料不在系统中提供，只报纸质件：请删除本行的网址链接和材料内容，只写“涉密材料另报纸质件”",
+                      number, L.COLUMN["links"] if links else L.COLUMN["materials"])
+
+
+def _check_content(check: _Checker, r: Record) -> None:
+    column = L.COLUMN
+    if not r.progress:
+        check.add("progress-missing", "请选择完成进度（已完成 / 未完成）", r.row, column["progress"])
+    elif r.progress not in column["progress"].choices:
+        check.add("progress-invalid", f"完成进度应为“已完成”或“未完成”，实为「{_short(r.progress)}」", r.row, column["progress"],
+                  hint="请从下拉列表选择", value=r.progress)
+    if not r.description:
+        if r.progress == L.PROGRESS_DONE:
+            check.add("description-missing-done", "已完成的，请写明上月具体完成情况", r.row, column["description"])
+        elif r.progress == L.PROGRESS_PENDING:
+            check.add("description-missing-pending", "未完成的，请写明正在推进的情况", r.row, column["description"])
+    n = len(r.description)
+    if n > _EXCEL_CELL_LIMIT:
+        check.add("text-too-long", f"进度说明 {n} 字，超过 Excel 单元格上限", r.row, column["description"])
+    elif n > L.DESCRIPTION_HARD_LIMIT:
+        check.add("description-too-long", f"进度说明 {n} 字，超过 {L.DESCRIPTION_HARD_LIMIT} 字上限", r.row, column["description"],
+                  hint="请精简，详细内容放入上报材料")
+    elif n > L.DESCRIPTION_SOFT_LIMIT:
+        check.add("description-long", f"进度说明 {n} 字，一般不超过 {L.DESCRIPTION_SOFT_LIMIT} 字", r.row, column["description"])
+    indicator = check.system.indicator(r.code)
+    if indicator and WEB_SEARCH in indicator.methods and not r.links and not r.secret and r.progress == L.PROGRESS_DONE:
+        check.add("link-missing", f"指标 {r.code} 的测评方法含“网络检索”，请填写已公开内容的网址链接", r.row, column["links"])
+    if r.progress == L.PROGRESS_DONE and not r.materials and not r.secret:
+        check.add("materials-missing", "已完成的指标应列出上报材料目录", r.row, column["materials"])
+    for phone in (p for p in _PHONE_SPLIT.split(r.phone) if p):
+        if not _PHONE.match(phone):
+            check.add("phone-malformed", f"联系电话「{_short(phone)}」格式不正确", r.row, column["phone"],
+                      hint="手机 11 位，座机如 0393-6980399", value=phone)
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = "" if value is None else str(value).replace("\n", "↵")
+    return text if len(text) <= limit else text[:limit] + "…"

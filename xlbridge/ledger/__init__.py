@@ -1,0 +1,1 @@
+"""Ledger workbooks: layout (declared once), issued content, signature, writer, reader."""

@@ -1,0 +1,64 @@
+"""What a unit's ledger is issued with: the pre-filled rows, derived from the indicator system.
+
+The server never trusts the pre-filled cells it reads back; it derives them again from here
+and compares, cell by cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from xlbridge.ledger.layout import LOCKED
+from xlbridge.model import Indicator, IndicatorSystem, KIND_LABELS, Kind
+
+
+@dataclass(frozen=True)
+class IssuedRow:
+    year: int
+    indicator: Indicator
+    values: dict[str, object]  # locked column key → value
+
+    @property
+    def identity(self) -> tuple[int, str]:
+        return (self.year, self.indicator.key)
+
+
+def campaign_years(system: IndicatorSystem, campaign: int, years: list[int] | None = None) -> list[int]:
+    """Years a ledger has rows for: explicit, else the system's period, else the campaign year."""
+    if years:
+        return sorted(years)
+    return system.years if system.period else [campaign]
+
+
+def issued_rows(system: IndicatorSystem, unit: str, years: list[int]) -> list[IssuedRow]:
+    rows = []
+    for year in years:
+        for ind in system.assigned(unit):
+            rows.append(IssuedRow(year, ind, _locked_values(ind, unit, year)))
+    return rows
+
+
+def _locked_values(ind: Indicator, unit: str, year: int) -> dict[str, object]:
+    text = ind.text
+    if ind.kind is not Kind.normal:
+        text = f"【{KIND_LABELS[ind.kind]}】{text}"
+    if ind.key_item and not text.startswith("★"):
+        text = f"★ {text}"
+    values: dict[str, object] = {
+        "year": year,
+        "code": ind.key,
+        "level1": ind.level1,
+        "indicator": text,
+        "methods": "\n".join(ind.methods),
+        "required_materials": "\n".join(ind.materials),
+        "role": ind.role_of(unit) or "",
+    }
+    assert set(values) == {c.key for c in LOCKED}, "layout and issued content disagree"
+    return values
+
+
+def rows_digest(rows: list[IssuedRow]) -> str:
+    canonical = json.dumps([[r.values[c.key] for c in LOCKED] for r in rows], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,136 @@
+"""The ledger layout, declared once. The writer (openpyxl), the fast reader (calamine), the
+Excel adapter (xlwings) and the validation engine all take positions, headers, types and
+locking from here and from nowhere else.
+
+台账 sheet:
+    row 1   title
+    row 2   责任单位 | 考核体系 | 考核年度                (pre-filled, locked)
+    row 3   报送月份 | 填表时间 | 填表人                   (input)
+    row 4   column headers
+    row 5…  one row per (year, indicator); continuation rows (编号 and 年度 empty) add
+            material lines to the indicator row above them, as 附件3 allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+TEMPLATE_VERSION = "1"
+
+LEDGER_SHEET = "台账"
+GUIDE_SHEET = "填报说明"
+META_SHEET = "xlbridge"  # very hidden; LibreOffice turns it into plain hidden, the signature is the proof
+LISTS_SHEET = "选项"  # dropdown sources: a literal list over 255 characters is cut by LibreOffice
+RESULTS_SHEET = "校验结果"  # written by the add-in
+
+
+class Kind(str, Enum):
+    text = "text"  # free text, cell formatted "@" so nothing converts
+    choice = "choice"
+    year = "year"
+    urls = "urls"  # one link per line
+    phone = "phone"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: float
+    kind: Kind = Kind.text
+    locked: bool = False
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    list_name: str | None = None  # defined name for the dropdown source
+    max_length: int | None = None
+    prompt: str | None = None
+
+    @property
+    def index(self) -> int:
+        """1-based column number."""
+        return COLUMNS.index(self) + 1
+
+
+PROGRESS_DONE, PROGRESS_PENDING = "已完成", "未完成"
+SECRET_YES, SECRET_NO = "是", "否"
+DESCRIPTION_SOFT_LIMIT, DESCRIPTION_HARD_LIMIT = 500, 1000
+
+COLUMNS: tuple[Column, ...] = (
+    Column("year", "年度", 7, Kind.year, locked=True),
+    Column("code", "指标编号", 9, locked=True),
+    Column("level1", "一级指标", 16, locked=True),
+    Column("indicator", "三级指标 / 考评要点", 46, locked=True),
+    Column("methods", "测评方法", 11, locked=True),
+    Column("required_materials", "应报材料", 36, locked=True),
+    Column("role", "职责", 6, locked=True),
+    Column(
+        "progress", "完成进度", 10, Kind.choice, required=True,
+        choices=(PROGRESS_DONE, PROGRESS_PENDING), list_name="进度选项",
+        prompt="请选择：已完成 / 未完成",
+    ),
+    Column(
+        "description", "进度说明", 44, required=True, max_length=DESCRIPTION_HARD_LIMIT,
+        prompt="已完成：写上月具体完成情况；未完成：写正在推进情况。一般不超过500字，最多1000字。",
+    ),
+    Column("materials", "上报材料（目录）", 32, prompt="按时间顺序列出材料目录，一行一项；材料较多可在下方插入行续写。"),
+    Column("links", "网址链接", 30, Kind.urls, prompt="每行一个 http:// 或 https:// 链接；网络检索类指标必填。"),
+    Column(
+        "secret", "涉密", 6, Kind.choice, choices=(SECRET_NO, SECRET_YES), list_name="涉密选项",
+        prompt="涉密材料只报送纸质件，不填链接和材料内容。",
+    ),
+    Column("person", "责任人", 9, max_length=50),
+    Column("phone", "联系电话", 14, Kind.phone, max_length=30, prompt="手机或座机，如 13800138000 或 0393-6980399"),
+)
+COLUMN = {c.key: c for c in COLUMNS}
+LOCKED = tuple(c for c in COLUMNS if c.locked)
+INPUTS = tuple(c for c in COLUMNS if not c.locked)
+# Input columns a continuation row may carry; 完成进度 belongs to the indicator row.
+CONTINUATION_INPUTS = ("materials", "links", "secret")
+
+TITLE_ROW, UNIT_ROW, INPUT_ROW, HEADER_ROW = 1, 2, 3, 4
+FIRST_DATA_ROW = HEADER_ROW + 1
+
+
+@dataclass(frozen=True)
+class HeaderField:
+    key: str
+    label: str
+    row: int
+    label_col: int
+    value_col: int
+    locked: bool
+    prompt: str | None = None
+
+
+HEADER_FIELDS: tuple[HeaderField, ...] = (
+    HeaderField("unit", "责任单位", UNIT_ROW, 1, 2, locked=True),
+    HeaderField("system", "考核体系", UNIT_ROW, 5, 6, locked=True),
+    HeaderField("campaign", "考核年度", UNIT_ROW, 8, 9, locked=True),
+    HeaderField("period", "报送月份", INPUT_ROW, 1, 2, locked=False, prompt="如 2021-05（报送哪个月的进展）"),
+    HeaderField("filled_on", "填表时间", INPUT_ROW, 5, 6, locked=False, prompt="如 2021-05-28"),
+    HeaderField("filled_by", "填表人", INPUT_ROW, 8, 9, locked=False),
+)
+HEADER_FIELD = {f.key: f for f in HEADER_FIELDS}
+
+# Keys of the metadata sheet, in order; the signature covers all but itself.
+META_KEYS = (
+    "unit", "system_id", "system_version", "system_title", "campaign", "years",
+    "template_version", "issued_at", "rows_digest", "signature",
+)
+
+
+@dataclass
+class LedgerRow:
+    """One data row as read back from a workbook (values already normalised)."""
+
+    number: int  # sheet row, 1-based
+    values: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def is_continuation(self) -> bool:
+        return not self.values.get("year") and not self.values.get("code")
+
+    def text(self, key: str) -> str:
+        value = self.values.get(key)
+        return "" if value is None else str(value)

@@ -1,0 +1,89 @@
+"""Fast reading of a ledger workbook from disk into a :class:`LedgerGrid` (values, metadata,
+formula positions). python-calamine reads the values; the engine does all interpretation.
+
+calamine does not report formulas, and an openpyxl-written formula has no cached value at
+all, so formulas are found in the sheet XML itself (only when the XML contains any ``<f``).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from defusedxml import ElementTree
+from python_calamine import CalamineError, CalamineWorkbook
+
+from xlbridge.errors import LedgerError
+from xlbridge.ledger import layout as L
+from xlbridge.workbook_safety import check_workbook_zip
+
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*?(?<!/)>(?:<v>[^<]*</v>)?<f[ >/]')
+
+
+@dataclass
+class LedgerGrid:
+    """What the engine needs from a workbook, however it was read (file, xlwings, test)."""
+
+    rows: list[list[Any]]  # the 台账 sheet from A1; rows[0] is sheet row 1
+    meta: dict[str, str] | None  # the metadata sheet, None when absent
+    file: str | None = None
+    formulas: set[tuple[int, int]] = field(default_factory=set)  # (row, col), 1-based
+    sheet_names: list[str] = field(default_factory=list)
+
+
+def read_ledger(path: Path) -> LedgerGrid:
+    check_workbook_zip(path)
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        names = list(wb.sheet_names)
+        if L.LEDGER_SHEET not in names:
+            raise LedgerError(
+                f"{path.name}：找不到工作表「{L.LEDGER_SHEET}」（有：{'、'.join(names)}）。"
+                "请使用系统下发的台账模板，不要重命名工作表"
+            )
+        rows = wb.get_sheet_by_name(L.LEDGER_SHEET).to_python(skip_empty_area=False)
+        meta = _meta(wb.get_sheet_by_name(L.META_SHEET).to_python()) if L.META_SHEET in names else None
+    except CalamineError as exc:
+        raise LedgerError(f"{path.name}：工作簿内容无法解析（{exc}）") from None
+    return LedgerGrid(rows=rows, meta=meta, file=path.name, formulas=_formula_cells(path), sheet_names=names)
+
+
+def _meta(rows: list[list[Any]]) -> dict[str, str]:
+    meta = {}
+    for row in rows:
+        if len(row) >= 2 and isinstance(row[0], str) and row[0]:
+            value = row[1]
+            meta[row[0]] = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    return meta
+
+
+def _formula_cells(path: Path) -> set[tuple[int, int]]:
+    from openpyxl.utils import column_index_from_string
+
+    with zipfile.ZipFile(path) as zf:
+        data = zf.read(_sheet_part(zf, L.LEDGER_SHEET))
+    if b"<f" not in data:
+        return set()
+    return {(int(row), column_index_from_string(col.decode())) for col, row in _FORMULA_CELL.findall(data)}
+
+
+def _sheet_part(zf: zipfile.ZipFile, name: str) -> str:
+    """The zip member holding sheet ``name`` (workbook.xml → relationship → target)."""
+    try:
+        workbook = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError) as exc:
+        raise LedgerError(f"工作簿结构损坏（{exc}）") from None
+    rid = next(
+        s.get(f"{{{_NS['r']}}}id") for s in workbook.iterfind("m:sheets/m:sheet", _NS) if s.get("name") == name
+    )
+    target = next(r.get("Target") for r in rels.iterfind("rel:Relationship", _NS) if r.get("Id") == rid)
+    return target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)

@@ -1,0 +1,311 @@
+"""Write a unit's ledger workbook (openpyxl), everything native so it works with no add-in:
+dropdowns from defined names, length limits, Chinese input prompts, conditional formatting for
+missing input, text format on every free-text input column, sheet protection of pre-filled
+cells, explicit row heights (LibreOffice resets them to 15 pt otherwise)."""
+
+from __future__ import annotations
+
+import math
+import os
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from xlbridge.errors import XlbridgeError
+from xlbridge.ledger import layout as L
+from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows_digest
+from xlbridge.ledger.signature import sign
+from xlbridge.model import IndicatorSystem
+
+# Protection passwords are advisory (LibreOffice lets its API edit locked cells); the
+# server compares every pre-filled cell with what it issued.
+_PROTECT = "xlbridge"
+_THIN = Side(style="thin", color="999999")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
+_INPUT_FILL = PatternFill("solid", fgColor="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_MISSING_FILL = PatternFill("solid", fgColor="FFE699")
+_TOO_LONG_FILL = PatternFill("solid", fgColor="F8CBAD")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_LINE_PT = 15
+_MAX_ROW_PT = 409  # Excel's limit
+
+
+def ledger_filename(unit: str, campaign: int) -> str:
+    return f"{unit}_{campaign}_工作台账.xlsx"
+
+
+def write_ledger(
+    system: IndicatorSystem,
+    unit: str,
+    campaign: int,
+    path: Path,
+    key: bytes,
+    years: list[int] | None = None,
+    issued_at: datetime | None = None,
+) -> Path:
+    years = campaign_years(system, campaign, years)
+    rows = issued_rows(system, unit, years)
+    meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = L.LEDGER_SHEET
+    _write_lists(wb)
+    _write_header_block(ws, system, unit, campaign)
+    _write_rows(ws, rows)
+    _add_validations(ws, len(rows))
+    _add_conditional_formats(ws, len(rows))
+    _protect(ws)
+    _write_guide(wb.create_sheet(L.GUIDE_SHEET), system, years)
+    _write_meta(wb.create_sheet(L.META_SHEET), meta)
+    wb.security = WorkbookProtection(workbookPassword=_PROTECT, lockStructure=True)
+    wb.active = 0
+    _save_atomically(wb, path)
+    return path
+
+
+def ledger_meta(
+    system: IndicatorSystem,
+    unit: str,
+    campaign: int,
+    years: list[int],
+    rows: list[IssuedRow],
+    key: bytes,
+    issued_at: datetime | None = None,
+) -> dict[str, str]:
+    meta = {
+        "unit": unit,
+        "system_id": system.id,
+        "system_version": system.version,
+        "system_title": system.title,
+        "campaign": str(campaign),
+        "years": ",".join(str(y) for y in years),
+        "template_version": L.TEMPLATE_VERSION,
+        "issued_at": (issued_at or datetime.now()).isoformat(timespec="seconds"),
+        "rows_digest": rows_digest(rows),
+    }
+    meta["signature"] = sign(meta, key)
+    return meta
+
+
+def _save_atomically(wb: Workbook, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    wb.save(tmp)
+    os.replace(tmp, path)
+
+
+def _write_lists(wb: Workbook) -> None:
+    ws = wb.create_sheet(L.LISTS_SHEET)
+    for col, column in enumerate((c for c in L.COLUMNS if c.list_name), start=1):
+        for row, choice in enumerate(column.choices, start=1):
+            ws.cell(row, col, choice)
+        letter = get_column_letter(col)
+        ref = f"{quote_sheetname(L.LISTS_SHEET)}!${letter}$1:${letter}${len(column.choices)}"
+        wb.defined_names[column.list_name] = DefinedName(column.list_name, attr_text=ref)
+    ws.sheet_state = "hidden"
+    ws.protection.sheet = True
+    ws.protection.password = _PROTECT
+
+
+def _write_header_block(ws, system: IndicatorSystem, unit: str, campaign: int) -> None:  # type: ignore[no-untyped-def]
+    last = get_column_letter(len(L.COLUMNS))
+    ws.merge_cells(f"A{L.TITLE_ROW}:{last}{L.TITLE_ROW}")
+    title = ws.cell(L.TITLE_ROW, 1, f"{unit} {campaign} 年法治政府建设工作台账")
+    title.font = Font(size=16, bold=True)
+    title.alignment = _CENTER
+    ws.row_dimensions[L.TITLE_ROW].height = 30
+    values = {"unit": unit, "system": system.title, "campaign": campaign}
+    for f in L.HEADER_FIELDS:
+        label = ws.cell(f.row, f.label_col, f.label)
+        label.font = Font(bold=True)
+        label.alignment = _CENTER
+        cell = ws.cell(f.row, f.value_col, values.get(f.key))
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        cell.border = _BORDER
+        if not f.locked:
+            cell.protection = Protection(locked=False)
+            cell.number_format = "@"
+            cell.fill = _INPUT_FILL
+    ws.merge_cells(start_row=L.UNIT_ROW, start_column=6, end_row=L.UNIT_ROW, end_column=7)
+    for row in (L.UNIT_ROW, L.INPUT_ROW):
+        ws.row_dimensions[row].height = 32
+    for column in L.COLUMNS:
+        cell = ws.cell(L.HEADER_ROW, column.index, column.header)
+        cell.font = Font(bold=True)
+        cell.fill = _HEADER_FILL
+        cell.alignment = _CENTER
+        cell.border = _BORDER
+        ws.column_dimensions[get_column_letter(column.index)].width = column.width
+    ws.row_dimensions[L.HEADER_ROW].height = 30
+    ws.freeze_panes = ws.cell(L.FIRST_DATA_ROW, 3)
+    ws.print_title_rows = f"{L.HEADER_ROW}:{L.HEADER_ROW}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _write_rows(ws, rows: list[IssuedRow]) -> None:  # type: ignore[no-untyped-def]
+    for offset, issued in enumerate(rows):
+        r = L.FIRST_DATA_ROW + offset
+        for column in L.COLUMNS:
+            cell = ws.cell(r, column.index, issued.values.get(column.key))
+            cell.border = _BORDER
+            cell.alignment = _CENTER if column.key in ("year", "code", "role") else _WRAP
+            if column.locked:
+                cell.fill = _LOCKED_FILL
+            else:
+                cell.protection = Protection(locked=False)
+                if column.kind is not L.Kind.year:
+                    cell.number_format = "@"
+                if column.key == "secret":
+                    cell.value = L.SECRET_NO
+        ws.row_dimensions[r].height = _row_height(issued.values)
+
+
+def _row_height(values: dict[str, object]) -> float:
+    """Enough lines for the longest pre-filled cell; CJK characters take two width units."""
+    lines = 1
+    for column in L.LOCKED:
+        text = str(values.get(column.key) or "")
+        chars_per_line = max(int(column.width) - 1, 1)
+        needed = sum(max(1, math.ceil(_display_width(part) / chars_per_line)) for part in text.split("\n"))
+        lines = max(lines, needed)
+    return min(_MAX_ROW_PT, max(2, lines) * _LINE_PT)
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _data_range(column: L.Column, n: int, extra: int = 500) -> str:
+    # Reach past the issued rows so inserted continuation rows are covered too.
+    letter = get_column_letter(column.index)
+    return f"{letter}{L.FIRST_DATA_ROW}:{letter}{L.FIRST_DATA_ROW + n + extra}"
+
+
+def _add_validations(ws, n: int) -> None:  # type: ignore[no-untyped-def]
+    for column in L.INPUTS:
+        dv = None
+        if column.kind is L.Kind.choice:
+            dv = DataValidation(type="list", formula1=f"={column.list_name}", allow_blank=True)
+            dv.error = f"请从下拉列表中选择：{' / '.join(column.choices)}"
+        elif column.max_length:
+            dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(column.max_length), allow_blank=True)
+            dv.error = f"「{column.header}」最多 {column.max_length} 个字"
+        elif column.prompt:
+            dv = DataValidation(type="custom", formula1="TRUE", allow_blank=True)  # prompt only
+        if dv is None:
+            continue
+        dv.errorTitle = "输入不符合要求"
+        dv.showErrorMessage = True
+        if column.prompt:
+            dv.promptTitle = column.header
+            dv.prompt = column.prompt[:255]
+            dv.showInputMessage = True
+        dv.add(_data_range(column, n))
+        ws.add_data_validation(dv)
+    period = L.HEADER_FIELD["period"]
+    dv = DataValidation(type="textLength", operator="between", formula1="6", formula2="10", allow_blank=True)
+    dv.promptTitle, dv.prompt, dv.showInputMessage = "报送月份", period.prompt, True
+    dv.add(ws.cell(period.row, period.value_col).coordinate)
+    ws.add_data_validation(dv)
+
+
+def _add_conditional_formats(ws, n: int) -> None:  # type: ignore[no-untyped-def]
+    code = get_column_letter(L.COLUMN["code"].index)
+    progress = get_column_letter(L.COLUMN["progress"].index)
+    description = get_column_letter(L.COLUMN["description"].index)
+    first = L.FIRST_DATA_ROW
+    ws.conditional_formatting.add(
+        _data_range(L.COLUMN["progress"], n),
+        FormulaRule(formula=[f'AND(${code}{first}<>"",LEN(TRIM(${progress}{first}))=0)'], fill=_MISSING_FILL),
+    )
+    ws.conditional_formatting.add(
+        _data_range(L.COLUMN["description"], n),
+        FormulaRule(formula=[f'LEN(${description}{first})>{L.DESCRIPTION_HARD_LIMIT}'], fill=_TOO_LONG_FILL),
+    )
+    ws.conditional_formatting.add(
+        _data_range(L.COLUMN["description"], n),
+        FormulaRule(formula=[f'AND(${code}{first}<>"",LEN(TRIM(${description}{first}))=0)'], fill=_MISSING_FILL),
+    )
+
+
+def _protect(ws) -> None:  # type: ignore[no-untyped-def]
+    p = ws.protection
+    p.sheet = True
+    p.password = _PROTECT
+    # In OOXML these flags mean "forbidden"; clear the ones clerks need.
+    p.insertRows = False  # 附件3: "表格容纳不下，请自行增加表格行"
+    p.formatRows = False
+    p.formatColumns = False
+    p.autoFilter = False
+    p.sort = True
+
+
+GUIDE = [
+    "填报说明",
+    "1. 本台账由系统按责任分工生成，灰色单元格为预填内容（年度、指标、测评方法、应报材料、职责），已锁定，请勿修改；报送时将逐格核对。",
+    "2. 每月1日前报送上月台账（附件3）。请先填写第3行的报送月份（如 2021-05）、填表时间和填表人。",
+    "3. 完成进度：从下拉列表选择“已完成”或“未完成”。",
+    "4. 进度说明：已完成的，写上月具体完成情况；未完成的，写正在推进情况。简明扼要，一般不超过500字，最多不超过1000字。",
+    "5. 上报材料：列出材料目录，按时间顺序（2016年—2021年）、按类别（规范性文件、规章等）排列，一行一项。",
+    "6. 测评方法含“网络检索”的指标，必须在“网址链接”栏填写已公开内容的网址（http:// 或 https:// 开头，每行一个）。",
+    "7. 涉密材料不在系统中提供，只报送纸质件：涉密栏选“是”，不填网址链接和材料内容。",
+    "8. 案卷评查类指标，材料目录应包括序号、案件文号和卷宗名称。",
+    "9. 表格容纳不下时，在该指标行下方插入新行（右键 → 插入），只在“上报材料”“网址链接”“涉密”栏续写；年度和指标编号留空，系统会将其并入上方指标。",
+    "10. 请勿删除、移动或排序指标行，请勿修改表头，请勿使用公式。",
+    "11. 已安装“法治台账”加载项的，点功能区“校验”按钮检查；使用 WPS 或 LibreOffice 的，直接保存后报送，系统收到后会校验并发回执。",
+    "12. 编造、虚构数据资料属于减分项。",
+]
+
+
+def _write_guide(ws, system: IndicatorSystem, years: list[int]) -> None:  # type: ignore[no-untyped-def]
+    ws.column_dimensions["A"].width = 110
+    for row, text in enumerate(GUIDE, start=1):
+        cell = ws.cell(row, 1, text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row].height = 36 if row > 1 else 24
+    ws["A1"].font = Font(size=14, bold=True)
+    ws.cell(len(GUIDE) + 2, 1, f"指标体系：{system.title}（{system.issuer} {system.document or ''}）；台账年度：{years[0]}–{years[-1]}")
+    ws.protection.sheet = True
+    ws.protection.password = _PROTECT
+
+
+def _write_meta(ws, meta: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    for row, key in enumerate(L.META_KEYS, start=1):
+        ws.cell(row, 1, key)
+        ws.cell(row, 2, meta[key]).number_format = "@"
+    ws.sheet_state = "veryHidden"
+    ws.protection.sheet = True
+    ws.protection.password = _PROTECT
+
+
+def build_ledgers(
+    system: IndicatorSystem,
+    campaign: int,
+    out: Path,
+    key: bytes,
+    units: list[str] | None = None,
+    years: list[int] | None = None,
+) -> list[Path]:
+    """One ledger per reporting unit (or the named ones) into ``out``."""
+    names = units or [u.name for u in system.reporting_units]
+    paths = []
+    for name in names:
+        unit = system.unit(name)
+        if unit is None or unit.group:
+            known = "、".join(u.name for u in system.reporting_units)
+            raise XlbridgeError(f"单位「{name}」不在指标体系「{system.title}」的报送单位中。报送单位：{known}")
+        paths.append(write_ledger(system, unit.name, campaign, out / ledger_filename(unit.name, campaign), key, years))
+    return paths
