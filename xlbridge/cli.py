@@ -233,3 +233,145 @@ def validate(files: tuple[Path, ...], system_name: str | None, as_json: bool, sh
             print_findings([f for f in result.findings if show_all or f.severity is not Severity.info])
     if failed:
         sys.exit(1)
+
+
+# --------------------------------------------------------------------------- coordination group
+workspace_option = click.option(
+    "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+    help="工作区目录（含 inbox/、archive/、outbox/、store.db、xlbridge.toml）",
+)
+
+
+def _workspace(workspace: Path, **overrides: Any):  # type: ignore[no-untyped-def]
+    from xlbridge.workspace import Workspace
+
+    return Workspace.load(workspace, **overrides)
+
+
+@main.group()
+def key() -> None:
+    """综合协调组的签名密钥。"""
+
+
+@key.command("init")
+@workspace_option
+def key_init(workspace: Path) -> None:
+    """在工作区生成签名密钥（已有则不覆盖）。"""
+    from xlbridge.ledger.signature import load_or_create_key
+
+    ws = _workspace(workspace)
+    _, created = load_or_create_key(ws.key_file)
+    click.echo(f"{'已生成' if created else '已存在'}签名密钥：{ws.key_file}（请妥善保管，不要随台账分发）")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@workspace_option
+@click.option("--no-consolidate", is_flag=True, help="只收取，不重写汇总表")
+@friendly
+def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> None:
+    """不监视目录，立即收取这些文件（与守护进程相同的流程）。"""
+    from xlbridge.consolidate import consolidate
+    from xlbridge.ingest import ingest_file, is_ignored
+    from xlbridge.ledger.signature import load_key
+    from xlbridge.store import open_store
+
+    ws = _workspace(workspace).ensure()
+    key_bytes = load_key(ws.key_file)
+    db = open_store(ws.store)
+    ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_mtime_ns, f.name))
+    for file in ordered:
+        outcome = ingest_file(ws, db, file, key_bytes)
+        label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
+        click.echo(f"{label}  {file.name}  {outcome.unit or ''}  {outcome.summary}".rstrip())
+        if outcome.receipt:
+            click.echo(f"    回执：{outcome.receipt}")
+    if not no_consolidate and ordered:
+        click.echo(f"汇总表：{consolidate(ws, db)}")
+
+
+@main.command()
+@workspace_option
+@click.option("--period", help="报送月份，如 2021-05（默认为已收到的最新月份）")
+@friendly
+def consolidate(workspace: Path, period: str | None) -> None:
+    """生成综合协调组的汇总台账。"""
+    from xlbridge.consolidate import consolidate as run
+    from xlbridge.store import open_store
+
+    ws = _workspace(workspace).ensure()
+    click.echo(str(run(ws, open_store(ws.store), period)))
+
+
+@main.command()
+@workspace_option
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def status(workspace: Path, as_json: bool) -> None:
+    """待处理、已接收、已退回的报送。"""
+    from xlbridge.ingest import is_ignored
+    from xlbridge.store import open_store
+
+    ws = _workspace(workspace).ensure()
+    db = open_store(ws.store)
+    pending = sorted(str(p.relative_to(ws.inbox)) for p in ws.inbox.rglob("*") if p.is_file() and not is_ignored(p))
+    subs = list(db.query("SELECT id, unit, claimed_unit, file_name, period, received_at, status, errors, warnings, reason"
+                         " FROM submissions ORDER BY id"))
+    if as_json:
+        click.echo(json.dumps({"pending": pending, "submissions": subs}, ensure_ascii=False, indent=2))
+        return
+    counts = {s: sum(1 for x in subs if x["status"] == s) for s in ("accepted", "rejected")}
+    click.echo(f"待处理 {len(pending)}，已接收 {counts['accepted']}，已退回 {counts['rejected']}")
+    for name in pending:
+        click.echo(f"  待处理  {name}")
+    for s in subs:
+        label = "已接收" if s["status"] == "accepted" else "已退回"
+        click.echo(f"  {label}  #{s['id']} {s['unit'] or s['claimed_unit'] or '?'} {s['period']} {s['received_at']} "
+                   f"{s['file_name']} 错误 {s['errors']} 警告 {s['warnings']}" + (f"  原因：{s['reason']}" if s["reason"] else ""))
+
+
+@main.command()
+@workspace_option
+@click.option("--settle", type=float, help="文件大小和时间保持不变多少秒后才读取")
+@click.option("-v", "--verbose", is_flag=True)
+@friendly
+def daemon(workspace: Path, settle: float | None, verbose: bool) -> None:
+    """监视 inbox/，自动收取、校验、入库、发回执、更新汇总表（Ctrl+C 停止）。"""
+    import logging
+
+    from xlbridge.daemon.watcher import Daemon
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(message)s")
+    ws = _workspace(workspace, settle_seconds=settle)
+    Daemon(ws, on_outcome=lambda o: click.echo(f"{o.status}\t{o.path.name}\t{o.unit or ''}", err=True)).run()
+
+
+@main.group("store")
+def store_group() -> None:
+    """中心库：导出与备份。"""
+
+
+@store_group.command("export")
+@workspace_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@friendly
+def store_export(workspace: Path, fmt: str, out: Path) -> None:
+    """把各表和视图导出为 CSV（UTF-8 带 BOM，Excel 可直接打开）或 JSON。"""
+    from xlbridge.store import export, open_store
+
+    ws = _workspace(workspace)
+    for path in export(open_store(ws.store), out, fmt):
+        click.echo(str(path))
+
+
+@store_group.command("backup")
+@workspace_option
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@friendly
+def store_backup(workspace: Path, target: Path) -> None:
+    """用 SQLite 在线备份复制中心库（守护进程运行时也可执行）。"""
+    from xlbridge.store import backup, open_store
+
+    ws = _workspace(workspace)
+    click.echo(str(backup(open_store(ws.store), target)))

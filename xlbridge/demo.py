@@ -1,16 +1,101 @@
-"""The README's first command: the whole cycle on a shipped indicator system."""
+"""The README's first command: the whole cycle on a shipped indicator system.
+
+Builds every unit's ledger, fills them as clerks would (a deterministic sample: most on time,
+some late, one with content errors, one tampered with, one unit silent), ingests them through
+the daemon's pipeline, and writes receipts and the consolidated workbook.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+import openpyxl
+
+from xlbridge import store
+from xlbridge.consolidate import consolidate
+from xlbridge.ingest import ingest_file
+from xlbridge.ledger import layout as L
+from xlbridge.ledger.signature import load_or_create_key
+from xlbridge.ledger.writer import build_ledgers
+from xlbridge.sample import clerk_answer, fill_ledger
 from xlbridge.schema_io import DEFAULT_SYSTEM, load_system
-from xlbridge.summary import describe, unit_assignments
+from xlbridge.summary import describe
+from xlbridge.workspace import Workspace
+
+CAMPAIGN = 2021
+PERIOD = "2021-05"
+ON_TIME = datetime(2021, 5, 28, 16, 30)
+LATE = datetime(2021, 6, 3, 9, 15)
 
 
 def run_demo(system_name: str | None, workspace: Path, echo: Callable[[str], None] = print) -> None:
-    system = load_system(system_name or DEFAULT_SYSTEM)
+    system_id = system_name or DEFAULT_SYSTEM
+    system = load_system(system_id)
+    if workspace.exists():
+        shutil.rmtree(workspace)  # the demo always starts from nothing
+    ws = Workspace.load(workspace, system=system_id, campaign=CAMPAIGN).ensure()
+    key, _ = load_or_create_key(ws.key_file)
     echo("\n".join(describe(system)))
-    echo("")
-    echo("\n".join(unit_assignments(system)))
+
+    ledgers = build_ledgers(system, CAMPAIGN, ws.root / "ledgers", key)
+    echo(f"\n① 已为 {len(ledgers)} 个单位生成工作台账 → {ws.root / 'ledgers'}")
+
+    submissions = _fill_as_clerks(system, ledgers, ws.root / "submitted")
+    echo(f"② 各单位填报（{len(submissions)} 份，其中逾期 2 份、有内容错误 1 份、被改动 1 份，1 个单位未报送）")
+
+    db = store.open_store(ws.store)
+    for path in sorted(submissions, key=lambda p: p.stat().st_mtime_ns):
+        inbox_copy = ws.inbox / path.name
+        shutil.copy2(path, inbox_copy)
+        outcome = ingest_file(ws, db, inbox_copy, key)
+        label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
+        echo(f"   {label}  {outcome.unit or '?'}  {outcome.summary}".rstrip())
+    consolidated = consolidate(ws, db, PERIOD)
+    echo("\n③ 收取完成：")
+    echo(f"   中心库：{ws.store}")
+    echo(f"   原始文件存档：{ws.archive}")
+    echo(f"   各单位回执：{ws.outbox}/<单位>/")
+    echo(f"   汇总台账（综合协调组）：{consolidated}")
+
+
+def _fill_as_clerks(system, ledgers: list[Path], out: Path) -> list[Path]:  # type: ignore[no-untyped-def]
+    """Deterministic variety: the last unit is silent, two are late, one has errors, one is tampered."""
+    filled = []
+    for n, ledger in enumerate(ledgers[:-1]):
+        unit = ledger.name.split("_", 1)[0]
+        answer = clerk_answer(system, unit)
+        if n == 1:
+            answer = _with_errors(answer)
+        dst = out / f"{unit}_{PERIOD}.xlsx"
+        header = {"period": PERIOD, "filled_on": f"{PERIOD}-28", "filled_by": "填表人"}
+        fill_ledger(ledger, dst, answer, header=header)
+        if n == 2:
+            _tamper(dst)
+        when = LATE if n in (3, 4) else ON_TIME.replace(minute=n % 60)
+        os.utime(dst, (when.timestamp(), when.timestamp()))
+        filled.append(dst)
+    return filled
+
+
+def _with_errors(answer):  # type: ignore[no-untyped-def]
+    def wrong(year: int, code: str):  # type: ignore[no-untyped-def]
+        values = dict(answer(year, code))
+        if code.endswith("1"):
+            values.update(progress="完成了", description="")
+        if code.endswith("2"):
+            values.update(links="www.example.gov.cn/a", phone="12345")
+        return values
+
+    return wrong
+
+
+def _tamper(path: Path) -> None:
+    """A clerk unlocks the sheet and edits a pre-filled cell: the submission must be rejected."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[L.LEDGER_SHEET]
+    ws.cell(L.FIRST_DATA_ROW, L.COLUMN["indicator"].index, "（已改写的指标内容）")
+    wb.save(path)

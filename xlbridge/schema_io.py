@@ -43,9 +43,16 @@ _YAML_PROBLEMS = {
     "mapping values are not allowed here": "这里不能出现「键: 值」（缩进不对，或文本中的冒号需加引号）",
     "found character '\\t' that cannot start any token": "不能用 Tab 缩进，请改用空格",
     "could not find expected ':'": "缺少冒号「:」",
-    "found unexpected end of stream": "引号没有闭合",
-    "expected a single document in the stream": "文件中只能有一个文档（删除多余的 ---）",
+    "found unexpected end of stream": "到文件末尾仍未结束",
+    "but found another document": "文件中只能有一个文档（删除多余的 ---）",
     "found unhashable key": "键不能是列表或键值对",
+}
+_YAML_CONTEXTS = {
+    "while parsing a flow sequence": "方括号「[」没有闭合",
+    "while parsing a flow mapping": "花括号「{」没有闭合",
+    "while scanning a quoted scalar": "引号没有闭合",
+    "while parsing a block mapping": "键值对的缩进不一致",
+    "while parsing a block collection": "列表的缩进不一致",
 }
 
 
@@ -63,11 +70,13 @@ def resolve(name_or_path: str | Path) -> Path:
 
 def load_system(name_or_path: str | Path) -> IndicatorSystem:
     path = resolve(name_or_path)
-    return _load_cached(path.resolve(), path.stat().st_mtime_ns)
+    stat = path.stat()
+    # Size as well as time: on network shares and FAT the clock ticks in whole seconds.
+    return _load_cached(path.resolve(), stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=16)
-def _load_cached(path: Path, _mtime: int) -> IndicatorSystem:
+def _load_cached(path: Path, _mtime: int, _size: int) -> IndicatorSystem:
     text = _read_text(path)
     root, data = _parse_yaml(path, text)
     if data is None:
@@ -84,7 +93,8 @@ def _load_cached(path: Path, _mtime: int) -> IndicatorSystem:
     try:
         system = IndicatorSystem.model_validate(data)
     except ValidationError as exc:
-        problems += [_explain(path, root, data, err) for err in exc.errors() if not (problems and _is_repeat(err))]
+        errors = [err for err in exc.errors() if not (problems and _is_repeat(err))]
+        problems += [_explain(path, root, data, err) for err in errors]
     if problems:
         raise SchemaError(f"{path} 有 {len(problems)} 处错误：\n" + "\n".join(problems))
     return system
@@ -107,8 +117,10 @@ def _parse_yaml(path: Path, text: str) -> tuple[Any, Any]:
         problem = str(getattr(exc, "problem", None) or exc)
         message = f"{_YAML_PROBLEMS[problem]}（{problem}）" if problem in _YAML_PROBLEMS else problem
         context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-        if context and start and (not mark or start.line != mark.line):
-            message += f"；{context}，始于第 {start.line + 1} 行"
+        if context in _YAML_CONTEXTS or (context and problem not in _YAML_PROBLEMS):
+            message += f"；{_YAML_CONTEXTS.get(context, context)}"
+            if start and (not mark or start.line != mark.line):
+                message += f"，始于第 {start.line + 1} 行"
         raise SchemaError(f"{path}：{where}YAML 格式错误：{message}") from None
     finally:
         if loader is not None:
@@ -124,8 +136,8 @@ def _repeated_keys(path: Path, node: Any, data: Any, loc: tuple[Any, ...] = ()) 
             name = key.value if isinstance(key, yaml.ScalarNode) else None
             if name is not None and name != "<<":
                 if name in seen:
-                    label = _label(data, [*loc, name])
-                    out.append(f"  {path.name} 第 {key.start_mark.line + 1} 行 {label}：键「{name}」重复（第 {seen[name]} 行已有）")
+                    line, label = key.start_mark.line + 1, _label(data, [*loc, name])
+                    out.append(f"  {path.name} 第 {line} 行 {label}：键「{name}」重复（第 {seen[name]} 行已有）")
                 else:
                     seen[name] = key.start_mark.line + 1
             out += _repeated_keys(path, value, data, (*loc, name))
@@ -184,7 +196,7 @@ def _explain(path: Path, root: Any, data: Any, err: dict[str, Any]) -> str:
     if err["type"] == "value_error" and "error" in ctx:
         message = str(ctx["error"])  # our own validators speak Chinese; drop pydantic's "Value error, "
     elif "expected" in ctx:
-        message += f"，可选：{ctx['expected']}"
+        message += "，可选：" + str(ctx["expected"]).replace(" or ", ", ")
     elif "max_length" in ctx or "min_length" in ctx:
         message += f"（实际 {ctx.get('actual_length')} 项）"
     where = f"第 {line} 行 " if line else ""

@@ -3,8 +3,9 @@
 What such sheets look like: a title row or two above the header; header names that vary by
 office (考评要点 / 基本要求 / 考评内容 …); the header repeated at the top of every printed page;
 merged cells and blank "same as above" cells in the hierarchy columns; several units or persons
-on separate lines of one cell; footnote rows (注：…). Whatever cannot be placed is reported with
-sheet and row, never dropped silently.
+on separate lines of one cell; several numbered requirements in one cell; a sentence cut by a
+page break; footnote rows (注：…). Whatever cannot be placed is reported with sheet and row,
+never dropped silently.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from xlbridge.errors import SchemaError
 from xlbridge.findings import Finding, Severity
 from xlbridge.model import Indicator, IndicatorSystem, Kind, Person, Unit, unit_key
 from xlbridge.normalise import fold_width, no_spaces, squash, tidy_multiline
-from xlbridge.responsibility import is_group, parse_responsibility
+from xlbridge.responsibility import cell_lines, is_group, looks_like_note, parse_responsibility
 from xlbridge.workbook_safety import open_untrusted_workbook
 
-# Header text (spaces removed) → field. Order within a field is priority.
+# Header text (spaces and a trailing (…) removed) → field. Order within a field is priority.
 HEADERS: dict[str, tuple[str, ...]] = {
     "code": ("序号", "编号"),
     "level1": ("一级指标", "考评项目", "名称", "类别"),
@@ -37,12 +40,23 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "note": ("备注",),
 }
 HIERARCHY = ("level1", "level2")
+TEXT_FIELDS = ("level3", "points")
+# Columns whose content belongs to an indicator but is not its text; a row holding only these
+# (no code, no text) is reported rather than skipped.
+DETAIL_FIELDS = ("methods", "materials", "lead", "units", "cooperating", "persons", "note")
+SYSTEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _CODE = re.compile(r"^(?:★\s*\d+|\(\d+\)|\d+)$")
 _GROUP_CODE = re.compile(r"^\(?[一二三四五六七八九十]+\)?[、.]?$")
-_LEADING_CODE = re.compile(r"^\s*(★\s*\d+|\(\d+\)|\d+)\s*[、.．]\s*")
+# A code printed at the start of the text: （1） needs no separator, 1、 / 1. / ★1、 do; a digit
+# right after the separator is a decimal (1.5倍), not a code.
+_LEADING_CODE = re.compile(r"^\s*(?:(\(\d+\))\s*[、.．]?|(★\s*\d+|\d+)\s*[、.．])(?!\d)\s*")
 _FOOTNOTE = re.compile(r"^(注|说明|备注|附注)\s*[:：\d]")
+_ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:：]?\s*")
+_HEADER_SUFFIX = re.compile(r"\(.*\)$")
 _ITEM_SPLIT = re.compile(r"(?:^|(?<=[;；。\n]))\s*(?:[(（]\d+[)）]|\d+[.、．])\s*")
 _LIST_SPLIT = re.compile(r"[\n、，,;；/]+")
+_SENTENCE_END = "。；;！？!?"
+_CJK_NAME = re.compile(r"^[\u3400-\u9fff·\s]+$")
 
 
 @dataclass
@@ -55,11 +69,21 @@ class ImportResult:
 class _Columns:
     by_field: dict[str, int]
     header_row: int
+    header: list[str] = field(default_factory=list)
     # 000-style tables: 考评项目 / 考评内容 / 基本要求 — content is level 2, requirement is level 3.
     content_is_level2: bool = False
 
+    def label(self, name: str) -> str | None:
+        col = self.by_field.get(name)
+        return self.header[col] if col is not None and self.header[col] else None
+
 
 def import_table(path: Path, *, system_id: str, issuer: str = "未注明", sheet: str | None = None) -> ImportResult:
+    if not SYSTEM_ID.match(system_id):
+        raise SchemaError(
+            f"指标体系 id「{system_id}」只能由小写字母、数字、-、_ 组成（默认取输出文件名），"
+            "请用 --id 另行指定，例如 --id my-system-2021"
+        )
     wb = open_untrusted_workbook(path)
     ws = _pick_sheet(wb, sheet, path)
     grid = _unmerged_grid(ws)
@@ -69,32 +93,42 @@ def import_table(path: Path, *, system_id: str, issuer: str = "未注明", sheet
             f"{path.name} 工作表「{ws.title}」：找不到表头行。表头应包含 序号、一级指标、三级指标、"
             "考评要点/基本要求、责任单位 等列名中的至少三个"
         )
-    title = next((squash(str(v)) for row in grid[: cols.header_row] for v in row if _text(v)), path.stem)
     builder = _Builder(path.name, ws.title, cols)
     for index in range(cols.header_row + 1, len(grid)):
         builder.row(index + 1, grid[index])
-    system = IndicatorSystem(
-        id=system_id,
-        title=title,
-        issuer=issuer,
-        source=path.name,
-        level_names=builder.level_names(),
-        points_label=builder.points_label(grid),
-        units=builder.units(),
-        indicators=builder.finish(),
-    )
+    indicators = builder.finish()
+    if not indicators:
+        raise SchemaError(builder.nothing_imported())
+    try:
+        system = IndicatorSystem(
+            id=system_id,
+            title=_title(grid[: cols.header_row]) or path.stem,
+            issuer=issuer,
+            source=path.name,
+            level_names=builder.level_names(),
+            points_label=builder.points_label(),
+            units=builder.units(),
+            indicators=indicators,
+        )
+    except ValidationError as exc:  # a bug here, not the user's: still no traceback for them
+        raise SchemaError(f"{path.name}：导入结果不是有效的指标体系（{exc.errors()[0]['msg']}）") from None
     return ImportResult(system=system, findings=builder.findings)
 
 
 def _pick_sheet(wb: Any, sheet: str | None, path: Path) -> Any:
-    if sheet is None:
-        for ws in wb.worksheets:
-            if _find_header(_unmerged_grid(ws, limit=40)) is not None:
-                return ws
-        return wb.worksheets[0]
-    if sheet not in wb.sheetnames:
-        raise SchemaError(f"{path.name}：没有名为「{sheet}」的工作表（有：{'、'.join(wb.sheetnames)}）")
-    return wb[sheet]
+    if sheet is not None:
+        if sheet not in wb.sheetnames:
+            raise SchemaError(f"{path.name}：没有名为「{sheet}」的工作表（有：{'、'.join(wb.sheetnames)}）")
+        return wb[sheet]
+    for ws in wb.worksheets:
+        if _find_header(_unmerged_grid(ws, limit=40)) is not None:
+            return ws
+    if len(wb.worksheets) == 1:
+        return wb.worksheets[0]  # the header error below names it
+    raise SchemaError(
+        f"{path.name}：所有工作表（{'、'.join(wb.sheetnames)}）的前 40 行都找不到表头行。表头应包含 序号、"
+        "一级指标、三级指标、考评要点/基本要求、责任单位 等列名中的至少三个；也可用 --sheet 指定工作表"
+    )
 
 
 def _unmerged_grid(ws: Any, limit: int | None = None) -> list[list[Any]]:
@@ -111,10 +145,15 @@ def _unmerged_grid(ws: Any, limit: int | None = None) -> list[list[Any]]:
     return rows
 
 
+def _header_name(value: Any) -> str:
+    """序 号 → 序号, 责任单位（部门） → 责任单位."""
+    return _HEADER_SUFFIX.sub("", no_spaces(fold_width(_text(value))))
+
+
 def _header_fields(row: list[Any]) -> dict[str, int]:
     found: dict[str, int] = {}
     for col, value in enumerate(row):
-        name = no_spaces(fold_width(_text(value)))
+        name = _header_name(value)
         for field_name, names in HEADERS.items():
             if name in names and field_name not in found:
                 found[field_name] = col
@@ -125,16 +164,45 @@ def _header_fields(row: list[Any]) -> dict[str, int]:
 def _find_header(grid: list[list[Any]]) -> _Columns | None:
     for index, row in enumerate(grid):
         fields = _header_fields(row)
-        if len(fields) >= 3:
-            names = {no_spaces(_text(v)) for v in row}
-            content_is_level2 = "考评项目" in names and "基本要求" in names and "考评内容" in names
-            if content_is_level2:
-                fields["level2"] = fields.pop("points")
-                fields["level3"] = next(i for i, v in enumerate(row) if no_spaces(_text(v)) == "基本要求")
-            if "lead" in fields and "units" in fields:
-                fields["cooperating"] = fields.pop("units")
-            return _Columns(fields, index, content_is_level2)
+        if len(fields) < 3:
+            continue
+        names = [_header_name(v) for v in row]
+        content_is_level2 = {"考评项目", "基本要求", "考评内容"} <= set(names)
+        if content_is_level2:
+            fields["level2"] = names.index("考评内容")
+            fields["level3"] = names.index("基本要求")
+            fields.pop("points", None)
+        if "lead" in fields and "units" in fields:
+            fields["cooperating"] = fields.pop("units")
+        _code_under_text_header(fields, names)
+        return _Columns(fields, index, [_text(v) for v in row], content_is_level2)
     return None
+
+
+def _code_under_text_header(fields: dict[str, int], names: list[str]) -> None:
+    """三级指标 printed over two columns (merged): the first holds the codes, the second the text.
+
+    That is how Word tables with a narrow number column come out; without this the codes would
+    be read as the indicator text.
+    """
+    if "code" in fields:
+        return
+    for name in TEXT_FIELDS:
+        col = fields.get(name)
+        if col is not None and col + 1 < len(names) and names[col + 1] == names[col]:
+            fields["code"], fields[name] = col, col + 1
+            return
+
+
+def _title(rows: list[list[Any]]) -> str:
+    """The rows above the header, without 附件2 labels; a title printed on two lines is one title."""
+    parts: list[str] = []
+    for row in rows:
+        for value in dict.fromkeys(_text(v) for v in row if _text(v)):  # merged: the same text repeated
+            text = _ATTACHMENT.sub("", _one_line(value))
+            if text and text not in parts:
+                parts.append(text)
+    return "".join(parts)
 
 
 def _text(value: Any) -> str:
@@ -145,17 +213,61 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _one_line(text: str) -> str:
+    """Word wraps a long heading inside its cell (一、政府\\n职能依法\\n全面履行): join the lines
+    back, with a space only where two Latin words meet — Chinese has no spaces between words."""
+    out = ""
+    for line in (squash(x) for x in text.replace("\r", "\n").split("\n")):
+        if not line:
+            continue
+        if out and out[-1].isascii() and out[-1].isalnum() and line[0].isascii() and line[0].isalnum():
+            out += " "
+        out += line
+    return out
+
+
+def _heading(text: str) -> str:
+    return _one_line(tidy_multiline(text).partition("\n")[0])
+
+
+def _next_code(code: str) -> str:
+    """(1) → (2), 3 → 4, ★1 → ★2."""
+    m = re.search(r"\d+", code)
+    return code[: m.start()] + str(int(m.group()) + 1) + code[m.end() :] if m else code
+
+
+def split_numbered(text: str) -> list[tuple[str, str]]:
+    """``（1）…\\n（2）…`` → [("(1)", "…"), ("(2)", "…")]; [] when the text does not start with a code.
+
+    A line starts a new item only when it carries the next number in sequence, so a quoted
+    ``1.`` inside an item, or a remark line, stays with the item above.
+    """
+    items: list[tuple[str, str]] = []
+    for line in tidy_multiline(text).split("\n"):
+        m = _LEADING_CODE.match(fold_width(line))  # fold_width maps one char to one char
+        code = (m.group(1) or m.group(2)).replace(" ", "") if m else None
+        if code and (not items or code == _next_code(items[-1][0])):
+            items.append((code, line[m.end() :].strip()))
+        elif items:
+            items[-1] = (items[-1][0], f"{items[-1][1]}\n{line}")
+        else:
+            return []
+    return items
+
+
 class _Builder:
     def __init__(self, file: str, sheet: str, cols: _Columns) -> None:
         self.file, self.sheet, self.cols = file, sheet, cols
         self.indicators: list[Indicator] = []
+        self.rows: list[int] = []  # the sheet row of each indicator, for findings about it
         self.findings: list[Finding] = []
         self._above: dict[str, str] = {}
         self._group_code = ""
         self._spellings: dict[str, set[str]] = {}
-        self._seen_rows: set[tuple[str, ...]] = set()
+        self._first_row: dict[str, int] = {}
+        self._seen_rows: dict[tuple[str, ...], int] = {}
 
-    def report(self, row: int, severity: Severity, rule: str, message: str, column: int | None = None) -> None:
+    def report(self, row: int | None, severity: Severity, rule: str, message: str, column: int | None = None) -> None:
         self.findings.append(
             Finding(rule=rule, severity=severity, message=message, file=self.file, sheet=self.sheet,
                     row=row, column=None if column is None else column + 1)
@@ -165,68 +277,151 @@ class _Builder:
         col = self.cols.by_field.get(name)
         return _text(values[col]) if col is not None and col < len(values) else ""
 
+    # ----------------------------------------------------------------------- one row
     def row(self, number: int, values: list[Any]) -> None:
         cells = [_text(v) for v in values]
         if not any(cells):
             return
         if len(_header_fields(values)) >= 3:
             return  # the header repeated at the top of a printed page
-        first = next(c for c in cells if c)
-        if _FOOTNOTE.match(first) and sum(1 for c in cells if c) <= 2:
-            self.report(number, Severity.info, "footnote", f"脚注行已跳过：{squash(first)[:40]}")
+        distinct = list(dict.fromkeys(c for c in cells if c))  # a merged row repeats its text
+        if _FOOTNOTE.match(distinct[0]) and len(distinct) <= 2:
+            self.report(number, Severity.info, "footnote", f"脚注行已跳过：{squash(distinct[0])[:40]}")
             return
-        code, text_fields = self._code(number, values)
-        fields = {name: self.cell(values, name) for name in ("level1", "level2", "level3", "points")}
-        fields.update(text_fields)
+        fields = {name: self.cell(values, name) for name in (*HIERARCHY, *TEXT_FIELDS)}
+        code, items = self._code(number, values, fields)
+        self._fill_hierarchy(fields)
+        if code is None and not items:
+            self._uncoded(number, values, fields)
+            return
+        for item_code, text in items or [(code, None)]:
+            row_fields = dict(fields)
+            if text is not None:
+                row_fields[self._text_field()] = text
+            self._add_once(number, item_code, row_fields, values)
+        if len(items) > 1:
+            self.report(number, Severity.info, "items-split",
+                        f"一格内有 {len(items)} 条编号的{self._label(self._text_field())}（{items[0][0]}…{items[-1][0]}），"
+                        "已拆分为各自的指标", self.cols.by_field.get(self._text_field()))
+
+    def _text_field(self) -> str:
+        return "level3" if "level3" in self.cols.by_field else "points"
+
+    def _label(self, name: str) -> str:
+        return self.cols.label(name) or name
+
+    def _fill_hierarchy(self, fields: dict[str, str]) -> None:
+        """Blank (or merged) hierarchy cells mean "same as above".
+
+        A heading printed again at the top of a page without its details (考评内容 without the
+        numbered points) is the heading above, not a new one.
+        """
         for name in HIERARCHY:
-            if fields[name]:
-                self._above[name] = fields[name]
+            value = fields[name]
+            above = self._above.get(name, "")
+            if value and not (above and "\n" not in value.strip() and _heading(value) == _heading(above)):
+                if name == "level1" and _one_line(value) != _one_line(self._above.get("level1", "")):
+                    self._above.pop("level2", None)  # a new level 1 does not inherit the old level 2
+                self._above[name] = value
             elif name in self.cols.by_field:
                 fields[name] = self._above.get(name, "")
-        if code is None:
-            if any(fields[n] for n in ("level3", "points")):
-                self.report(number, Severity.error, "code-missing",
-                            "有指标内容但没有编号，无法识别为指标，请补上序号", self.cols.by_field.get("code"))
-            return
-        identity = (code, fields["level3"], fields["points"], fields["level1"])
-        if identity in self._seen_rows:
-            return  # a row continued on the next page repeats under a merged range
-        self._seen_rows.add(identity)
-        self._add(number, code, fields, values)
 
-    def _code(self, number: int, values: list[Any]) -> tuple[str | None, dict[str, str]]:
+    def _code(self, number: int, values: list[Any], fields: dict[str, str]) -> tuple[str | None, list[tuple[str, str]]]:
+        """The code from the code column; without one, the numbered items at the start of the
+        text (000: several （n） requirements in one cell, 003: ``1、`` before each task)."""
         raw = fold_width(self.cell(values, "code")).replace(" ", "")
-        extra: dict[str, str] = {}
         if _GROUP_CODE.match(raw):  # 003: the 序号 column numbers groups (一)(二); tasks carry theirs
             self._group_code = raw if raw.startswith("(") else f"({raw.rstrip('、.')})"
             raw = ""
         if raw and _CODE.match(raw):
-            return raw, extra
+            return raw, []
         if raw:
-            self.report(number, Severity.warning, "code-unparsed", f"编号「{raw}」不是可识别的指标编号", self.cols.by_field.get("code"))
-        for name in ("level3", "points"):
-            text = fold_width(self.cell(values, name))
-            m = _LEADING_CODE.match(text)
-            if m:
-                extra[name] = self.cell(values, name)[m.end():].strip()
-                return m.group(1).replace(" ", ""), extra
-        return None, extra
+            self.report(number, Severity.warning, "code-unparsed", f"编号「{raw}」不是可识别的指标编号，已改从指标文字开头读取",
+                        self.cols.by_field.get("code"))
+        name = self._text_field()
+        items = split_numbered(fields[name]) if fields[name] else []
+        if items:
+            fields[name] = ""
+        return None, items
 
-    def _add(self, number: int, code: str, fields: dict[str, str], values: list[Any]) -> None:
-        level1 = squash(fields["level1"])
+    def _uncoded(self, number: int, values: list[Any], fields: dict[str, str]) -> None:
+        """A row without a code: the rest of a sentence cut by a page break, or a mistake to report."""
+        text = fields[self._text_field()] or fields["points"]
+        if text:
+            if self._continues(fields):
+                self._continue(number, fields, values)
+                return
+            self.report(number, Severity.error, "code-missing",
+                        f"有指标内容「{squash(text)[:20]}…」但没有编号，无法识别为指标，请补上序号",
+                        self.cols.by_field.get("code", self.cols.by_field.get(self._text_field())))
+            return
+        stray = [(self._label(n), self.cell(values, n)) for n in DETAIL_FIELDS if self.cell(values, n)]
+        if stray:
+            what = "；".join(f"{label}「{squash(v)[:20]}」" for label, v in stray)
+            self.report(number, Severity.warning, "row-unplaced",
+                        f"该行没有编号和指标内容，其中的 {what} 未导入，请核对是否属于上一项指标")
+
+    def _continues(self, fields: dict[str, str]) -> bool:
+        """The previous indicator stops mid-sentence and this row sits under the same headings."""
+        if not self.indicators:
+            return False
+        last = self.indicators[-1]
+        text = last.level3 if self._text_field() == "level3" else last.points
+        return bool(text) and not text.rstrip().endswith(tuple(_SENTENCE_END)) \
+            and self._level1(fields) == last.level1 and self._level2_points(fields)[0] == last.level2
+
+    def _continue(self, number: int, fields: dict[str, str], values: list[Any]) -> None:
+        last = self.indicators[-1]
+        name = self._text_field()
+        tail = tidy_multiline(fields[name])
+        update: dict[str, Any] = {name: (getattr(last, name) or "") + tail}
+        lead, coop, _, _ = self._units(number, values, quiet=True)
+        extra = [n for n in lead + coop if n not in (*last.lead, *last.cooperating)]
+        if extra:  # units printed only beside the continued part still belong to the indicator
+            update["cooperating"] = [*last.cooperating, *extra]
+        self.indicators[-1] = last.model_copy(update=update)
+        self.report(number, Severity.warning, "row-continued",
+                    f"该行没有编号，上一项指标（编号 {last.code}，第 {self.rows[-1]} 行）的文字在句中断开，"
+                    f"视为分页造成的续行，已接在其后：「…{tail[:15]}」。请核对",
+                    self.cols.by_field.get(name))
+
+    # ----------------------------------------------------------------------- one indicator
+    def _add_once(self, number: int, code: str, fields: dict[str, str], values: list[Any]) -> None:
+        identity = (code, fields["level3"], fields["points"], fields["level1"])
+        if identity in self._seen_rows:
+            # a merged code/text range continued on the next row: the row adds nothing new,
+            # unless its other cells differ — then say so rather than drop them
+            first = self._seen_rows[identity]
+            index = self.rows.index(first)
+            lead, coop, _, _ = self._units(number, values, quiet=True)
+            if {*lead, *coop} - {*self.indicators[index].lead, *self.indicators[index].cooperating}:
+                self.report(number, Severity.warning, "row-repeated",
+                            f"该行与第 {first} 行是同一项指标（编号 {code}），但责任单位不同，未导入，请核对")
+            return
+        self._seen_rows[identity] = number
+        self._add(number, code, fields, values)
+
+    def _level1(self, fields: dict[str, str]) -> str:
+        level1 = _one_line(fields["level1"])
         if self._group_code and not level1.startswith(self._group_code):
             level1 = self._group_code + level1
-        level2, points = squash(fields["level2"]) or None, tidy_multiline(fields["points"]) or None
-        if self.cols.content_is_level2 and level2:
+        return level1
+
+    def _level2_points(self, fields: dict[str, str]) -> tuple[str | None, str | None]:
+        if self.cols.content_is_level2:
+            # 考评内容: a heading line, then the numbered points
             heading, _, rest = tidy_multiline(fields["level2"]).partition("\n")
-            level2, points = squash(heading), rest or points
+            return _one_line(heading) or None, rest or None
+        return _one_line(fields["level2"]) or None, tidy_multiline(fields["points"]) or None
+
+    def _add(self, number: int, code: str, fields: dict[str, str], values: list[Any]) -> None:
+        level1 = self._level1(fields)
+        level2, points = self._level2_points(fields)
         level3 = tidy_multiline(fields["level3"]) or None
         if not level1:
             self.report(number, Severity.warning, "level1-missing", "一级指标为空，且上方没有可沿用的值", self.cols.by_field.get("level1"))
-        kind = _kind(level1, level2 or "", level3 or "")
-        units_text = tidy_multiline(self.cell(values, "units") or self.cell(values, "cooperating"))
-        lead, cooperating, all_units = self._units(number, values)
-        note = squash(self.cell(values, "note")) or None
+        lead, cooperating, all_units, units_note = self._units(number, values)
+        note = squash(self.cell(values, "note")) or units_note
         indicator = Indicator(
             key=code,
             code=code,
@@ -235,70 +430,70 @@ class _Builder:
             level3=level3,
             points=points,
             methods=[m for m in (no_spaces(x) for x in _LIST_SPLIT.split(self.cell(values, "methods"))) if m],
-            materials=split_items(self.cell(values, "materials")),
-            units_text="、".join(no_spaces(u) for u in units_text.split("\n")) or None,
+            materials=self._materials(values, points),
+            units_text=None if units_note else self._units_text(values),
             lead=lead,
             cooperating=cooperating,
             all_units_cooperate=all_units,
             persons=self._persons(number, values, lead + cooperating),
             key_item="★" in (note or "") or code.startswith("★"),
             note=note,
-            kind=kind,
+            kind=_kind(level1, level2 or ""),
         )
         self.indicators.append(indicator)
+        self.rows.append(number)
 
-    def finish(self) -> list[Indicator]:
-        """Keys: the printed code, unless codes repeat (then 加n/减n, or level1.level2.code)."""
-        counts = Counter(i.code for i in self.indicators)
-        hierarchical = any(n > 1 for code, n in counts.items() if self._normal_code(code))
-        ordinals: dict[tuple[str, ...], int] = {}
+    def _materials(self, values: list[Any], points: str | None) -> list[str]:
+        if "materials" in self.cols.by_field:
+            return split_items(self.cell(values, "materials"))
+        if self.cols.label("points") == "考评要点":
+            # 001-style tables have no 上报资料 column: their 考评要点 lists the evidence to submit
+            return split_items(points or "")
+        return []
 
-        def ordinal(*path: str) -> int:
-            return ordinals.setdefault(path, sum(1 for p in ordinals if p[:-1] == path[:-1]) + 1)
+    def _units_text(self, values: list[Any]) -> str | None:
+        lines = [*cell_lines(self.cell(values, "lead")), *cell_lines(self.cell(values, "units") or self.cell(values, "cooperating"))]
+        return "、".join(no_spaces(line) for line in lines) or None
 
-        out: list[Indicator] = []
-        for ind in self.indicators:
-            key = ind.code
-            if ind.kind is not Kind.normal and counts[ind.code] > 1:
-                key = ("加" if ind.kind is Kind.bonus else "减") + ind.code
-            elif hierarchical:
-                parts = [str(ordinal(ind.level1))]
-                if ind.level2:
-                    parts.append(str(ordinal(ind.level1, ind.level2)))
-                key = ".".join([*parts, ind.code])
-            out.append(ind.model_copy(update={"key": key}))
-        return out
-
-    def _normal_code(self, code: str) -> bool:
-        return any(i.code == code and i.kind is Kind.normal for i in self.indicators)
-
-    def _units(self, number: int, values: list[Any]) -> tuple[list[str], list[str], bool]:
+    def _units(self, number: int, values: list[Any], quiet: bool = False) -> tuple[list[str], list[str], bool, str | None]:
+        """Lead units, cooperating units, 各部门配合, and a remark written in the units column."""
+        text = self.cell(values, "units") or self.cell(values, "cooperating")
+        if looks_like_note(text):
+            if not quiet:
+                self.report(number, Severity.warning, "units-note",
+                            f"{self._label('units') or self._label('cooperating')}栏是一句说明而不是单位名称，"
+                            f"已记为备注：「{squash(text)[:20]}…」；此项没有责任单位",
+                            self.cols.by_field.get("units", self.cols.by_field.get("cooperating")))
+            return [], [], False, squash(text)
         if "lead" in self.cols.by_field:
-            lead = self._canonical(_LIST_SPLIT.split(self.cell(values, "lead")))
-            coop = parse_responsibility(self.cell(values, "cooperating"))
-            coop_names = [n for n in self._canonical(coop.lead + coop.cooperating) if n not in lead]
-            if not lead:
-                self.report(number, Severity.warning, "lead-missing", "牵头部门为空", self.cols.by_field["lead"])
-            return lead, coop_names, coop.all_units_cooperate
-        text = self.cell(values, "units")
-        if not text:
-            self.report(number, Severity.warning, "units-missing", "责任单位为空", self.cols.by_field.get("units"))
+            leads = parse_responsibility(self.cell(values, "lead"))
+            lead = self._canonical(number, leads.lead + leads.cooperating)
+            coop = parse_responsibility(text)
+            coop_names = [n for n in self._canonical(number, coop.lead + coop.cooperating) if n not in lead]
+            if not lead and not quiet:
+                self.report(number, Severity.warning, "lead-missing", f"{self._label('lead')}为空", self.cols.by_field["lead"])
+            return lead, coop_names, coop.all_units_cooperate or leads.all_units_cooperate, None
+        if not text and not quiet:
+            self.report(number, Severity.warning, "units-missing", f"{self._label('units') or '责任单位'}为空",
+                        self.cols.by_field.get("units"))
         parsed = parse_responsibility(text)
-        return self._canonical(parsed.lead), self._canonical(parsed.cooperating), parsed.all_units_cooperate
+        return (self._canonical(number, parsed.lead), self._canonical(number, parsed.cooperating),
+                parsed.all_units_cooperate, None)
 
-    def _canonical(self, names: list[str]) -> list[str]:
+    def _canonical(self, number: int, names: list[str]) -> list[str]:
         out: list[str] = []
         for name in names:
             if not name.strip():
                 continue
             canonical = unit_key(name)
             self._spellings.setdefault(canonical, set()).add(squash(name))
+            self._first_row.setdefault(squash(name), number)
             if canonical not in out:
                 out.append(canonical)
         return out
 
     def _persons(self, number: int, values: list[Any], units: list[str]) -> list[Person]:
-        names = [squash(p) for p in self.cell(values, "persons").split("\n") if p.strip()]
+        names = [_person_name(p) for p in _LIST_SPLIT.split(self.cell(values, "persons")) if p.strip()]
         if not names:
             return []
         if len(names) == len(units):
@@ -310,6 +505,74 @@ class _Builder:
             return [Person(name=n) for n in names]
         return [Person(name=n, unit=units[0] if units else None) for n in names]
 
+    # ----------------------------------------------------------------------- the whole table
+    def finish(self) -> list[Indicator]:
+        """Unit spellings merged, then keys: the printed code, unless codes repeat (then 加n/减n,
+        or level1.level2.code); keys still equal after that are reported and numbered apart."""
+        rename = self._merge_spellings()
+        indicators = [_renamed(i, rename) for i in self.indicators]
+        counts = Counter(i.code for i in indicators)
+        normal = Counter(i.code for i in indicators if i.kind is Kind.normal)
+        hierarchical = any(n > 1 for n in normal.values())
+        ordinals: dict[tuple[str, ...], int] = {}
+
+        def ordinal(*path: str) -> int:
+            if path not in ordinals:
+                ordinals[path] = sum(1 for p in ordinals if p[:-1] == path[:-1]) + 1
+            return ordinals[path]
+
+        keyed: list[Indicator] = []
+        for ind in indicators:
+            key = ind.code
+            if ind.kind is not Kind.normal and counts[ind.code] > 1:
+                key = ("加" if ind.kind is Kind.bonus else "减") + ind.code
+            elif hierarchical:
+                parts = [str(ordinal(ind.level1))]
+                if ind.level2:
+                    parts.append(str(ordinal(ind.level1, ind.level2)))
+                key = ".".join([*parts, ind.code])
+            keyed.append(ind.model_copy(update={"key": key}))
+        return self._unique_keys(keyed)
+
+    def _unique_keys(self, indicators: list[Indicator]) -> list[Indicator]:
+        rows: dict[str, list[int]] = {}
+        for ind, row in zip(indicators, self.rows):
+            rows.setdefault(ind.key, []).append(row)
+        out: list[Indicator] = []
+        seen: Counter[str] = Counter()
+        for ind in indicators:
+            seen[ind.key] += 1
+            if len(rows[ind.key]) > 1:
+                if seen[ind.key] == 1:
+                    self.report(rows[ind.key][0], Severity.error, "code-duplicate",
+                                f"编号「{ind.code}」在同一级指标下重复出现（第 {'、'.join(map(str, rows[ind.key]))} 行），"
+                                f"已暂记为 {ind.key}-1、{ind.key}-2…，请核对原表")
+                ind = ind.model_copy(update={"key": f"{ind.key}-{seen[ind.key]}"})
+            out.append(ind)
+        return out
+
+    def _merge_spellings(self) -> dict[str, str]:
+        """基层科 and 基层工作指导科, 各行政执法部门 and 各行政执法部门(单位): one unit, the full name.
+
+        Reported as a warning each, since the table cannot prove it; the user confirms or
+        splits them in the YAML.
+        """
+        names = list(self._spellings)
+        rename: dict[str, str] = {}
+        for short in names:
+            fulls = [n for n in names if n != short and _abbreviates(short, n)]
+            if len(fulls) != 1:
+                continue
+            full = fulls[0]
+            rename[short] = full
+            self._spellings[full] |= self._spellings[short]
+            row = min(self._first_row.get(s, 0) for s in self._spellings[short])
+            self.report(row or None, Severity.warning, "unit-abbreviation",
+                        f"「{short}」视为「{full}」的简称，已合并为同一单位（别名）。如不是同一单位，请在导入结果中分开")
+        for short in rename:
+            del self._spellings[short]
+        return rename
+
     def units(self) -> list[Unit]:
         return [
             Unit(name=name, aliases=sorted(s for s in spellings if s != name), group=is_group(name))
@@ -317,15 +580,55 @@ class _Builder:
         ]
 
     def level_names(self) -> list[str]:
-        return ["一级指标", "二级指标", "三级指标"] if not self.cols.content_is_level2 else ["考评项目", "考评内容", "基本要求"]
+        """The hierarchy columns' own header names: 一级指标…, 考评项目/考评内容/基本要求, 名称/工作任务."""
+        return [label for name in ("level1", "level2", "level3") if (label := self.cols.label(name))]
 
-    def points_label(self, grid: list[list[Any]]) -> str:
-        col = self.cols.by_field.get("points", self.cols.by_field.get("level3"))
-        return no_spaces(_text(grid[self.cols.header_row][col])) if col is not None else "考评要点"
+    def points_label(self) -> str:
+        if self.cols.content_is_level2:
+            return self.cols.label("level2") or "考评内容"
+        return self.cols.label("points") or self.cols.label("level3") or "考评要点"
+
+    def nothing_imported(self) -> str:
+        errors = [f for f in self.findings if f.severity is Severity.error]
+        where = f"{self.file} 工作表「{self.sheet}」"
+        if not errors:
+            return f"{where}：表头（第 {self.cols.header_row + 1} 行）下面没有任何带编号的指标行，没有导入任何指标"
+        first = errors[0]
+        return f"{where}：没有导入任何指标，{len(errors)} 行无法识别，例如{first.where.removeprefix(where).strip()}：{first.message}"
 
 
-def _kind(*texts: str) -> Kind:
-    joined = "".join(texts[:2])
+def _abbreviates(short: str, full: str) -> bool:
+    """各行政执法部门 ⊂ 各行政执法部门(单位); 基层科 ⊂ 基层工作指导科 (same start, same kind of office)."""
+    if full.startswith(short) and re.fullmatch(r"\(.+\)", full[len(short) :]):
+        return True
+    if len(short) < 3 or len(short) >= len(full) or short[:2] != full[:2] or short[-1] != full[-1]:
+        return False
+    rest = iter(full)
+    return all(ch in rest for ch in short)  # a subsequence of the full name
+
+
+def _renamed(ind: Indicator, rename: dict[str, str]) -> Indicator:
+    if not rename:
+        return ind
+
+    def names(units: list[str]) -> list[str]:
+        return list(dict.fromkeys(rename.get(u, u) for u in units))
+
+    lead = names(ind.lead)
+    return ind.model_copy(update={
+        "lead": lead,
+        "cooperating": [u for u in names(ind.cooperating) if u not in lead],
+        "persons": [p.model_copy(update={"unit": rename.get(p.unit, p.unit)}) if p.unit else p for p in ind.persons],
+    })
+
+
+def _person_name(text: str) -> str:
+    """徐　鉴 → 徐鉴: two-character names are padded to line up; a Chinese name has no spaces."""
+    return no_spaces(text) if _CJK_NAME.match(text) else squash(text)
+
+
+def _kind(level1: str, level2: str) -> Kind:
+    joined = level1 + level2
     if "加分" in joined:
         return Kind.bonus
     if "减分" in joined:

@@ -1,0 +1,266 @@
+"""The consolidated workbook for the coordination group (综合协调组), rewritten whole.
+
+Snapshot semantics: for period P each unit counts with its latest accepted submission whose
+reporting month is ≤ P; the overview says whether the unit reported for P itself, and whether
+on time (before day ``deadline_day`` of the following month).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from xlbridge.errors import XlbridgeError
+from xlbridge.ledger.layout import PROGRESS_DONE, PROGRESS_PENDING
+from xlbridge.ledger.content import campaign_years
+from xlbridge.model import IndicatorSystem
+from xlbridge.schema_io import load_system
+from xlbridge.workspace import Workspace
+from xlbridge.xlsx_out import Styles, owned_workbook, text, write_table
+
+NOT_FILLED = "未填"
+LEAD_MARK = "▲"
+
+
+@dataclass
+class UnitStatus:
+    unit: str
+    status: str  # 按时报送 / 逾期报送 / 已退回 / 未报送
+    submission: dict[str, Any] | None
+    expected: int
+    done: int = 0
+    pending: int = 0
+
+    @property
+    def missing(self) -> int:
+        return max(self.expected - self.done - self.pending, 0)
+
+
+def latest_period(db: sqlite_utils.Database, system_id: str) -> str | None:
+    row = db.execute("SELECT MAX(period) FROM submissions WHERE system_id = ? AND status = 'accepted'", [system_id]).fetchone()
+    return row[0] if row else None
+
+
+def deadline_for(period: str, day: int) -> datetime:
+    year, month = (int(p) for p in period.split("-"))
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return datetime(year, month, day)
+
+
+def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = None) -> Path:
+    system = load_system(ws.system)
+    period = period or latest_period(db, system.id) or f"{date.today():%Y-%m}"
+    _check_period(period)
+    campaign = ws.campaign or int(period[:4])
+    years = campaign_years(system, campaign)
+    units = ws.expected_units or [u.name for u in system.reporting_units]
+    snapshot = _snapshot_rows(db, system.id, campaign, period)
+    statuses = _unit_statuses(db, system, units, campaign, period, ws.deadline_day, len(years), snapshot)
+    path = ws.consolidated_dir / f"汇总台账_{period}.xlsx"
+    with owned_workbook(path) as (wb, st):
+        _overview(wb.add_worksheet("总览"), st, system, period, statuses, ws.deadline_day)
+        _matrix(wb.add_worksheet("指标进度"), st, system, units, snapshot)
+        _level1(wb, wb.add_worksheet("一级指标"), st, system, units, years, snapshot)
+        _missing_units(wb.add_worksheet("未报送"), st, system, statuses)
+        _key_items(wb.add_worksheet("重点"), st, system, units, snapshot)
+        _details(wb.add_worksheet("明细"), st, db, system.id, campaign, period)
+    return path
+
+
+def _check_period(period: str) -> None:
+    try:
+        year, month = (int(p) for p in period.split("-"))
+        if not 1 <= month <= 12 or year < 2000:
+            raise ValueError
+    except ValueError:
+        raise XlbridgeError(f"报送月份「{period}」格式不对，应写成 2021-05") from None
+
+
+_SNAPSHOT_CTE = """
+    WITH snap AS (
+        SELECT unit, MAX(id) AS sid FROM submissions
+        WHERE status = 'accepted' AND system_id = :system AND campaign = :campaign AND period <= :period
+        GROUP BY unit)
+"""
+
+
+def _snapshot_rows(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> dict[tuple[str, str], list[str]]:
+    """(unit, indicator key) → progress values over the years, from each unit's snapshot submission."""
+    sql = _SNAPSHOT_CTE + "SELECT s.unit, r.indicator_key, r.progress FROM snap s JOIN rows r ON r.submission_id = s.sid"
+    out: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for unit, key, progress in db.execute(sql, {"system": system_id, "campaign": campaign, "period": period}):
+        out[(unit, key)].append(progress or "")
+    return out
+
+
+def _unit_statuses(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
+                   deadline_day: int, n_years: int, snapshot: dict[tuple[str, str], list[str]]) -> list[UnitStatus]:
+    deadline = deadline_for(period, deadline_day)
+    subs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for sub in db["submissions"].rows_where("system_id = ? AND campaign = ? AND period = ?", [system.id, campaign, period], order_by="id"):
+        subs[sub["unit"]].append(sub)
+    statuses = []
+    for unit in units:
+        accepted = [s for s in subs.get(unit, []) if s["status"] == "accepted"]
+        latest = accepted[-1] if accepted else (subs[unit][-1] if subs.get(unit) else None)
+        if accepted:
+            first_received = datetime.fromisoformat(accepted[0]["received_at"])
+            status = "按时报送" if first_received < deadline else "逾期报送"
+        else:
+            status = "已退回" if latest else "未报送"
+        s = UnitStatus(unit, status, latest, expected=len(system.assigned(unit)) * n_years)
+        progress = Counter(p for ind in system.assigned(unit) for p in snapshot.get((unit, ind.key), []))
+        s.done, s.pending = progress[PROGRESS_DONE], progress[PROGRESS_PENDING]
+        statuses.append(s)
+    return statuses
+
+
+def _overview(ws: Any, st: Styles, system: IndicatorSystem, period: str, statuses: list[UnitStatus], deadline_day: int) -> None:
+    deadline = deadline_for(period, deadline_day)
+    ws.write_string(0, 0, f"{system.title} — {period} 台账汇总", st.title)
+    counts = Counter(s.status for s in statuses)
+    ws.write_string(1, 0, f"截止时间：{deadline:%Y-%m-%d} 前；应报 {len(statuses)} 个单位，"
+                          + "，".join(f"{k} {counts[k]}" for k in ("按时报送", "逾期报送", "已退回", "未报送")), st.plain)
+    headers = ["序号", "单位", "状态", "报送时间", "报送月份", "应填行数", "已完成", "未完成", "未填", "完成率", "错误", "警告", "文件"]
+    row = write_table(ws, 3, headers, [5, 22, 10, 18, 9, 8, 7, 7, 7, 8, 6, 6, 36], st)
+    for n, s in enumerate(statuses, start=1):
+        sub = s.submission or {}
+        style = {"按时报送": st.done, "逾期报送": st.pending}.get(s.status, st.missing)
+        ws.write_number(row, 0, n, st.center)
+        ws.write_string(row, 1, s.unit, st.text)
+        ws.write_string(row, 2, s.status, style)
+        ws.write_string(row, 3, text(sub.get("received_at")).replace("T", " "), st.text)
+        ws.write_string(row, 4, text(sub.get("period")), st.center)
+        for col, value in enumerate((s.expected, s.done, s.pending, s.missing), start=5):
+            ws.write_number(row, col, value, st.center)
+        ws.write_number(row, 9, s.done / s.expected if s.expected else 0, st.percent)
+        ws.write_number(row, 10, sub.get("errors") or 0, st.center)
+        ws.write_number(row, 11, sub.get("warnings") or 0, st.center)
+        ws.write_string(row, 12, text(sub.get("file_name")), st.text)
+        row += 1
+
+
+def _cell_status(values: list[str]) -> str:
+    if not values or all(v == "" for v in values):
+        return NOT_FILLED
+    if all(v == PROGRESS_DONE for v in values):
+        return PROGRESS_DONE
+    return PROGRESS_PENDING
+
+
+def _matrix(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], snapshot: dict[tuple[str, str], list[str]]) -> None:
+    ws.write_string(0, 0, f"指标 × 单位完成情况（{LEAD_MARK} 为牵头单位；多年度指标全部年度完成才算已完成）", st.plain)
+    headers = ["指标编号", "一级指标", "三级指标", *units]
+    row = write_table(ws, 1, headers, [9, 16, 40, *([10] * len(units))], st)
+    ws.freeze_panes(2, 3)
+    styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
+    for ind in system.indicators:
+        roles = {u: ind.role_of(u) for u in units if u in ind.lead or u in ind.cooperating}
+        if not roles:
+            continue
+        ws.write_string(row, 0, ind.code, st.center)
+        ws.write_string(row, 1, ind.level1, st.text)
+        ws.write_string(row, 2, _clip(ind.text, 120), st.text)
+        for col, unit in enumerate(units, start=3):
+            if unit in roles:
+                status = _cell_status(snapshot.get((unit, ind.key), []))
+                mark = LEAD_MARK if roles[unit] == "牵头" else ""
+                ws.write_string(row, col, mark + status, styles[status])
+        row += 1
+
+
+def _level1(wb: Any, ws: Any, st: Styles, system: IndicatorSystem, units: list[str], years: list[int],
+            snapshot: dict[tuple[str, str], list[str]]) -> None:
+    expected: Counter[str] = Counter()
+    done: Counter[str] = Counter()
+    for ind in system.indicators:
+        for unit in units:
+            if unit in ind.lead or unit in ind.cooperating:
+                expected[ind.level1] += len(years)
+                done[ind.level1] += sum(v == PROGRESS_DONE for v in snapshot.get((unit, ind.key), []))
+    row = write_table(ws, 0, ["一级指标", "应填行数", "已完成", "完成率"], [34, 10, 10, 10], st)
+    first = row
+    for level1 in expected:
+        ws.write_string(row, 0, level1, st.text)
+        ws.write_number(row, 1, expected[level1], st.center)
+        ws.write_number(row, 2, done[level1], st.center)
+        ws.write_number(row, 3, done[level1] / expected[level1] if expected[level1] else 0, st.percent)
+        row += 1
+    if row > first:
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series({
+            "name": "完成率", "categories": ["一级指标", first, 0, row - 1, 0], "values": ["一级指标", first, 3, row - 1, 3],
+            "data_labels": {"value": True, "num_format": "0%"}, "fill": {"color": "#5B9BD5"},
+        })
+        chart.set_title({"name": "各一级指标完成率"})
+        chart.set_x_axis({"min": 0, "max": 1, "num_format": "0%"})
+        chart.set_y_axis({"reverse": True})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 720, "height": 40 + 28 * (row - first)})
+        ws.insert_chart(0, 5, chart)
+
+
+def _missing_units(ws: Any, st: Styles, system: IndicatorSystem, statuses: list[UnitStatus]) -> None:
+    row = write_table(ws, 0, ["单位", "状态", "牵头指标数", "配合指标数", "最近一次报送", "退回原因"], [22, 10, 10, 10, 20, 60], st)
+    for s in statuses:
+        if s.status not in ("未报送", "已退回"):
+            continue
+        sub = s.submission or {}
+        lead = sum(s.unit in i.lead for i in system.indicators)
+        coop = sum(s.unit in i.cooperating for i in system.indicators)
+        values = [s.unit, s.status, lead, coop, text(sub.get("received_at")).replace("T", " "), text(sub.get("reason"))]
+        for col, value in enumerate(values):
+            if isinstance(value, int):
+                ws.write_number(row, col, value, st.center)
+            else:
+                ws.write_string(row, col, value, st.missing if col == 1 else st.text)
+        row += 1
+
+
+def _key_items(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], snapshot: dict[tuple[str, str], list[str]]) -> None:
+    headers = ["指标编号", "一级指标", "指标内容", "备注", "单位", "职责", "完成情况"]
+    row = write_table(ws, 0, headers, [9, 16, 50, 14, 20, 6, 10], st)
+    styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
+    for ind in (i for i in system.indicators if i.key_item):
+        for unit in units:
+            role = ind.role_of(unit) if (unit in ind.lead or unit in ind.cooperating) else None
+            if not role:
+                continue
+            status = _cell_status(snapshot.get((unit, ind.key), []))
+            for col, value in enumerate([ind.code, ind.level1, _clip(ind.text, 200), text(ind.note), unit, role]):
+                ws.write_string(row, col, value, st.text)
+            ws.write_string(row, 6, status, styles[status])
+            row += 1
+    if row == 1:
+        ws.write_string(row, 0, "本指标体系没有标注★的重点指标", st.plain)
+
+
+_DETAIL_HEADERS = ["单位", "年度", "指标编号", "一级指标", "完成进度", "进度说明", "上报材料", "网址链接", "涉密", "责任人", "联系电话", "报送月份"]
+
+
+def _details(ws: Any, st: Styles, db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> None:
+    row = write_table(ws, 0, _DETAIL_HEADERS, [18, 6, 8, 18, 8, 50, 36, 30, 5, 8, 13, 8], st)
+    ws.autofilter(0, 0, 0, len(_DETAIL_HEADERS) - 1)
+    sql = _SNAPSHOT_CTE + """
+        SELECT s.unit, r.year, i.code, i.level1, r.progress, r.description, r.materials, r.links,
+               CASE r.secret WHEN 1 THEN '是' ELSE '否' END, r.person, r.phone, sub.period
+        FROM snap s
+        JOIN submissions sub ON sub.id = s.sid
+        JOIN rows r ON r.submission_id = s.sid
+        JOIN indicators i ON i.system_id = sub.system_id AND i.key = r.indicator_key
+        ORDER BY s.unit, r.id
+    """
+    write_row = ws.write_row
+    fmt = st.text
+    for values in db.execute(sql, {"system": system_id, "campaign": campaign, "period": period}):
+        write_row(row, 0, values, fmt)  # strings stay strings: the workbook never converts to formulas
+        row += 1
+
+
+def _clip(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"

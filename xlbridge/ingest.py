@@ -1,0 +1,167 @@
+"""The ingest pipeline: one submitted file → archive → validate → store → receipt.
+
+Order is what makes it crash-safe: the raw bytes are archived (content-addressed, fsynced)
+before anything else; the store merge is one transaction keyed by the file's sha256; the inbox
+file is removed last. Killed at any point, a restart re-runs the file: the archive write is
+skipped (same hash), a merged file is recognised as a duplicate and not merged twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from xlbridge import store
+from xlbridge.check.engine import Validation, validate_grid
+from xlbridge.errors import XlbridgeError
+from xlbridge.findings import Finding, Severity
+from xlbridge.ledger.reader import read_ledger
+from xlbridge.model import IndicatorSystem
+from xlbridge.receipt import write_receipt
+from xlbridge.schema_io import load_system
+from xlbridge.workspace import Workspace
+
+# Rules that mean "this is not an untouched ledger we issued to this unit": rejected outright.
+REJECTING_RULES = frozenset({
+    "file-unreadable", "meta-missing", "signature-missing", "signature-invalid", "unit-unknown", "unit-mismatch",
+    "system-unknown", "system-changed", "template-version", "header-changed", "prefilled-changed", "row-missing",
+    "row-order", "code-unknown", "code-unassigned", "row-duplicate", "year-out-of-range",
+})
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+_LOCK_OR_TEMP = re.compile(r"^(~\$|\.~lock\.|~|\.)|(\.tmp|\.part|\.crdownload|\.partial|#)$", re.IGNORECASE)
+
+
+def is_ignored(path: Path) -> bool:
+    """Excel/WPS lock files (~$x.xlsx), LibreOffice locks (.~lock.x#), temp and partial copies."""
+    return bool(_LOCK_OR_TEMP.search(path.name))
+
+
+@dataclass
+class Outcome:
+    path: Path
+    status: str  # accepted / rejected / duplicate
+    sha256: str
+    unit: str | None = None
+    submission_id: int | None = None
+    receipt: Path | None = None
+    summary: str = ""
+
+
+def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes, received_at: datetime | None = None) -> Outcome:
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    archived = archive_bytes(ws, data, sha, path.suffix)
+    received = received_at or datetime.fromtimestamp(path.stat().st_mtime)
+    known = store.known_hash(db, sha)
+    if known:
+        _remove(path)
+        return Outcome(path, "duplicate", sha, known["unit"], known["id"], summary="重复报送（内容与已收到的文件相同），未重复计入")
+    claimed = claimed_unit(ws, path)
+    validation, system, findings = _validate(archived, path.name, key)
+    unit = (validation.meta.get("unit") if validation else None) or claimed
+    if validation and claimed and system and system.unit(claimed) and system.unit(claimed).name != unit:  # type: ignore[union-attr]
+        findings.insert(0, Finding(
+            rule="unit-mismatch", severity=Severity.error, file=path.name,
+            message=f"这是「{unit}」的台账，却以「{claimed}」的名义报送",
+            hint="请使用本单位的台账报送"))
+    rejecting = sorted({f.rule for f in findings if f.rule in REJECTING_RULES and f.severity is Severity.error})
+    status = "rejected" if rejecting or validation is None else "accepted"
+    submission = _submission_record(ws, path, archived, data, sha, received, unit, claimed, validation, findings, status, rejecting)
+    if system is not None:
+        store.register_system(db, system)
+    sub_id = store.merge_submission(db, submission, validation.records if validation else [], findings)
+    receipt = write_receipt(ws, db, sub_id)
+    _remove(path)
+    summary = submission["reason"] or (f"{submission['errors']} 个错误需整改" if submission["errors"] else "")
+    return Outcome(path, status, sha, unit, sub_id, receipt, summary)
+
+
+def archive_bytes(ws: Workspace, data: bytes, sha: str, suffix: str) -> Path:
+    """Content-addressed, written once, fsynced: the same bytes sent twice are stored once."""
+    suffix = suffix.lower() if suffix.lower() in WORKBOOK_SUFFIXES else ".bin"
+    target = ws.archive / sha[:2] / f"{sha}{suffix}"
+    if target.exists() and target.stat().st_size == len(data):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    return target
+
+
+def claimed_unit(ws: Workspace, path: Path) -> str | None:
+    """The unit a file was sent as: its inbox sub-folder, or the name before the first `_`."""
+    try:
+        rel = path.resolve().relative_to(ws.inbox.resolve())
+    except ValueError:
+        rel = Path(path.name)
+    if len(rel.parts) > 1:
+        return rel.parts[0]
+    stem = path.stem.split("_", 1)[0].strip()
+    return stem if "_" in path.stem and stem else None
+
+
+def _validate(archived: Path, name: str, key: bytes) -> tuple[Validation | None, IndicatorSystem | None, list[Finding]]:
+    try:
+        grid = read_ledger(archived)
+    except XlbridgeError as exc:
+        return None, None, [_fatal("file-unreadable", str(exc).replace(archived.name, name), name)]
+    grid.file = name
+    system_id = (grid.meta or {}).get("system_id")
+    if not system_id:
+        return None, None, [_fatal("meta-missing", "不是系统下发的台账（缺少台账标识），无法确认单位和指标体系", name)]
+    try:
+        system = load_system(system_id)
+    except XlbridgeError:
+        return None, None, [_fatal("system-unknown", f"台账所属的指标体系「{system_id}」在本系统中不存在", name)]
+    validation = validate_grid(grid, system, key)
+    return validation, system, list(validation.report.findings)
+
+
+def _fatal(rule: str, message: str, file: str) -> Finding:
+    return Finding(rule=rule, severity=Severity.error, message=message, file=file)
+
+
+def _submission_record(ws: Workspace, path: Path, archived: Path, data: bytes, sha: str, received: datetime,
+                       unit: str | None, claimed: str | None, validation: Validation | None,
+                       findings: list[Finding], status: str, rejecting: list[str]) -> dict[str, Any]:
+    meta = validation.meta if validation else {}
+    header = validation.header if validation else {}
+    period = header.get("period") or f"{received.year:04d}-{received.month:02d}"
+    campaign = meta.get("campaign")
+    reason = "；".join(f.message for f in findings if f.rule in rejecting)[:2000] if status == "rejected" else None
+    return {
+        "sha256": sha, "file_name": path.name, "archive_path": str(archived.relative_to(ws.archive)), "size": len(data),
+        "received_at": received.isoformat(timespec="seconds"), "processed_at": datetime.now().isoformat(timespec="seconds"),
+        "unit": unit, "claimed_unit": claimed, "system_id": meta.get("system_id"), "system_version": meta.get("system_version"),
+        "campaign": int(campaign) if campaign and campaign.isdigit() else None, "period": period,
+        "template_version": meta.get("template_version"), "signature": _signature_status(validation),
+        "status": status, "reason": reason or None,
+        "errors": sum(f.severity is Severity.error for f in findings),
+        "warnings": sum(f.severity is Severity.warning for f in findings),
+        "rows": len(validation.records) if validation else 0,
+        "filled_by": header.get("filled_by") or None, "filled_on": header.get("filled_on"),
+    }
+
+
+def _signature_status(validation: Validation | None) -> str:
+    if validation is None or not validation.meta.get("signature"):
+        return "missing"
+    return {True: "valid", False: "invalid", None: "unchecked"}[validation.signature_ok]
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass

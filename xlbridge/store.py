@@ -1,0 +1,239 @@
+"""The central store: one SQLite file, readable by any SQLite tool (or Datasette) with no
+xlbridge code. Tables and views are documented in the README ("The store").
+
+Every submission is merged in ONE transaction (``db.atomic()``): the submission record, its
+rows, its findings and the move of the current state. A rejected submission adds its record
+and findings only; stored rows and the current state are untouched.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from xlbridge.check.engine import Record
+from xlbridge.errors import StoreError
+from xlbridge.findings import Finding
+from xlbridge.model import IndicatorSystem
+
+SCHEMA_VERSION = 1
+
+_VIEWS = {
+    # The latest accepted row per unit, indicator and year, with its indicator and submission.
+    "current_rows": """
+        SELECT c.system_id, c.campaign, c.unit, c.indicator_key, i.code, i.level1, i.level3, i.key_item, i.kind,
+               c.year, r.progress, r.description, r.materials, r.links, r.secret, r.person, r.phone,
+               s.id AS submission_id, s.period, s.received_at, s.file_name
+        FROM current c
+        JOIN rows r ON r.id = c.row_id
+        JOIN submissions s ON s.id = c.submission_id
+        JOIN indicators i ON i.system_id = c.system_id AND i.key = c.indicator_key
+    """,
+    # Each unit's latest accepted submission per campaign.
+    "latest_submissions": """
+        SELECT s.* FROM submissions s
+        WHERE s.status = 'accepted' AND s.id = (
+            SELECT MAX(s2.id) FROM submissions s2
+            WHERE s2.status = 'accepted' AND s2.unit = s.unit AND s2.system_id = s.system_id
+              AND s2.campaign = s.campaign)
+    """,
+}
+
+
+def open_store(path: Path) -> sqlite_utils.Database:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=30)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA foreign_keys = ON")
+    if db.journal_mode != "wal":
+        db.enable_wal()  # readers (consolidation, Datasette) never block the daemon
+    db.execute("PRAGMA synchronous = NORMAL")
+    _ensure_schema(db)
+    return db
+
+
+def _ensure_schema(db: sqlite_utils.Database) -> None:
+    if "submissions" in db.table_names():
+        return
+    with db.atomic():
+        db["systems"].create({"id": str, "version": str, "title": str, "issuer": str, "loaded_at": str}, pk="id")
+        db["units"].create({"system_id": str, "name": str, "is_group": int}, pk=("system_id", "name"),
+                           foreign_keys=[("system_id", "systems", "id")])
+        db["indicators"].create(
+            {"system_id": str, "key": str, "position": int, "code": str, "level1": str, "level2": str, "level3": str,
+             "points": str, "methods": str, "materials": str, "lead": str, "cooperating": str, "kind": str,
+             "key_item": int},
+            pk=("system_id", "key"), foreign_keys=[("system_id", "systems", "id")],
+        )
+        db["assignments"].create(
+            {"system_id": str, "unit": str, "indicator_key": str, "role": str},
+            pk=("system_id", "unit", "indicator_key"),
+        )
+        db["submissions"].create(
+            {"id": int, "sha256": str, "file_name": str, "archive_path": str, "size": int, "received_at": str,
+             "processed_at": str, "unit": str, "claimed_unit": str, "system_id": str, "system_version": str,
+             "campaign": int, "period": str, "template_version": str, "signature": str, "status": str,
+             "reason": str, "errors": int, "warnings": int, "rows": int, "filled_by": str, "filled_on": str},
+            pk="id", not_null={"sha256", "file_name", "received_at", "status"},
+        )
+        db["rows"].create(
+            {"id": int, "submission_id": int, "year": int, "indicator_key": str, "sheet_row": int, "progress": str,
+             "description": str, "materials": str, "links": str, "secret": int, "person": str, "phone": str},
+            pk="id", foreign_keys=[("submission_id", "submissions", "id")],
+        )
+        db["findings"].create(
+            {"id": int, "submission_id": int, "rule": str, "severity": str, "sheet": str, "row": int, "col": int,
+             "cell": str, "field": str, "message": str, "hint": str},
+            pk="id", foreign_keys=[("submission_id", "submissions", "id")],
+        )
+        db["current"].create(
+            {"system_id": str, "campaign": int, "unit": str, "indicator_key": str, "year": int, "row_id": int,
+             "submission_id": int, "updated_at": str},
+            pk=("system_id", "campaign", "unit", "indicator_key", "year"),
+            foreign_keys=[("row_id", "rows", "id"), ("submission_id", "submissions", "id")],
+        )
+        db["meta"].create({"key": str, "value": str}, pk="key")
+        db["meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
+        db["submissions"].create_index(["sha256"], unique=True)
+        db["submissions"].create_index(["system_id", "campaign", "unit", "status"])
+        db["rows"].create_index(["submission_id"])
+        db["findings"].create_index(["submission_id"])
+        db["current"].create_index(["system_id", "campaign", "indicator_key"])
+        db["assignments"].create_index(["system_id", "indicator_key"])
+        for name, sql in _VIEWS.items():
+            db.create_view(name, sql)
+    # FTS5 with triggers keeps the index in step with every insert (sqlite-utils manages both).
+    db["rows"].enable_fts(["description", "materials"], create_triggers=True, tokenize="trigram")
+
+
+def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
+    """Store the indicator system a submission refers to (idempotent per version)."""
+    existing = db["systems"].get(system.id) if db["systems"].count_where("id = ?", [system.id]) else None
+    if existing and existing["version"] == system.version:
+        return
+    with db.atomic():
+        db["systems"].upsert({"id": system.id, "version": system.version, "title": system.title,
+                              "issuer": system.issuer, "loaded_at": _now()}, pk="id")
+        db["units"].upsert_all(({"system_id": system.id, "name": u.name, "is_group": int(u.group)} for u in system.units),
+                               pk=("system_id", "name"))
+        db["indicators"].upsert_all(
+            ({"system_id": system.id, "key": i.key, "position": n, "code": i.code, "level1": i.level1, "level2": i.level2,
+              "level3": i.level3, "points": i.points, "methods": "、".join(i.methods), "materials": "\n".join(i.materials),
+              "lead": "、".join(i.lead), "cooperating": "、".join(i.cooperating), "kind": i.kind.value,
+              "key_item": int(i.key_item)} for n, i in enumerate(system.indicators)),
+            pk=("system_id", "key"),
+        )
+        db.execute("DELETE FROM assignments WHERE system_id = ?", [system.id])
+        db["assignments"].insert_all(
+            ({"system_id": system.id, "unit": u.name, "indicator_key": i.key, "role": i.role_of(u.name)}
+             for u in system.reporting_units for i in system.assigned(u.name)),
+            pk=("system_id", "unit", "indicator_key"),
+        )
+
+
+def known_hash(db: sqlite_utils.Database, sha256: str) -> dict[str, Any] | None:
+    rows = list(db["submissions"].rows_where("sha256 = ?", [sha256], limit=1))
+    return rows[0] if rows else None
+
+
+def merge_submission(
+    db: sqlite_utils.Database,
+    submission: dict[str, Any],
+    records: Iterable[Record],
+    findings: Iterable[Finding],
+) -> int:
+    """Insert one submission with its rows and findings; move the current state if accepted."""
+    accepted = submission["status"] == "accepted"
+    try:
+        with db.atomic():
+            sub_id = db["submissions"].insert(submission).last_pk
+            db["findings"].insert_all(_finding_rows(sub_id, findings))
+            if accepted:
+                _insert_rows_and_current(db, sub_id, submission, list(records))
+    except sqlite3.IntegrityError as exc:
+        raise StoreError(f"写入中心库失败（{exc}），已回滚，原有数据未改变") from None
+    return int(sub_id)
+
+
+def _insert_rows_and_current(db: sqlite_utils.Database, sub_id: int, submission: dict[str, Any], records: list[Record]) -> None:
+    conn = db.conn
+    now = _now()
+    current = []
+    for r in records:
+        cursor = conn.execute(
+            "INSERT INTO rows (submission_id, year, indicator_key, sheet_row, progress, description, materials, links,"
+            " secret, person, phone) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (sub_id, r.year, r.code, r.row, r.progress, r.description, "\n".join(r.materials), "\n".join(r.links),
+             int(r.secret), r.person, r.phone),
+        )
+        current.append((submission["system_id"], submission["campaign"], submission["unit"], r.code, r.year,
+                        cursor.lastrowid, sub_id, now))
+    conn.executemany(
+        "INSERT OR REPLACE INTO current (system_id, campaign, unit, indicator_key, year, row_id, submission_id, updated_at)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        current,
+    )
+
+
+def _finding_rows(sub_id: int, findings: Iterable[Finding]) -> Iterable[dict[str, Any]]:
+    for f in findings:
+        yield {"submission_id": sub_id, "rule": f.rule, "severity": f.severity.value, "sheet": f.sheet, "row": f.row,
+               "col": f.column, "cell": f.cell, "field": f.field, "message": f.message, "hint": f.hint}
+
+
+def previous_accepted(db: sqlite_utils.Database, system_id: str, campaign: int, unit: str, before_id: int) -> int | None:
+    row = db.execute(
+        "SELECT MAX(id) FROM submissions WHERE status = 'accepted' AND system_id = ? AND campaign = ? AND unit = ? AND id < ?",
+        [system_id, campaign, unit, before_id],
+    ).fetchone()
+    return row[0] if row and row[0] is not None else None
+
+
+def submission_rows(db: sqlite_utils.Database, submission_id: int) -> dict[tuple[int, str], dict[str, Any]]:
+    return {(r["year"], r["indicator_key"]): r for r in db["rows"].rows_where("submission_id = ?", [submission_id])}
+
+
+def backup(db: sqlite_utils.Database, target: Path) -> Path:
+    """SQLite's online backup: a consistent copy while the daemon keeps writing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    dest = sqlite3.connect(str(tmp))
+    try:
+        db.conn.backup(dest)
+    finally:
+        dest.close()
+    tmp.replace(target)
+    return target
+
+
+def _now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+EXPORTED = ("submissions", "rows", "findings", "current", "current_rows", "latest_submissions", "indicators", "units", "assignments")
+
+
+def export(db: sqlite_utils.Database, out: Path, fmt: str) -> list[Path]:
+    import csv
+    import json
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in EXPORTED:
+        cursor = db.execute(f"SELECT * FROM [{name}]")
+        columns = [d[0] for d in cursor.description]
+        path = out / f"{name}.{fmt}"
+        if fmt == "csv":
+            with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(columns)
+                writer.writerows(cursor)
+        else:
+            path.write_text(json.dumps([dict(zip(columns, r)) for r in cursor], ensure_ascii=False, indent=1), encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -1,0 +1,81 @@
+"""The coordination group's workspace: inbox/, archive/, outbox/, store.db and settings.
+
+Settings precedence (as in watchfiles): command-line argument, then environment variable
+(XLBRIDGE_<NAME>), then ``xlbridge.toml`` in the workspace, then the default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from xlbridge.errors import XlbridgeError
+from xlbridge.schema_io import DEFAULT_SYSTEM
+
+CONFIG_NAME = "xlbridge.toml"
+
+
+@dataclass
+class Workspace:
+    root: Path
+    inbox: Path = field(default=Path("inbox"))
+    archive: Path = field(default=Path("archive"))
+    outbox: Path = field(default=Path("outbox"))
+    store: Path = field(default=Path("store.db"))
+    key_file: Path = field(default=Path("xlbridge.key"))
+    system: str = DEFAULT_SYSTEM
+    campaign: int | None = None  # default: the year of the reporting period
+    deadline_day: int = 1  # 附件3: submitted before the 1st of the following month
+    settle_seconds: float = 1.0  # a file must keep size and mtime this long before it is read
+    debounce_ms: int = 1500  # one consolidation per burst of arrivals
+    expected_units: list[str] = field(default_factory=list)  # default: every reporting unit
+
+    @classmethod
+    def load(cls, root: Path, **overrides: Any) -> Workspace:
+        root = root.resolve()
+        values: dict[str, Any] = {}
+        config = root / CONFIG_NAME
+        if config.exists():
+            try:
+                values.update(tomllib.loads(config.read_text(encoding="utf-8")))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise XlbridgeError(f"配置文件 {config} 格式错误：{exc}") from None
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise XlbridgeError(f"配置文件 {config} 中有不认识的设置：{'、'.join(sorted(unknown))}")
+        for name in known:
+            env = os.environ.get(f"XLBRIDGE_{name.upper()}")
+            if env is not None and name != "root":
+                values[name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        ws = cls(root=root)
+        for name, value in values.items():
+            setattr(ws, name, _coerce(known[name].type, value))
+        for name in ("inbox", "archive", "outbox", "store", "key_file"):
+            path = Path(getattr(ws, name))
+            setattr(ws, name, path if path.is_absolute() else root / path)
+        return ws
+
+    def ensure(self) -> Workspace:
+        for path in (self.inbox, self.archive, self.outbox):
+            path.mkdir(parents=True, exist_ok=True)
+        return self
+
+    @property
+    def consolidated_dir(self) -> Path:
+        return self.outbox / "汇总"
+
+
+def _coerce(type_name: Any, value: Any) -> Any:
+    text = str(type_name)
+    if "list" in text and isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if text.startswith("int") and value is not None:
+        return int(value)
+    if text.startswith("float"):
+        return float(value)
+    return value

@@ -1,0 +1,76 @@
+"""Workbooks the system owns and rewrites whole (receipts, the consolidated workbook), written
+with xlsxwriter: fast, constant memory, native charts, and never a formula from unit text."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from xlbridge.errors import XlbridgeError
+
+# Unit text such as "=HYPERLINK(...)", "+86…", "-", "@x" must stay text: never let xlsxwriter
+# turn strings into formulas, numbers or links.
+_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+    "constant_memory": True,
+    "tmpdir": None,
+}
+
+
+class Styles:
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        base = {"font_name": "等线", "font_size": 10, "valign": "top", "text_wrap": True, "border": 1, "border_color": "#BFBFBF"}
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.header = wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter"})
+        self.text = wb.add_format(base)
+        self.plain = wb.add_format({"font_name": "等线", "font_size": 10})
+        self.center = wb.add_format({**base, "align": "center"})
+        self.percent = wb.add_format({**base, "num_format": "0.0%"})
+        self.done = wb.add_format({**base, "align": "center", "bg_color": "#C6EFCE", "font_color": "#006100"})
+        self.pending = wb.add_format({**base, "align": "center", "bg_color": "#FFEB9C", "font_color": "#9C5700"})
+        self.missing = wb.add_format({**base, "align": "center", "bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.error = wb.add_format({**base, "font_color": "#9C0006"})
+        self.warning = wb.add_format({**base, "font_color": "#9C5700"})
+        self.ok = wb.add_format({**base, "font_color": "#006100", "bold": True})
+        self.bad = wb.add_format({**base, "font_color": "#9C0006", "bold": True})
+
+
+@contextlib.contextmanager
+def owned_workbook(path: Path) -> Iterator[tuple[xlsxwriter.Workbook, Styles]]:
+    """Write to a temp file beside ``path``, then rename over it: readers never see half a file.
+
+    If the target is held open (Windows locks open workbooks), the previous file is kept and
+    XlbridgeError is raised so the caller can retry later.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
+    wb = xlsxwriter.Workbook(str(tmp), {**_OPTIONS, "tmpdir": str(path.parent)})
+    try:
+        yield wb, Styles(wb)
+        wb.close()
+        try:
+            os.replace(tmp, path)
+        except PermissionError:
+            raise XlbridgeError(f"{path} 正被其他程序打开，已保留上一版本，稍后重试") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def write_table(ws: Any, first_row: int, headers: list[str], widths: list[float], styles: Styles) -> int:
+    for col, (header, width) in enumerate(zip(headers, widths)):
+        ws.set_column(col, col, width)
+        ws.write_string(first_row, col, header, styles.header)
+    ws.freeze_panes(first_row + 1, 0)
+    return first_row + 1
