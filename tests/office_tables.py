@@ -223,7 +223,8 @@ def _chunks(items: list[Indicator]) -> Iterable[list[Indicator]]:
     """Consecutive requirements with the same responsible units share one cell, as in the source."""
     chunk: list[Indicator] = []
     for ind in items:
-        if chunk and (ind.lead != chunk[-1].lead or ind.key in CHANGZHOU_BREAKS):
+        page_starts_here = ind.key in CHANGZHOU_BREAKS and CHANGZHOU_BREAKS[ind.key] is None
+        if chunk and (ind.lead != chunk[-1].lead or page_starts_here):
             yield chunk
             chunk = []
         chunk.append(ind)

@@ -25,6 +25,7 @@ from office_tables import (
     write_puyang,
 )
 from xlbridge.cli import main
+from xlbridge.model import IndicatorSystem
 from xlbridge.responsibility import is_group, parse_responsibility
 from xlbridge.schema_io import SCHEMA_DIR, load_system
 from xlbridge.table_import import import_table
@@ -52,16 +53,28 @@ def import_cli(table: Path, out: Path, *extra: str) -> Result:
     return result
 
 
-@pytest.fixture(scope="module", params=SYSTEMS)
-def imported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    sid = request.param
-    shipped = load_system(sid)
-    folder = tmp_path_factory.mktemp(sid)
-    table = WRITERS[sid](shipped, folder / f"{sid}.xlsx")
-    out = folder / f"{sid}.yaml"
-    result = import_cli(table, out, "--id", sid, "--issuer", shipped.issuer)
-    assert result.exit_code == 0, result.output
-    return shipped, load_system(out), result, out
+@pytest.fixture(scope="module")
+def importer(tmp_path_factory: pytest.TempPathFactory):
+    """Writes a shipped system as its office table and imports it through the CLI, once per system."""
+    done: dict[str, tuple[IndicatorSystem, IndicatorSystem, Result, Path]] = {}
+
+    def get(sid: str) -> tuple[IndicatorSystem, IndicatorSystem, Result, Path]:
+        if sid not in done:
+            shipped = load_system(sid)
+            folder = tmp_path_factory.mktemp(sid)
+            table = WRITERS[sid](shipped, folder / f"{sid}.xlsx")
+            out = folder / f"{sid}.yaml"
+            result = import_cli(table, out, "--id", sid, "--issuer", shipped.issuer)
+            assert result.exit_code == 0, result.output
+            done[sid] = (shipped, load_system(out), result, out)
+        return done[sid]
+
+    return get
+
+
+@pytest.fixture(params=SYSTEMS)
+def imported(request: pytest.FixtureRequest, importer):
+    return importer(request.param)
 
 
 # --------------------------------------------------------------------------- round trip
@@ -148,29 +161,47 @@ def test_jinfeng_footnote_and_repeated_headers(tmp_path: Path) -> None:
     assert not [f for f in result.findings if f.severity.value != "info"]
 
 
-def test_changzhou_page_split_reported(imported, request) -> None:
-    shipped, got, result, _ = imported
-    if shipped.id != "changzhou-2014":
-        pytest.skip("changzhou only")
-    assert "续行" in result.output and "工作表「Sheet1」" in result.output
-    ind = got.indicator("7.4.(4)")
-    assert ind.level3.startswith("行政机关对属于本机关法定职权范围内的信访事项")
-    assert got.unit("市 支 队").name == "市支队"
+def test_changzhou_cells_split_and_page_break_joined(importer) -> None:
+    shipped, got, result, _ = importer("changzhou-2014")
+    # several （n） requirements in one 基本要求 cell become one indicator each
+    assert "一格内有 5 条编号的基本要求" in result.output
+    # 7.4.(4) is cut by a page break after 法定职; the rest sits in a row without a code
+    assert "续行" in result.output and "编号 (4)" in result.output
+    assert got.indicator("7.4.(4)").level3 == shipped.indicator("7.4.(4)").level3
+    assert got.indicator("7.4.(4)").level3.startswith("行政机关对属于本机关法定职权范围内的信访事项")
+    # letter-spaced and plain spellings are one unit
+    assert got.unit("市 支 队").name == "市支队" and "市 支 队" in got.unit("市支队").aliases
     assert got.unit("办 公 室").name == "办公室"
+    # the only empty 责任部门 cell is reported with its cell
+    assert "单元格 D4：责任部门为空" in result.output
 
 
-def test_puyang_abbreviation_reported(imported) -> None:
-    shipped, got, result, _ = imported
-    if shipped.id != "puyang-2020":
-        pytest.skip("puyang only")
-    assert "「基层科」" in result.output and "基层工作指导科" in result.output
+def test_suzhou_wrapped_and_et_al_units(importer) -> None:
+    _, got, _, _ = importer("suzhou-2011")
+    assert got.indicator("3.1").cooperating == ["市政府有关部门"]
+    assert got.unit("市政府有关部门").group
+    assert got.indicator("5.2").cooperating == ["审计局", "政府法制办"]
+    assert got.indicator("1.1").level1 == "(一)加快政府职能转变"
+
+
+def test_puyang_abbreviation_and_remark(importer) -> None:
+    if "puyang-2020" not in SYSTEMS:
+        pytest.skip("schema/puyang-2020.yaml not shipped yet")
+    _, got, result, _ = importer("puyang-2020")
+    assert "[警告] puyang-2020.xlsx 工作表「附件2」" in result.output
+    assert "「基层科」视为「基层工作指导科」的简称" in result.output
     assert got.unit("基层科").name == "基层工作指导科"
-    assert "如有所列情形发生" in result.output  # the remark in the 责任科室 column, kept as 备注
+    # the remark written across the 责任科室 cells of the 减分项 rows is a note, not a unit
+    assert "责任科室栏是一句说明" in result.output
+    assert got.indicator("减1").note.startswith("如有所列情形发生") and got.indicator("减1").lead == []
+    assert got.indicator("1").level1 == "一、政府职能依法全面履行"  # printed 一、政府/职能依法/全面履行
 
 
 def test_puyang_code_under_merged_level3_header(tmp_path: Path) -> None:
     """The source prints 三级指标 over two columns, the code and the text, with no 序号 header."""
-    shipped = load_system("puyang-2020") if "puyang-2020" in SYSTEMS else pytest.skip("no puyang")
+    if "puyang-2020" not in SYSTEMS:
+        pytest.skip("schema/puyang-2020.yaml not shipped yet")
+    shipped = load_system("puyang-2020")
     table = write_puyang(shipped, tmp_path / "p.xlsx", code_under_level3=True)
     got = import_table(table, system_id="puyang-2020").system
     assert [i.key for i in got.indicators] == [i.key for i in shipped.indicators]
@@ -349,3 +380,113 @@ def test_header_only(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "空表.xlsx" in result.output and "没有" in result.output and "指标" in result.output
 
+
+
+def test_merged_code_over_unit_rows(tmp_path: Path) -> None:
+    """One indicator, one row per responsible unit and person, code and text merged over them."""
+    path = tmp_path / "分行.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "附件2"
+    ws.append(["一级指标", "二级指标", "序号", "三级指标", "测评方法", "上报资料", "责任科室", "责任人"])
+    ws.append(["一、职能", "1.审批", 9, "全面实施收费清单制度。", "网络检索", "情况说明。", "政治部", "李建伟"])
+    ws.append([None, None, None, None, None, None, "行政财务装备科", "杨英丽"])
+    ws.append([None, None, 10, "优化政府组织结构。", "材料查证", "情况说明。", "政治部", "李建伟"])
+    for col in range(1, 7):
+        ws.merge_cells(start_row=2, start_column=col, end_row=3, end_column=col)
+    wb.save(path)
+    result = import_table(path, system_id="t")
+    nine = result.system.indicator("9")
+    assert nine.lead == ["政治部", "行政财务装备科"]
+    assert [(p.name, p.unit) for p in nine.persons] == [("李建伟", "政治部"), ("杨英丽", "行政财务装备科")]
+    assert nine.units_text == "政治部、行政财务装备科"
+    assert [i.code for i in result.system.indicators] == ["9", "10"]
+    assert [(f.rule, f.row) for f in result.findings] == [("row-merged", 3)]
+
+
+def test_units_only_row_joins_indicator_above(tmp_path: Path) -> None:
+    table = _small_jinfeng(tmp_path / "t.xlsx", [
+        [1, "一", "甲。", "内容一。", "材料。", "司法局"],
+        [None, None, None, None, None, "政府办"],
+        [None, None, None, None, None, None, "待定"],
+    ])
+    result = import_cli(table, tmp_path / "t.yaml")
+    assert result.exit_code == 0
+    assert "第 4 行" in result.output and "已并入：政府办" in result.output
+    assert load_system(tmp_path / "t.yaml").indicator("1").lead == ["司法局", "政府办"]
+    # a row with nothing but a remark is not guessed at: reported, not imported
+    assert "第 5 行" in result.output and "备注「待定」 未导入" in result.output
+
+
+def test_no_sheet_has_a_header(tmp_path: Path) -> None:
+    path = tmp_path / "两表.xlsx"
+    wb = Workbook()
+    wb.active.title = "封面"
+    wb.active["A1"] = "2020年责任表"
+    wb.create_sheet("说明")["A1"] = "填表说明"
+    wb.save(path)
+    result = import_cli(path, tmp_path / "t.yaml")
+    assert result.exit_code == 1
+    assert "两表.xlsx" in result.output and "封面、说明" in result.output and "--sheet" in result.output
+
+
+def test_no_row_has_a_code(tmp_path: Path) -> None:
+    table = _small_jinfeng(tmp_path / "无号.xlsx", [
+        [None, "一", "甲。", "内容一。", "材料。", "司法局"],
+        [None, None, None, "内容二。", "材料。", "司法局"],
+    ])
+    result = import_cli(table, tmp_path / "t.yaml")
+    assert result.exit_code == 1
+    assert "无号.xlsx 工作表「责任表」" in result.output and "没有导入任何指标" in result.output
+    assert "单元格 A3" in result.output
+    assert not (tmp_path / "t.yaml").exists()
+
+
+def test_header_spelling_variants(tmp_path: Path) -> None:
+    """序 号 letter-spaced, 责任单位（部门） with a bracket, full-width codes and numbers as text."""
+    table = _sheet(tmp_path / "t.xlsx", [
+        ["序 号", "一级指标", "二级指标", "三级指标", "考评要点", "责任单位（部门）"],
+        ["１", "一", "甲。", "内容一。", "材料。", "司法局"],
+        [2.0, None, None, "内容二。", "材料。", "司法局"],
+    ])
+    got = import_table(table, system_id="t").system
+    assert [i.code for i in got.indicators] == ["1", "2"]
+
+
+def test_ambiguous_abbreviation_not_merged(tmp_path: Path) -> None:
+    table = _small_jinfeng(tmp_path / "t.xlsx", [
+        [1, "一", "甲。", "内容一。", "材料。", "基层科"],
+        [2, None, None, "内容二。", "材料。", "基层工作指导科"],
+        [3, None, None, "内容三。", "材料。", "基层法治建设科"],
+    ])
+    result = import_table(table, system_id="t")
+    assert {u.name for u in result.system.units} == {"基层科", "基层工作指导科", "基层法治建设科"}
+    assert not [f for f in result.findings if f.rule == "unit-abbreviation"]
+
+
+def test_content_heading_wrapped_and_reprinted(tmp_path: Path) -> None:
+    """000 shape: a long 考评内容 heading wraps onto a second line before its numbered points;
+    on the next page the heading is printed again alone and still means the same heading."""
+    table = _sheet(tmp_path / "t.xlsx", [
+        ["考核评价标准责任分解表"],
+        ["考评项目", "考评内容", "基本要求", "责任部门"],
+        ["七、化解矛盾", "（四）推进信访工作制度化、\n规范化和法治化\n1.完善信访制度。\n2.及时办理。", "（1）落实机制；\n（2）畅通渠道；", "办 公 室"],
+        [None, "（四）推进信访工作制度化、规范化和法治化", "（3）依法受理。", "办公室"],
+        ["八、保障", "（一）领导\n1.建立机制。", "（1）强化领导。", "政策法规处"],
+    ])
+    got = import_table(table, system_id="t").system
+    assert [i.key for i in got.indicators] == ["1.1.(1)", "1.1.(2)", "1.1.(3)", "2.1.(1)"]
+    assert {i.level2 for i in got.indicators[:3]} == {"（四）推进信访工作制度化、规范化和法治化"}
+    assert {i.points for i in got.indicators[:3]} == {"1.完善信访制度。\n2.及时办理。"}
+    assert got.level_names == ["考评项目", "考评内容", "基本要求"] and got.points_label == "考评内容"
+    assert [u.name for u in got.units] == ["办公室", "政策法规处"]
+    assert got.unit("办公室").aliases == ["办 公 室"]
+
+
+def test_new_level1_does_not_inherit_level2(tmp_path: Path) -> None:
+    table = _small_jinfeng(tmp_path / "t.xlsx", [
+        [1, "一", "甲。", "内容一。", "材料。", "司法局"],
+        [2, "附加项", None, "获得表彰的。", "证明。", "司法局"],
+    ])
+    got = import_table(table, system_id="t").system
+    assert got.indicator("2").level2 is None

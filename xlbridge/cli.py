@@ -131,7 +131,7 @@ def schema_import(table: Path, output: Path, sheet: str | None, system_id: str |
 
 
 @schema.command("jsonschema")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="写入此文件（默认输出到屏幕）")
 def schema_jsonschema(output: Path | None) -> None:
     """导出指标体系的 JSON Schema。"""
     from xlbridge.schema_io import json_schema
@@ -146,7 +146,8 @@ def schema_jsonschema(output: Path | None) -> None:
 # --------------------------------------------------------------------------- demo
 @main.command()
 @click.option("--system", default=None, help="指标体系（默认 jinfeng-2020）")
-@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-workspace"), show_default=True)
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-workspace"), show_default=True,
+              help="演示工作区（每次运行前清空）")
 @friendly
 def demo(system: str | None, workspace: Path) -> None:
     """在内置指标体系上演示完整流程，并打印生成文件的位置。"""
@@ -305,7 +306,7 @@ def consolidate(workspace: Path, period: str | None) -> None:
 
 @main.command()
 @workspace_option
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @friendly
 def status(workspace: Path, as_json: bool) -> None:
     """待处理、已接收、已退回的报送。"""
@@ -333,7 +334,7 @@ def status(workspace: Path, as_json: bool) -> None:
 @main.command()
 @workspace_option
 @click.option("--settle", type=float, help="文件大小和时间保持不变多少秒后才读取")
-@click.option("-v", "--verbose", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True, help="输出调试日志")
 @friendly
 def daemon(workspace: Path, settle: float | None, verbose: bool) -> None:
     """监视 inbox/，自动收取、校验、入库、发回执、更新汇总表（Ctrl+C 停止）。"""

@@ -62,7 +62,7 @@ def cell_lines(text: str | None) -> list[str]:
     有关/各/相关 right under a line ending in 政府 is the rest of that name, not a second unit.
     """
     lines: list[str] = []
-    for line in tidy_multiline(fold_width(text or "")).split("\n"):
+    for line in tidy_multiline(text or "").split("\n"):
         if not line:
             continue
         if lines and no_spaces(lines[-1]).endswith("政府") and no_spaces(line).startswith(("有关", "各", "相关")):
@@ -83,7 +83,7 @@ def looks_like_note(text: str | None) -> bool:
 
 def parse_responsibility(text: str | None) -> Responsibility:
     result = Responsibility()
-    clauses = [squash(c) for line in cell_lines(text) for c in _CLAUSES.split(line) if no_spaces(c)]
+    clauses = [squash(c) for line in cell_lines(fold_width(text or "")) for c in _CLAUSES.split(line) if no_spaces(c)]
     clauses = [c.rstrip(_END_PUNCTUATION).strip() for c in clauses]
     explicit_lead = any(no_spaces(c).endswith("牵头") for c in clauses)
     for clause in clauses:

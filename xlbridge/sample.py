@@ -48,13 +48,23 @@ def fill_ledger(
         if extra:
             inserts.append((row, extra))
     for row, extra in reversed(inserts):
-        ws.insert_rows(row + 1, len(extra))
+        _insert_rows_keeping_heights(ws, row + 1, len(extra))
         for offset, values in enumerate(extra, start=1):
             for key, value in values.items():
                 ws.cell(row + offset, L.COLUMN[key].index, value)
     dst.parent.mkdir(parents=True, exist_ok=True)
     wb.save(dst)
     return dst
+
+
+def _insert_rows_keeping_heights(ws, at: int, count: int) -> None:  # type: ignore[no-untyped-def]
+    """openpyxl's insert_rows moves cells but not row heights; move those too."""
+    heights = {r: d.height for r, d in ws.row_dimensions.items() if r >= at and d.height}
+    ws.insert_rows(at, count)
+    for r in sorted(heights, reverse=True):
+        ws.row_dimensions[r + count].height = heights[r]
+    for r in range(at, at + count):
+        ws.row_dimensions[r].height = None
 
 
 def _pick(seed: str, n: int) -> int:

@@ -52,6 +52,7 @@ _GROUP_CODE = re.compile(r"^\(?[一二三四五六七八九十]+\)?[、.]?$")
 _LEADING_CODE = re.compile(r"^\s*(?:(\(\d+\))\s*[、.．]?|(★\s*\d+|\d+)\s*[、.．])(?!\d)\s*")
 _FOOTNOTE = re.compile(r"^(注|说明|备注|附注)\s*[:：\d]")
 _ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:：]?\s*")
+_FORM_LINE = re.compile(r"(单位|科室|时间|日期|填表人|联系人)\s*[:：]")
 _HEADER_SUFFIX = re.compile(r"\(.*\)$")
 _ITEM_SPLIT = re.compile(r"(?:^|(?<=[;；。\n]))\s*(?:[(（]\d+[)）]|\d+[.、．])\s*")
 _LIST_SPLIT = re.compile(r"[\n、，,;；/]+")
@@ -195,14 +196,23 @@ def _code_under_text_header(fields: dict[str, int], names: list[str]) -> None:
 
 
 def _title(rows: list[list[Any]]) -> str:
-    """The rows above the header, without 附件2 labels; a title printed on two lines is one title."""
-    parts: list[str] = []
-    for row in rows:
-        for value in dict.fromkeys(_text(v) for v in row if _text(v)):  # merged: the same text repeated
-            text = _ATTACHMENT.sub("", _one_line(value))
-            if text and text not in parts:
-                parts.append(text)
-    return "".join(parts)
+    """The title printed right above the header, on one or two lines.
+
+    Skipped: 附件2 labels, lines such as 填表单位：… / 填表时间：…, and whatever is further up
+    (a whole notice pasted above the table would otherwise become the title).
+    """
+    lines: list[str] = []
+    for row in reversed(rows):
+        texts = [_ATTACHMENT.sub("", _one_line(t)) for t in dict.fromkeys(_text(v) for v in row if _text(v))]
+        texts = [t for t in texts if t and not _FORM_LINE.search(t)]
+        if not texts:
+            if lines:
+                break  # a blank line ends the title block
+            continue
+        lines.insert(0, "".join(texts))
+        if len(lines) == 2:
+            break
+    return "".join(lines)
 
 
 def _text(value: Any) -> str:
@@ -226,8 +236,16 @@ def _one_line(text: str) -> str:
     return out
 
 
-def _heading(text: str) -> str:
-    return _one_line(tidy_multiline(text).partition("\n")[0])
+def split_content(text: str) -> tuple[str, str]:
+    """000's 考评内容 cell: a heading (perhaps wrapped over two lines), then numbered points.
+
+    The points start at the first numbered line (1.…); without one, the first line is the heading.
+    """
+    lines = tidy_multiline(text).split("\n")
+    first = next((i for i, line in enumerate(lines) if i and _LEADING_CODE.match(fold_width(line))), None)
+    if first is None:
+        first = 1
+    return _one_line("\n".join(lines[:first])), "\n".join(lines[first:])
 
 
 def _next_code(code: str) -> str:
@@ -317,14 +335,19 @@ class _Builder:
         numbered points) is the heading above, not a new one.
         """
         for name in HIERARCHY:
-            value = fields[name]
-            above = self._above.get(name, "")
-            if value and not (above and "\n" not in value.strip() and _heading(value) == _heading(above)):
-                if name == "level1" and _one_line(value) != _one_line(self._above.get("level1", "")):
+            value, above = fields[name], self._above.get(name, "")
+            if value and not (above and self._same_heading(name, value, above)):
+                if name == "level1":
                     self._above.pop("level2", None)  # a new level 1 does not inherit the old level 2
                 self._above[name] = value
             elif name in self.cols.by_field:
-                fields[name] = self._above.get(name, "")
+                fields[name] = above
+
+    def _same_heading(self, name: str, value: str, above: str) -> bool:
+        if name == "level2" and self.cols.content_is_level2:
+            heading, points = split_content(value)
+            return not points and heading == split_content(above)[0]
+        return _one_line(value) == _one_line(above)
 
     def _code(self, number: int, values: list[Any], fields: dict[str, str]) -> tuple[str | None, list[tuple[str, str]]]:
         """The code from the code column; without one, the numbered items at the start of the
@@ -345,7 +368,8 @@ class _Builder:
         return None, items
 
     def _uncoded(self, number: int, values: list[Any], fields: dict[str, str]) -> None:
-        """A row without a code: the rest of a sentence cut by a page break, or a mistake to report."""
+        """A row without a code: the rest of a sentence cut by a page break, another unit of the
+        indicator above (code and text left blank as "same as above"), or a mistake to report."""
         text = fields[self._text_field()] or fields["points"]
         if text:
             if self._continues(fields):
@@ -354,6 +378,13 @@ class _Builder:
             self.report(number, Severity.error, "code-missing",
                         f"有指标内容「{squash(text)[:20]}…」但没有编号，无法识别为指标，请补上序号",
                         self.cols.by_field.get("code", self.cols.by_field.get(self._text_field())))
+            return
+        units = [self.cell(values, n) for n in ("lead", "units", "cooperating", "persons") if self.cell(values, n)]
+        if units and self.indicators and not looks_like_note(self.cell(values, "units")):
+            added = self._extend(number, values)
+            self.report(number, Severity.warning, "row-units-only",
+                        f"该行只有责任单位/责任人，视为上一项指标（编号 {self.indicators[-1].code}，第 {self.rows[-1]} 行）"
+                        f"的另一行责任单位，已并入：{'、'.join(added) or '（无新单位）'}。请核对")
             return
         stray = [(self._label(n), self.cell(values, n)) for n in DETAIL_FIELDS if self.cell(values, n)]
         if stray:
@@ -374,32 +405,49 @@ class _Builder:
         last = self.indicators[-1]
         name = self._text_field()
         tail = tidy_multiline(fields[name])
-        update: dict[str, Any] = {name: (getattr(last, name) or "") + tail}
-        lead, coop, _, _ = self._units(number, values, quiet=True)
-        extra = [n for n in lead + coop if n not in (*last.lead, *last.cooperating)]
-        if extra:  # units printed only beside the continued part still belong to the indicator
-            update["cooperating"] = [*last.cooperating, *extra]
-        self.indicators[-1] = last.model_copy(update=update)
+        self.indicators[-1] = last.model_copy(update={name: (getattr(last, name) or "") + tail})
+        self._extend(number, values)  # units printed beside the continued part belong to it too
         self.report(number, Severity.warning, "row-continued",
                     f"该行没有编号，上一项指标（编号 {last.code}，第 {self.rows[-1]} 行）的文字在句中断开，"
                     f"视为分页造成的续行，已接在其后：「…{tail[:15]}」。请核对",
                     self.cols.by_field.get(name))
 
+    def _extend(self, number: int, values: list[Any], index: int = -1) -> list[str]:
+        """Add the units and persons of another row of the same indicator; returns the new units."""
+        ind = self.indicators[index]
+        lead, coop, all_units, _ = self._units(number, values, quiet=True)
+        new_lead = [u for u in lead if u not in (*ind.lead, *ind.cooperating)]
+        new_coop = [u for u in coop if u not in (*ind.lead, *ind.cooperating, *new_lead)]
+        persons = self._persons(number, values, lead + coop)
+        known = {(p.name, p.unit) for p in ind.persons}
+        text = self._units_text(values)
+        self.indicators[index] = ind.model_copy(update={
+            "lead": [*ind.lead, *new_lead],
+            "cooperating": [*ind.cooperating, *new_coop],
+            "all_units_cooperate": ind.all_units_cooperate or all_units,
+            "persons": [*ind.persons, *(p for p in persons if (p.name, p.unit) not in known)],
+            "units_text": "、".join(filter(None, (ind.units_text, text))) if new_lead or new_coop else ind.units_text,
+        })
+        return new_lead + new_coop
+
     # ----------------------------------------------------------------------- one indicator
     def _add_once(self, number: int, code: str, fields: dict[str, str], values: list[Any]) -> None:
         identity = (code, fields["level3"], fields["points"], fields["level1"])
-        if identity in self._seen_rows:
-            # a merged code/text range continued on the next row: the row adds nothing new,
-            # unless its other cells differ — then say so rather than drop them
-            first = self._seen_rows[identity]
-            index = self.rows.index(first)
-            lead, coop, _, _ = self._units(number, values, quiet=True)
-            if {*lead, *coop} - {*self.indicators[index].lead, *self.indicators[index].cooperating}:
-                self.report(number, Severity.warning, "row-repeated",
-                            f"该行与第 {first} 行是同一项指标（编号 {code}），但责任单位不同，未导入，请核对")
+        first = self._seen_rows.get(identity)
+        if first is None:
+            self._seen_rows[identity] = number
+            self._add(number, code, fields, values)
             return
-        self._seen_rows[identity] = number
-        self._add(number, code, fields, values)
+        # The code and text cells are merged over several rows, one row per responsible unit
+        # (and person): one indicator, its units gathered from every row.
+        index = self.rows.index(first)
+        added = self._extend(number, values, index)
+        if index != len(self.rows) - 1:
+            self.report(number, Severity.warning, "row-repeated",
+                        f"该行与第 {first} 行是同一项指标（编号 {code}）但不相邻，已合并其责任单位：{'、'.join(added) or '（无新单位）'}。请核对")
+        elif added:
+            self.report(number, Severity.info, "row-merged",
+                        f"编号 {code} 的合并单元格跨到本行，本行的责任单位已并入：{'、'.join(added)}")
 
     def _level1(self, fields: dict[str, str]) -> str:
         level1 = _one_line(fields["level1"])
@@ -409,9 +457,8 @@ class _Builder:
 
     def _level2_points(self, fields: dict[str, str]) -> tuple[str | None, str | None]:
         if self.cols.content_is_level2:
-            # 考评内容: a heading line, then the numbered points
-            heading, _, rest = tidy_multiline(fields["level2"]).partition("\n")
-            return _one_line(heading) or None, rest or None
+            heading, points = split_content(fields["level2"])
+            return heading or None, points or None
         return _one_line(fields["level2"]) or None, tidy_multiline(fields["points"]) or None
 
     def _add(self, number: int, code: str, fields: dict[str, str], values: list[Any]) -> None:
@@ -554,21 +601,27 @@ class _Builder:
     def _merge_spellings(self) -> dict[str, str]:
         """基层科 and 基层工作指导科, 各行政执法部门 and 各行政执法部门(单位): one unit, the full name.
 
-        Reported as a warning each, since the table cannot prove it; the user confirms or
-        splits them in the YAML.
+        An abbreviation is reported as a warning, since the table cannot prove it; the user
+        confirms or splits them in the YAML. Only a name with exactly one possible full name
+        is merged.
         """
         names = list(self._spellings)
         rename: dict[str, str] = {}
         for short in names:
             fulls = [n for n in names if n != short and _abbreviates(short, n)]
-            if len(fulls) != 1:
-                continue
-            full = fulls[0]
-            rename[short] = full
-            self._spellings[full] |= self._spellings[short]
+            if len(fulls) == 1:
+                rename[short] = fulls[0]
+        for short in rename:  # 基层科 → 基层指导科 → 基层工作指导科: straight to the last
+            while rename[short] in rename and rename[short] != short:
+                rename[short] = rename[rename[short]]
+        for short, full in rename.items():
             row = min(self._first_row.get(s, 0) for s in self._spellings[short])
-            self.report(row or None, Severity.warning, "unit-abbreviation",
-                        f"「{short}」视为「{full}」的简称，已合并为同一单位（别名）。如不是同一单位，请在导入结果中分开")
+            self._spellings[full] |= self._spellings[short]
+            if full.startswith(short):  # only (单位) added: no doubt, but say what was done
+                self.report(row or None, Severity.info, "unit-variant", f"「{short}」与「{full}」视为同一单位，已合并")
+            else:
+                self.report(row or None, Severity.warning, "unit-abbreviation",
+                            f"「{short}」视为「{full}」的简称，已合并为同一单位（别名）。如不是同一单位，请在导入结果中分开")
         for short in rename:
             del self._spellings[short]
         return rename

@@ -17,7 +17,10 @@ from xlbridge.ledger.layout import Kind
 from xlbridge.normalise import fold_alnum, fold_width, tidy_multiline
 
 # Anything that may need work; most cells match nothing and take the fast path.
-_SUSPECT = re.compile(r"^\s|\s$|\r|\t| {2}|\n\s*\n|[\u3000\u00a0\uff01-\uff5e]|[\x00-\x08\x0b\x0c\x0e-\x1f]|_x[0-9A-Fa-f]{4}_")
+# Spaces at the start or end of an inner line count too: the slow path (tidy_multiline) strips them.
+_SUSPECT = re.compile(
+    r"^\s|\s$|\r|\t| {2}|\n\s*\n| \n|\n |[\u3000\u00a0\uff01-\uff5e]|[\x00-\x08\x0b\x0c\x0e-\x1f]|_x[0-9A-Fa-f]{4}_"
+)
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _MONTH_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:份)?$")
@@ -74,7 +77,7 @@ def as_year(value: object, changes: Changes) -> int | str:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
         return int(value)
     text = as_compact(value, changes)
-    if text.isdigit():
+    if text.isdecimal():  # not isdigit: int() refuses "²", which isdigit accepts
         changes.append("normalised-number")
         return int(text)
     return text
@@ -127,6 +130,10 @@ def normalise(value: object, kind: Kind, changes: Changes) -> object:
         if folded != text:
             changes.append("normalised-width")
         return folded
-    if kind in (Kind.choice, Kind.phone):
-        return as_compact(value, changes, fold_all=kind is Kind.phone)
+    if kind is Kind.phone:
+        # Keep line breaks: several numbers are put one per line, and must not run together.
+        lines = as_text(value, changes).split("\n")
+        return "\n".join(as_compact(line, changes, fold_all=True) for line in lines)
+    if kind is Kind.choice:
+        return as_compact(value, changes)
     return as_text(value, changes)

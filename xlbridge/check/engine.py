@@ -22,8 +22,13 @@ from xlbridge.model import WEB_SEARCH, IndicatorSystem
 from xlbridge.normalise import tidy_multiline
 
 _LINK_SPLIT = re.compile(r"[\s;；,，、]+")
-_URL = re.compile(r"^https?://[A-Za-z0-9\-._~%]+(?::\d+)?(?:[/?#][^\s<>\"]*)?$")
-_PHONE_SPLIT = re.compile(r"[,，、;；/]+")
+# Chinese punctuation typed with the IME (。“”《》【】…) is never part of a published link: it is
+# a sentence around the link, or two links run together.
+_URL = re.compile(
+    r"^https?://[A-Za-z0-9\-._~%]+(?::\d+)?(?:[/?#][^\s<>\"\u2018-\u201f\u2026\u3000-\u303f\uff01-\uffef]*)?$"
+)
+# A line break separates numbers too: clerks put one number per line (Alt+Enter).
+_PHONE_SPLIT = re.compile(r"[,，、;；/\n]+")
 _PHONE = re.compile(r"^(?:\+?86-?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|\d{7,8}|\(0\d{2,3}\)\d{7,8})$")
 _EXCEL_CELL_LIMIT = 32767
 
@@ -81,9 +86,12 @@ class _Checker:
     def normalised(self, value: object, kind: L.Kind, row: int, column: L.Column | int) -> Any:
         changes: list[str] = []
         result = cells.normalise(value, kind, changes)
+        self.report_changes(changes, value, result, row, column)
+        return result
+
+    def report_changes(self, changes: list[str], value: object, result: object, row: int, column: L.Column | int) -> None:
         for rule in dict.fromkeys(changes):
             self.add(rule, f"{RULES[rule][1]}：「{_short(value)}」→「{_short(result)}」", row, column, value=value)
-        return result
 
 
 def validate_grid(grid: LedgerGrid, system: IndicatorSystem, key: bytes | None = None) -> Validation:
@@ -137,7 +145,8 @@ def _expected_rows(check: _Checker, meta: dict[str, str], unit: str) -> list[Iss
         years = [int(y) for y in meta.get("years", "").split(",") if y]
     except ValueError:
         years = []
-    years = years or system.years or ([int(meta["campaign"])] if meta.get("campaign", "").isdigit() else [])
+    # isdecimal, not isdigit: int() refuses digits such as "²" that isdigit accepts.
+    years = years or system.years or ([int(meta["campaign"])] if meta.get("campaign", "").isdecimal() else [])
     rows = issued_rows(system, unit, years)
     if meta.get("rows_digest") and meta.get("system_id") == system.id and meta["rows_digest"] != rows_digest(rows):
         check.add("system-changed", "台账下发后，本单位的指标或责任分工已调整，预填内容与现行指标体系不一致",
@@ -149,20 +158,27 @@ def _check_header_block(check: _Checker, unit: str) -> dict[str, Any]:
     header: dict[str, Any] = {}
     for f in L.HEADER_FIELDS:
         raw = check.cell(f.row, f.value_col)
+        changes: list[str] = []
         if f.key == "period":
-            value = cells.as_month(raw, [])
+            value = cells.as_month(raw, changes)
             if raw in (None, ""):
                 check.add("period-missing", "未填写报送月份，将按收到的时间计入", f.row, f.value_col, hint="如 2021-05")
             elif value is None:
                 check.add("period-invalid", f"报送月份「{_short(raw)}」无法识别", f.row, f.value_col, hint="请写成 2021-05", value=raw)
-            header[f.key] = value
         elif f.key == "filled_on":
-            value = cells.as_date(raw, [])
+            value = cells.as_date(raw, changes)
             if raw not in (None, "") and value is None:
                 check.add("date-invalid", f"填表时间「{_short(raw)}」无法识别", f.row, f.value_col, hint="请写成 2021-05-28", value=raw)
-            header[f.key] = value
         else:
-            header[f.key] = cells.as_text(raw, [])
+            value = cells.as_text(raw, changes)
+        header[f.key] = value
+        if not f.locked:
+            # The clerk's header cells get what their data cells get: formulas refused, every
+            # normalisation shown (a pre-filled cell that differs is prefilled-changed instead).
+            if (f.row, f.value_col) in check.grid.formulas:
+                check.add("formula-in-input", "填报单元格中含公式，请改为直接填写文字", f.row, f.value_col)
+            if value is not None:
+                check.report_changes(changes, raw, value, f.row, f.value_col)
     if unit and header.get("unit") and cells.as_compact(header["unit"], []) != cells.as_compact(unit, []):
         check.add("prefilled-changed", f"责任单位被改为「{header['unit']}」，下发时为「{unit}」", L.UNIT_ROW, 2, value=header["unit"])
     return header

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from xlbridge.findings import Finding, Report
 from xlbridge.ledger.reader import read_ledger
 from xlbridge.model import IndicatorSystem
 from xlbridge.schema_io import load_system
+
+_SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")  # IndicatorSystem.id
 
 
 @dataclass
@@ -46,6 +49,10 @@ def validate_file(path: Path, system_name: str | None = None, key: bytes | None 
     name = system_name or (grid.meta or {}).get("system_id")
     if not name:
         return unreadable(path.name, "台账缺少系统标识，无法判断属于哪个指标体系；请使用系统下发的台账，或用 --system 指定", "meta-missing")
+    if not system_name and not _SYSTEM_ID.fullmatch(name):
+        # The file names its own system; load_system also takes paths, and a submitted workbook
+        # must not make the server read a file of its choosing.
+        return unreadable(path.name, f"台账标识的指标体系「{name[:60]}」不是有效的指标体系 id", "system-unknown")
     try:
         system = load_system(name)
     except XlbridgeError:

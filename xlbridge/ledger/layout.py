@@ -48,8 +48,8 @@ class Column:
 
     @property
     def index(self) -> int:
-        """1-based column number."""
-        return COLUMNS.index(self) + 1
+        """1-based column number (set once below; the engine asks for it per cell)."""
+        return self.__dict__["_index"]
 
 
 PROGRESS_DONE, PROGRESS_PENDING = "已完成", "未完成"
@@ -82,6 +82,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("person", "责任人", 9, max_length=50),
     Column("phone", "联系电话", 14, Kind.phone, max_length=30, prompt="手机或座机，如 13800138000 或 0393-6980399"),
 )
+for _number, _column in enumerate(COLUMNS, start=1):
+    object.__setattr__(_column, "_index", _number)
 COLUMN = {c.key: c for c in COLUMNS}
 LOCKED = tuple(c for c in COLUMNS if c.locked)
 INPUTS = tuple(c for c in COLUMNS if not c.locked)

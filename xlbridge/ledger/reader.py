@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 from python_calamine import CalamineError, CalamineWorkbook
 
 from xlbridge.errors import LedgerError
@@ -68,9 +68,15 @@ def _meta(rows: list[list[Any]]) -> dict[str, str]:
 def _formula_cells(path: Path) -> set[tuple[int, int]]:
     from openpyxl.utils import column_index_from_string
 
-    with zipfile.ZipFile(path) as zf:
-        data = zf.read(_sheet_part(zf, L.LEDGER_SHEET))
-    if b"<f" not in data:
+    # calamine has read the file by now, but this second pass inflates the sheet itself: a CRC or
+    # size that does not match the zip directory must still end as a LedgerError, not a traceback.
+    try:
+        with zipfile.ZipFile(path) as zf:
+            data = zf.read(_sheet_part(zf, L.LEDGER_SHEET))
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise LedgerError(f"{path.name}：工作簿已损坏（{exc}）") from None
+    # `<f>` / `<f ` open a cell formula; `<formula>` of conditional formats must not count.
+    if b"<f>" not in data and b"<f " not in data:
         return set()
     return {(int(row), column_index_from_string(col.decode())) for col, row in _FORMULA_CELL.findall(data)}
 
@@ -80,10 +86,14 @@ def _sheet_part(zf: zipfile.ZipFile, name: str) -> str:
     try:
         workbook = ElementTree.fromstring(zf.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError) as exc:
-        raise LedgerError(f"工作簿结构损坏（{exc}）") from None
+    except (KeyError, ElementTree.ParseError, DefusedXmlException) as exc:
+        # DefusedXmlException: an entity declaration (billion laughs) in workbook.xml, which
+        # calamine skips over; it is not a ParseError.
+        raise LedgerError(f"工作簿结构损坏或含不安全的 XML（{type(exc).__name__}）") from None
     rid = next(
-        s.get(f"{{{_NS['r']}}}id") for s in workbook.iterfind("m:sheets/m:sheet", _NS) if s.get("name") == name
+        (s.get(f"{{{_NS['r']}}}id") for s in workbook.iterfind("m:sheets/m:sheet", _NS) if s.get("name") == name), None
     )
-    target = next(r.get("Target") for r in rels.iterfind("rel:Relationship", _NS) if r.get("Id") == rid)
+    target = next((r.get("Target") for r in rels.iterfind("rel:Relationship", _NS) if r.get("Id") == rid), None)
+    if not target:
+        raise LedgerError(f"工作簿结构损坏（找不到工作表「{name}」的数据）")
     return target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)

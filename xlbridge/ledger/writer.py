@@ -215,11 +215,16 @@ def _add_validations(ws, n: int) -> None:  # type: ignore[no-untyped-def]
             dv.showInputMessage = True
         dv.add(_data_range(column, n))
         ws.add_data_validation(dv)
-    period = L.HEADER_FIELD["period"]
-    dv = DataValidation(type="textLength", operator="between", formula1="6", formula2="10", allow_blank=True)
-    dv.promptTitle, dv.prompt, dv.showInputMessage = "报送月份", period.prompt, True
-    dv.add(ws.cell(period.row, period.value_col).coordinate)
-    ws.add_data_validation(dv)
+    for f in L.HEADER_FIELDS:
+        if not f.prompt:
+            continue
+        if f.key == "period":
+            dv = DataValidation(type="textLength", operator="between", formula1="6", formula2="10", allow_blank=True)
+        else:  # every prompt the layout declares is shown, not only the period's
+            dv = DataValidation(type="custom", formula1="TRUE", allow_blank=True)  # prompt only
+        dv.promptTitle, dv.prompt, dv.showInputMessage = f.label, f.prompt, True
+        dv.add(ws.cell(f.row, f.value_col).coordinate)
+        ws.add_data_validation(dv)
 
 
 def _add_conditional_formats(ws, n: int) -> None:  # type: ignore[no-untyped-def]

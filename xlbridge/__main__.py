@@ -1,0 +1,3 @@
+from xlbridge.cli import main
+
+main()
