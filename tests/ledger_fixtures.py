@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -211,10 +211,6 @@ def positions(result: FileResult, rule: str) -> list[str | None]:
 
 def is_chinese(text: str | None) -> bool:
     return bool(text and _CJK.search(text))
-
-
-def has_no(result: FileResult, rules: Iterable[str]) -> bool:
-    return not (rule_ids(result) & set(rules))
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -154,10 +154,6 @@ def _wrap_every(text: str, n: int) -> str:
     return "\n".join(text[i : i + n] for i in range(0, len(text), n))
 
 
-def spaced(name: str) -> str:
-    return " ".join(name)
-
-
 def _spelling(system: IndicatorSystem, name: str, counter: list[int]) -> str:
     """A unit as offices print it: letter-spaced where the source spaces it (市 支 队), not always."""
     unit = system.unit(name)

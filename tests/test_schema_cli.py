@@ -312,7 +312,7 @@ def test_unknown_system_name() -> None:
     for command in ("show", "units"):
         result = run("schema", command, "nosuch-2020")
         assert_clean_failure(result)
-        assert result.output == f"Error: 找不到指标体系文件「nosuch-2020」。已内置的指标体系：{KNOWN}\n"
+        assert result.output == f"错误：找不到指标体系文件「nosuch-2020」。已内置的指标体系：{KNOWN}\n"
 
 
 def test_bad_file_does_not_stop_the_others(tmp_path: Path) -> None:
@@ -426,7 +426,7 @@ def test_show_a_file(tmp_path: Path) -> None:
 def test_show_bad_file(tmp_path: Path) -> None:
     result = run("schema", "show", str(write(tmp_path, edited({16: None}))))
     assert_clean_failure(result)
-    assert "Error: " in result.output
+    assert "错误：" in result.output
     assert "第 14 行 第 2 条指标（编号 ★1）字段 level1：缺少必填字段" in result.output
 
 

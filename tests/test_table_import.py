@@ -18,7 +18,6 @@ from openpyxl import Workbook
 from office_tables import (
     JINFENG_FOOTNOTE,
     JINFENG_HEADER,
-    PUYANG_SHEET,
     SHEETS,
     WRITERS,
     write_jinfeng,
@@ -26,16 +25,12 @@ from office_tables import (
 )
 from xlbridge.cli import main
 from xlbridge.model import IndicatorSystem
-from xlbridge.responsibility import is_group, parse_responsibility
+from xlbridge.responsibility import is_group, looks_like_note, parse_responsibility
 from xlbridge.schema_io import SCHEMA_DIR, load_system
-from xlbridge.table_import import import_table
+from xlbridge.table_import import import_table, split_numbered
 
 SYSTEMS = [s for s in ("jinfeng-2020", "changzhou-2014", "suzhou-2011", "puyang-2020")
            if (SCHEMA_DIR / f"{s}.yaml").exists()]
-
-
-def flat(text: str | None) -> str:
-    return "".join((text or "").split())
 
 
 def run(*args: str | Path) -> Result:
@@ -124,7 +119,7 @@ def test_kinds_methods_materials_notes(imported) -> None:
 
 def test_units(imported) -> None:
     shipped, got, _, _ = imported
-    assert {u.name for u in got.units} == {u.name for u in shipped.units}
+    assert [u.name for u in got.units] == [u.name for u in shipped.units]  # order of first mention
     for unit in got.units:
         want = shipped.unit(unit.name)
         assert want is not None and want.name == unit.name
@@ -490,3 +485,89 @@ def test_new_level1_does_not_inherit_level2(tmp_path: Path) -> None:
     ])
     got = import_table(table, system_id="t").system
     assert got.indicator("2").level2 is None
+
+
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        ("如有所列情形发生，依法依规依纪追究相关单位责任。", True),
+        ("综合执法局、市场监管分局、生态环境分局。", False),
+        ("司法局、各部门(单位)配合。", False),
+        ("法制仲裁科牵头，办公室配合", False),
+        ("", False),
+    ],
+)
+def test_looks_like_note(text: str, note: bool) -> None:
+    assert looks_like_note(text) is note
+
+
+@pytest.mark.parametrize("sid", SYSTEMS)
+def test_shipped_unit_names_are_not_a_note(sid: str) -> None:
+    names = [u.name for u in load_system(sid).units]
+    assert not looks_like_note("、".join(names) + "。")
+
+
+def test_code_without_text(tmp_path: Path) -> None:
+    table = _small_jinfeng(tmp_path / "t.xlsx", [
+        [1, "一", "甲。", "内容一。", "材料。", "司法局"],
+        [2, None, None, None, None, "司法局"],
+    ])
+    result = import_cli(table, tmp_path / "t.yaml")
+    assert result.exit_code == 1
+    assert "单元格 D4：编号 2 没有指标内容（三级指标为空）" in result.output
+
+
+def test_remark_merged_across_units_and_persons(tmp_path: Path) -> None:
+    """004's 减分项 rows: one remark written across 责任科室 and 责任人 of both rows."""
+    path = tmp_path / "减分.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["一级指标", "二级指标", "序号", "三级指标", "测评方法", "上报资料", "责任科室", "责任人"])
+    ws.append(["九、附加项", "1.加分项", 1, "获得表彰的。", "材料查证", "证书。", "规范性文件管理科", "张秀雨"])
+    ws.append([None, "2.减分项", 1, "发生严重违法行政行为的。", "网络检索", None, "如有所列情形发生，依法依规依纪追究相关单位责任。"])
+    ws.append([None, None, 2, "编造数据的。", "材料查证"])
+    ws.merge_cells("A2:A4")
+    ws.merge_cells("G3:H4")
+    wb.save(path)
+    got = import_table(path, system_id="t").system
+    assert [i.key for i in got.indicators] == ["加1", "减1", "减2"]
+    for key in ("减1", "减2"):
+        ind = got.indicator(key)
+        assert ind.note == "如有所列情形发生，依法依规依纪追究相关单位责任。"
+        assert (ind.lead, ind.persons, ind.units_text) == ([], [], None)
+    assert [u.name for u in got.units] == ["规范性文件管理科"]
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        ("（1）简化环节；\n（2）动态调整；", [("(1)", "简化环节；"), ("(2)", "动态调整；")]),
+        ("（1）2016年以来的材料。", [("(1)", "2016年以来的材料。")]),
+        ("1、强化职能。\n提高效能", [("1", "强化职能。\n提高效能")]),
+        ("★1、整合律师资源。", [("★1", "整合律师资源。")]),
+        ("1.5倍以上", []),
+        ("2019年以来的情况说明", []),
+        ("（1）甲；\n（3）乙", [("(1)", "甲；\n（3）乙")]),  # out of sequence: part of the item above
+    ],
+)
+def test_split_numbered(text: str, items: list[tuple[str, str]]) -> None:
+    assert split_numbered(text) == items
+
+
+def test_output_folder_missing(tmp_path: Path) -> None:
+    table = _small_jinfeng(tmp_path / "t.xlsx", [[1, "一", "甲。", "内容一。", "材料。", "司法局"]])
+    result = run("schema", "import", table, "-o", tmp_path / "没有的目录" / "t.yaml")
+    no_traceback(result)
+    assert result.exit_code == 1 and "没有的目录" in result.output
+
+
+def test_uncoded_task_with_other_units_is_not_a_continuation(tmp_path: Path) -> None:
+    """003 tasks end without a full stop; a task that lost its 5、 is an error, not page overflow."""
+    table = _sheet(tmp_path / "t.xlsx", [
+        ["序号", "名称", "工作任务", "牵头部门", "责任部门"],
+        ["(一)", "加快政府职能转变", "1、强化公共服务职能", "市政府办", "财政局"],
+        [None, None, "加强政府信息公开", "监察局", "发改委"],
+    ])
+    ws_result = import_table(table, system_id="t")
+    assert [(f.rule, f.row) for f in ws_result.findings] == [("code-missing", 3)]
+    assert ws_result.system.indicator("1").level3 == "强化公共服务职能"

@@ -16,13 +16,20 @@ from xlbridge.errors import XlbridgeError
 from xlbridge.findings import Finding, Severity
 
 
+class UserError(click.ClickException):
+    """Printed as 错误：… on stderr, exit code 1 — never a traceback."""
+
+    def show(self, file: Any = None) -> None:
+        click.secho(f"错误：{self.format_message()}", file=file or sys.stderr, fg="red")
+
+
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except XlbridgeError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise UserError(str(exc)) from None
 
     return wrapper
 

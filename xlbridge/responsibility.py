@@ -30,6 +30,8 @@ ALL_UNITS = {"各部门(单位)", "市政府各部门", "各部门", "各单位"
 _JOINED = {("各镇", "街道办事处"): "各镇、街道办事处"}
 # Parts of a name that make it a collective rather than one office.
 _GROUP_MARKS = ("各部门", "各单位", "有关部门", "有关单位", "相关部门")
+# How the name of an office ends: 司法局, 法制仲裁科, 政策法规处, 办公室, 市支队, 行政服务中心, (单位) …
+_OFFICE_ENDINGS = tuple("局科处室办部委院队所站会组厅府团社校心区县镇位门)")
 
 
 @dataclass
@@ -75,10 +77,13 @@ def cell_lines(text: str | None) -> list[str]:
 def looks_like_note(text: str | None) -> bool:
     """A sentence written across the responsibility column (如有所列情形发生，依法…责任。), not names.
 
-    Unit names never contain a full stop and are short; a cell that is one long sentence is a remark.
+    Only a cell with a full stop is suspected (names never carry one, but a clerk may end a list
+    with it); it is a remark when one of its "names" does not end like an office does.
     """
-    bare = no_spaces(fold_width(text or ""))
-    return "。" in bare.rstrip("。") or (bare.endswith("。") and len(bare) > 20)
+    if "。" not in (text or ""):
+        return False
+    parsed = parse_responsibility(text)
+    return any(not no_spaces(n).endswith(_OFFICE_ENDINGS) for n in (*parsed.lead, *parsed.cooperating))
 
 
 def parse_responsibility(text: str | None) -> Responsibility:

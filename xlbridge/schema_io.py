@@ -236,9 +236,14 @@ def save_system(system: IndicatorSystem, path: Path) -> None:
     data = system.model_dump(mode="json", exclude_defaults=True, exclude={"indicators": {"__all__": {"targets"}}})
     data = {"id": system.id, "version": system.version, **data}
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100000)
+    if not path.parent.is_dir():
+        raise SchemaError(f"输出目录「{path.parent}」不存在，请先创建或换一个位置")
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise SchemaError(f"无法写入「{path}」（{exc.strerror}）") from None
 
 
 def json_schema() -> str:

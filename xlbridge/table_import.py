@@ -25,7 +25,7 @@ from xlbridge.normalise import fold_width, no_spaces, squash, tidy_multiline
 from xlbridge.responsibility import cell_lines, is_group, looks_like_note, parse_responsibility
 from xlbridge.workbook_safety import open_untrusted_workbook
 
-# Header text (spaces and a trailing (…) removed) → field. Order within a field is priority.
+# Header text (spaces and a trailing (…) removed) → field; the first column that matches a field wins.
 HEADERS: dict[str, tuple[str, ...]] = {
     "code": ("序号", "编号"),
     "level1": ("一级指标", "考评项目", "名称", "类别"),
@@ -49,7 +49,7 @@ _CODE = re.compile(r"^(?:★\s*\d+|\(\d+\)|\d+)$")
 _GROUP_CODE = re.compile(r"^\(?[一二三四五六七八九十]+\)?[、.]?$")
 # A code printed at the start of the text: （1） needs no separator, 1、 / 1. / ★1、 do; a digit
 # right after the separator is a decimal (1.5倍), not a code.
-_LEADING_CODE = re.compile(r"^\s*(?:(\(\d+\))\s*[、.．]?|(★\s*\d+|\d+)\s*[、.．])(?!\d)\s*")
+_LEADING_CODE = re.compile(r"^\s*(?:(\(\d+\))\s*[、.．]?|(★\s*\d+|\d+)\s*[、.．](?!\d))\s*")
 _FOOTNOTE = re.compile(r"^(注|说明|备注|附注)\s*[:：\d]")
 _ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:：]?\s*")
 _FORM_LINE = re.compile(r"(单位|科室|时间|日期|填表人|联系人)\s*[:：]")
@@ -95,8 +95,9 @@ def import_table(path: Path, *, system_id: str, issuer: str = "未注明", sheet
             "考评要点/基本要求、责任单位 等列名中的至少三个"
         )
     builder = _Builder(path.name, ws.title, cols)
-    for index in range(cols.header_row + 1, len(grid)):
-        builder.row(index + 1, grid[index])
+    data = _unmerged_grid(ws, across=False)
+    for index in range(cols.header_row + 1, len(data)):
+        builder.row(index + 1, data[index])
     indicators = builder.finish()
     if not indicators:
         raise SchemaError(builder.nothing_imported())
@@ -120,6 +121,8 @@ def _pick_sheet(wb: Any, sheet: str | None, path: Path) -> Any:
     if sheet is not None:
         if sheet not in wb.sheetnames:
             raise SchemaError(f"{path.name}：没有名为「{sheet}」的工作表（有：{'、'.join(wb.sheetnames)}）")
+        if not hasattr(wb[sheet], "iter_rows"):
+            raise SchemaError(f"{path.name}：「{sheet}」是图表，不是工作表")
         return wb[sheet]
     for ws in wb.worksheets:
         if _find_header(_unmerged_grid(ws, limit=40)) is not None:
@@ -132,16 +135,22 @@ def _pick_sheet(wb: Any, sheet: str | None, path: Path) -> Any:
     )
 
 
-def _unmerged_grid(ws: Any, limit: int | None = None) -> list[list[Any]]:
-    """Cell values with every merged range's value copied into all its cells."""
+def _unmerged_grid(ws: Any, limit: int | None = None, across: bool = True) -> list[list[Any]]:
+    """Cell values with every merged range's value copied down all its rows.
+
+    ``across``: also into every column of the range. Right for headers (三级指标 printed over
+    the code and the text column); wrong for data, where a remark merged over 责任科室 and
+    责任人 would otherwise become a person too.
+    """
     rows = [list(r) for r in ws.iter_rows(values_only=True, max_row=limit)]
     for rng in ws.merged_cells.ranges:
         top = rng.min_row - 1
         if top >= len(rows):
             continue
         value = rows[top][rng.min_col - 1]
+        last_col = rng.max_col if across else rng.min_col
         for r in range(rng.min_row - 1, min(rng.max_row, len(rows))):
-            for c in range(rng.min_col - 1, rng.max_col):
+            for c in range(rng.min_col - 1, last_col):
                 rows[r][c] = value
     return rows
 
@@ -176,7 +185,7 @@ def _find_header(grid: list[list[Any]]) -> _Columns | None:
         if "lead" in fields and "units" in fields:
             fields["cooperating"] = fields.pop("units")
         _code_under_text_header(fields, names)
-        return _Columns(fields, index, [_text(v) for v in row], content_is_level2)
+        return _Columns(fields, index, [no_spaces(_text(v)) for v in row], content_is_level2)
     return None
 
 
@@ -359,7 +368,8 @@ class _Builder:
         if raw and _CODE.match(raw):
             return raw, []
         if raw:
-            self.report(number, Severity.warning, "code-unparsed", f"编号「{raw}」不是可识别的指标编号，已改从指标文字开头读取",
+            self.report(number, Severity.warning, "code-unparsed",
+                        f"编号「{raw}」不是可识别的指标编号，已改从指标文字开头读取",
                         self.cols.by_field.get("code"))
         name = self._text_field()
         items = split_numbered(fields[name]) if fields[name] else []
@@ -372,8 +382,8 @@ class _Builder:
         indicator above (code and text left blank as "same as above"), or a mistake to report."""
         text = fields[self._text_field()] or fields["points"]
         if text:
-            if self._continues(fields):
-                self._continue(number, fields, values)
+            if self._continues(number, fields, values):
+                self._continue(number, fields)
                 return
             self.report(number, Severity.error, "code-missing",
                         f"有指标内容「{squash(text)[:20]}…」但没有编号，无法识别为指标，请补上序号",
@@ -392,21 +402,25 @@ class _Builder:
             self.report(number, Severity.warning, "row-unplaced",
                         f"该行没有编号和指标内容，其中的 {what} 未导入，请核对是否属于上一项指标")
 
-    def _continues(self, fields: dict[str, str]) -> bool:
-        """The previous indicator stops mid-sentence and this row sits under the same headings."""
+    def _continues(self, number: int, fields: dict[str, str], values: list[Any]) -> bool:
+        """The previous indicator stops mid-sentence, and this row sits under the same headings
+        with no responsible unit of its own (blank, or the same units printed again)."""
         if not self.indicators:
             return False
         last = self.indicators[-1]
         text = last.level3 if self._text_field() == "level3" else last.points
-        return bool(text) and not text.rstrip().endswith(tuple(_SENTENCE_END)) \
-            and self._level1(fields) == last.level1 and self._level2_points(fields)[0] == last.level2
+        if not text or text.rstrip().endswith(tuple(_SENTENCE_END)):
+            return False
+        if self._level1(fields) != last.level1 or self._level2_points(fields)[0] != last.level2:
+            return False
+        lead, coop, _, _ = self._units(number, values, quiet=True)
+        return {*lead, *coop} <= {*last.lead, *last.cooperating}
 
-    def _continue(self, number: int, fields: dict[str, str], values: list[Any]) -> None:
+    def _continue(self, number: int, fields: dict[str, str]) -> None:
         last = self.indicators[-1]
         name = self._text_field()
         tail = tidy_multiline(fields[name])
         self.indicators[-1] = last.model_copy(update={name: (getattr(last, name) or "") + tail})
-        self._extend(number, values)  # units printed beside the continued part belong to it too
         self.report(number, Severity.warning, "row-continued",
                     f"该行没有编号，上一项指标（编号 {last.code}，第 {self.rows[-1]} 行）的文字在句中断开，"
                     f"视为分页造成的续行，已接在其后：「…{tail[:15]}」。请核对",
@@ -444,7 +458,8 @@ class _Builder:
         added = self._extend(number, values, index)
         if index != len(self.rows) - 1:
             self.report(number, Severity.warning, "row-repeated",
-                        f"该行与第 {first} 行是同一项指标（编号 {code}）但不相邻，已合并其责任单位：{'、'.join(added) or '（无新单位）'}。请核对")
+                        f"该行与第 {first} 行是同一项指标（编号 {code}）但不相邻，已合并其责任单位："
+                        f"{'、'.join(added) or '（无新单位）'}。请核对")
         elif added:
             self.report(number, Severity.info, "row-merged",
                         f"编号 {code} 的合并单元格跨到本行，本行的责任单位已并入：{'、'.join(added)}")
@@ -466,7 +481,12 @@ class _Builder:
         level2, points = self._level2_points(fields)
         level3 = tidy_multiline(fields["level3"]) or None
         if not level1:
-            self.report(number, Severity.warning, "level1-missing", "一级指标为空，且上方没有可沿用的值", self.cols.by_field.get("level1"))
+            self.report(number, Severity.warning, "level1-missing", "一级指标为空，且上方没有可沿用的值",
+                        self.cols.by_field.get("level1"))
+        if not (level3 or points):
+            self.report(number, Severity.error, "text-missing",
+                        f"编号 {code} 没有指标内容（{self._label(self._text_field())}为空）",
+                        self.cols.by_field.get(self._text_field()))
         lead, cooperating, all_units, units_note = self._units(number, values)
         note = squash(self.cell(values, "note")) or units_note
         indicator = Indicator(
@@ -493,16 +513,18 @@ class _Builder:
     def _materials(self, values: list[Any], points: str | None) -> list[str]:
         if "materials" in self.cols.by_field:
             return split_items(self.cell(values, "materials"))
-        if self.cols.label("points") == "考评要点":
+        if _header_name(self.cols.label("points")) == "考评要点":
             # 001-style tables have no 上报资料 column: their 考评要点 lists the evidence to submit
             return split_items(points or "")
         return []
 
     def _units_text(self, values: list[Any]) -> str | None:
-        lines = [*cell_lines(self.cell(values, "lead")), *cell_lines(self.cell(values, "units") or self.cell(values, "cooperating"))]
-        return "、".join(no_spaces(line) for line in lines) or None
+        """The responsibility cell(s) as printed, one line per unit joined with 、."""
+        cells = (self.cell(values, "lead"), self.cell(values, "units") or self.cell(values, "cooperating"))
+        return "、".join(no_spaces(line) for cell in cells for line in cell_lines(cell)) or None
 
-    def _units(self, number: int, values: list[Any], quiet: bool = False) -> tuple[list[str], list[str], bool, str | None]:
+    def _units(self, number: int, values: list[Any],
+               quiet: bool = False) -> tuple[list[str], list[str], bool, str | None]:
         """Lead units, cooperating units, 各部门配合, and a remark written in the units column."""
         text = self.cell(values, "units") or self.cell(values, "cooperating")
         if looks_like_note(text):
@@ -518,7 +540,8 @@ class _Builder:
             coop = parse_responsibility(text)
             coop_names = [n for n in self._canonical(number, coop.lead + coop.cooperating) if n not in lead]
             if not lead and not quiet:
-                self.report(number, Severity.warning, "lead-missing", f"{self._label('lead')}为空", self.cols.by_field["lead"])
+                self.report(number, Severity.warning, "lead-missing", f"{self._label('lead')}为空",
+                            self.cols.by_field["lead"])
             return lead, coop_names, coop.all_units_cooperate or leads.all_units_cooperate, None
         if not text and not quiet:
             self.report(number, Severity.warning, "units-missing", f"{self._label('units') or '责任单位'}为空",
@@ -561,6 +584,8 @@ class _Builder:
         counts = Counter(i.code for i in indicators)
         normal = Counter(i.code for i in indicators if i.kind is Kind.normal)
         hierarchical = any(n > 1 for n in normal.values())
+        # 加分项/减分项 numbered 1, 2 again: all of them keyed 加n/减n, not only the clashing ones
+        extra_prefixed = any(counts[i.code] > 1 for i in indicators if i.kind is not Kind.normal)
         ordinals: dict[tuple[str, ...], int] = {}
 
         def ordinal(*path: str) -> int:
@@ -571,7 +596,7 @@ class _Builder:
         keyed: list[Indicator] = []
         for ind in indicators:
             key = ind.code
-            if ind.kind is not Kind.normal and counts[ind.code] > 1:
+            if ind.kind is not Kind.normal and extra_prefixed:
                 key = ("加" if ind.kind is Kind.bonus else "减") + ind.code
             elif hierarchical:
                 parts = [str(ordinal(ind.level1))]
@@ -616,14 +641,16 @@ class _Builder:
                 rename[short] = rename[rename[short]]
         for short, full in rename.items():
             row = min(self._first_row.get(s, 0) for s in self._spellings[short])
-            self._spellings[full] |= self._spellings[short]
-            if full.startswith(short):  # only (单位) added: no doubt, but say what was done
+            if _bracketed_variant(short, full):  # only (单位) added: no doubt, but say what was done
                 self.report(row or None, Severity.info, "unit-variant", f"「{short}」与「{full}」视为同一单位，已合并")
             else:
                 self.report(row or None, Severity.warning, "unit-abbreviation",
-                            f"「{short}」视为「{full}」的简称，已合并为同一单位（别名）。如不是同一单位，请在导入结果中分开")
-        for short in rename:
-            del self._spellings[short]
+                            f"「{short}」视为「{full}」的简称，已合并为同一单位（别名）。"
+                            "如不是同一单位，请在导入结果中分开")
+        merged: dict[str, set[str]] = {}  # a unit is listed where any of its spellings first appears
+        for name, spellings in self._spellings.items():
+            merged.setdefault(rename.get(name, name), set()).update(spellings)
+        self._spellings = merged
         return rename
 
     def units(self) -> list[Unit]:
@@ -647,12 +674,18 @@ class _Builder:
         if not errors:
             return f"{where}：表头（第 {self.cols.header_row + 1} 行）下面没有任何带编号的指标行，没有导入任何指标"
         first = errors[0]
-        return f"{where}：没有导入任何指标，{len(errors)} 行无法识别，例如{first.where.removeprefix(where).strip()}：{first.message}"
+        example = first.where.removeprefix(where).strip()
+        return f"{where}：没有导入任何指标，{len(errors)} 行无法识别，例如{example}：{first.message}"
+
+
+def _bracketed_variant(short: str, full: str) -> bool:
+    """各行政执法部门 and 各行政执法部门(单位)."""
+    return full.startswith(short) and re.fullmatch(r"\(.+\)", full[len(short) :]) is not None
 
 
 def _abbreviates(short: str, full: str) -> bool:
     """各行政执法部门 ⊂ 各行政执法部门(单位); 基层科 ⊂ 基层工作指导科 (same start, same kind of office)."""
-    if full.startswith(short) and re.fullmatch(r"\(.+\)", full[len(short) :]):
+    if _bracketed_variant(short, full):
         return True
     if len(short) < 3 or len(short) >= len(full) or short[:2] != full[:2] or short[-1] != full[-1]:
         return False

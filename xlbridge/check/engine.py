@@ -23,9 +23,10 @@ from xlbridge.normalise import tidy_multiline
 
 _LINK_SPLIT = re.compile(r"[\s;；,，、]+")
 # Chinese punctuation typed with the IME (。“”《》【】…) is never part of a published link: it is
-# a sentence around the link, or two links run together.
+# a sentence around the link, or two links run together. The scheme is case-insensitive (RFC 3986;
+# text pasted from Word arrives as "Http://").
 _URL = re.compile(
-    r"^https?://[A-Za-z0-9\-._~%]+(?::\d+)?(?:[/?#][^\s<>\"\u2018-\u201f\u2026\u3000-\u303f\uff01-\uffef]*)?$"
+    r"^(?i:https?)://[A-Za-z0-9\-._~%]+(?::\d+)?(?:[/?#][^\s<>\"\u2018-\u201f\u2026\u3000-\u303f\uff01-\uffef]*)?$"
 )
 # A line break separates numbers too: clerks put one number per line (Alt+Enter).
 _PHONE_SPLIT = re.compile(r"[,，、;；/\n]+")

@@ -17,6 +17,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree as SafeET
 
@@ -39,7 +40,7 @@ SUPERTIP = (
     "全部问题列在「校验结果」工作表，点击单元格地址即可跳转。没有错误时可直接保存并报送。"
 )
 
-_SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData>.*?</sheetData>", re.S)
+_SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData>.*?</sheetData>", re.DOTALL)
 _DIMENSION = re.compile(r'<dimension ref="[^"]*"\s*/>')
 
 
@@ -58,7 +59,8 @@ def build_addin(out: Path, *, interpreter: str | None = None, inbox: str | None 
     with tempfile.TemporaryDirectory(prefix="xlbridge-addin-") as tmp:
         template = _quickstart(Path(tmp))
         parts = _read_parts(template)
-    parts[CUSTOM_UI] = ribbon_xml(_on_action(parts[CUSTOM_UI]), _image(parts[CUSTOM_UI]))
+    button = _generated_button(parts[CUSTOM_UI])
+    parts[CUSTOM_UI] = ribbon_xml(button.get("onAction", ""), button.get("imageMso") or "MacroPlay")
     settings = {k: v for k, v in ((INTERPRETER_KEY, interpreter), (INBOX_KEY, inbox)) if v}
     if settings:
         _write_config_sheet(parts, settings)
@@ -69,7 +71,8 @@ def build_addin(out: Path, *, interpreter: str | None = None, inbox: str | None 
 def _quickstart(folder: Path) -> Path:
     """Run xlwings' own ``quickstart --addin --ribbon`` in ``folder``; return the generated .xlam."""
     cmd = [sys.executable, "-m", "xlwings.cli", "quickstart", ADDIN_NAME, "--addin", "--ribbon"]
-    done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, encoding="utf-8", errors="replace")
+    done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, encoding="utf-8", errors="replace",
+                          check=False)
     xlam = folder / ADDIN_NAME / ADDIN_FILENAME
     if done.returncode != 0 or not xlam.is_file():
         raise AddinError(f"xlwings quickstart 运行失败（退出码 {done.returncode}）：{(done.stderr or done.stdout).strip()}")
@@ -87,14 +90,6 @@ def _generated_button(xml: bytes) -> ET.Element:
     if button is None or not button.get("onAction"):
         raise AddinError("xlwings 生成的加载项中没有带 onAction 的功能区按钮，无法改写")
     return button
-
-
-def _on_action(xml: bytes) -> str:
-    return _generated_button(xml).get("onAction", "")
-
-
-def _image(xml: bytes) -> str:
-    return _generated_button(xml).get("imageMso") or "MacroPlay"
 
 
 def ribbon_xml(on_action: str, image_mso: str = "MacroPlay") -> bytes:
@@ -122,12 +117,13 @@ def _write_config_sheet(parts: dict[str, bytes], settings: dict[str, str]) -> No
     workbook = parts["xl/workbook.xml"].decode("utf-8")
     if f'name="{INACTIVE_CONFIG_SHEET}"' not in workbook:
         raise AddinError(f"xlwings 生成的加载项中没有配置工作表 {INACTIVE_CONFIG_SHEET}")
-    parts["xl/workbook.xml"] = workbook.replace(f'name="{INACTIVE_CONFIG_SHEET}"', f'name="{CONFIG_SHEET}"').encode("utf-8")
+    workbook = workbook.replace(f'name="{INACTIVE_CONFIG_SHEET}"', f'name="{CONFIG_SHEET}"')
+    parts["xl/workbook.xml"] = workbook.encode("utf-8")
     sheet_part = _config_sheet_part(parts)
     xml = parts[sheet_part].decode("utf-8")
     rows = "".join(
-        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>{_escape(key)}</t></is></c>'
-        f'<c r="B{n}" t="inlineStr"><is><t>{_escape(value)}</t></is></c></row>'
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>{escape(key)}</t></is></c>'
+        f'<c r="B{n}" t="inlineStr"><is><t>{escape(value)}</t></is></c></row>'
         for n, (key, value) in enumerate(settings.items(), start=1)
     )
     xml = _SHEET_DATA.sub(lambda _: f"<sheetData>{rows}</sheetData>", xml, count=1)
@@ -143,13 +139,10 @@ def _config_sheet_part(parts: dict[str, bytes]) -> str:
     }
     workbook = SafeET.fromstring(parts["xl/workbook.xml"])
     rels = SafeET.fromstring(parts["xl/_rels/workbook.xml.rels"])
-    rid = next(s.get(f"{{{ns['r']}}}id") for s in workbook.iterfind("m:sheets/m:sheet", ns) if s.get("name") == CONFIG_SHEET)
+    sheets = workbook.iterfind("m:sheets/m:sheet", ns)
+    rid = next(s.get(f"{{{ns['r']}}}id") for s in sheets if s.get("name") == CONFIG_SHEET)
     target = next(r.get("Target") for r in rels.iterfind("rel:Relationship", ns) if r.get("Id") == rid)
     return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _write_zip(parts: dict[str, bytes], out: Path) -> None:

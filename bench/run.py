@@ -1,0 +1,560 @@
+"""xlbridge benchmarks: each one measured against its baseline in the same run.
+
+    .venv/bin/python bench/run.py            # full run (first run generates ~300 ledgers, cached)
+    .venv/bin/python bench/run.py --quick    # smoke run, well under a minute
+    .venv/bin/python bench/run.py --only validate,ingest,consolidated
+
+1. validate      — a 2,000-row ledger from disk: python-calamine read alone vs xlbridge
+                   validate_file (read + all rules) vs frictionless with equivalent rules,
+                   on an Excel-style file, the openpyxl-written one and a LibreOffice re-save.
+2. ingest        — 300 Excel-style ledgers × 200 rows into an empty store: naive pandas
+                   read_excel + to_sql loop vs calamine + executemany vs xlbridge ingest_file
+                   (archive + validate + merge; receipts and consolidation timed separately).
+3. consolidated  — the consolidated workbook of that store (60,000-row 明细), each case in a fresh
+                   subprocess for its peak RSS: xlbridge consolidate() vs openpyxl write-only
+                   (styled) and xlsxwriter constant_memory writing the same rows.
+
+Inputs are generated through xlbridge's own writer and sample clerk (bench/synth.py) and cached
+in bench/out/ (gitignored). Needs the bench extras (pandas, frictionless): pip install -e '.[bench]';
+without them those baselines are shown as n/a.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import synth  # noqa: E402
+
+DEFAULT_OUT = HERE / "out"
+BENCHMARKS = ("validate", "ingest", "consolidated")
+
+
+# --------------------------------------------------------------------------- helpers
+def optional(name: str) -> Any:
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
+
+
+def median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    result = fn()  # warm-up: imports, caches, page cache
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), result
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
+    out = []
+    for n, r in enumerate(cells):
+        out.append("  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def ms(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+def sec(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds:.2f} s"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("MET" if ok else "NOT MET")
+
+
+def mb(n_bytes: float) -> str:
+    return f"{n_bytes / 1e6:.1f} MB"
+
+
+def versions() -> str:
+    import openpyxl
+    import xlsxwriter
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"Python {platform.python_version()}", f"{os.cpu_count()} CPUs"]
+    for dist in ("python-calamine", "openpyxl", "xlsxwriter", "pandas", "frictionless"):
+        try:
+            parts.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:
+            parts.append(f"{dist} (not installed)")
+    del openpyxl, xlsxwriter
+    return ", ".join(parts)
+
+
+def banner(title: str) -> None:
+    print(f"\n=== {title} " + "=" * max(3, 90 - len(title)), flush=True)
+
+
+# --------------------------------------------------------------------------- 1. validate
+FILE_NOTES = {
+    "excel": "Excel-style: every value re-saved by xlsxwriter's default mode, as Excel saves — one "
+             "sharedStrings table, <v> values, one style",
+    "openpyxl": "openpyxl-written: xlbridge write_ledger + sample.fill_ledger as issued (openpyxl 3.1 writes "
+                "every string inline, t=\"inlineStr\", no sharedStrings; per-cell styles, validations)",
+    "libreoffice": "LibreOffice re-save of the openpyxl-written file (soffice --convert-to xlsx): sharedStrings, "
+                   "what a clerk on LibreOffice/WPS sends back",
+}
+
+
+def frictionless_validator(path: Path) -> Callable[[], Any] | None:
+    """frictionless with the rules xlbridge applies to the same columns, on the 台账 sheet."""
+    frictionless = optional("frictionless")
+    if frictionless is None:
+        return None
+    from frictionless import Dialect, Resource, Schema, formats
+
+    from xlbridge.check.engine import _PHONE
+    from xlbridge.ledger import layout as L
+
+    def field(col: Any) -> dict[str, Any]:
+        f: dict[str, Any] = {"name": col.header, "type": "integer" if col.key == "year" else "string"}
+        c: dict[str, Any] = {}
+        if col.key in ("year", "code") or col.required:
+            c["required"] = True
+        if col.choices:
+            c["enum"] = list(col.choices)
+        if col.max_length:
+            c["maxLength"] = col.max_length
+        if col.key == "phone":
+            c["pattern"] = _PHONE.pattern.lstrip("^").rstrip("$")
+        if c:
+            f["constraints"] = c
+        return f
+
+    schema = Schema.from_descriptor({
+        "fields": [field(c) for c in L.COLUMNS],
+        "primaryKey": [L.COLUMN["year"].header, L.COLUMN["code"].header],
+    })
+    dialect = Dialect(header_rows=[L.HEADER_ROW], controls=[formats.ExcelControl(sheet=L.LEDGER_SHEET)])
+
+    def run() -> Any:
+        resource = Resource(path=str(path), format="xlsx", schema=schema, dialect=dialect)
+        return resource.validate()
+
+    return run
+
+
+def bench_validate(args: argparse.Namespace) -> dict[str, Any]:
+    from python_calamine import CalamineWorkbook
+
+    from xlbridge.check.engine import validate_grid
+    from xlbridge.check.files import validate_file
+    from xlbridge.ledger import layout as L
+    from xlbridge.ledger.reader import read_ledger
+    from xlbridge.schema_io import load_system
+
+    banner(f"1. Validate a {args.rows:,}-row ledger from disk (median of {args.repeat} runs, after one warm-up)")
+    data = synth.validate_files(args.out, args.rows, libreoffice=not args.no_libreoffice)
+    system_path = data["system_path"]
+    system = load_system(system_path)
+    print(f"ledger: {data['unit']}, {len(system.indicators)} indicators × {len(system.years)} years = "
+          f"{args.rows:,} rows, 进度说明 300–600 Chinese characters each, filled validly by sample.clerk_answer")
+    for kind, path in data["files"].items():
+        print(f"  {kind:<11} {path.relative_to(args.out.parent) if path.is_relative_to(args.out.parent) else path}"
+              f" ({mb(path.stat().st_size)})\n              {FILE_NOTES[kind]}")
+
+    rows, breakdown, results = [], [], {}
+    for kind, path in data["files"].items():
+        def calamine() -> Any:
+            return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(L.LEDGER_SHEET).to_python(skip_empty_area=False)
+
+        def xl() -> Any:
+            return validate_file(path, str(system_path), synth.KEY)
+
+        t_cal, grid_rows = median_time(calamine, args.repeat)
+        t_xl, result = median_time(xl, args.repeat)
+        if not result.valid:
+            raise SystemExit(f"benchmark input is not valid: {path}: {result.summary}")
+        t_read, grid = median_time(lambda: read_ledger(path), args.repeat)
+        t_rules, _ = median_time(lambda: validate_grid(grid, system, synth.KEY), args.repeat)
+        fr = frictionless_validator(path)
+        t_fr, fr_note = None, "frictionless not installed"
+        if fr is not None:
+            t_fr, report = median_time(fr, args.repeat_slow)
+            task = report.tasks[0]
+            fr_note = (f"valid, {task.stats['rows']} rows" if report.valid
+                       else f"{len(task.errors)} errors, e.g. {task.errors[0].message[:80]}")
+        ok_cal = t_xl <= 1.5 * t_cal
+        ok_fr = None if t_fr is None else t_fr >= 5 * t_xl
+        results[kind] = {"calamine": t_cal, "xlbridge": t_xl, "frictionless": t_fr, "goal_calamine": ok_cal,
+                         "goal_frictionless": ok_fr}
+        rows.append([kind, ms(t_cal), ms(t_xl), ms(t_fr), ratio(t_xl, t_cal), verdict(ok_cal), ratio(t_fr, t_xl),
+                     verdict(ok_fr)])
+        breakdown.append([kind, len(grid_rows), ms(t_read), ms(t_rules), f"{len(result.findings)} findings "
+                          f"({sum(f.severity.value == 'warning' for f in result.findings)} warnings: 进度说明 > 500 字)",
+                          fr_note])
+    print()
+    print(table(["file", "calamine read", "xlbridge validate", "frictionless", "xlbridge/calamine", "goal ≤1.5×",
+                 "frictionless/xlbridge", "goal ≥5×"], rows))
+    print()
+    print("where xlbridge's time goes (medians; read_ledger = zip check + calamine 台账 + meta sheet + formula scan):")
+    print(table(["file", "sheet rows", "read_ledger", "validate_grid (rules)", "xlbridge result", "frictionless result"],
+                breakdown))
+    return results
+
+
+# --------------------------------------------------------------------------- 2. ingest
+def naive_loop(files: list[Path], db_path: Path) -> int:
+    import pandas as pd
+
+    conn = sqlite3.connect(str(db_path))
+    n = 0
+    for path in files:
+        df = pd.read_excel(path, sheet_name="台账", header=3, engine="openpyxl")
+        df.to_sql("rows", conn, if_exists="append", index=False)
+        n += len(df)
+    conn.commit()
+    conn.close()
+    return n
+
+
+def calamine_loop(files: list[Path], db_path: Path) -> int:
+    from python_calamine import CalamineWorkbook
+
+    from xlbridge.ledger import layout as L
+
+    width = len(L.COLUMNS)
+    conn = sqlite3.connect(str(db_path))
+    conn.execute(f"CREATE TABLE rows ({', '.join(f'c{i} TEXT' for i in range(width))})")
+    sql = f"INSERT INTO rows VALUES ({','.join('?' * width)})"
+    n = 0
+    for path in files:
+        grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(L.LEDGER_SHEET).to_python()
+        data = [(list(r) + [None] * width)[:width] for r in grid[L.FIRST_DATA_ROW - 1:]]
+        conn.executemany(sql, data)
+        conn.commit()
+        n += len(data)
+    conn.close()
+    return n
+
+
+def xlbridge_ingest(files: list[Path], ws_root: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """ingest_file over every file into an empty workspace; write_receipt calls timed on their own."""
+    import xlbridge.schema_io as schema_io
+
+    # ingest_file loads the system a ledger names by id, from schema/ only: point that at the
+    # synthetic system (xlbridge code unchanged; see the README's Benchmarks section).
+    shipped, schema_io.SCHEMA_DIR = schema_io.SCHEMA_DIR, data["schema_dir"]
+    try:
+        return _ingest_all(files, ws_root, data)
+    finally:
+        schema_io.SCHEMA_DIR = shipped
+
+
+def _ingest_all(files: list[Path], ws_root: Path, data: dict[str, Any]) -> dict[str, Any]:
+    import xlbridge.ingest as ingest_mod
+    from xlbridge import store
+    from xlbridge.consolidate import consolidate
+    from xlbridge.workspace import Workspace
+
+    if ws_root.exists():
+        shutil.rmtree(ws_root)
+    ws = Workspace.load(ws_root, system=str(data["system_path"]), campaign=synth.CAMPAIGN).ensure()
+    for path in files:  # ingest_file removes what it ingested: give it inbox copies (not timed)
+        shutil.copy2(path, ws.inbox / path.name)
+    inbox = [ws.inbox / p.name for p in files]
+
+    receipt_time = 0.0
+    real_receipt = ingest_mod.write_receipt
+
+    def timed_receipt(*a: Any, **k: Any) -> Any:
+        nonlocal receipt_time
+        t = time.perf_counter()
+        try:
+            return real_receipt(*a, **k)
+        finally:
+            receipt_time += time.perf_counter() - t
+
+    ingest_mod.write_receipt = timed_receipt
+    try:
+        t0 = time.perf_counter()
+        db = store.open_store(ws.store)
+        outcomes = [ingest_mod.ingest_file(ws, db, p, synth.KEY) for p in inbox]
+        total = time.perf_counter() - t0
+    finally:
+        ingest_mod.write_receipt = real_receipt
+    t1 = time.perf_counter()
+    consolidated = consolidate(ws, db, synth.PERIOD)
+    t_cons = time.perf_counter() - t1
+    rows = db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+    db.close()
+    statuses = {o.status for o in outcomes}
+    if statuses != {"accepted"}:
+        bad = next(o for o in outcomes if o.status != "accepted")
+        raise SystemExit(f"benchmark ledger not accepted: {bad.path.name}: {bad.status} {bad.summary}")
+    return {"total": total, "receipts": receipt_time, "pipeline": total - receipt_time, "consolidate": t_cons,
+            "rows": rows, "consolidated": consolidated, "ws": ws_root}
+
+
+def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
+    banner(f"2. Ingest {args.units} Excel-style ledgers × {args.per_unit * 5} rows into an empty store (one run each)")
+    data = synth.ingest_files(args.out, args.units, args.per_unit)
+    files = data["files"]
+    size = sum(p.stat().st_size for p in files)
+    print(f"input: {len(files)} signed ledgers of {data['system'].id}, each written by write_ledger, filled by "
+          f"fill_ledger (进度说明 300–600 字) and re-saved Excel-style (sharedStrings); {mb(size)} in all")
+    work = args.out / f"run-{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {}
+    try:
+        pd = optional("pandas")
+        naive = None
+        if pd is not None:
+            t = time.perf_counter()
+            n_naive = naive_loop(files, work / "naive.db")
+            naive = time.perf_counter() - t
+        t = time.perf_counter()
+        n_cal = calamine_loop(files, work / "calamine.db")
+        t_cal = time.perf_counter() - t
+        xl = xlbridge_ingest(files, data["base"] / "workspace", data)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    per = lambda s: "n/a" if s is None else f"{s / len(files) * 1000:.0f} ms"  # noqa: E731
+    rows = [
+        ["naive: pandas.read_excel + DataFrame.to_sql per file", sec(naive), per(naive),
+         n_naive if naive is not None else "n/a", "1.00×" if naive else "n/a"],
+        ["python-calamine + one executemany per file", sec(t_cal), per(t_cal), n_cal, ratio(naive, t_cal)],
+        ["xlbridge ingest_file: archive + validate + merge", sec(xl["pipeline"]), per(xl["pipeline"]), xl["rows"],
+         ratio(naive, xl["pipeline"])],
+        ["  + receipts (write_receipt, inside ingest_file)", sec(xl["receipts"]), per(xl["receipts"]), "", ""],
+        ["  = ingest_file total", sec(xl["total"]), per(xl["total"]), "", ratio(naive, xl["total"])],
+        ["xlbridge consolidate() afterwards (once)", sec(xl["consolidate"]), "", "", ""],
+    ]
+    print()
+    print(table(["method", "time", "per file", "rows stored", "naive / this"], rows))
+    ok = None if naive is None else naive >= 4 * xl["pipeline"]
+    print(f"\ngoal: xlbridge ingest (archive + validation + merge) ≥ 4× faster than the naive loop: "
+          f"{ratio(naive, xl['pipeline'])} → {verdict(ok)}"
+          + ("" if naive is None else f"   (including receipts: {ratio(naive, xl['total'])})"))
+    results.update(naive=naive, calamine=t_cal, **{k: v for k, v in xl.items() if k in ("total", "receipts", "pipeline", "consolidate")},
+                   goal=ok, ws=xl["ws"])
+    return results
+
+
+# --------------------------------------------------------------------------- 3. consolidated
+DETAIL_SQL = """
+    WITH snap AS (
+        SELECT unit, MAX(id) AS sid FROM submissions
+        WHERE status = 'accepted' AND system_id = :system AND campaign = :campaign AND period <= :period
+        GROUP BY unit)
+    SELECT s.unit, r.year, i.code, i.level1, r.progress, r.description, r.materials, r.links,
+           CASE r.secret WHEN 1 THEN '是' ELSE '否' END, r.person, r.phone, sub.period
+    FROM snap s
+    JOIN submissions sub ON sub.id = s.sid
+    JOIN rows r ON r.submission_id = s.sid
+    JOIN indicators i ON i.system_id = sub.system_id AND i.key = r.indicator_key
+    ORDER BY s.unit, r.id
+"""
+DETAIL_HEADERS = ["单位", "年度", "指标编号", "一级指标", "完成进度", "进度说明", "上报材料", "网址链接", "涉密", "责任人", "联系电话",
+                  "报送月份"]
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def child(case: str, ws_root: Path, system_path: Path, out: Path) -> None:
+    """One case in this fresh process; prints a JSON line with time and peak RSS."""
+    start_rss = _rss_mb()
+    if case == "xlbridge":
+        from xlbridge import store
+        from xlbridge.consolidate import consolidate
+        from xlbridge.workspace import Workspace
+
+        ws = Workspace.load(ws_root, system=str(system_path), campaign=synth.CAMPAIGN)
+        db = store.open_store(ws.store)
+        import_rss = _rss_mb()
+        t = time.perf_counter()
+        path = consolidate(ws, db, synth.PERIOD)
+        elapsed = time.perf_counter() - t
+        rows = sum(1 for _ in db.execute("SELECT 1 FROM (" + DETAIL_SQL + ")",
+                                         {"system": _system_id(system_path), "campaign": synth.CAMPAIGN,
+                                          "period": synth.PERIOD}))
+        size = path.stat().st_size
+        shutil.copyfile(path, out)
+    else:
+        conn = sqlite3.connect(str(ws_root / "store.db"))
+        params = {"system": _system_id(system_path), "campaign": synth.CAMPAIGN, "period": synth.PERIOD}
+        if case == "openpyxl":
+            import openpyxl
+            from openpyxl.cell import WriteOnlyCell
+            from openpyxl.styles import Alignment, Border, Font, Side
+
+            import_rss = _rss_mb()
+            t = time.perf_counter()
+            wb = openpyxl.Workbook(write_only=True)
+            ws = wb.create_sheet("明细")
+            thin = Side(style="thin", color="BFBFBF")
+            font, border = Font(name="等线", size=10), Border(left=thin, right=thin, top=thin, bottom=thin)
+            align = Alignment(wrap_text=True, vertical="top")
+
+            def styled(value: Any) -> Any:
+                cell = WriteOnlyCell(ws, value=value)
+                cell.font, cell.border, cell.alignment = font, border, align
+                return cell
+
+            ws.append([styled(h) for h in DETAIL_HEADERS])
+            rows = 0
+            for values in conn.execute(DETAIL_SQL, params):
+                ws.append([styled(v) for v in values])
+                rows += 1
+            wb.save(out)
+            elapsed = time.perf_counter() - t
+        elif case == "xlsxwriter":
+            import xlsxwriter
+
+            import_rss = _rss_mb()
+            t = time.perf_counter()
+            wb = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_formulas": False,
+                                                "strings_to_numbers": False, "strings_to_urls": False})
+            ws = wb.add_worksheet("明细")
+            fmt = wb.add_format({"font_name": "等线", "font_size": 10, "valign": "top", "text_wrap": True, "border": 1,
+                                 "border_color": "#BFBFBF"})
+            ws.write_row(0, 0, DETAIL_HEADERS, fmt)
+            rows = 0
+            for values in conn.execute(DETAIL_SQL, params):
+                rows += 1
+                ws.write_row(rows, 0, values, fmt)
+            wb.close()
+            elapsed = time.perf_counter() - t
+        else:
+            raise SystemExit(f"unknown case {case}")
+        size = out.stat().st_size
+    print(json.dumps({"case": case, "seconds": elapsed, "peak_rss_mb": _rss_mb(), "start_rss_mb": start_rss,
+                      "import_rss_mb": import_rss, "rows": rows, "size": size}))
+
+
+def _system_id(system_path: Path) -> str:
+    return system_path.stem
+
+
+def bench_consolidated(args: argparse.Namespace, ingest: dict[str, Any] | None) -> dict[str, Any]:
+    n_rows = args.units * args.per_unit * 5
+    banner(f"3. Consolidated workbook with a {n_rows:,}-row 明细 (each case in a fresh subprocess)")
+    data = synth.ingest_files(args.out, args.units, args.per_unit)
+    ws_root = ingest["ws"] if ingest else data["base"] / "workspace"
+    if not (ws_root / "store.db").exists():
+        print("  (no ingested store cached yet: ingesting the ledgers once, untimed)")
+        xlbridge_ingest(data["files"], ws_root, data)
+    work = args.out / f"run-{os.getpid()}"
+    work.mkdir(parents=True, exist_ok=True)
+    results, rows = {}, []
+    try:
+        for case in ("xlbridge", "openpyxl", "xlsxwriter"):
+            cmd = [sys.executable, str(HERE / "run.py"), "--child", case, "--child-ws", str(ws_root),
+                   "--child-system", str(data["system_path"]), "--child-out", str(work / f"{case}.xlsx")]
+            t = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            wall = time.perf_counter() - t
+            if proc.returncode != 0:
+                raise SystemExit(f"case {case} failed:\n{proc.stderr}")
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            r["wall"] = wall
+            results[case] = r
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    labels = {
+        "xlbridge": "xlbridge consolidate(): 6 sheets incl. 明细 (xlsxwriter constant_memory)",
+        "openpyxl": "baseline: openpyxl write_only, styled cells, 明细 only",
+        "xlsxwriter": "baseline: xlsxwriter constant_memory, one format, 明细 only",
+    }
+    for case, r in results.items():
+        rows.append([labels[case], f"{r['rows']:,} × 12", sec(r["seconds"]), sec(r["wall"]), f"{r['peak_rss_mb']:.0f} MB",
+                     f"{r['import_rss_mb']:.0f} MB", mb(r["size"])])
+    print(f"store: {ws_root / 'store.db'} ({args.units} units × {args.per_unit * 5} rows, 进度说明 300–600 字); "
+          "every case streams the same 明细 query")
+    print()
+    print(table(["case", "明细 rows × cols", "write time", "process wall", "peak RSS", "RSS after imports", "file"], rows))
+    x = results["xlbridge"]
+    ok_t, ok_m = x["seconds"] <= 9, x["peak_rss_mb"] <= 160
+    print(f"\ngoal: ≤ 9 s → {sec(x['seconds'])} {verdict(ok_t)};  ≤ 160 MB peak → {x['peak_rss_mb']:.0f} MB {verdict(ok_m)}"
+          f"   (baselines: openpyxl {sec(results['openpyxl']['seconds'])} / {results['openpyxl']['peak_rss_mb']:.0f} MB, "
+          f"xlsxwriter {sec(results['xlsxwriter']['seconds'])} / {results['xlsxwriter']['peak_rss_mb']:.0f} MB)")
+    if n_rows != 60_000:
+        print(f"  (--quick/--units: {n_rows:,} rows, not the goal's 60,000; goals judged on the full run)")
+    return results
+
+
+# --------------------------------------------------------------------------- main
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="smoke run: fewer repeats, 12 ledgers instead of 300")
+    p.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
+    p.add_argument("--rows", type=int, default=2000, help="rows of the validate benchmark's ledger (default 2000)")
+    p.add_argument("--units", type=int, help="ledgers for ingest/consolidated (default 300, --quick 12)")
+    p.add_argument("--per-unit", type=int, default=40, help="indicators per unit, × 5 years = rows per ledger (default 40)")
+    p.add_argument("--repeat", type=int, help="timed runs per fast measurement (default 9, --quick 3)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="cache and scratch directory (default bench/out)")
+    p.add_argument("--no-libreoffice", action="store_true", help="skip the LibreOffice re-saved variant")
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--child-ws", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--child-system", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    args.units = args.units or (12 if args.quick else 300)
+    args.repeat = args.repeat or (3 if args.quick else 9)
+    args.repeat_slow = 1 if args.quick else 3
+    args.out = args.out.resolve()
+    args.only = [b.strip() for b in args.only.split(",") if b.strip()]
+    unknown = set(args.only) - set(BENCHMARKS)
+    if unknown:
+        p.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}; choose from {', '.join(BENCHMARKS)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if args.child:
+        child(args.child, args.child_ws, args.child_system, args.child_out)
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"xlbridge benchmarks{' (--quick)' if args.quick else ''}: {versions()}")
+    missing = [m for m in ("pandas", "frictionless") if optional(m) is None]
+    if missing:
+        print(f"note: {', '.join(missing)} not installed (pip install -e '.[bench]'): those baselines show n/a")
+    t0 = time.perf_counter()
+    ingest = None
+    if "validate" in args.only:
+        bench_validate(args)
+    if "ingest" in args.only:
+        ingest = bench_ingest(args)
+    if "consolidated" in args.only:
+        bench_consolidated(args, ingest)
+    print(f"\ndone in {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
