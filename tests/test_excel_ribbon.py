@@ -105,7 +105,7 @@ class FakeBook:
             sheet: {c.coordinate: excel_value(c.value) for c in sheet_cells if c.value is not None}
             for sheet, sheet_cells in cells.items()
         }
-        self.colors = {(sheet, c.coordinate): fill_of(c) for sheet, sheet_cells in cells.items() for c in sheet_cells}
+        self.colors = {(sheet, c.coordinate): fill_of(c) for sheet, found in cells.items() for c in found}
         self.formula_cells: dict[str, str] = {}
         self.notes: dict[str, str] = {}
         self.widths: dict[str, Sequence[float]] = {}
@@ -187,7 +187,7 @@ class FakeBook:
         return self.answer if buttons == "yes_no" else "ok"
 
     def save(self) -> None:
-        """Write the ledger sheet's values back to the file, as Excel's save would."""
+        """Write the ledger's values and the results sheet (formulas included) back to the file."""
         self.saves += 1
         wb = openpyxl.load_workbook(self.path)
         ws = wb[L.LEDGER_SHEET]
@@ -195,6 +195,10 @@ class FakeBook:
             for cell in row:
                 if not isinstance(cell, openpyxl.cell.cell.MergedCell):
                     cell.value = self.cells[L.LEDGER_SHEET].get(cell.coordinate)
+        if L.RESULTS_SHEET in self.order:
+            results = wb.create_sheet(L.RESULTS_SHEET, wb.sheetnames.index(L.LEDGER_SHEET) + 1)
+            for address, value in self.cells[L.RESULTS_SHEET].items():
+                results[address] = self.formula_cells.get(f"{L.RESULTS_SHEET}!{address}", value)
         wb.save(self.path)
 
     def setting(self, key: str) -> str | None:
@@ -289,7 +293,9 @@ def test_second_run_clears_previous_marks_and_submits(ledgers: dict[str, Path], 
     assert outcome.submitted == inbox / "司法局_20200528-093000.xlsx"
     assert book.saves == 1 and book.alerts[-1][0].startswith("已报送：司法局_20200528-093000.xlsx")
     assert [p.name for p in inbox.iterdir()] == ["司法局_20200528-093000.xlsx"]
-    assert validate_file(outcome.submitted).valid  # what arrives is the saved, corrected ledger
+    arrived = openpyxl.load_workbook(outcome.submitted)
+    assert arrived.sheetnames.index(L.RESULTS_SHEET) == 1 and arrived[L.RESULTS_SHEET]["A1"].value.endswith("没有发现问题")
+    assert validate_file(outcome.submitted).valid  # the saved, corrected ledger, its 校验结果 sheet included
 
 
 def test_clean_ledger_with_warnings_can_be_submitted(ledgers: dict[str, Path], tmp_path: Path) -> None:
@@ -432,7 +438,7 @@ def payload(path: Path, version: str, extra: dict[str, list[list[Any]]] | None =
             notes: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """What an Office.js client sends: every sheet's values from A1, and where its notes are."""
     wb = openpyxl.load_workbook(path)
-    sheets = [{"name": ws.title, "values": [list(map(wire_value, row)) for row in ws.iter_rows(values_only=True)]}
+    sheets = [{"name": ws.title, "values": [list(map(wire_value, r)) for r in ws.iter_rows(values_only=True)]}
               for ws in wb.worksheets]
     for name, values in (extra or {}).items():
         sheets.insert(1, {"name": name, "values": values})

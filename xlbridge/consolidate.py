@@ -54,8 +54,7 @@ def deadline_for(period: str, day: int) -> datetime:
 
 def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = None) -> Path:
     system = load_system(ws.system)
-    period = period or latest_period(db, system.id) or f"{date.today():%Y-%m}"
-    _check_period(period)
+    period = _check_period(period or latest_period(db, system.id) or f"{date.today():%Y-%m}")
     campaign = ws.campaign or int(period[:4])
     years = campaign_years(system, campaign)
     units = ws.expected_units or [u.name for u in system.reporting_units]
@@ -72,13 +71,15 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     return path
 
 
-def _check_period(period: str) -> None:
+def _check_period(period: str) -> str:
+    """The period as stored (YYYY-MM): "2021-5" would match no submission and sort after "2021-10"."""
     try:
         year, month = (int(p) for p in period.split("-"))
-        if not 1 <= month <= 12 or year < 2000:
+        if not 1 <= month <= 12 or not 2000 <= year < 9999:
             raise ValueError
     except ValueError:
         raise XlbridgeError(f"报送月份「{period}」格式不对，应写成 2021-05") from None
+    return f"{year:04d}-{month:02d}"
 
 
 _SNAPSHOT_CTE = """
@@ -102,7 +103,9 @@ def _unit_statuses(db: sqlite_utils.Database, system: IndicatorSystem, units: li
                    deadline_day: int, n_years: int, snapshot: dict[tuple[str, str], list[str]]) -> list[UnitStatus]:
     deadline = deadline_for(period, deadline_day)
     subs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for sub in db["submissions"].rows_where("system_id = ? AND campaign = ? AND period = ?", [system.id, campaign, period], order_by="id"):
+    # A file that could not be read at all has no system or campaign, but its unit did send something.
+    where = "(system_id = ? AND campaign = ? OR system_id IS NULL AND status = 'rejected') AND period = ?"
+    for sub in db["submissions"].rows_where(where, [system.id, campaign, period], order_by="id"):
         subs[sub["unit"]].append(sub)
     statuses = []
     for unit in units:

@@ -17,6 +17,7 @@ import openpyxl
 
 from xlbridge import store
 from xlbridge.consolidate import consolidate
+from xlbridge.errors import XlbridgeError
 from xlbridge.ingest import ingest_file
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.signature import load_or_create_key
@@ -30,13 +31,19 @@ CAMPAIGN = 2021
 PERIOD = "2021-05"
 ON_TIME = datetime(2021, 5, 28, 16, 30)
 LATE = datetime(2021, 6, 3, 9, 15)
+DEMO_MARKER = ".xlbridge-demo"
 
 
 def run_demo(system_name: str | None, workspace: Path, echo: Callable[[str], None] = print) -> None:
     system_id = system_name or DEFAULT_SYSTEM
     system = load_system(system_id)
     if workspace.exists():
+        if any(workspace.iterdir()) and not (workspace / DEMO_MARKER).exists():
+            # Never wipe a real workspace (its archive is every file units ever sent) or any other folder.
+            raise XlbridgeError(f"{workspace} 不是空目录，也不是演示工作区；为免误删，请换一个目录运行演示")
         shutil.rmtree(workspace)  # the demo always starts from nothing
+    workspace.mkdir(parents=True)
+    (workspace / DEMO_MARKER).write_text("xlbridge demo workspace: `xlbridge demo` empties this folder\n", encoding="utf-8")
     ws = Workspace.load(workspace, system=system_id, campaign=CAMPAIGN).ensure()
     key, _ = load_or_create_key(ws.key_file)
     echo("\n".join(describe(system)))

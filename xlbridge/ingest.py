@@ -61,16 +61,18 @@ def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes
     received = received_at or datetime.fromtimestamp(path.stat().st_mtime)
     known = store.known_hash(db, sha)
     if known:
-        _remove(path)
+        _remove_from_inbox(ws, path)
         return Outcome(path, "duplicate", sha, known["unit"], known["id"], summary="重复报送（内容与已收到的文件相同），未重复计入")
     claimed = claimed_unit(ws, path)
-    validation, system, findings = _validate(archived, path.name, key)
+    validation, system, findings = _validate(ws, archived, path.name, key)
     unit = (validation.meta.get("unit") if validation else None) or claimed
-    if validation and claimed and system and system.unit(claimed) and system.unit(claimed).name != unit:  # type: ignore[union-attr]
+    sender = system.unit(claimed) if system and claimed else None
+    if validation and sender and sender.name != unit:
         findings.insert(0, Finding(
             rule="unit-mismatch", severity=Severity.error, file=path.name,
             message=f"这是「{unit}」的台账，却以「{claimed}」的名义报送",
             hint="请使用本单位的台账报送"))
+        unit = sender.name  # the sender gets the receipt; the unit named in the file sent nothing
     rejecting = sorted({f.rule for f in findings if f.rule in REJECTING_RULES and f.severity is Severity.error})
     status = "rejected" if rejecting or validation is None else "accepted"
     submission = _submission_record(ws, path, archived, data, sha, received, unit, claimed, validation, findings, status, rejecting)
@@ -78,7 +80,7 @@ def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes
         store.register_system(db, system)
     sub_id = store.merge_submission(db, submission, validation.records if validation else [], findings)
     receipt = write_receipt(ws, db, sub_id)
-    _remove(path)
+    _remove_from_inbox(ws, path)
     summary = submission["reason"] or (f"{submission['errors']} 个错误需整改" if submission["errors"] else "")
     return Outcome(path, status, sha, unit, sub_id, receipt, summary)
 
@@ -111,19 +113,25 @@ def claimed_unit(ws: Workspace, path: Path) -> str | None:
     return stem if "_" in path.stem and stem else None
 
 
-def _validate(archived: Path, name: str, key: bytes) -> tuple[Validation | None, IndicatorSystem | None, list[Finding]]:
+def _validate(ws: Workspace, archived: Path, name: str, key: bytes) -> tuple[Validation | None, IndicatorSystem | None, list[Finding]]:
     try:
         grid = read_ledger(archived)
     except XlbridgeError as exc:
-        return None, None, [_fatal("file-unreadable", str(exc).replace(archived.name, name), name)]
+        reason = str(exc).replace(archived.name, name)
+        if Path(name).suffix.lower() not in (*WORKBOOK_SUFFIXES, ".xls"):  # a PDF is not a "damaged workbook"
+            reason = f"{name}：不是 Excel 工作簿（.xlsx），请报送系统下发的台账"
+        return None, None, [_fatal("file-unreadable", reason, name)]
+    except Exception as exc:  # a hostile file must end as a rejection, never as a crash of the pipeline
+        return None, None, [_fatal("file-unreadable", f"{name}：工作簿内容无法解析（{type(exc).__name__}）", name)]
     grid.file = name
     system_id = (grid.meta or {}).get("system_id")
     if not system_id:
         return None, None, [_fatal("meta-missing", "不是系统下发的台账（缺少台账标识），无法确认单位和指标体系", name)]
-    try:
-        system = load_system(system_id)
-    except XlbridgeError:
-        return None, None, [_fatal("system-unknown", f"台账所属的指标体系「{system_id}」在本系统中不存在", name)]
+    # The workspace's system, never one the file names: a submitted workbook must not make the
+    # server read a file of its choosing, and a ledger of another system would never be consolidated.
+    system = load_system(ws.system)
+    if system_id != system.id:
+        return None, None, [_fatal("system-unknown", f"台账属于指标体系「{system_id[:60]}」，本工作区收取的是「{system.id}」", name)]
     validation = validate_grid(grid, system, key)
     return validation, system, list(validation.report.findings)
 
@@ -160,7 +168,12 @@ def _signature_status(validation: Validation | None) -> str:
     return {True: "valid", False: "invalid", None: "unchecked"}[validation.signature_ok]
 
 
-def _remove(path: Path) -> None:
+def _remove_from_inbox(ws: Workspace, path: Path) -> None:
+    """Taken from the inbox once stored; a file given on the command line from elsewhere stays."""
+    try:
+        path.resolve().relative_to(ws.inbox.resolve())
+    except ValueError:
+        return
     try:
         path.unlink()
     except FileNotFoundError:

@@ -7,9 +7,10 @@ Schema exported next to them is generated from here (``xlbridge schema jsonschem
 from __future__ import annotations
 
 from enum import Enum
+from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from xlbridge.normalise import fold_width, no_spaces
 from xlbridge.targets import Target, find_targets
@@ -124,7 +125,6 @@ class IndicatorSystem(Strict):
     points_label: str = Field(default="考评要点", description="考评要点 / 基本要求 / 考评内容")
     units: list[Unit] = Field(default_factory=list)
     indicators: list[Indicator]
-    _index: dict[str, Indicator] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _keys_unique(self) -> IndicatorSystem:
@@ -140,10 +140,12 @@ class IndicatorSystem(Strict):
             return list(range(self.period[0], self.period[1] + 1))
         return [self.year] if self.year else []
 
+    @cached_property
+    def _by_key(self) -> dict[str, Indicator]:
+        return {i.key: i for i in self.indicators}
+
     def indicator(self, key: str) -> Indicator | None:
-        if self._index is None:
-            self._index = {i.key: i for i in self.indicators}
-        return self._index.get(key)
+        return self._by_key.get(key)
 
     def unit(self, name: str) -> Unit | None:
         """Find a unit by canonical name or alias, ignoring inner spaces (市 支 队)."""

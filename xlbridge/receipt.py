@@ -20,7 +20,8 @@ _CHANGE_FIELDS = {"progress": "完成进度", "description": "进度说明", "ma
 
 def receipt_path(ws: Workspace, submission: dict[str, Any]) -> Path:
     unit = submission["unit"] or submission["claimed_unit"] or UNKNOWN_UNIT_DIR
-    safe = "".join(ch for ch in unit if ch not in '\\/:*?"<>|').strip() or UNKNOWN_UNIT_DIR
+    # The name may come from a rejected file's own metadata: never a path outside outbox/ ("..").
+    safe = "".join(ch for ch in unit if ch.isprintable() and ch not in '\\/:*?"<>|')[:60].strip(" .") or UNKNOWN_UNIT_DIR
     stem = Path(submission["file_name"]).stem[:60]
     return ws.outbox / safe / f"回执_{submission['id']:06d}_{stem}.xlsx"
 

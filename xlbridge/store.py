@@ -72,7 +72,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
         )
         db["assignments"].create(
             {"system_id": str, "unit": str, "indicator_key": str, "role": str},
-            pk=("system_id", "unit", "indicator_key"),
+            pk=("system_id", "unit", "indicator_key"), foreign_keys=[("system_id", "systems", "id")],
         )
         db["submissions"].create(
             {"id": int, "sha256": str, "file_name": str, "archive_path": str, "size": int, "received_at": str,
@@ -155,7 +155,7 @@ def merge_submission(
             db["findings"].insert_all(_finding_rows(sub_id, findings))
             if accepted:
                 _insert_rows_and_current(db, sub_id, submission, list(records))
-    except sqlite3.IntegrityError as exc:
+    except sqlite3.Error as exc:  # a constraint, a value SQLite cannot store, "database is locked"…
         raise StoreError(f"写入中心库失败（{exc}），已回滚，原有数据未改变") from None
     return int(sub_id)
 

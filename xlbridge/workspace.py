@@ -54,7 +54,12 @@ class Workspace:
         values.update({k: v for k, v in overrides.items() if v is not None})
         ws = cls(root=root)
         for name, value in values.items():
-            setattr(ws, name, _coerce(known[name].type, value))
+            try:
+                setattr(ws, name, _coerce(known[name].type, value))
+            except (TypeError, ValueError):
+                raise XlbridgeError(f"设置 {name} 的值「{value}」不正确（见 {config} 或环境变量 XLBRIDGE_{name.upper()}）") from None
+        if not 1 <= ws.deadline_day <= 28:  # every month has the day: deadline_for() builds a date from it
+            raise XlbridgeError(f"设置 deadline_day 应为 1–28 之间的日期（下月几日前报送），实为 {ws.deadline_day}")
         for name in ("inbox", "archive", "outbox", "store", "key_file"):
             path = Path(getattr(ws, name))
             setattr(ws, name, path if path.is_absolute() else root / path)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 
 from xlbridge.errors import XlbridgeError
 
@@ -53,12 +54,17 @@ def owned_workbook(path: Path) -> Iterator[tuple[xlsxwriter.Workbook, Styles]]:
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
     wb = xlsxwriter.Workbook(str(tmp), {**_OPTIONS, "tmpdir": str(path.parent)})
     try:
-        yield wb, Styles(wb)
-        wb.close()
+        try:
+            yield wb, Styles(wb)
+            wb.close()
+        except (OSError, FileCreateError) as exc:  # e.g. the folder is read-only or the disk full
+            raise XlbridgeError(f"无法写入 {path}（{exc}），已保留上一版本，稍后重试") from None
         try:
             os.replace(tmp, path)
         except PermissionError:
             raise XlbridgeError(f"{path} 正被其他程序打开，已保留上一版本，稍后重试") from None
+        except OSError as exc:
+            raise XlbridgeError(f"无法替换 {path}（{exc.strerror}），已保留上一版本，稍后重试") from None
     finally:
         if tmp.exists():
             tmp.unlink()

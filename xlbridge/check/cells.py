@@ -13,14 +13,30 @@ from datetime import date, datetime, time
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from xlbridge.ledger.layout import Kind
+from xlbridge.ledger.layout import COLUMNS, Kind
 from xlbridge.normalise import fold_alnum, fold_width, tidy_multiline
 
-# Anything that may need work; most cells match nothing and take the fast path.
-# Spaces at the start or end of an inner line count too: the slow path (tidy_multiline) strips them.
-_SUSPECT = re.compile(
-    r"^\s|\s$|\r|\t| {2}|\n\s*\n| \n|\n |[\u3000\u00a0\uff01-\uff5e]|[\x00-\x08\x0b\x0c\x0e-\x1f]|_x[0-9A-Fa-f]{4}_"
-)
+# Control characters and odd spaces; searched as one character class (fast on long text).
+_ODD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\u3000\u00a0]")
+
+
+def needs_cleaning(value: str) -> bool:
+    """Anything free text may need; most cells have none of it and take the fast path.
+
+    Substring tests run at C speed on 1,000-character descriptions, unlike one regex with many
+    alternatives. Full-width punctuation is ordinary Chinese typography and is left alone here:
+    only codes, choices, phones and links fold it. Spaces at either end of an inner line count
+    too: the slow path (tidy_multiline) strips them.
+    """
+    return (
+        value != value.strip()
+        or "\r" in value or "\t" in value or "  " in value
+        or "\n\n" in value or " \n" in value or "\n " in value
+        or "_x" in value
+        or _ODD_CHARS.search(value) is not None
+    )
+
+
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _MONTH_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:份)?$")
@@ -33,7 +49,7 @@ def as_text(value: object, changes: Changes) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return _clean_text(value, changes) if _SUSPECT.search(value) else value
+        return _clean_text(value, changes) if needs_cleaning(value) else value
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float) and value.is_integer():
@@ -121,7 +137,28 @@ def _iso(value: date | datetime) -> str:
     return (value.date() if isinstance(value, datetime) else value).isoformat()
 
 
+CHOICES = frozenset(c for column in COLUMNS for c in column.choices)
+
+
+def already_clean(value: str, kind: Kind) -> bool:
+    """True when normalise() would return ``value`` unchanged; cheap enough to ask per cell."""
+    if kind is Kind.text:
+        return not needs_cleaning(value)
+    if kind is Kind.choice:
+        return value in CHOICES
+    if kind in (Kind.urls, Kind.phone):
+        # ASCII has no full-width forms to fold; a single space is still a change for phones.
+        return value.isascii() and not needs_cleaning(value) and (kind is Kind.urls or " " not in value)
+    return False
+
+
 def normalise(value: object, kind: Kind, changes: Changes) -> object:
+    # Fast paths for what nearly every cell is: clean text, a valid choice, nothing.
+    if value.__class__ is str:
+        if already_clean(value, kind):  # type: ignore[arg-type]
+            return value
+    elif value is None and kind is not Kind.year:
+        return ""
     if kind is Kind.year:
         return as_year(value, changes)
     if kind is Kind.urls:

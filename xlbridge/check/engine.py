@@ -197,6 +197,7 @@ def _check_column_headers(check: _Checker) -> None:
 def _check_rows(check: _Checker, expected: list[IssuedRow] | None, unit: str) -> list[Record]:
     system = check.system
     by_identity = {r.identity: (i, r) for i, r in enumerate(expected or [])}
+    assigned = {r.indicator.key for r in expected or []}
     years = {r.year for r in expected or []}
     seen: dict[tuple[int, str], int] = {}
     records: list[Record] = []
@@ -204,10 +205,13 @@ def _check_rows(check: _Checker, expected: list[IssuedRow] | None, unit: str) ->
     current: Record | None = None
     for number in range(L.FIRST_DATA_ROW, len(check.grid.rows) + 1):
         raw = check.grid.rows[number - 1]
-        if not any(v not in (None, "") for v in raw):
+        if not any(raw) and all(v in (None, "") for v in raw):
             continue
         _check_formulas(check, number)
-        year = check.normalised(raw[0] if raw else None, L.Kind.year, number, L.COLUMN["year"])
+        year = raw[0] if raw else None
+        if not (year.__class__ is float and year.is_integer()):  # calamine's usual 2021.0 is just a year
+            year = check.normalised(year, L.Kind.year, number, L.COLUMN["year"])
+        year = int(year) if year.__class__ is float else year
         code = cells.as_compact(raw[1] if len(raw) > 1 else None, [])
         if year in ("", None) and not code:
             current = _continuation(check, number, raw, current)
@@ -218,7 +222,7 @@ def _check_rows(check: _Checker, expected: list[IssuedRow] | None, unit: str) ->
         if indicator is None:
             check.add("code-unknown", f"指标编号「{code}」不在指标体系中", number, L.COLUMN["code"], value=code)
             continue
-        if expected is not None and not any(r.indicator.key == code for r in expected):
+        if expected is not None and code not in assigned:
             check.add("code-unassigned", f"指标 {code} 不是本单位（{unit}）牵头或配合的指标", number, L.COLUMN["code"], value=code)
             continue
         if years and year not in years:
@@ -254,8 +258,13 @@ def _check_formulas(check: _Checker, number: int) -> None:
             check.add("formula-in-input", "填报单元格中含公式，请改为直接填写文字", number, column)
 
 
+_PREFILLED = slice(L.LOCKED[2].index - 1, L.LOCKED[-1].index)  # year and code identified the row
+
+
 def _compare_prefilled(check: _Checker, number: int, raw: list[Any], issued: IssuedRow) -> None:
-    for column in L.LOCKED[2:]:  # year and code identified the row
+    if raw[_PREFILLED] == issued.compared:
+        return  # the usual case: untouched, compared in one step
+    for column in L.LOCKED[2:]:
         got = raw[column.index - 1] if column.index - 1 < len(raw) else None
         want = issued.values[column.key]
         if got == want:
@@ -266,19 +275,30 @@ def _compare_prefilled(check: _Checker, number: int, raw: list[Any], issued: Iss
                   number, column, hint="锁定内容请勿修改", value=got)
 
 
-def _input(check: _Checker, number: int, raw: list[Any], key: str) -> Any:
-    column = L.COLUMN[key]
-    value = raw[column.index - 1] if column.index - 1 < len(raw) else None
-    return check.normalised(value, column.kind, number, column)
+_INPUT_SPECS = tuple((c.key, c.index - 1, c.kind, c) for c in L.INPUTS)
+_CONTINUATION_SPECS = tuple(spec for spec in _INPUT_SPECS if spec[0] in L.CONTINUATION_INPUTS)
+
+
+def _inputs(check: _Checker, number: int, raw: list[Any], specs: tuple[Any, ...] = _INPUT_SPECS) -> dict[str, Any]:
+    """A row's input cells, normalised. Inlined fast paths: this runs for every cell of every row."""
+    out: dict[str, Any] = {}
+    width = len(raw)
+    for key, idx, kind, column in specs:
+        value = raw[idx] if idx < width else None
+        if value is None or value == "":
+            out[key] = ""
+        elif value.__class__ is str and cells.already_clean(value, kind):
+            out[key] = value
+        else:
+            out[key] = check.normalised(value, kind, number, column)
+    return out
 
 
 def _record(check: _Checker, number: int, raw: list[Any], year: int, code: str) -> Record:
-    def get(key: str) -> Any:
-        return _input(check, number, raw, key)
-
-    record = Record(row=number, year=year, code=code, progress=get("progress"), description=get("description"),
-                    person=get("person"), phone=get("phone"))
-    _add_material_cells(check, record, number, get("materials"), get("links"), get("secret"))
+    v = _inputs(check, number, raw)
+    record = Record(row=number, year=year, code=code, progress=v["progress"], description=v["description"],
+                    person=v["person"], phone=v["phone"])
+    _add_material_cells(check, record, number, v["materials"], v["links"], v["secret"])
     return record
 
 
@@ -292,11 +312,8 @@ def _continuation(check: _Checker, number: int, raw: list[Any], current: Record 
         column = L.COLUMN[key]
         if column.index - 1 < len(raw) and raw[column.index - 1] not in (None, ""):
             check.add("continuation-extra", f"续行的「{column.header}」不会被记录，请写在第 {current.row} 行的指标行中", number, column)
-
-    def get(key: str) -> Any:
-        return _input(check, number, raw, key)
-
-    _add_material_cells(check, current, number, get("materials"), get("links"), get("secret"))
+    v = _inputs(check, number, raw, _CONTINUATION_SPECS)
+    _add_material_cells(check, current, number, v["materials"], v["links"], v["secret"])
     return current
 
 

@@ -23,11 +23,12 @@ def addin() -> None:
 @click.option("--inbox", help=r"写入加载项配置的报送文件夹（XLBRIDGE_INBOX），如 \\fileserver\台账收件箱")
 def addin_build(out: Path, interpreter: str | None, inbox: str | None) -> None:
     """用 xlwings 的自定义加载项模板生成 xlbridge.xlam（中文功能区：法治台账 → 校验）。"""
+    from xlbridge.cli import UserError  # here, not at the top: xlbridge.cli registers this group
     from xlbridge.excel.addin import build_addin
 
     try:
         path = build_addin(out, interpreter=interpreter, inbox=inbox)
     except XlbridgeError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise UserError(str(exc)) from None
     click.echo(f"已生成加载项 {path}")
     click.echo(f"安装：xlwings addin install -f {path}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 from xlbridge.ledger.layout import LOCKED
 from xlbridge.model import Indicator, IndicatorSystem, KIND_LABELS, Kind
@@ -24,6 +25,11 @@ class IssuedRow:
     def identity(self) -> tuple[int, str]:
         return (self.year, self.indicator.key)
 
+    @cached_property
+    def compared(self) -> list[object]:
+        """The locked cells after year and code, in sheet order, as a reader returns them."""
+        return [self.values[c.key] for c in LOCKED[2:]]
+
 
 def campaign_years(system: IndicatorSystem, campaign: int, years: list[int] | None = None) -> list[int]:
     """Years a ledger has rows for: explicit, else the system's period, else the campaign year."""
@@ -32,7 +38,21 @@ def campaign_years(system: IndicatorSystem, campaign: int, years: list[int] | No
     return system.years if system.period else [campaign]
 
 
+_ISSUED_CACHE: dict[tuple[int, str, tuple[int, ...]], tuple[IndicatorSystem, list[IssuedRow]]] = {}
+
+
 def issued_rows(system: IndicatorSystem, unit: str, years: list[int]) -> list[IssuedRow]:
+    """Cached per loaded system: the daemon validates the same units' ledgers all month."""
+    key = (id(system), unit, tuple(years))
+    cached = _ISSUED_CACHE.get(key)
+    if cached is None or cached[0] is not system:
+        if len(_ISSUED_CACHE) > 4096:
+            _ISSUED_CACHE.clear()
+        cached = _ISSUED_CACHE[key] = (system, _issued_rows(system, unit, years))
+    return cached[1]
+
+
+def _issued_rows(system: IndicatorSystem, unit: str, years: list[int]) -> list[IssuedRow]:
     rows = []
     for year in years:
         for ind in system.assigned(unit):
