@@ -231,6 +231,14 @@ def libreoffice_copy(src: Path, dst: Path) -> Path | None:
     return dst
 
 
+def _prune(base: Path) -> None:
+    """Drop caches of the same inputs built by older xlbridge sources (other fingerprints)."""
+    prefix = base.name.rsplit("-", 1)[0] + "-"
+    for old in base.parent.glob(prefix + "*"):
+        if old != base and old.is_dir() and len(old.name) == len(base.name):
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def _make_ledger(system_path: str, unit: str, blank: str, filled: str, excel: str | None) -> None:
     system = load_system(system_path)
     write_ledger(system, unit, CAMPAIGN, Path(blank), KEY)
@@ -248,6 +256,7 @@ def validate_files(out: Path, rows: int, libreoffice: bool = True) -> dict[str, 
     system_path = base / f"{system.id}.yaml"
     files = {"openpyxl": base / "openpyxl-written.xlsx", "excel": base / "excel-style.xlsx"}
     if not (files["openpyxl"].exists() and files["excel"].exists()):
+        _prune(base)
         base.mkdir(parents=True, exist_ok=True)
         save_system(system, system_path)
         _make_ledger(str(system_path), unit, str(base / "blank.xlsx"), str(files["openpyxl"]), str(files["excel"]))
@@ -272,6 +281,7 @@ def ingest_files(out: Path, n_units: int, per_unit: int = 40, workers: int = 2,
     paths = [excel_dir / f"{u}_{PERIOD}.xlsx" for u in units]
     missing = [(u, p) for u, p in zip(units, paths) if not p.exists()]
     if missing:
+        _prune(base)
         schema_dir.mkdir(parents=True, exist_ok=True)
         if not system_path.exists():
             save_system(system, system_path)

@@ -202,11 +202,13 @@ def ledgers_build(system: str, campaign: int, out: Path, units: tuple[str, ...],
 def _years(text: str | None) -> list[int] | None:
     if not text:
         return None
-    try:
-        first, _, last = text.partition("-")
-        return list(range(int(first), int(last or first) + 1))
-    except ValueError:
-        raise click.BadParameter(f"年度「{text}」应写成 2016-2021 或 2021") from None
+    first, _, last = text.partition("-")
+    if not (first.isdecimal() and len(first) == 4 and (not last or (last.isdecimal() and len(last) == 4))):
+        raise click.BadParameter(f"年度「{text}」应写成 2016-2021 或 2021")
+    years = list(range(int(first), int(last or first) + 1))
+    if not years:
+        raise click.BadParameter(f"年度「{text}」起止颠倒，应写成 2016-2021")
+    return years
 
 
 # --------------------------------------------------------------------------- validate

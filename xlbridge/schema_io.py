@@ -57,13 +57,17 @@ _YAML_CONTEXTS = {
 
 
 def resolve(name_or_path: str | Path) -> Path:
-    """A schema file path, or the id of a shipped system (``jinfeng-2020``)."""
+    """The id of a shipped system (``jinfeng-2020``), or a schema file path.
+
+    A shipped id wins over a same-named file in the working directory, so a stray file there
+    cannot shadow the system a ledger names.
+    """
+    shipped = SCHEMA_DIR / f"{name_or_path}.yaml"
+    if "/" not in str(name_or_path) and "\\" not in str(name_or_path) and shipped.is_file():
+        return shipped
     path = Path(name_or_path)
     if path.exists():
-        return path
-    shipped = SCHEMA_DIR / f"{name_or_path}.yaml"
-    if shipped.exists():
-        return shipped
+        return path  # a folder is reported by the loader, which names what it found
     known = "、".join(sorted(p.stem for p in SCHEMA_DIR.glob("*.yaml")))
     raise SchemaError(f"找不到指标体系文件「{name_or_path}」。已内置的指标体系：{known}")
 

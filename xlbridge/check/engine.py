@@ -330,7 +330,8 @@ def _add_material_cells(check: _Checker, record: Record, number: int, materials:
     if secret == L.SECRET_YES:
         record.secret = True
         if materials or links:
-            check.add("secret-with-content", "涉密材料不在系统中提供，只报纸质件：请删除本行的网址链接和材料内容，只写“涉密材料另报纸质件”",
+            check.add("secret-with-content", "涉密材料不在系统中提供，只报纸质件：请删除本行的网址链接和材料目录，"
+                      "并在“进度说明”中注明“涉密材料另报纸质件”",
                       number, L.COLUMN["links"] if links else L.COLUMN["materials"])
 
 

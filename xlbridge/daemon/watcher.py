@@ -3,20 +3,31 @@ consolidated workbook current.
 
 A file is taken only when it is complete: not a lock/temp file, size and mtime unchanged for
 ``settle_seconds``, and its zip central directory readable (a half-copied xlsx has none yet).
-A file that settles but still is not a readable zip is ingested anyway after a longer grace
-period, so a corrupt file gets its rejection receipt instead of waiting forever.
+A file that is no zip at all (an old .xls, a PDF) is taken once settled, so it gets its
+rejection receipt at once; one that starts like a zip but stays incomplete is waited for much
+longer (a stalled network copy), then taken anyway so it is rejected instead of waiting forever.
+
+Crash safety comes from the pipeline (archive first, one transaction, inbox file removed last);
+the daemon adds what a restart needs: the inbox is scanned on start (arrival order), temp files
+of a killed run are swept, a receipt the killed run did not write is written, and a consolidated
+workbook older than the store is rewritten. One daemon per workspace (a lock file).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import re
 import signal
 import threading
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import IO, Any
 
 import watchfiles
 
@@ -25,10 +36,19 @@ from xlbridge.consolidate import consolidate
 from xlbridge.errors import XlbridgeError
 from xlbridge.ingest import Outcome, ingest_file, is_ignored
 from xlbridge.ledger.signature import load_key
+from xlbridge.receipt import receipt_path, write_receipt
 from xlbridge.workspace import Workspace
 
 log = logging.getLogger("xlbridge.daemon")
-CORRUPT_GRACE_FACTOR = 5  # × settle_seconds before an unreadable zip is treated as final
+PARTIAL_GRACE_FACTOR = 60  # × settle_seconds before a zip still missing its end is treated as final
+RESCAN_SECONDS = 5.0  # look at the whole inbox this often: events get lost (network shares, new sub-folders)
+RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this long, or when it changes
+MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
+STALE_TEMP_SECONDS = 3600.0  # a temp file this old belongs to no live writer
+LOCK_NAME = ".xlbridge-daemon.lock"
+_ZIP_MAGIC = b"PK\x03\x04"
+_PID_TEMP = re.compile(r"^\..+\.(\d+)\.tmp(\.xlsx)?$")  # archive_bytes and owned_workbook temp files
+_MKSTEMP = re.compile(r"^tmp[a-z0-9_]{8}$")  # xlsxwriter's own temp files (constant_memory)
 
 
 class InboxFilter(watchfiles.DefaultFilter):
@@ -43,6 +63,7 @@ class _Seen:
     size: int
     mtime: int
     since: float
+    told_waiting: bool = False
 
 
 @dataclass
@@ -51,95 +72,248 @@ class Daemon:
     on_outcome: Callable[[Outcome], None] = lambda outcome: None
     stop: threading.Event = field(default_factory=threading.Event)
     _seen: dict[Path, _Seen] = field(default_factory=dict)
-    _dirty_since: float | None = None
+    _failed: dict[Path, tuple[int, int, float]] = field(default_factory=dict)  # size, mtime, retry at
+    _dirty_since: float | None = None  # last ingest not yet in the consolidated workbook
+    _dirty_first: float | None = None  # first one
+    _last_scan: float = float("-inf")
 
     def run(self) -> None:
-        self.ws.ensure()
-        key = load_key(self.ws.key_file)
-        db = store.open_store(self.ws.store)
-        self._install_signal_handlers()
+        previous = self._install_signal_handlers()
+        try:
+            self.ws.ensure()
+            key = load_key(self.ws.key_file)
+            with _single_instance(self.ws):
+                db = store.open_store(self.ws.store)
+                try:
+                    self._watch(db, key)
+                finally:
+                    db.close()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        log.info("stopped")
+
+    def _watch(self, db, key: bytes) -> None:  # type: ignore[no-untyped-def]
+        self._sweep_stale_temp()
+        if self._consolidated_is_behind(db):
+            self._mark_dirty()  # killed before the rewrite: catch up
         log.info("watching %s", self.ws.inbox)
-        self._scan()  # whatever arrived while we were down
-        self._work(db, key)
         for changes in watchfiles.watch(self.ws.inbox, watch_filter=InboxFilter(), stop_event=self.stop,
                                         debounce=200, step=50, rust_timeout=int(self._tick() * 1000),
                                         yield_on_timeout=True, raise_interrupt=False):
+            if time.monotonic() - self._last_scan >= RESCAN_SECONDS:
+                self._scan()  # the first time: whatever arrived while we were down (the watch is live by now)
             for _, name in changes:
                 self._note(Path(name))
             self._work(db, key)
             if self.stop.is_set():
                 break
-        self._consolidate(db, force=self._dirty_since is not None)
-        db.close()
-        log.info("stopped")
+        self._consolidate(db, force=True)
 
     def _tick(self) -> float:
         return max(0.2, min(self.ws.settle_seconds / 2, 1.0))
 
-    def _install_signal_handlers(self) -> None:
+    def _install_signal_handlers(self) -> dict[int, Any]:
         if threading.current_thread() is not threading.main_thread():
-            return
+            return {}
+        previous = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: self.stop.set())
+            previous[sig] = signal.signal(sig, lambda *_: self.stop.set())
+        return previous
 
+    # ------------------------------------------------------------------ arrivals
     def _scan(self) -> None:
-        for path in self.ws.inbox.rglob("*"):
-            self._note(path)
+        self._last_scan = time.monotonic()
+        self._note(self.ws.inbox)
 
     def _note(self, path: Path) -> None:
-        if path.is_file() and not is_ignored(path) and path not in self._seen:
-            self._seen[path] = _Seen(-1, -1, time.monotonic())
+        if path.is_dir():  # also a new sub-folder: files copied in before its watch existed
+            for child in sorted(path.rglob("*")):
+                if child.is_file():
+                    self._note_file(child)
+        elif path.is_file():
+            self._note_file(path)
 
+    def _note_file(self, path: Path) -> None:
+        if path in self._seen or is_ignored(path):
+            return
+        failed = self._failed.get(path)
+        if failed:
+            try:
+                stat = path.stat()
+            except OSError:
+                return
+            if (stat.st_size, stat.st_mtime_ns) == failed[:2] and time.monotonic() < failed[2]:
+                return  # failed as it is: wait for a new copy or the retry time
+            del self._failed[path]
+        self._seen[path] = _Seen(-1, -1, time.monotonic())
+
+    def _ready(self) -> list[Path]:
+        """Settled, complete files, oldest first (arrival order)."""
+        now = time.monotonic()
+        settle = self.ws.settle_seconds
+        ready = []
+        for path, seen in list(self._seen.items()):
+            try:
+                stat = path.stat()
+            except OSError:
+                del self._seen[path]  # taken back or renamed; a rescan finds it again if it is still there
+                continue
+            if (stat.st_size, stat.st_mtime_ns) != (seen.size, seen.mtime):
+                self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns, now, seen.told_waiting)
+                continue
+            quiet = now - seen.since
+            if quiet < settle:
+                continue
+            if _arrival(path) == "partial" and quiet < settle * PARTIAL_GRACE_FACTOR:
+                if not seen.told_waiting:
+                    log.info("%s: 文件尚不完整（仍在复制？），等待", path.name)
+                    seen.told_waiting = True
+                continue
+            ready.append((stat.st_mtime_ns, str(path), path))
+        return [p for *_, p in sorted(ready)]
+
+    # ------------------------------------------------------------------ work
     def _work(self, db, key: bytes) -> None:  # type: ignore[no-untyped-def]
         for path in self._ready():
             if self.stop.is_set():
                 return  # stop cleanly between files
             try:
                 outcome = ingest_file(self.ws, db, path, key)
-            except (XlbridgeError, OSError) as exc:
-                log.error("%s: %s", path.name, exc)
+                if outcome.status == "duplicate":
+                    self._complete_receipt(db, outcome)
+            except FileNotFoundError:
+                continue  # taken back before we read it
+            except Exception:  # one bad file must never stop the inbox
+                log.exception("%s: 处理失败，文件留在 inbox，%d 秒后或文件变化后重试", path.name, RETRY_SECONDS)
+                self._remember_failure(path)
                 continue
             finally:
                 self._seen.pop(path, None)
-            self._dirty_since = time.monotonic()
+            self._mark_dirty()
             log.info("%s: %s %s", path.name, outcome.status, outcome.unit or "")
             self.on_outcome(outcome)
         self._consolidate(db)
 
-    def _ready(self) -> list[Path]:
-        """Settled files, oldest first (arrival order)."""
-        now = time.monotonic()
-        ready = []
-        for path, seen in list(self._seen.items()):
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                del self._seen[path]
-                continue
-            if (stat.st_size, stat.st_mtime_ns) != (seen.size, seen.mtime):
-                self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns, now)
-                continue
-            quiet = now - seen.since
-            if quiet >= self.ws.settle_seconds and (_zip_complete(path) or quiet >= self.ws.settle_seconds * CORRUPT_GRACE_FACTOR):
-                ready.append((stat.st_mtime_ns, path.name, path))
-        return [p for *_, p in sorted(ready)]
+    def _complete_receipt(self, db, outcome: Outcome) -> None:  # type: ignore[no-untyped-def]
+        """The file is already stored: if its receipt is missing, the previous run was killed between
+        the merge and the receipt (or the receipt was deleted). Write it now."""
+        if outcome.submission_id is None:
+            return
+        sub = db["submissions"].get(outcome.submission_id)
+        path = receipt_path(self.ws, sub)
+        if not path.exists():
+            outcome.receipt = write_receipt(self.ws, db, outcome.submission_id)
+            log.info("%s: receipt written %s", outcome.path.name, path.name)
+
+    def _remember_failure(self, path: Path) -> None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return
+        self._failed[path] = (stat.st_size, stat.st_mtime_ns, time.monotonic() + RETRY_SECONDS)
+
+    def _mark_dirty(self) -> None:
+        self._dirty_since = time.monotonic()
+        if self._dirty_first is None:
+            self._dirty_first = self._dirty_since
 
     def _consolidate(self, db, force: bool = False) -> None:  # type: ignore[no-untyped-def]
-        if self._dirty_since is None or self._seen and not force:
-            return  # more files are on their way: one rewrite per burst
-        if not force and time.monotonic() - self._dirty_since < self.ws.debounce_ms / 1000:
+        if self._dirty_since is None or self._dirty_first is None:
             return
+        now = time.monotonic()
+        overdue = now - self._dirty_first >= MAX_CONSOLIDATION_DELAY
+        if not force and not overdue and (self._seen or now - self._dirty_since < self.ws.debounce_ms / 1000):
+            return  # more files are on their way: one rewrite per burst
         try:
             path = consolidate(self.ws, db)
-            log.info("consolidated → %s", path)
-            self._dirty_since = None
-        except XlbridgeError as exc:  # e.g. the workbook is open in Excel: keep the old one, retry
-            log.warning("consolidation postponed: %s", exc)
+        except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
+            log.warning("consolidation postponed: %s", exc, exc_info=not isinstance(exc, XlbridgeError))
+            self._dirty_since = self._dirty_first = now
+            return
+        log.info("consolidated → %s", path)
+        self._dirty_since = self._dirty_first = None
+
+    # ------------------------------------------------------------------ after a crash
+    def _consolidated_is_behind(self, db) -> bool:  # type: ignore[no-untyped-def]
+        row = db.execute("SELECT MAX(processed_at) FROM submissions").fetchone()
+        if not row or not row[0]:
+            return False
+        written = [p.stat().st_mtime for p in self.ws.consolidated_dir.glob("*.xlsx") if not is_ignored(p)]
+        return not written or datetime.fromisoformat(row[0]).timestamp() >= int(max(written))
+
+    def _sweep_stale_temp(self) -> None:
+        """Temp files a killed run left in archive/ and outbox/ (its pid is in their names)."""
+        now = time.time()
+        for root in (self.ws.archive, self.ws.outbox):
+            for path in root.rglob("*"):
+                match = _PID_TEMP.match(path.name)
+                try:
+                    if not path.is_file():
+                        continue
+                    old = now - path.stat().st_mtime > STALE_TEMP_SECONDS
+                    if (match and (old or _dead(int(match[1])))) or (_MKSTEMP.match(path.name) and old):
+                        path.unlink()
+                        log.info("removed stale temp file %s", path)
+                except OSError:
+                    continue
 
 
-def _zip_complete(path: Path) -> bool:
+def _arrival(path: Path) -> str:
+    """complete: a readable zip; partial: a zip still missing its end (or nothing yet); foreign: no zip."""
     try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(_ZIP_MAGIC))
+        if head.strip(b"\0") and not _ZIP_MAGIC.startswith(head):
+            return "foreign"
         with zipfile.ZipFile(path) as zf:
-            return bool(zf.namelist())
+            return "complete" if zf.namelist() else "partial"
     except (zipfile.BadZipFile, OSError):
+        return "partial"  # OSError: Windows keeps a file locked while it is being copied
+
+
+def _dead(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # a killed run's pid we were given: nothing of ours exists yet
+    if os.name == "nt":
+        return False  # os.kill(pid, 0) would terminate it there; the age rule applies
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
         return False
+    return False
+
+
+@contextlib.contextmanager
+def _single_instance(ws: Workspace) -> Iterator[None]:
+    """One daemon per workspace: two would race for the same inbox files. The OS drops the lock
+    when the process dies, even on kill -9."""
+    with open(ws.root / LOCK_NAME, "a+", encoding="utf-8") as fh:
+        try:
+            _lock(fh)
+        except OSError:
+            holder = ""
+            with contextlib.suppress(OSError):  # Windows: the locked byte cannot be read
+                fh.seek(0)
+                holder = fh.read().strip()
+            raise XlbridgeError(f"工作区 {ws.root} 已有守护进程在运行（{holder or '进程号未知'}），"
+                                "同一工作区只能运行一个") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}\n")
+        fh.flush()
+        yield
+
+
+def _lock(fh: IO[str]) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

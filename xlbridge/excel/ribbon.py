@@ -25,7 +25,7 @@ from xlbridge.excel.addin import ADDIN_FILENAME, CONFIG_SHEET, INBOX_KEY
 from xlbridge.findings import SEVERITY_LABELS, Finding, Report, Severity, column_letter
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.reader import LedgerGrid
-from xlbridge.ledger.writer import _PROTECT as PROTECTION_PASSWORD  # advisory; the writer's
+from xlbridge.ledger.writer import _PROTECT as PROTECTION_PASSWORD  # the writer's advisory password
 from xlbridge.model import IndicatorSystem
 from xlbridge.schema_io import load_system
 
@@ -354,9 +354,10 @@ _UNION_LIMIT = 255  # Excel's limit for a multi-area address
 class XlwingsBook:
     """:class:`LedgerBook` on an ``xlwings.Book``: COM on Windows, or xlwings' remote engine.
 
-    On Windows, fills and note clearing go out as multi-area ranges (``H12:H15,J7``); the remote
-    engine takes one rectangular area per action, all sent in one response anyway. Protection is
-    lifted only on Windows (the remote engine has none to lift).
+    On Windows, fills and note clearing go out as multi-area ranges (``H12:H15,J7``, at most 255
+    characters each). Elsewhere each vertical run is one call: the remote engine silently keeps only
+    the first area of a multi-area address, and queues every action into one response anyway.
+    Sheet and workbook protection are lifted only on Windows (the remote engine has none).
     """
 
     def __init__(self, book: Any) -> None:

@@ -198,7 +198,8 @@ def _add_validations(ws, n: int) -> None:  # type: ignore[no-untyped-def]
     for column in L.INPUTS:
         dv = None
         if column.kind is L.Kind.choice:
-            dv = DataValidation(type="list", formula1=f"={column.list_name}", allow_blank=True)
+            # OOXML stores the formula without "=" (as Excel and XlsxWriter write it).
+            dv = DataValidation(type="list", formula1=column.list_name, allow_blank=True)
             dv.error = f"请从下拉列表中选择：{' / '.join(column.choices)}"
         elif column.max_length:
             dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(column.max_length), allow_blank=True)
