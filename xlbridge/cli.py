@@ -385,3 +385,9 @@ def store_backup(workspace: Path, target: Path) -> None:
 
     ws = _workspace(workspace)
     click.echo(str(backup(open_store(ws.store), target)))
+
+
+# --------------------------------------------------------------------------- Excel add-in
+from xlbridge.excel.cli import addin  # noqa: E402  (the group's commands import xlwings lazily)
+
+main.add_command(addin)

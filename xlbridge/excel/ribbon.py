@@ -25,14 +25,14 @@ from xlbridge.excel.addin import ADDIN_FILENAME, CONFIG_SHEET, INBOX_KEY
 from xlbridge.findings import SEVERITY_LABELS, Finding, Report, Severity, column_letter
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.reader import LedgerGrid
-from xlbridge.ledger.writer import _PROTECT as PROTECTION_PASSWORD  # the writer's advisory password
+from xlbridge.ledger.layout import PROTECTION_PASSWORD
 from xlbridge.model import IndicatorSystem
 from xlbridge.schema_io import load_system
 
 TITLE = "法治台账"
 MARK_FILLS = {Severity.error: "#FFC7CE", Severity.warning: "#FFEB9C"}  # Excel's "bad" and "neutral"
 # The ledger writer's fills: a cleared mark gives its cell this colour back.
-LOCKED_FILL, INPUT_FILL, HEADER_FILL = "#F2F2F2", "#FFFFFF", "#DDEBF7"
+LOCKED_FILL, INPUT_FILL, HEADER_FILL = (f"#{c}" for c in (L.LOCKED_FILL, L.INPUT_FILL, L.HEADER_FILL))
 RESULT_HEADERS = ("级别", "单元格", "字段", "规则", "说明", "建议")
 RESULT_WIDTHS = (6, 10, 16, 24, 60, 40)
 RESULT_FIRST_ROW = 3  # row 1: time and summary, row 2: headers

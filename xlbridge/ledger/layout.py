@@ -24,6 +24,11 @@ META_SHEET = "xlbridge"  # very hidden; LibreOffice turns it into plain hidden, 
 LISTS_SHEET = "选项"  # dropdown sources: a literal list over 255 characters is cut by LibreOffice
 RESULTS_SHEET = "校验结果"  # written by the add-in
 
+# Protection is advisory (LibreOffice lets its API edit locked cells) and its password is no
+# secret: the add-in lifts it to mark cells. The server compares every pre-filled cell instead.
+PROTECTION_PASSWORD = "xlbridge"
+LOCKED_FILL, INPUT_FILL, HEADER_FILL = "F2F2F2", "FFFFFF", "DDEBF7"
+
 
 class Kind(str, Enum):
     text = "text"  # free text, cell formatted "@" so nothing converts

@@ -24,14 +24,12 @@ from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows
 from xlbridge.ledger.signature import sign
 from xlbridge.model import IndicatorSystem
 
-# Protection passwords are advisory (LibreOffice lets its API edit locked cells); the
-# server compares every pre-filled cell with what it issued.
-_PROTECT = "xlbridge"
+_PROTECT = L.PROTECTION_PASSWORD
 _THIN = Side(style="thin", color="999999")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
-_INPUT_FILL = PatternFill("solid", fgColor="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_LOCKED_FILL = PatternFill("solid", fgColor=L.LOCKED_FILL)
+_INPUT_FILL = PatternFill("solid", fgColor=L.INPUT_FILL)
+_HEADER_FILL = PatternFill("solid", fgColor=L.HEADER_FILL)
 _MISSING_FILL = PatternFill("solid", fgColor="FFE699")
 _TOO_LONG_FILL = PatternFill("solid", fgColor="F8CBAD")
 _WRAP = Alignment(wrap_text=True, vertical="top")

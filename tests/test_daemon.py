@@ -1,0 +1,410 @@
+"""The sync daemon as a real process (`xlbridge daemon`) on a real folder: bursts, half-copied
+files, lock files, kill -9 in the middle of a burst, files that arrived while it was down, and
+SIGTERM/SIGINT.
+
+The inputs are real filled ledgers (puyang-2020, three small units). Each test needs dozens of
+distinct files; filling a ledger with openpyxl takes ~0.1 s, so one ledger per unit is filled
+once per module with a placeholder 填表人 and the variants are made by rewriting that header cell
+inside the zip (bytes differ, the ledger stays valid and signed).
+
+Nothing here sleeps for a fixed long time: every wait polls for what it expects, with a generous
+deadline, so the tests hold on a loaded two-core CI runner and under pytest-xdist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ledger_fixtures import CAMPAIGN, ISSUED_AT, KEY
+from xlbridge.ledger.writer import write_ledger
+from xlbridge.sample import clerk_answer, fill_ledger
+from xlbridge.schema_io import load_system
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="kill -9 and POSIX signals: the fault tests need POSIX")
+
+SYSTEM_ID = "puyang-2020"
+UNITS = ("司法鉴定管理科", "律师公证管理科", "行政财务装备科")  # the smallest ledgers of the system
+PERIOD = "2021-05"
+SETTLE = 0.3
+DEBOUNCE_MS = 500
+PLACEHOLDER = "填表人0000"
+LEDGER_SHEET_XML = "xl/worksheets/sheet1.xml"
+WAIT = 60.0  # the deadline of every poll; a healthy run needs a small fraction of it
+
+
+# --------------------------------------------------------------------------- inputs
+class Submissions:
+    """Distinct filled ledgers, made on demand from one filled ledger per unit."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.count = 0
+        system = load_system(SYSTEM_ID)
+        header = {"period": PERIOD, "filled_on": f"{PERIOD}-28", "filled_by": PLACEHOLDER}
+        self.bases = []
+        for unit in UNITS:
+            blank = write_ledger(system, unit, CAMPAIGN, directory / f"blank-{unit}.xlsx", KEY, issued_at=ISSUED_AT)
+            self.bases.append(fill_ledger(blank, directory / f"base-{unit}.xlsx", clerk_answer(system, unit), header=header))
+
+    def make(self, n: int) -> list[Path]:
+        """``n`` new files, never made before in this module: ``<unit>_<number>.xlsx``."""
+        return [self._variant() for _ in range(n)]
+
+    def _variant(self) -> Path:
+        self.count += 1
+        base = self.bases[self.count % len(self.bases)]
+        unit = base.stem.removeprefix("base-")
+        dst = self.directory / f"{unit}_{self.count:04d}.xlsx"
+        marker = f"<t>{PLACEHOLDER}</t>".encode()
+        with zipfile.ZipFile(base) as src, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in src.infolist():
+                data = src.read(item)
+                if item.filename == LEDGER_SHEET_XML:
+                    assert data.count(marker) == 1, "the 填表人 placeholder must be in the header exactly once"
+                    data = data.replace(marker, f"<t>填表人{self.count:04d}</t>".encode())
+                out.writestr(item, data)
+        return dst
+
+
+@pytest.fixture(scope="module")
+def submissions(tmp_path_factory: pytest.TempPathFactory) -> Submissions:
+    return Submissions(tmp_path_factory.mktemp("submissions"))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --------------------------------------------------------------------------- the daemon
+def daemon_command() -> list[str]:
+    """The console script installed next to this interpreter, or ``python -m xlbridge``."""
+    script = Path(sys.executable).with_name("xlbridge")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "xlbridge"]
+
+
+class DaemonProcess:
+    """`xlbridge daemon --workspace WS --settle 0.3`, its stderr in a file (a pipe could fill up)."""
+
+    def __init__(self, ws: Path) -> None:
+        self.ws = ws
+        self.runs = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = ws.parent / "daemon.log"
+
+    def start(self) -> DaemonProcess:
+        self.runs += 1
+        with open(self.log_path, "ab") as log:
+            log.write(f"=== run {self.runs}\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(
+                [*daemon_command(), "daemon", "--workspace", str(self.ws), "--settle", str(SETTLE)],
+                stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"},
+            )
+        self.wait_for(lambda: self.log_count("watching") == self.runs, "the daemon to start watching")
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def log_count(self, text: str) -> int:
+        return self.log().count(text)
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert self.proc is not None
+            if self.proc.poll() is not None and not condition():
+                pytest.fail(f"the daemon exited ({self.proc.returncode}) while waiting for {what}:\n{self.log()[-4000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}:\n{self.log()[-4000:]}")
+            time.sleep(0.05)
+
+    def signal(self, sig: int, timeout: float = WAIT) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            pytest.fail(f"the daemon did not stop within {timeout:.0f} s of signal {sig}:\n{self.log()[-4000:]}")
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()  # SIGKILL
+        self.proc.wait(WAIT)
+
+    def ensure_stopped(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(WAIT)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A workspace with the signing key and settings (the key `xlbridge key init` would have made)."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "xlbridge.key").write_text(KEY.hex() + "\n", encoding="ascii")
+    (ws / "xlbridge.toml").write_text(
+        f'system = "{SYSTEM_ID}"\ncampaign = {CAMPAIGN}\ndebounce_ms = {DEBOUNCE_MS}\n', encoding="utf-8")
+    for name in ("inbox", "archive", "outbox"):
+        (ws / name).mkdir()
+    return ws
+
+
+@pytest.fixture
+def daemon(workspace: Path) -> Iterator[DaemonProcess]:
+    process = DaemonProcess(workspace)
+    yield process
+    process.ensure_stopped()
+
+
+# --------------------------------------------------------------------------- the store, read with plain sqlite3
+def query(ws: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    db = ws / "store.db"
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):  # the daemon is creating the schema
+            return []
+        raise
+    finally:
+        conn.close()
+
+
+def count(ws: Path, where: str = "1") -> int:
+    rows = query(ws, f"SELECT COUNT(*) FROM submissions WHERE {where}")
+    return int(rows[0][0]) if rows else 0  # type: ignore[call-overload]
+
+
+def inbox_files(ws: Path) -> list[Path]:
+    return sorted(p for p in (ws / "inbox").rglob("*") if p.is_file())
+
+
+def archived(ws: Path) -> list[Path]:
+    return sorted(p for p in (ws / "archive").rglob("*") if p.is_file())
+
+
+def drop(files: list[Path], inbox: Path) -> list[Path]:
+    """Copy as a unit's clerk would, into a hidden temp name first, then rename (one event each)."""
+    dropped = []
+    for src in files:
+        tmp = inbox / f".{src.name}.part"
+        shutil.copyfile(src, tmp)
+        dst = inbox / src.name
+        os.replace(tmp, dst)
+        dropped.append(dst)
+    return dropped
+
+
+def assert_store_consistent(ws: Path) -> None:
+    assert query(ws, "PRAGMA integrity_check") == [("ok",)]
+    assert query(ws, "PRAGMA foreign_key_check") == []
+    assert query(ws, "SELECT sha256, COUNT(*) FROM submissions GROUP BY sha256 HAVING COUNT(*) > 1") == []
+    # every accepted submission's rows are there, and the current state points at stored rows
+    assert query(ws, "SELECT s.id FROM submissions s WHERE s.status = 'accepted' AND s.rows != "
+                     "(SELECT COUNT(*) FROM rows r WHERE r.submission_id = s.id)") == []
+    assert query(ws, "SELECT COUNT(*) FROM current WHERE row_id NOT IN (SELECT id FROM rows)") == [(0,)]
+
+
+def assert_archive_exact(ws: Path, shas: set[str]) -> None:
+    """Every file is in the archive exactly once, under its own hash, and nothing else is there."""
+    files = archived(ws)
+    assert [p for p in files if p.name.startswith(".") or ".tmp" in p.name] == [], "temp files left in archive/"
+    names = [p.name.split(".")[0] for p in files]
+    assert len(names) == len(set(names)), "a file archived twice"
+    assert set(names) == shas
+    for p in files:
+        assert sha256(p) == p.name.split(".")[0], f"{p} does not hold the bytes its name says"
+
+
+# --------------------------------------------------------------------------- tests
+def test_burst_of_50_is_processed_with_one_consolidation(daemon: DaemonProcess, submissions: Submissions) -> None:
+    ws = daemon.ws
+    files = submissions.make(50)
+    daemon.start()
+    started = time.monotonic()
+    drop(files, ws / "inbox")
+    daemon.wait_for(lambda: count(ws) == 50 and not inbox_files(ws), "50 submissions")
+    processed = time.monotonic() - started
+    daemon.wait_for(lambda: daemon.log_count("consolidated") >= 1, "the consolidated workbook")
+    consolidated_after = time.monotonic() - started
+    assert daemon.signal(signal.SIGTERM) == 0
+
+    print(f"\n50 files: processed in {processed:.1f} s, consolidated after {consolidated_after:.1f} s, "
+          f"{daemon.log_count('consolidated')} rewrite(s)")
+    assert count(ws, "status = 'accepted'") == 50, query(ws, "SELECT file_name, reason FROM submissions")
+    assert {r[0] for r in query(ws, "SELECT sha256 FROM submissions")} == {sha256(f) for f in files}
+    assert daemon.log_count("consolidated") <= 3, "a burst must not rewrite the consolidated workbook per file"
+    assert (ws / "outbox" / "汇总" / f"汇总台账_{PERIOD}.xlsx").is_file()
+    receipts = [p for p in (ws / "outbox").rglob("回执_*.xlsx")]
+    assert len(receipts) == 50
+    assert_archive_exact(ws, {sha256(f) for f in files})
+    assert_store_consistent(ws)
+    assert [p for p in (ws / "outbox").rglob("*") if p.is_file() and p.name.startswith((".", "tmp"))] == []
+
+
+def test_half_copied_file_waits_and_lock_files_are_never_touched(daemon: DaemonProcess, submissions: Submissions) -> None:
+    ws = daemon.ws
+    inbox = ws / "inbox"
+    (source,) = submissions.make(1)
+    data = source.read_bytes()
+    locks = {  # Excel/WPS owner files, a LibreOffice lock, a WPS/Word save temp, a browser download
+        inbox / f"~${source.name}": b"\x07owner\x00" * 20,
+        inbox / f".~lock.{source.name}#": b",clerk,host,22.11.2026 09:00,file:///C:/Users/clerk;",
+        inbox / "~WRL0001.tmp": data[: len(data) // 3],
+        inbox / f"{source.name}.crdownload": data,
+    }
+    daemon.start()
+    for path, content in locks.items():
+        path.write_bytes(content)
+    before = {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in locks}
+
+    target = inbox / source.name
+    with open(target, "wb") as fh:  # a network copy that stalls half-way
+        fh.write(data[: len(data) // 2])
+    daemon.wait_for(lambda: daemon.log_count("文件尚不完整") >= 1, "the daemon to see the half-copied file")
+    stalled = time.monotonic()
+    while time.monotonic() - stalled < SETTLE * 4:  # stays stalled well past the settle time
+        assert target.exists() and count(ws) == 0, "a half-copied file was ingested"
+        time.sleep(0.05)
+    assert archived(ws) == []
+
+    with open(target, "ab") as fh:  # the copy resumes and completes
+        fh.write(data[len(data) // 2:])
+    daemon.wait_for(lambda: count(ws) == 1 and not target.exists(), "the completed file")
+    assert query(ws, "SELECT sha256, status, file_name FROM submissions") == [(sha256(source), "accepted", source.name)]
+    assert daemon.signal(signal.SIGTERM) == 0
+
+    for path, content in locks.items():
+        assert path.read_bytes() == content, f"{path.name} was touched"
+        assert (path.stat().st_size, path.stat().st_mtime_ns) == before[path]
+    assert count(ws) == 1
+    assert_archive_exact(ws, {sha256(source)})
+    assert sorted(p.name for p in inbox_files(ws)) == sorted(p.name for p in locks)
+
+
+def test_kill_9_in_the_middle_of_a_burst_loses_and_duplicates_nothing(daemon: DaemonProcess, submissions: Submissions) -> None:
+    ws = daemon.ws
+    files = submissions.make(30)
+    shas = {sha256(f) for f in files}
+    daemon.start()
+    drop(files, ws / "inbox")
+    daemon.wait_for(lambda: count(ws) >= 3, "the first accepted submissions")
+    daemon.kill9()
+    at_kill = count(ws)
+    assert at_kill < 30, "the burst was over before the kill; the test proves nothing"
+    assert [p for p in inbox_files(ws)], "files must still be waiting after the kill"
+
+    daemon.start()
+    daemon.wait_for(lambda: not inbox_files(ws) and count(ws) == 30, "the rest of the burst after the restart")
+    daemon.wait_for(lambda: daemon.log().split("=== run 2")[1].count("consolidated") >= 1, "the consolidated workbook")
+    assert daemon.signal(signal.SIGTERM) == 0
+    print(f"\nkill -9 after {at_kill} of 30 stored; restart finished the rest")
+
+    stored = query(ws, "SELECT sha256, status FROM submissions")
+    assert len(stored) == 30
+    assert {s for s, _ in stored} == shas
+    assert {status for _, status in stored} == {"accepted"}
+    assert_archive_exact(ws, shas)
+    assert_store_consistent(ws)
+    assert len(list((ws / "outbox").rglob("回执_*.xlsx"))) == 30, "every submission has its receipt"
+    leftovers = [p for p in (ws / "outbox").rglob("*") if p.is_file() and p.name.startswith(".")]
+    assert leftovers == [], "temp files of the killed run left in outbox/"
+
+
+def test_files_that_arrived_while_down_are_processed_on_start_in_arrival_order(
+        daemon: DaemonProcess, submissions: Submissions) -> None:
+    ws = daemon.ws
+    files = submissions.make(6)
+    arrival = [3, 0, 5, 1, 4, 2]  # not the order of the names
+    base = time.time() - 3600
+    for rank, src in zip(arrival, files):
+        dst = ws / "inbox" / src.name
+        shutil.copyfile(src, dst)
+        os.utime(dst, (base + 60 * rank, base + 60 * rank))
+    late = submissions.make(1)[0]
+    unit = late.stem.split("_")[0]
+    (ws / "inbox" / unit).mkdir()  # a unit's own sub-folder
+    in_folder = ws / "inbox" / unit / late.name
+    shutil.copyfile(late, in_folder)
+    os.utime(in_folder, (base + 60 * 9, base + 60 * 9))
+
+    daemon.start()
+    daemon.wait_for(lambda: count(ws) == 7 and not inbox_files(ws), "the files that arrived while the daemon was down")
+    assert daemon.signal(signal.SIGINT) == 0
+
+    expected = [sha256(src) for _, src in sorted(zip(arrival, files))] + [sha256(late)]
+    assert [r[0] for r in query(ws, "SELECT sha256 FROM submissions ORDER BY id")] == expected
+    received = [r[0] for r in query(ws, "SELECT received_at FROM submissions ORDER BY id")]
+    assert received == sorted(received)
+    assert query(ws, "SELECT claimed_unit, status FROM submissions ORDER BY id DESC LIMIT 1") == [(unit, "accepted")]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_stops_cleanly_between_files(daemon: DaemonProcess, submissions: Submissions, sig: int) -> None:
+    ws = daemon.ws
+    files = submissions.make(15)
+    daemon.start()
+    dropped = drop(files, ws / "inbox")
+    daemon.wait_for(lambda: count(ws) >= 1, "the first accepted submission")
+    assert daemon.signal(sig) == 0
+    assert "stopped" in daemon.log()
+    assert "Traceback" not in daemon.log()
+
+    conn = sqlite3.connect(ws / "store.db", timeout=0)  # not locked: a write transaction starts at once
+    conn.execute("BEGIN IMMEDIATE")
+    conn.rollback()
+    conn.close()
+    stored = {r[0] for r in query(ws, "SELECT sha256 FROM submissions")}
+    for src, dst in zip(files, dropped):
+        if sha256(src) in stored:
+            assert not dst.exists(), f"{dst.name} was stored but left in the inbox"
+        else:
+            assert dst.read_bytes() == src.read_bytes(), f"{dst.name} neither stored nor intact in the inbox"
+    assert_archive_exact(ws, stored)  # stopped between files: nothing archived without its store row
+    assert_store_consistent(ws)
+    if stored:  # the last act before stopping: the consolidated workbook shows what was stored
+        assert daemon.log_count("consolidated") >= 1
+
+
+def test_one_daemon_per_workspace(daemon: DaemonProcess) -> None:
+    daemon.start()
+    second = subprocess.run([*daemon_command(), "daemon", "--workspace", str(daemon.ws), "--settle", str(SETTLE)],
+                            capture_output=True, timeout=WAIT, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert second.returncode == 1
+    assert "已有守护进程在运行" in second.stderr.decode("utf-8")
+    assert daemon.proc is not None and daemon.proc.poll() is None, "the first daemon must keep running"
+    assert daemon.signal(signal.SIGTERM) == 0
+
+
+def test_missing_receipt_is_written_when_the_stored_file_comes_again(daemon: DaemonProcess, submissions: Submissions) -> None:
+    """The state a kill between the store merge and the receipt leaves: stored, no receipt, file in inbox."""
+    ws = daemon.ws
+    (src,) = submissions.make(1)
+    daemon.start()
+    drop([src], ws / "inbox")
+    daemon.wait_for(lambda: count(ws) == 1 and not inbox_files(ws), "the submission")
+    (receipt,) = (ws / "outbox").rglob("回执_*.xlsx")
+    receipt.unlink()
+    drop([src], ws / "inbox")
+    daemon.wait_for(lambda: receipt.exists() and not inbox_files(ws), "the receipt to be written again")
+    assert daemon.signal(signal.SIGTERM) == 0
+    assert count(ws) == 1
+    assert_archive_exact(ws, {sha256(src)})
