@@ -39,8 +39,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import synth  # noqa: E402
-
+# bench/synth.py (imported in main(), not here: the subprocess cases of benchmark 3 must not pay for
+# xlbridge, pydantic and friends when they measure a library baseline's memory)
+synth: Any = None
+CAMPAIGN, PERIOD = 2021, "2021-05"  # = synth.CAMPAIGN, synth.PERIOD
 DEFAULT_OUT = HERE / "out"
 BENCHMARKS = ("validate", "ingest", "consolidated")
 
@@ -417,24 +419,29 @@ def child(case: str, ws_root: Path, system_path: Path, out: Path) -> None:
     """One case in this fresh process; prints a JSON line with time and peak RSS."""
     start_rss = _rss_mb()
     if case == "xlbridge":
+        # As deployed (pip install xlbridge): no pandas/numpy. sqlite-utils imports both whenever
+        # they are importable, which in this bench venv they are; "xlbridge+pandas" measures that.
+        sys.modules["pandas"] = None  # type: ignore[assignment]
+        sys.modules["numpy"] = None  # type: ignore[assignment]
+    if case in ("xlbridge", "xlbridge+pandas"):
         from xlbridge import store
         from xlbridge.consolidate import consolidate
         from xlbridge.workspace import Workspace
 
-        ws = Workspace.load(ws_root, system=str(system_path), campaign=synth.CAMPAIGN)
+        ws = Workspace.load(ws_root, system=str(system_path), campaign=CAMPAIGN)
         db = store.open_store(ws.store)
         import_rss = _rss_mb()
         t = time.perf_counter()
-        path = consolidate(ws, db, synth.PERIOD)
+        path = consolidate(ws, db, PERIOD)
         elapsed = time.perf_counter() - t
         rows = sum(1 for _ in db.execute("SELECT 1 FROM (" + DETAIL_SQL + ")",
-                                         {"system": _system_id(system_path), "campaign": synth.CAMPAIGN,
-                                          "period": synth.PERIOD}))
+                                         {"system": _system_id(system_path), "campaign": CAMPAIGN,
+                                          "period": PERIOD}))
         size = path.stat().st_size
         shutil.copyfile(path, out)
     else:
         conn = sqlite3.connect(str(ws_root / "store.db"))
-        params = {"system": _system_id(system_path), "campaign": synth.CAMPAIGN, "period": synth.PERIOD}
+        params = {"system": _system_id(system_path), "campaign": CAMPAIGN, "period": PERIOD}
         if case == "openpyxl":
             import openpyxl
             from openpyxl.cell import WriteOnlyCell
@@ -500,7 +507,8 @@ def bench_consolidated(args: argparse.Namespace, ingest: dict[str, Any] | None) 
     work.mkdir(parents=True, exist_ok=True)
     results, rows = {}, []
     try:
-        for case in ("xlbridge", "openpyxl", "xlsxwriter"):
+        cases = ["xlbridge", "openpyxl", "xlsxwriter"] + (["xlbridge+pandas"] if optional("pandas") else [])
+        for case in cases:
             cmd = [sys.executable, str(HERE / "run.py"), "--child", case, "--child-ws", str(ws_root),
                    "--child-system", str(data["system_path"]), "--child-out", str(work / f"{case}.xlsx")]
             t = time.perf_counter()
@@ -517,6 +525,7 @@ def bench_consolidated(args: argparse.Namespace, ingest: dict[str, Any] | None) 
         "xlbridge": "xlbridge consolidate(): 6 sheets incl. 明细 (xlsxwriter constant_memory)",
         "openpyxl": "baseline: openpyxl write_only, styled cells, 明细 only",
         "xlsxwriter": "baseline: xlsxwriter constant_memory, one format, 明细 only",
+        "xlbridge+pandas": "xlbridge consolidate() in this venv: sqlite-utils also imports pandas+numpy",
     }
     for case, r in results.items():
         rows.append([labels[case], f"{r['rows']:,} × 12", sec(r["seconds"]), sec(r["wall"]), f"{r['peak_rss_mb']:.0f} MB",
@@ -567,6 +576,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args.child, args.child_ws, args.child_system, args.child_out)
         return 0
+    global synth
+    import synth as _synth
+
+    synth = _synth
+    assert (synth.CAMPAIGN, synth.PERIOD) == (CAMPAIGN, PERIOD)
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"xlbridge benchmarks{' (--quick)' if args.quick else ''}: {versions()}")
     missing = [m for m in ("pandas", "frictionless") if optional(m) is None]

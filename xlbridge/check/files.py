@@ -8,7 +8,7 @@ from pathlib import Path
 
 from xlbridge.check.engine import Validation, validate_grid
 from xlbridge.check.rules import severity
-from xlbridge.errors import XlbridgeError
+from xlbridge.errors import LedgerError, XlbridgeError
 from xlbridge.findings import Finding, Report
 from xlbridge.ledger.reader import read_ledger
 from xlbridge.model import IndicatorSystem
@@ -41,21 +41,39 @@ def unreadable(file: str, reason: str, rule: str = "file-unreadable") -> FileRes
     return FileResult(Report(findings=[finding]), None)
 
 
+class LedgerSystemError(LedgerError):
+    """The ledger does not name an indicator system this installation has."""
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+def ledger_system(meta: dict[str, str] | None) -> IndicatorSystem:
+    """The indicator system a ledger names in its metadata.
+
+    Only a plain id is accepted: load_system also takes paths, and a workbook must not make
+    the reader open a file of its choosing.
+    """
+    name = (meta or {}).get("system_id")
+    if not name:
+        raise LedgerSystemError("台账缺少系统标识（隐藏工作表 xlbridge），无法判断属于哪个指标体系；请使用系统下发的台账", "meta-missing")
+    if not _SYSTEM_ID.fullmatch(name):
+        raise LedgerSystemError(f"台账标识的指标体系「{name[:60]}」不是有效的指标体系 id", "system-unknown")
+    try:
+        return load_system(name)
+    except XlbridgeError:
+        raise LedgerSystemError(f"台账标识的指标体系「{name}」在本系统中不存在，请更新 xlbridge", "system-unknown") from None
+
+
 def validate_file(path: Path, system_name: str | None = None, key: bytes | None = None) -> FileResult:
     try:
         grid = read_ledger(path)
     except XlbridgeError as exc:
         return unreadable(path.name, str(exc))
-    name = system_name or (grid.meta or {}).get("system_id")
-    if not name:
-        return unreadable(path.name, "台账缺少系统标识，无法判断属于哪个指标体系；请使用系统下发的台账，或用 --system 指定", "meta-missing")
-    if not system_name and not _SYSTEM_ID.fullmatch(name):
-        # The file names its own system; load_system also takes paths, and a submitted workbook
-        # must not make the server read a file of its choosing.
-        return unreadable(path.name, f"台账标识的指标体系「{name[:60]}」不是有效的指标体系 id", "system-unknown")
     try:
-        system = load_system(name)
-    except XlbridgeError:
-        return unreadable(path.name, f"台账标识的指标体系「{name}」在本系统中不存在", "system-unknown")
+        system = load_system(system_name) if system_name else ledger_system(grid.meta)
+    except LedgerSystemError as exc:
+        return unreadable(path.name, str(exc), exc.rule)
     validation = validate_grid(grid, system, key)
     return FileResult(validation.report, validation, system)

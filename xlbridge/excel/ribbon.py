@@ -24,10 +24,10 @@ from xlbridge.errors import LedgerError, XlbridgeError
 from xlbridge.excel.addin import ADDIN_FILENAME, CONFIG_SHEET, INBOX_KEY
 from xlbridge.findings import SEVERITY_LABELS, Finding, Report, Severity, column_letter
 from xlbridge.ledger import layout as L
-from xlbridge.ledger.reader import LedgerGrid
+from xlbridge.check.files import ledger_system as system_named_by
+from xlbridge.ledger.reader import LedgerGrid, meta_values
 from xlbridge.ledger.layout import PROTECTION_PASSWORD
 from xlbridge.model import IndicatorSystem
-from xlbridge.schema_io import load_system
 
 TITLE = "法治台账"
 MARK_FILLS = {Severity.error: "#FFC7CE", Severity.warning: "#FFEB9C"}  # Excel's "bad" and "neutral"
@@ -39,7 +39,6 @@ RESULT_FIRST_ROW = 3  # row 1: time and summary, row 2: headers
 MARKED_HELP = "有问题的单元格已标红（错误）或标黄（警告），鼠标停在单元格上可看说明；全部问题见「校验结果」工作表。"
 
 _ADDRESS = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")
-_SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")  # an id, never a path the workbook chooses
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\s]+')
 _FORMULA_START = ("=", "+", "-", "@")
 _SEVERITY_ORDER = {Severity.error: 0, Severity.warning: 1, Severity.info: 2}
@@ -148,25 +147,7 @@ def read_grid(book: LedgerBook) -> LedgerGrid:
 
 def ledger_system(grid: LedgerGrid) -> IndicatorSystem:
     """The indicator system the ledger was issued under, by its metadata."""
-    system_id = (grid.meta or {}).get("system_id")
-    if not system_id:
-        raise LedgerError("台账缺少系统标识（隐藏工作表 xlbridge），无法判断属于哪个指标体系。请使用系统下发的台账。")
-    if not _SYSTEM_ID.fullmatch(system_id):
-        raise LedgerError(f"台账标识的指标体系「{system_id[:60]}」不是有效的指标体系 id。请使用系统下发的台账。")
-    try:
-        return load_system(system_id)
-    except XlbridgeError:
-        raise LedgerError(f"台账所属的指标体系「{system_id}」在本机的 xlbridge 中不存在，请更新 xlbridge。") from None
-
-
-def meta_values(rows: list[list[Any]]) -> dict[str, str]:
-    """The metadata sheet's key | value rows (Excel hands whole numbers back as floats)."""
-    meta = {}
-    for row in rows:
-        if len(row) >= 2 and isinstance(row[0], str) and row[0]:
-            value = row[1]
-            meta[row[0]] = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-    return meta
+    return system_named_by(grid.meta)
 
 
 # --------------------------------------------------------------------------- marks

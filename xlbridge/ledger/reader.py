@@ -50,13 +50,14 @@ def read_ledger(path: Path) -> LedgerGrid:
                 "请使用系统下发的台账模板，不要重命名工作表"
             )
         rows = wb.get_sheet_by_name(L.LEDGER_SHEET).to_python(skip_empty_area=False)
-        meta = _meta(wb.get_sheet_by_name(L.META_SHEET).to_python()) if L.META_SHEET in names else None
+        meta = meta_values(wb.get_sheet_by_name(L.META_SHEET).to_python()) if L.META_SHEET in names else None
     except CalamineError as exc:
         raise LedgerError(f"{path.name}：工作簿内容无法解析（{exc}）") from None
     return LedgerGrid(rows=rows, meta=meta, file=path.name, formulas=_formula_cells(path), sheet_names=names)
 
 
-def _meta(rows: list[list[Any]]) -> dict[str, str]:
+def meta_values(rows: list[list[Any]]) -> dict[str, str]:
+    """The metadata sheet's key | value rows (readers hand whole numbers back as floats)."""
     meta = {}
     for row in rows:
         if len(row) >= 2 and isinstance(row[0], str) and row[0]:
