@@ -65,6 +65,26 @@ def median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def interleaved(fns: dict[str, Callable[[], Any]], repeat: int) -> tuple[dict[str, float], dict[str, Any]]:
+    """Median time of each function, run round-robin (one warm-up round first) so that every
+    one of them sees the same background load; returns medians and each one's last result."""
+    last = {name: fn() for name, fn in fns.items()}
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            last[name] = fn()
+            times[name].append(time.perf_counter() - t)
+    return {name: statistics.median(ts) for name, ts in times.items()}, last
+
+
+def load() -> str:
+    try:
+        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return ""
+
+
 def table(headers: list[str], rows: list[list[Any]]) -> str:
     cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
     widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
@@ -206,7 +226,8 @@ def bench_validate(args: argparse.Namespace) -> dict[str, Any]:
     from xlbridge.ledger.reader import read_ledger
     from xlbridge.schema_io import load_system
 
-    banner(f"1. Validate a {args.rows:,}-row ledger from disk (median of {args.repeat} runs, after one warm-up)")
+    banner(f"1. Validate a {args.rows:,}-row ledger from disk (median of {args.repeat} interleaved runs after a "
+           f"warm-up; frictionless: median of {args.repeat_slow})")
     data = synth.validate_files(args.out, args.rows, libreoffice=not args.no_libreoffice)
     system_path = data["system_path"]
     system = load_system(system_path)
@@ -224,12 +245,15 @@ def bench_validate(args: argparse.Namespace) -> dict[str, Any]:
         def xl() -> Any:
             return validate_file(path, str(system_path), synth.KEY)
 
-        t_cal, grid_rows = median_time(calamine, args.repeat)
-        t_xl, result = median_time(xl, args.repeat)
+        grid = read_ledger(path)
+        medians, last = interleaved({
+            "calamine": calamine, "xlbridge": xl, "read": lambda: read_ledger(path),
+            "rules": lambda: validate_grid(grid, system, synth.KEY),
+        }, args.repeat)
+        t_cal, t_xl, t_read, t_rules = (medians[k] for k in ("calamine", "xlbridge", "read", "rules"))
+        grid_rows, result = last["calamine"], last["xlbridge"]
         if not result.valid:
             raise SystemExit(f"benchmark input is not valid: {path}: {result.summary}")
-        t_read, grid = median_time(lambda: read_ledger(path), args.repeat)
-        t_rules, _ = median_time(lambda: validate_grid(grid, system, synth.KEY), args.repeat)
         fr = frictionless_validator(path)
         t_fr, fr_note = None, "frictionless not installed"
         if fr is not None:
@@ -582,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
     synth = _synth
     assert (synth.CAMPAIGN, synth.PERIOD) == (CAMPAIGN, PERIOD)
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"xlbridge benchmarks{' (--quick)' if args.quick else ''}: {versions()}")
+    print(f"xlbridge benchmarks{' (--quick)' if args.quick else ''}: {versions()}; {load()}")
     missing = [m for m in ("pandas", "frictionless") if optional(m) is None]
     if missing:
         print(f"note: {', '.join(missing)} not installed (pip install -e '.[bench]'): those baselines show n/a")
@@ -594,7 +618,8 @@ def main(argv: list[str] | None = None) -> int:
         ingest = bench_ingest(args)
     if "consolidated" in args.only:
         bench_consolidated(args, ingest)
-    print(f"\ndone in {time.perf_counter() - t0:.0f} s")
+    print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()} on {os.cpu_count()} CPUs (well above "
+          "0.5: the timings shared the machine with other work)")
     return 0
 
 

@@ -25,6 +25,7 @@ from click.testing import CliRunner, Result
 
 from ledger_fixtures import CAMPAIGN, KEY, SYSTEM_ID
 from xlbridge.cli import main
+from xlbridge.ledger import layout as L
 from xlbridge.workspace import Workspace
 
 ON_TIME = datetime(2021, 5, 28, 10, 0)
@@ -67,6 +68,19 @@ def drop(ws: Workspace, src: Path, relative: str, when: datetime = ON_TIME) -> P
     shutil.copyfile(src, target)
     os.utime(target, (when.timestamp(), when.timestamp()))
     return target
+
+
+def set_text(values: dict[str, str]):  # type: ignore[no-untyped-def]
+    """An openpyxl edit typing text into 台账 cells as text: a leading = stays text, as in a cell
+    formatted "@" (openpyxl would otherwise store it as a formula)."""
+
+    def edit(wb: Any) -> None:
+        for ref, value in values.items():
+            c = wb[L.LEDGER_SHEET][ref]
+            c.value = value
+            c.data_type = "s"
+
+    return edit
 
 
 def run(*args: str | Path) -> Result:
@@ -138,6 +152,6 @@ def is_chinese(text: object) -> bool:
 
 __all__ = [
     "CAMPAIGN", "LATE", "ON_TIME", "PERIOD", "STORED_DATA", "clean_environment", "connect", "count", "drop", "dump",
-    "dumps", "foreign_key_problems", "is_chinese", "make_workspace", "receipt_summary", "run", "sheet_rows",
+    "dumps", "foreign_key_problems", "is_chinese", "make_workspace", "receipt_summary", "run", "set_text", "sheet_rows",
     "sheet_xml", "submissions",
 ]

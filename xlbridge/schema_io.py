@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,14 @@ from xlbridge.findings import Finding, Severity
 from xlbridge.model import IndicatorSystem, unit_key
 from xlbridge.responsibility import parse_responsibility
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
+def _schema_dir() -> Path:
+    """schema/ beside the package (a checkout or editable install), else the installed copy."""
+    beside = Path(__file__).resolve().parent.parent / "schema"
+    installed = Path(sys.prefix) / "share" / "xlbridge" / "schema"
+    return beside if beside.is_dir() or not installed.is_dir() else installed
+
+
+SCHEMA_DIR = _schema_dir()
 DEFAULT_SYSTEM = "jinfeng-2020"
 
 _PYDANTIC_MESSAGES = {

@@ -1,0 +1,193 @@
+"""The receipt (回执) a unit gets for every submission: accepted or rejected and why, every finding
+with its cell, and what changed since the unit's previous accepted submission."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
+    KEY, UNIT, baseline, cell, data_row, edited, ledger_dir, set_cells,
+)
+from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
+    LATE, ON_TIME, clean_environment, connect, drop, is_chinese, make_workspace, receipt_summary, set_text, sheet_rows,
+    sheet_xml,
+)
+from xlbridge import store
+from xlbridge.findings import SEVERITY_LABELS, Severity
+from xlbridge.ingest import Outcome, ingest_file
+from xlbridge.workspace import Workspace
+
+R9, R18, R19 = data_row(2016, "9"), data_row(2016, "18"), data_row(2016, "19")  # rows 5, 6, 7
+FINDING_HEADERS = ("级别", "工作表", "单元格", "栏目", "规则", "说明", "建议")
+CHANGE_HEADERS = ("年度", "指标编号", "栏目", "上次报送", "本次报送")
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return make_workspace(tmp_path / "ws")
+
+
+def ingest(ws: Workspace, src: Path, name: str, when: Any = ON_TIME) -> Outcome:
+    db = store.open_store(ws.store)
+    try:
+        outcome = ingest_file(ws, db, drop(ws, src, name, when), KEY)
+    finally:
+        db.close()
+    assert outcome.receipt is not None and outcome.receipt.exists()
+    return outcome
+
+
+def findings_sheet(receipt: Path) -> list[tuple[Any, ...]]:
+    header, *rows = sheet_rows(receipt, "问题清单")
+    assert header == FINDING_HEADERS
+    return rows
+
+
+def changes_sheet(receipt: Path) -> list[tuple[Any, ...]]:
+    header, *rows = sheet_rows(receipt, "变化")
+    assert header == CHANGE_HEADERS
+    return rows
+
+
+# =========================================================================== accepted
+def test_accepted_receipt_lists_every_finding_with_its_cell(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
+    src = edited(baseline, tmp_path / "errors.xlsx", set_cells({
+        cell("progress", R9): None,  # error: no progress
+        cell("links", R18): "www.example.gov.cn/a",  # error: not a link
+        cell("phone", R19): "12345",  # error: not a phone number
+        cell("description", R19): "推进" * 260,  # warning: over 500 characters
+        cell("person", R9): "  王伟 ",  # info: spaces tidied
+    }))
+    outcome = ingest(ws, src, f"{UNIT}_2021-05.xlsx")
+    assert outcome.status == "accepted"
+
+    summary = receipt_summary(outcome.receipt)  # type: ignore[arg-type]
+    assert summary["报送单位"] == UNIT and summary["文件名"] == f"{UNIT}_2021-05.xlsx"
+    assert summary["收到时间"] == "2021-05-28T10:00:00" and summary["报送月份"] == "2021-05"
+    assert summary["处理结果"] == "已接收，但有 4 个错误需整改（见“问题清单”），请修改后重新报送"
+    assert summary["退回原因"] == "无"
+    assert summary["错误 / 警告"] == "4 个错误，1 个警告"
+    assert summary["签名核验"] == "通过" and summary["指标行数"] == "30"
+    assert summary["文件指纹"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert "原始文件已存档" in summary["说明"]
+
+    rows = findings_sheet(outcome.receipt)  # type: ignore[arg-type]
+    with connect(ws.store) as conn:
+        stored = conn.execute("SELECT severity, sheet, cell, field, rule, message, hint FROM findings").fetchall()
+    # Every stored finding, once, with its cell; problems first, then the normalisations.
+    shown = [tuple(v or None for v in r) for r in rows]
+    assert sorted(shown, key=repr) == sorted(
+        [(SEVERITY_LABELS[Severity(s)], sh, c, f, rule, m, h) for s, sh, c, f, rule, m, h in stored], key=repr)
+    levels = [r[0] for r in rows]
+    assert levels.index("提示") > max(i for i, level in enumerate(levels) if level != "提示")
+    by_rule = {r[4]: r for r in rows}
+    assert by_rule["progress-missing"][:5] == ("错误", "台账", f"H{R9}", "完成进度", "progress-missing")
+    assert by_rule["link-malformed"][:5] == ("错误", "台账", f"K{R18}", "网址链接", "link-malformed")
+    assert by_rule["link-missing"][:5] == ("错误", "台账", f"K{R18}", "网址链接", "link-missing")  # 18 is 网络检索
+    assert by_rule["phone-malformed"][:5] == ("错误", "台账", f"N{R19}", "联系电话", "phone-malformed")
+    assert by_rule["description-long"][:5] == ("警告", "台账", f"I{R19}", "进度说明", "description-long")
+    assert by_rule["normalised-space"][:3] == ("提示", "台账", f"M{R9}")
+    for r in rows:
+        assert is_chinese(r[5]), r
+
+
+def test_a_clean_submission_gets_a_plain_receipt(ws: Workspace, baseline: Path) -> None:
+    outcome = ingest(ws, baseline, f"{UNIT}_2021-05.xlsx")
+    summary = receipt_summary(outcome.receipt)  # type: ignore[arg-type]
+    assert (summary["处理结果"], summary["错误 / 警告"]) == ("已接收", "0 个错误，0 个警告")
+    assert findings_sheet(outcome.receipt) == [("没有发现问题",) + (None,) * 6]  # type: ignore[arg-type]
+    # The first submission: everything it reports is new.
+    changes = changes_sheet(outcome.receipt)  # type: ignore[arg-type]
+    assert changes and all(not r[3] and r[4] for r in changes)
+    assert summary["与上次相比"] == f"{len(changes)} 处变化（见“变化”）"
+
+
+def test_changes_since_the_previous_accepted_submission(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
+    ingest(ws, baseline, f"{UNIT}_2021-05.xlsx")
+    with connect(ws.store) as conn:
+        old = {row: (p, d, pe) for row, p, d, pe in conn.execute("SELECT sheet_row, progress, description, person FROM rows")}
+    # A rejected correction in between does not count as "previous".
+    tampered = edited(baseline, tmp_path / "tampered.xlsx", set_cells({"D5": "改写", cell("person", R9): "赵六"}))
+    assert ingest(ws, tampered, f"{UNIT}_2021-06a.xlsx", LATE).status == "rejected"
+
+    flipped = "未完成" if old[R9][0] == "已完成" else "已完成"
+    june = edited(baseline, tmp_path / "june.xlsx", set_cells({
+        "B3": "2021-06",
+        cell("progress", R9): flipped,
+        cell("description", R9): "六月已完成全部收费清单的公布。",
+        cell("person", R18): "孙七",
+    }))
+    outcome = ingest(ws, june, f"{UNIT}_2021-06.xlsx", LATE)
+    assert outcome.status == "accepted"
+    assert changes_sheet(outcome.receipt) == [  # type: ignore[arg-type]
+        ("2016", "9", "完成进度", old[R9][0], flipped),
+        ("2016", "9", "进度说明", old[R9][1], "六月已完成全部收费清单的公布。"),
+        ("2016", "18", "责任人", old[R18][2], "孙七"),
+    ]
+    assert receipt_summary(outcome.receipt)["与上次相比"] == "3 处变化（见“变化”）"  # type: ignore[arg-type]
+
+    # Sent again with only the header touched: nothing changed.
+    again = edited(june, tmp_path / "june-again.xlsx", set_cells({"I3": "李娜"}))
+    outcome = ingest(ws, again, f"{UNIT}_2021-06b.xlsx", LATE)
+    assert changes_sheet(outcome.receipt) == [("与上次相比没有变化", None, None, None, None)]  # type: ignore[arg-type]
+    assert receipt_summary(outcome.receipt)["与上次相比"] == "0 处变化（见“变化”）"  # type: ignore[arg-type]
+
+
+def test_secret_change_is_shown_as_yes_no(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
+    ingest(ws, baseline, f"{UNIT}_2021-05.xlsx")
+    secret = edited(baseline, tmp_path / "secret.xlsx", set_cells({
+        cell("secret", R9): "是", cell("materials", R9): None, cell("links", R9): None,
+        cell("description", R9): "涉密材料另报纸质件。",
+    }))
+    outcome = ingest(ws, secret, f"{UNIT}_2021-06.xlsx", LATE)
+    changes = {r[2]: r for r in changes_sheet(outcome.receipt)}  # type: ignore[arg-type]
+    assert changes["涉密"][3:] == ("否", "是")
+    assert not changes["上报材料"][4] and changes["上报材料"][3]
+
+
+# =========================================================================== rejected
+def test_rejected_receipt_says_why(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
+    tampered = edited(baseline, tmp_path / "tampered.xlsx", set_cells({f"D{R9}": "（改写的指标）"}))
+    outcome = ingest(ws, tampered, f"{UNIT}_2021-05.xlsx")
+    assert outcome.status == "rejected"
+    summary = receipt_summary(outcome.receipt)  # type: ignore[arg-type]
+    assert summary["报送单位"] == UNIT
+    assert summary["处理结果"] == "已退回，未计入汇总"
+    assert summary["退回原因"].startswith("「三级指标 / 考评要点」与下发内容不一致（下发为「")
+    assert summary["与上次相比"] == "—"
+    rows = findings_sheet(outcome.receipt)  # type: ignore[arg-type]
+    assert ("错误", "台账", f"D{R9}", "三级指标 / 考评要点", "prefilled-changed") in [r[:5] for r in rows]
+    assert changes_sheet(outcome.receipt) == [("退回的报送不比较变化", None, None, None, None)]  # type: ignore[arg-type]
+
+
+def test_unreadable_file_receipt_says_why(ws: Workspace, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"PK\x03\x04 half a file")
+    outcome = ingest(ws, junk, "财务报表.xlsx")
+    summary = receipt_summary(outcome.receipt)  # type: ignore[arg-type]
+    assert outcome.receipt.parent.name == "未识别单位"  # type: ignore[union-attr]
+    assert summary["报送单位"] == "（无法识别）"
+    assert summary["处理结果"] == "已退回，未计入汇总"
+    assert summary["退回原因"] == "财务报表.xlsx：文件已损坏或不完整（不是有效的 .xlsx 压缩包）"
+    assert summary["签名核验"] == "缺少签名"
+    [row] = findings_sheet(outcome.receipt)  # type: ignore[arg-type]
+    assert (row[0], row[2], row[4]) == ("错误", "", "file-unreadable")  # the file as a whole: no cell
+
+
+def test_unit_text_in_a_receipt_is_never_a_formula(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
+    ingest(ws, baseline, f"{UNIT}_2021-05.xlsx")
+    hostile = {cell("description", R9): '=HYPERLINK("http://x","y")', cell("description", R18): "+1",
+               cell("description", R19): "-1", cell("person", R9): "@SUM(A1)"}
+    outcome = ingest(ws, edited(baseline, tmp_path / "hostile.xlsx", set_text(hostile)), f"{UNIT}_2021-06.xlsx", LATE)
+    assert outcome.status == "accepted"
+    new_values = {r[4] for r in changes_sheet(outcome.receipt)}  # type: ignore[arg-type]
+    assert set(hostile.values()) <= new_values
+    assert b"<f>" not in sheet_xml(outcome.receipt, "变化") and b"<f " not in sheet_xml(outcome.receipt, "变化")  # type: ignore[arg-type]
+    sheet = openpyxl.load_workbook(outcome.receipt)["变化"]  # type: ignore[arg-type]
+    cells = [c for row in sheet.iter_rows() for c in row if c.value in hostile.values()]
+    assert len(cells) == len(hostile) and {c.data_type for c in cells} == {"s"}

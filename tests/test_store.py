@@ -1,0 +1,288 @@
+"""The central store (store.db): the documented tables and views, foreign keys, indexes for the
+consolidation queries, trigram full-text search over Chinese text, export and online backup
+through the CLI, one transaction per submission — and all of it readable by ordinary SQLite
+tools with no xlbridge code."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger_fixtures import KEY, UNIT, cell, data_row, edited, filled_ledger, set_cells, system, validate
+from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
+    LATE, clean_environment, connect, count, drop, dumps, make_workspace, run, submissions,
+)
+from xlbridge import store
+from xlbridge.consolidate import _SNAPSHOT_CTE
+from xlbridge.errors import StoreError
+from xlbridge.ingest import ingest_file
+from xlbridge.workspace import Workspace
+
+ROW = data_row(2016, "9")
+REVIEW = "本月办结行政复议案件12件，全部在法定期限内作出决定。"  # a description to search for
+TABLES = {"systems", "units", "indicators", "assignments", "submissions", "rows", "findings", "current", "meta", "rows_fts"}
+QUERIES = {
+    "counts": "SELECT (SELECT COUNT(*) FROM submissions), (SELECT COUNT(*) FROM rows), (SELECT COUNT(*) FROM findings),"
+              " (SELECT COUNT(*) FROM current), (SELECT COUNT(*) FROM indicators), (SELECT COUNT(*) FROM assignments)",
+    "fts": "SELECT r.submission_id, r.year, r.indicator_key, r.description FROM rows r"
+           " WHERE r.id IN (SELECT rowid FROM rows_fts WHERE rows_fts MATCH '行政复议') ORDER BY r.id",
+    "current_rows": "SELECT unit, year, code, progress, description, submission_id, period FROM current_rows"
+                    " ORDER BY unit, year, indicator_key",
+    "latest": "SELECT id, unit, period, status FROM latest_submissions ORDER BY id",
+}
+
+
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """Two accepted submissions of one unit (May, then a June correction) and one rejected file."""
+    tmp = tmp_path_factory.mktemp("store")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in [n for n in os.environ if n.startswith("XLBRIDGE_")]:
+            mp.delenv(name)
+        ws = make_workspace(tmp / "ws")
+        may = filled_ledger(tmp, name="may.xlsx")
+        june = edited(may, tmp / "june.xlsx", set_cells({"B3": "2021-06", cell("description", ROW): REVIEW}))
+        junk = tmp / "junk.xlsx"
+        junk.write_bytes(b"not a workbook")
+        db = store.open_store(ws.store)
+        for src, name, when in ((may, f"{UNIT}_2021-05.xlsx", datetime(2021, 5, 28)),
+                                (june, f"{UNIT}_2021-06.xlsx", LATE), (junk, "junk.xlsx", LATE)):
+            ingest_file(ws, db, drop(ws, src, name, when), KEY)
+        db.close()
+        yield ws
+
+
+# =========================================================================== schema
+def test_documented_tables_views_foreign_keys_and_indexes(populated: Workspace) -> None:
+    with connect(populated.store) as conn:
+        objects = {(t, n) for t, n in conn.execute("SELECT type, name FROM sqlite_master")}
+        assert TABLES <= {n for t, n in objects if t == "table"}
+        assert {"current_rows", "latest_submissions"} <= {n for t, n in objects if t == "view"}
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+        def fks(table: str) -> set[tuple[str, str, str]]:
+            return {(r[3], r[2], r[4]) for r in conn.execute(f"PRAGMA foreign_key_list([{table}])")}
+
+        assert fks("rows") == {("submission_id", "submissions", "id")}
+        assert fks("findings") == {("submission_id", "submissions", "id")}
+        assert fks("current") == {("row_id", "rows", "id"), ("submission_id", "submissions", "id")}
+        for table in ("units", "indicators", "assignments"):
+            assert ("system_id", "systems", "id") in fks(table)
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+        def indexes(table: str) -> dict[tuple[str, ...], bool]:
+            out = {}
+            for _, name, unique, *_ in conn.execute(f"PRAGMA index_list([{table}])"):
+                out[tuple(r[2] for r in conn.execute(f"PRAGMA index_info([{name}])"))] = bool(unique)
+            return out
+
+        assert indexes("submissions")[("sha256",)] is True  # the same bytes are never merged twice
+        assert ("system_id", "campaign", "unit", "status") in indexes("submissions")
+        assert ("submission_id",) in indexes("rows") and ("submission_id",) in indexes("findings")
+        assert ("system_id", "campaign", "indicator_key") in indexes("current")
+
+        # The consolidation's snapshot query is served by those indexes, not by table scans.
+        plan = " | ".join(r[3] for r in conn.execute(
+            "EXPLAIN QUERY PLAN " + _SNAPSHOT_CTE + "SELECT s.unit, r.indicator_key, r.progress FROM snap s"
+            " JOIN rows r ON r.submission_id = s.sid", {"system": "puyang-2020", "campaign": 2021, "period": "2021-06"}))
+        assert "USING INDEX idx_submissions_system_id_campaign_unit_status" in plan
+        assert "USING INDEX idx_rows_submission_id" in plan
+        assert "SCAN submissions" not in plan and "SCAN r" not in plan
+
+
+def test_the_indicator_system_is_stored_with_assignments(populated: Workspace) -> None:
+    sys_ = system()
+    with connect(populated.store) as conn:
+        assert conn.execute("SELECT id, version, title FROM systems").fetchall() == [(sys_.id, sys_.version, sys_.title)]
+        assert conn.execute("SELECT COUNT(*) FROM indicators").fetchone()[0] == len(sys_.indicators)
+        stored = set(conn.execute("SELECT unit, indicator_key, role FROM assignments WHERE system_id = ?", [sys_.id]))
+    expected = {(u.name, i.key, i.role_of(u.name)) for u in sys_.reporting_units for i in sys_.assigned(u.name)}
+    assert stored == expected
+
+
+# =========================================================================== search
+def test_full_text_search_finds_chinese_text(populated: Workspace) -> None:
+    with connect(populated.store) as conn:
+        hits = conn.execute("SELECT r.year, r.indicator_key, r.description, s.period FROM rows r"
+                            " JOIN submissions s ON s.id = r.submission_id"
+                            " WHERE r.id IN (SELECT rowid FROM rows_fts WHERE rows_fts MATCH ?)", ["行政复议"]).fetchall()
+        assert hits == [(2016, "9", REVIEW, "2021-06")]
+        # Any three or more characters, anywhere in a description or the materials: same as LIKE.
+        for term in ("专题会议", "法定期限内", "行业协会商会", "2018年"):
+            fts = {r[0] for r in conn.execute("SELECT rowid FROM rows_fts WHERE rows_fts MATCH ?", [f'"{term}"'])}
+            like = {r[0] for r in conn.execute("SELECT id FROM rows WHERE description LIKE ? OR materials LIKE ?",
+                                               [f"%{term}%", f"%{term}%"])}
+            assert fts == like and fts, term
+    db = store.open_store(populated.store)
+    try:  # sqlite-utils' own search over the same index
+        assert [r["description"] for r in db["rows"].search("行政复议")] == [REVIEW]
+    finally:
+        db.close()
+
+
+def test_plain_sqlite_without_xlbridge_gives_the_same_results(populated: Workspace, tmp_path: Path) -> None:
+    db = store.open_store(populated.store)
+    try:
+        ours = {name: [list(r) for r in db.execute(sql).fetchall()] for name, sql in QUERIES.items()}
+    finally:
+        db.close()
+    assert ours["fts"] and ours["current_rows"] and ours["latest"]
+
+    # A bare interpreter: isolated, no site-packages, so not even importable xlbridge code.
+    script = (
+        "import importlib.util, json, sqlite3, sys\n"
+        "assert importlib.util.find_spec('xlbridge') is None and importlib.util.find_spec('sqlite_utils') is None\n"
+        "conn = sqlite3.connect(sys.argv[1])\n"
+        "queries = json.loads(sys.argv[2])\n"
+        "print(json.dumps({k: [list(r) for r in conn.execute(q)] for k, q in queries.items()}, ensure_ascii=False))\n"
+    )
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", script, str(populated.store), json.dumps(QUERIES)],
+                         capture_output=True, text=True, encoding="utf-8", cwd=tmp_path, check=True)
+    assert json.loads(out.stdout) == ours
+
+    sqlite_cli = shutil.which("sqlite3")
+    if sqlite_cli:  # the sqlite3 command-line shell, when installed
+        for name, sql in QUERIES.items():
+            res = subprocess.run([sqlite_cli, "-readonly", "-json", str(populated.store), sql],
+                                 capture_output=True, text=True, encoding="utf-8", check=True)
+            rows = [list(r.values()) for r in json.loads(res.stdout or "[]")]
+            assert rows == ours[name], name
+
+
+# =========================================================================== export, backup
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_through_the_cli(populated: Workspace, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / "export"
+    result = run("store", "export", "-w", populated.root, "--format", fmt, "--out", out)
+    assert result.exit_code == 0, result.output
+    names = [Path(line).name for line in result.output.splitlines()]
+    assert names == [f"{n}.{fmt}" for n in store.EXPORTED]
+    with connect(populated.store) as conn:
+        for name in store.EXPORTED:
+            cursor = conn.execute(f"SELECT * FROM [{name}]")
+            columns = [d[0] for d in cursor.description]
+            expected = [[_as_text(v) if fmt == "csv" else v for v in row] for row in cursor]
+            path = out / f"{name}.{fmt}"
+            if fmt == "csv":
+                assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 CSV by its BOM
+                with open(path, encoding="utf-8-sig", newline="") as fh:
+                    header, *rows = list(csv.reader(fh))
+                assert header == columns and rows == expected, name
+            else:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                assert [list(d) for d in data[:1]] == ([columns] if expected else [])
+                assert [list(d.values()) for d in data] == expected, name
+    assert REVIEW in (out / f"rows.{fmt}").read_text(encoding="utf-8-sig")
+
+
+def test_backup_through_the_cli_is_consistent_while_a_writer_is_busy(populated: Workspace, tmp_path: Path) -> None:
+    writer = sqlite3.connect(populated.store, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # the daemon half-way through a merge
+        writer.execute("INSERT INTO submissions (sha256, file_name, received_at, status) VALUES ('x', 'x', 'x', 'rejected')")
+        target = tmp_path / "backups" / "store-2021-06.db"
+        result = run("store", "backup", "-w", populated.root, target)
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == str(target)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+    assert not list(target.parent.glob("*.tmp"))
+    with connect(target) as copy, connect(populated.store) as live:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.execute("PRAGMA foreign_key_check").fetchall() == []
+        for table in (*TABLES, "current_rows", "latest_submissions"):
+            sql = f"SELECT COUNT(*) FROM [{table}]"
+            assert copy.execute(sql).fetchone() == live.execute(sql).fetchone(), table
+        assert copy.execute("SELECT COUNT(*) FROM submissions WHERE sha256 = 'x'").fetchone()[0] == 0
+        for sql in QUERIES.values():
+            assert copy.execute(sql).fetchall() == live.execute(sql).fetchall()
+
+
+# =========================================================================== one transaction
+@pytest.fixture
+def one_accepted(tmp_path: Path) -> tuple[Workspace, Path]:
+    ws = make_workspace(tmp_path / "ws")
+    may = filled_ledger(tmp_path, name="may.xlsx")
+    db = store.open_store(ws.store)
+    try:
+        assert ingest_file(ws, db, drop(ws, may, f"{UNIT}_2021-05.xlsx"), KEY).status == "accepted"
+    finally:
+        db.close()
+    june = edited(may, tmp_path / "june.xlsx", set_cells({"B3": "2021-06", cell("description", ROW): REVIEW}))
+    return ws, june
+
+
+def _submission(ws: Workspace, **changes: Any) -> dict[str, Any]:
+    """The May submission's record as the pipeline builds it, as a new file."""
+    record = {k: v for k, v in submissions(ws.store)[0].items() if k != "id"}
+    return {**record, "sha256": "f" * 64, "file_name": "june.xlsx", "period": "2021-06", **changes}
+
+
+def test_a_merge_that_fails_midway_writes_nothing(one_accepted: tuple[Workspace, Path]) -> None:
+    ws, june = one_accepted
+    result = validate(june)
+    assert result.valid and len(result.validation.records) == 30  # type: ignore[union-attr]
+    records = list(result.validation.records)  # type: ignore[union-attr]
+    findings = [f for f in result.findings] + [*validate(edited(june, june.with_name("bad.xlsx"), set_cells(
+        {cell("progress", ROW): None}))).findings]
+    assert findings
+    # Row 16 of 30 carries a value SQLite cannot store: the submission, its findings and 15 rows
+    # are already inserted when the insert fails.
+    records[15] = dataclasses.replace(records[15], phone=["0393-6980399"])  # type: ignore[arg-type]
+    before = dumps(ws.store, ("submissions", "rows", "findings", "current"))
+
+    db = store.open_store(ws.store)
+    try:
+        with pytest.raises(StoreError, match="写入中心库失败.*已回滚，原有数据未改变"):
+            store.merge_submission(db, _submission(ws), records, findings)
+        assert not db.conn.in_transaction
+        assert dumps(ws.store, ("submissions", "rows", "findings", "current")) == before
+
+        # The same connection goes on working: the good records merge in one piece.
+        records[15] = result.validation.records[15]  # type: ignore[union-attr]
+        sub_id = store.merge_submission(db, _submission(ws), records, findings)
+    finally:
+        db.close()
+    assert count(ws.store, "rows", "submission_id = ?", (sub_id,)) == 30
+    assert count(ws.store, "findings", "submission_id = ?", (sub_id,)) == len(findings)
+    assert count(ws.store, "current", "submission_id = ?", (sub_id,)) == 30
+    with connect(ws.store) as conn:
+        assert conn.execute("SELECT rowid FROM rows_fts WHERE rows_fts MATCH '行政复议'").fetchall()
+
+
+@pytest.mark.parametrize("bad", [
+    pytest.param({"sha256": None}, id="sha256-not-null"),
+    pytest.param({"received_at": None}, id="received-at-not-null"),
+    pytest.param("same-sha256", id="sha256-unique"),
+])
+def test_a_constraint_violation_is_rolled_back(one_accepted: tuple[Workspace, Path], bad: Any) -> None:
+    ws, june = one_accepted
+    records = validate(june).validation.records  # type: ignore[union-attr]
+    changes = {"sha256": submissions(ws.store)[0]["sha256"]} if bad == "same-sha256" else bad
+    before = dumps(ws.store, ("submissions", "rows", "findings", "current"))
+    db = store.open_store(ws.store)
+    try:
+        with pytest.raises(StoreError, match="已回滚"):
+            store.merge_submission(db, _submission(ws, **changes), records, [])
+    finally:
+        db.close()
+    assert dumps(ws.store, ("submissions", "rows", "findings", "current")) == before
+
+
+def _as_text(value: Any) -> str:
+    return "" if value is None else str(value)
