@@ -17,7 +17,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from ledger_fixtures import HEADER, KEY, build_ledger, data_row, edited, filled_ledger, set_cells, system
+from ledger_fixtures import HEADER, KEY, build_ledger, edited, filled_ledger, set_cells, system
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
     LATE, ON_TIME, clean_environment, connect, drop, make_workspace, run, set_text, sheet_rows, sheet_xml,
 )
@@ -80,7 +80,7 @@ def _build(root: Path) -> Scenario:
     ]
     db = store.open_store(ws.store)
     try:
-        statuses = [ingest_file(ws, db, drop(ws, s, name, when), KEY).status for s, name, when in drops]
+        statuses = [ingest_file(ws, db, drop(ws, s, name, when), KEY, received_at=when).status for s, name, when in drops]
     finally:
         db.close()
     assert statuses == ["accepted", "accepted", "rejected", "accepted", "rejected"]
@@ -353,7 +353,7 @@ def _ingest_silent_unit(ws: Workspace, tmp_path: Path) -> None:
     db = store.open_store(ws.store)
     try:
         ledger = filled_ledger(tmp_path, unit=SILENT[0], name="late-comer.xlsx")
-        assert ingest_file(ws, db, drop(ws, ledger, f"{SILENT[0]}_2021-05.xlsx"), KEY).status == "accepted"
+        assert ingest_file(ws, db, drop(ws, ledger, f"{SILENT[0]}_2021-05.xlsx"), KEY, received_at=ON_TIME).status == "accepted"
     finally:
         db.close()
 

@@ -13,8 +13,10 @@ deadline, so the tests hold on a loaded two-core CI runner and under pytest-xdis
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -31,8 +33,9 @@ from ledger_fixtures import CAMPAIGN, ISSUED_AT, KEY
 from xlbridge.ledger.writer import write_ledger
 from xlbridge.sample import clerk_answer, fill_ledger
 from xlbridge.schema_io import load_system
+from xlbridge.workspace import Workspace
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="kill -9 and POSIX signals: the fault tests need POSIX")
+posix = pytest.mark.skipif(sys.platform == "win32", reason="kill -9 and SIGTERM/SIGINT are POSIX")
 
 SYSTEM_ID = "puyang-2020"
 UNITS = ("司法鉴定管理科", "律师公证管理科", "行政财务装备科")  # the smallest ledgers of the system
@@ -55,8 +58,10 @@ class Submissions:
         header = {"period": PERIOD, "filled_on": f"{PERIOD}-28", "filled_by": PLACEHOLDER}
         self.bases = []
         for unit in UNITS:
-            blank = write_ledger(system, unit, CAMPAIGN, directory / f"blank-{unit}.xlsx", KEY, issued_at=ISSUED_AT)
-            self.bases.append(fill_ledger(blank, directory / f"base-{unit}.xlsx", clerk_answer(system, unit), header=header))
+            blank = write_ledger(system, unit, CAMPAIGN, directory / f"blank-{unit}.xlsx", KEY,
+                                 issued_at=ISSUED_AT)
+            answer = clerk_answer(system, unit)
+            self.bases.append(fill_ledger(blank, directory / f"base-{unit}.xlsx", answer, header=header))
 
     def make(self, n: int) -> list[Path]:
         """``n`` new files, never made before in this module: ``<unit>_<number>.xlsx``."""
@@ -72,7 +77,7 @@ class Submissions:
             for item in src.infolist():
                 data = src.read(item)
                 if item.filename == LEDGER_SHEET_XML:
-                    assert data.count(marker) == 1, "the 填表人 placeholder must be in the header exactly once"
+                    assert data.count(marker) == 1, "the 填表人 placeholder must be there exactly once"
                     data = data.replace(marker, f"<t>填表人{self.count:04d}</t>".encode())
                 out.writestr(item, data)
         return dst
@@ -128,12 +133,14 @@ class DaemonProcess:
     def log_count(self, text: str) -> int:
         return self.log().count(text)
 
-    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = WAIT, poll: float = 0.05) -> None:
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = WAIT,
+                 poll: float = 0.05) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
             assert self.proc is not None
             if self.proc.poll() is not None and not condition():
-                pytest.fail(f"the daemon exited ({self.proc.returncode}) while waiting for {what}:\n{self.log()[-4000:]}")
+                pytest.fail(f"the daemon exited ({self.proc.returncode}) while waiting for {what}:\n"
+                            f"{self.log()[-4000:]}")
             if time.monotonic() > deadline:
                 pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}:\n{self.log()[-4000:]}")
             time.sleep(poll)
@@ -145,7 +152,8 @@ class DaemonProcess:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            pytest.fail(f"the daemon did not stop within {timeout:.0f} s of signal {sig}:\n{self.log()[-4000:]}")
+            pytest.fail(f"the daemon did not stop within {timeout:.0f} s of signal {sig}:\n"
+                        f"{self.log()[-4000:]}")
 
     def kill9(self) -> None:
         assert self.proc is not None
@@ -222,7 +230,7 @@ def drop(files: list[Path], inbox: Path) -> list[Path]:
 def assert_store_consistent(ws: Path) -> None:
     assert query(ws, "PRAGMA integrity_check") == [("ok",)]
     assert query(ws, "PRAGMA foreign_key_check") == []
-    assert query(ws, "SELECT sha256, COUNT(*) FROM submissions GROUP BY sha256 HAVING COUNT(*) > 1") == []
+    assert query(ws, "SELECT sha256 FROM submissions GROUP BY sha256 HAVING COUNT(*) > 1") == []
     # every accepted submission's rows are there, and the current state points at stored rows
     assert query(ws, "SELECT s.id FROM submissions s WHERE s.status = 'accepted' AND s.rows != "
                      "(SELECT COUNT(*) FROM rows r WHERE r.submission_id = s.id)") == []
@@ -232,7 +240,7 @@ def assert_store_consistent(ws: Path) -> None:
 def assert_archive_exact(ws: Path, shas: set[str]) -> None:
     """Every file is in the archive exactly once, under its own hash, and nothing else is there."""
     files = archived(ws)
-    assert [p for p in files if p.name.startswith(".") or ".tmp" in p.name] == [], "temp files left in archive/"
+    assert [p for p in files if p.name.startswith(".") or ".tmp" in p.name] == [], "temp files in archive/"
     names = [p.name.split(".")[0] for p in files]
     assert len(names) == len(set(names)), "a file archived twice"
     assert set(names) == shas
@@ -241,6 +249,7 @@ def assert_archive_exact(ws: Path, shas: set[str]) -> None:
 
 
 # --------------------------------------------------------------------------- tests
+@posix
 def test_burst_of_50_is_processed_with_one_consolidation(daemon: DaemonProcess, submissions: Submissions) -> None:
     ws = daemon.ws
     files = submissions.make(50)
@@ -259,18 +268,20 @@ def test_burst_of_50_is_processed_with_one_consolidation(daemon: DaemonProcess, 
     assert {r[0] for r in query(ws, "SELECT sha256 FROM submissions")} == {sha256(f) for f in files}
     assert daemon.log_count("consolidated") <= 3, "a burst must not rewrite the consolidated workbook per file"
     assert (ws / "outbox" / "汇总" / f"汇总台账_{PERIOD}.xlsx").is_file()
-    receipts = [p for p in (ws / "outbox").rglob("回执_*.xlsx")]
-    assert len(receipts) == 50
+    assert len(list((ws / "outbox").rglob("回执_*.xlsx"))) == 50
     assert_archive_exact(ws, {sha256(f) for f in files})
     assert_store_consistent(ws)
-    assert [p for p in (ws / "outbox").rglob("*") if p.is_file() and p.name.startswith((".", "tmp"))] == []
+    assert [p for p in (ws / "outbox").rglob("*") if p.name.startswith((".", "tmp"))] == []
 
 
-def test_half_copied_file_waits_and_lock_files_are_never_touched(daemon: DaemonProcess, submissions: Submissions) -> None:
+@posix
+def test_half_copied_file_waits_and_lock_files_are_never_touched(
+        daemon: DaemonProcess, submissions: Submissions) -> None:
     ws = daemon.ws
     inbox = ws / "inbox"
     (source,) = submissions.make(1)
     data = source.read_bytes()
+    unit = source.stem.split("_")[0]
     locks = {  # Excel/WPS owner files, a LibreOffice lock, a WPS/Word save temp, a browser download
         inbox / f"~${source.name}": b"\x07owner\x00" * 20,
         inbox / f".~lock.{source.name}#": b",clerk,host,22.11.2026 09:00,file:///C:/Users/clerk;",
@@ -285,24 +296,30 @@ def test_half_copied_file_waits_and_lock_files_are_never_touched(daemon: DaemonP
     target = inbox / source.name
     with open(target, "wb") as fh:  # a network copy that stalls half-way
         fh.write(data[: len(data) // 2])
-    daemon.wait_for(lambda: daemon.log_count("文件尚不完整") >= 1 or count(ws) > 0, "the daemon to see the half-copied file")
+    old_xls = inbox / f"{unit}_旧版.xlsx"  # an old .xls renamed: no zip at all, rejected without waiting
+    old_bytes = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000
+    old_xls.write_bytes(old_bytes)
+    daemon.wait_for(lambda: count(ws, "status = 'rejected'") == 1, "the rejection of the file that is no zip")
+    daemon.wait_for(lambda: daemon.log_count("文件尚不完整") >= 1 or count(ws) > 1, "the half-copied file to be seen")
     stalled = time.monotonic()
     while time.monotonic() - stalled < SETTLE * 6:  # stays stalled well past the settle time
-        assert target.exists() and count(ws) == 0, "a half-copied file was ingested"
+        assert target.exists() and count(ws) == 1, "a half-copied file was ingested"
         time.sleep(0.05)
-    assert archived(ws) == []
+    assert len(archived(ws)) == 1
 
     with open(target, "ab") as fh:  # the copy resumes and completes
         fh.write(data[len(data) // 2:])
-    daemon.wait_for(lambda: count(ws) == 1 and not target.exists(), "the completed file")
-    assert query(ws, "SELECT sha256, status, file_name FROM submissions") == [(sha256(source), "accepted", source.name)]
+    daemon.wait_for(lambda: count(ws) == 2 and not target.exists(), "the completed file")
+    old_sha = hashlib.sha256(old_bytes).hexdigest()
+    assert query(ws, "SELECT file_name, status, sha256 FROM submissions ORDER BY id") == [
+        (old_xls.name, "rejected", old_sha), (source.name, "accepted", sha256(source))]
     assert daemon.signal(signal.SIGTERM) == 0
 
     for path, content in locks.items():
         assert path.read_bytes() == content, f"{path.name} was touched"
         assert (path.stat().st_size, path.stat().st_mtime_ns) == before[path]
-    assert count(ws) == 1
-    assert_archive_exact(ws, {sha256(source)})
+    assert count(ws) == 2
+    assert_archive_exact(ws, {sha256(source), old_sha})
     assert sorted(p.name for p in inbox_files(ws)) == sorted(p.name for p in locks)
 
 
@@ -314,6 +331,7 @@ KILL_POINTS: dict[str, Callable[[Path], bool]] = {
 }
 
 
+@posix
 @pytest.mark.parametrize("kill_point", list(KILL_POINTS))
 def test_kill_9_in_the_middle_of_a_burst_loses_and_duplicates_nothing(
         daemon: DaemonProcess, submissions: Submissions, kill_point: str) -> None:
@@ -330,9 +348,10 @@ def test_kill_9_in_the_middle_of_a_burst_loses_and_duplicates_nothing(
 
     daemon.start()
     daemon.wait_for(lambda: not inbox_files(ws) and count(ws) == 30, "the rest of the burst after the restart")
-    daemon.wait_for(lambda: daemon.log().split("=== run 2")[1].count("consolidated") >= 1, "the consolidated workbook")
+    daemon.wait_for(lambda: "consolidated" in daemon.log().split("=== run 2")[1], "the consolidated workbook")
     assert daemon.signal(signal.SIGTERM) == 0
-    print(f"\nkill -9 ({kill_point}) after {at_kill} of 30 stored, {archived_at_kill} archived; restart finished the rest")
+    print(f"\nkill -9 ({kill_point}) with {at_kill} of 30 stored, {archived_at_kill} archived; "
+          "the restart finished the rest")
 
     stored = query(ws, "SELECT sha256, status FROM submissions")
     assert len(stored) == 30
@@ -345,13 +364,14 @@ def test_kill_9_in_the_middle_of_a_burst_loses_and_duplicates_nothing(
     assert leftovers == [], "temp files of the killed run left in outbox/"
 
 
+@posix
 def test_files_that_arrived_while_down_are_processed_on_start_in_arrival_order(
         daemon: DaemonProcess, submissions: Submissions) -> None:
     ws = daemon.ws
     files = submissions.make(6)
     arrival = [3, 0, 5, 1, 4, 2]  # not the order of the names
     base = time.time() - 3600
-    for rank, src in zip(arrival, files):
+    for rank, src in zip(arrival, files, strict=True):
         dst = ws / "inbox" / src.name
         shutil.copyfile(src, dst)
         os.utime(dst, (base + 60 * rank, base + 60 * rank))
@@ -363,16 +383,18 @@ def test_files_that_arrived_while_down_are_processed_on_start_in_arrival_order(
     os.utime(in_folder, (base + 60 * 9, base + 60 * 9))
 
     daemon.start()
-    daemon.wait_for(lambda: count(ws) == 7 and not inbox_files(ws), "the files that arrived while the daemon was down")
+    daemon.wait_for(lambda: count(ws) == 7 and not inbox_files(ws), "the files that arrived while it was down")
     assert daemon.signal(signal.SIGINT) == 0
 
-    expected = [sha256(src) for _, src in sorted(zip(arrival, files))] + [sha256(late)]
+    expected = [sha256(src) for _, src in sorted(zip(arrival, files, strict=True))] + [sha256(late)]
     assert [r[0] for r in query(ws, "SELECT sha256 FROM submissions ORDER BY id")] == expected
     received = [r[0] for r in query(ws, "SELECT received_at FROM submissions ORDER BY id")]
     assert received == sorted(received)
-    assert query(ws, "SELECT claimed_unit, status FROM submissions ORDER BY id DESC LIMIT 1") == [(unit, "accepted")]
+    assert query(ws, "SELECT claimed_unit, status FROM submissions ORDER BY id DESC LIMIT 1") == [
+        (unit, "accepted")]
 
 
+@posix
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_stops_cleanly_between_files(daemon: DaemonProcess, submissions: Submissions, sig: int) -> None:
     ws = daemon.ws
@@ -383,13 +405,14 @@ def test_signal_stops_cleanly_between_files(daemon: DaemonProcess, submissions: 
     assert daemon.signal(sig) == 0
     assert "stopped" in daemon.log()
     assert "Traceback" not in daemon.log()
+    assert inbox_files(ws), "stopped mid-burst: the files not yet taken stay in the inbox"
 
     conn = sqlite3.connect(ws / "store.db", timeout=0)  # not locked: a write transaction starts at once
     conn.execute("BEGIN IMMEDIATE")
     conn.rollback()
     conn.close()
     stored = {r[0] for r in query(ws, "SELECT sha256 FROM submissions")}
-    for src, dst in zip(files, dropped):
+    for src, dst in zip(files, dropped, strict=True):
         if sha256(src) in stored:
             assert not dst.exists(), f"{dst.name} was stored but left in the inbox"
         else:
@@ -400,17 +423,20 @@ def test_signal_stops_cleanly_between_files(daemon: DaemonProcess, submissions: 
         assert daemon.log_count("consolidated") >= 1
 
 
+@posix
 def test_one_daemon_per_workspace(daemon: DaemonProcess) -> None:
     daemon.start()
-    second = subprocess.run([*daemon_command(), "daemon", "--workspace", str(daemon.ws), "--settle", str(SETTLE)],
-                            capture_output=True, timeout=WAIT, env=clean_env())
+    command = [*daemon_command(), "daemon", "--workspace", str(daemon.ws), "--settle", str(SETTLE)]
+    second = subprocess.run(command, check=False, capture_output=True, timeout=WAIT, env=clean_env())
     assert second.returncode == 1
     assert "已有守护进程在运行" in second.stderr.decode("utf-8")
     assert daemon.proc is not None and daemon.proc.poll() is None, "the first daemon must keep running"
     assert daemon.signal(signal.SIGTERM) == 0
 
 
-def test_missing_receipt_is_written_when_the_stored_file_comes_again(daemon: DaemonProcess, submissions: Submissions) -> None:
+@posix
+def test_missing_receipt_is_written_when_the_stored_file_comes_again(
+        daemon: DaemonProcess, submissions: Submissions) -> None:
     """The state a kill between the store merge and the receipt leaves: stored, no receipt, file in inbox."""
     ws = daemon.ws
     (src,) = submissions.make(1)
@@ -424,3 +450,22 @@ def test_missing_receipt_is_written_when_the_stored_file_comes_again(daemon: Dae
     assert daemon.signal(signal.SIGTERM) == 0
     assert count(ws) == 1
     assert_archive_exact(ws, {sha256(src)})
+
+
+def test_settings_example_lists_every_workspace_setting_with_its_default(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """daemon/xlbridge.toml.example: every Workspace setting (some commented out), each at its default."""
+    for name in [n for n in os.environ if n.startswith("XLBRIDGE_")]:
+        monkeypatch.delenv(name)
+    example = Path(__file__).parents[1] / "daemon" / "xlbridge.toml.example"
+    named = set(re.findall(r"^#? ?([a-z_]+) = ", example.read_text(encoding="utf-8"), flags=re.MULTILINE))
+    assert named == {f.name for f in dataclasses.fields(Workspace)} - {"root"}
+
+    (tmp_path / "example").mkdir()
+    shutil.copyfile(example, tmp_path / "example" / "xlbridge.toml")
+    configured, default = Workspace.load(tmp_path / "example"), Workspace.load(tmp_path / "default")
+    for f in dataclasses.fields(Workspace):
+        mine, theirs = getattr(configured, f.name), getattr(default, f.name)
+        if isinstance(mine, Path):
+            mine, theirs = mine.relative_to(configured.root), theirs.relative_to(default.root)
+        assert mine == theirs, f.name

@@ -10,17 +10,18 @@ import re
 import stat
 import zipfile
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
-    KEY, OTHER_KEY, UNIT, baseline, build_ledger, cell, data_row, delete_sheet, edited, filled_ledger, ledger_dir,
+    KEY, OTHER_KEY, UNIT, baseline, cell, data_row, delete_sheet, edited, filled_ledger, ledger_dir,
     ledger_sheet_member, rewrite_member, set_cells, set_meta, system,
 )
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    LATE, ON_TIME, clean_environment, count, drop, dump, dumps, foreign_key_problems, is_chinese, make_workspace,
-    receipt_summary, run, sheet_rows, submissions,
+    ARRIVALS, LATE, clean_environment, count, drop, dump, dumps, foreign_key_problems, is_chinese, make_workspace,
+    receipt_summary, run, submissions,
 )
 from xlbridge import store
 from xlbridge.ingest import ingest_file
@@ -41,7 +42,7 @@ def ws(tmp_path: Path) -> Workspace:
 def ingest(ws: Workspace, path: Path):  # type: ignore[no-untyped-def]
     db = store.open_store(ws.store)
     try:
-        return ingest_file(ws, db, path, KEY)
+        return ingest_file(ws, db, path, KEY, received_at=ARRIVALS.get(path))
     finally:
         db.close()
 
@@ -97,6 +98,20 @@ def test_accepted_submission_is_archived_stored_and_receipted(ws: Workspace, bas
 
     assert outcome.receipt == ws.outbox / UNIT / f"回执_{sub['id']:06d}_{path.stem}.xlsx"
     assert receipt_summary(outcome.receipt)["处理结果"] == "已接收"
+
+
+def test_arrival_time_is_when_the_file_landed_not_its_modification_time(ws: Workspace, baseline: Path) -> None:
+    """A copy keeps the clerk's save time (Explorer, cp -p, unzip): a ledger saved on time but sent
+    late must count as late."""
+    path = drop(ws, baseline, f"{UNIT}_2021-05.xlsx", when=datetime(2021, 5, 28, 10, 0))
+    before = datetime.now().replace(microsecond=0)
+    db = store.open_store(ws.store)
+    try:
+        ingest_file(ws, db, path, KEY)  # no explicit time: the pipeline decides
+    finally:
+        db.close()
+    (received,) = [s["received_at"] for s in submissions(ws)]
+    assert datetime.fromisoformat(received) >= before - timedelta(seconds=2)
 
 
 def test_content_errors_are_accepted_with_their_findings(ws: Workspace, baseline: Path, tmp_path: Path) -> None:

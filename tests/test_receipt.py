@@ -35,7 +35,7 @@ def ws(tmp_path: Path) -> Workspace:
 def ingest(ws: Workspace, src: Path, name: str, when: Any = ON_TIME) -> Outcome:
     db = store.open_store(ws.store)
     try:
-        outcome = ingest_file(ws, db, drop(ws, src, name, when), KEY)
+        outcome = ingest_file(ws, db, drop(ws, src, name, when), KEY, received_at=when)
     finally:
         db.close()
     assert outcome.receipt is not None and outcome.receipt.exists()

@@ -22,7 +22,7 @@ import pytest
 
 from ledger_fixtures import KEY, UNIT, cell, data_row, edited, filled_ledger, set_cells, system, validate
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    LATE, clean_environment, connect, count, drop, dumps, make_workspace, run, submissions,
+    LATE, ON_TIME, clean_environment, connect, count, drop, dumps, make_workspace, run, submissions,
 )
 from xlbridge import store
 from xlbridge.consolidate import _SNAPSHOT_CTE
@@ -59,7 +59,7 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
         db = store.open_store(ws.store)
         for src, name, when in ((may, f"{UNIT}_2021-05.xlsx", datetime(2021, 5, 28)),
                                 (june, f"{UNIT}_2021-06.xlsx", LATE), (junk, "junk.xlsx", LATE)):
-            ingest_file(ws, db, drop(ws, src, name, when), KEY)
+            ingest_file(ws, db, drop(ws, src, name, when), KEY, received_at=when)
         db.close()
         yield ws
 
@@ -220,7 +220,7 @@ def one_accepted(tmp_path: Path) -> tuple[Workspace, Path]:
     may = filled_ledger(tmp_path, name="may.xlsx")
     db = store.open_store(ws.store)
     try:
-        assert ingest_file(ws, db, drop(ws, may, f"{UNIT}_2021-05.xlsx"), KEY).status == "accepted"
+        assert ingest_file(ws, db, drop(ws, may, f"{UNIT}_2021-05.xlsx"), KEY, received_at=ON_TIME).status == "accepted"
     finally:
         db.close()
     june = edited(may, tmp_path / "june.xlsx", set_cells({"B3": "2021-06", cell("description", ROW): REVIEW}))

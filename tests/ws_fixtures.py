@@ -61,13 +61,25 @@ def make_workspace(root: Path, **settings: Any) -> Workspace:
     return Workspace.load(root).ensure()
 
 
+ARRIVALS: dict[Path, datetime] = {}
+
+
 def drop(ws: Workspace, src: Path, relative: str, when: datetime = ON_TIME) -> Path:
-    """Copy ``src`` into the inbox as ``relative`` (e.g. "单位/x.xlsx"), with the arrival time ``when``."""
+    """Copy ``src`` into the inbox as ``relative`` (e.g. "单位/x.xlsx"), to arrive at ``when``.
+
+    The pipeline takes arrival from the inode-change time, which a test cannot set: pass
+    ``received_at=arrival(path)`` to ingest_file. The mtime is set too, and must not matter.
+    """
     target = ws.inbox / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, target)
     os.utime(target, (when.timestamp(), when.timestamp()))
+    ARRIVALS[target] = when
     return target
+
+
+def arrival(path: Path) -> datetime:
+    return ARRIVALS[path]
 
 
 def set_text(values: dict[str, str]):  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ the daemon's pipeline, and writes receipts and the consolidated workbook.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from datetime import datetime
@@ -55,10 +54,10 @@ def run_demo(system_name: str | None, workspace: Path, echo: Callable[[str], Non
     echo(f"② 各单位填报（{len(submissions)} 份，其中逾期 2 份、有内容错误 1 份、被改动 1 份，1 个单位未报送）")
 
     db = store.open_store(ws.store)
-    for path in sorted(submissions, key=lambda p: p.stat().st_mtime_ns):
+    for path, arrived in sorted(submissions.items(), key=lambda item: item[1]):
         inbox_copy = ws.inbox / path.name
         shutil.copy2(path, inbox_copy)
-        outcome = ingest_file(ws, db, inbox_copy, key)
+        outcome = ingest_file(ws, db, inbox_copy, key, received_at=arrived)  # simulated arrival times
         label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
         echo(f"   {label}  {outcome.unit or '?'}  {outcome.summary}".rstrip())
     consolidated = consolidate(ws, db, PERIOD)
@@ -69,9 +68,10 @@ def run_demo(system_name: str | None, workspace: Path, echo: Callable[[str], Non
     echo(f"   汇总台账（综合协调组）：{consolidated}")
 
 
-def _fill_as_clerks(system, ledgers: list[Path], out: Path) -> list[Path]:  # type: ignore[no-untyped-def]
-    """Deterministic variety: the last unit is silent, two are late, one has errors, one is tampered."""
-    filled = []
+def _fill_as_clerks(system, ledgers: list[Path], out: Path) -> dict[Path, datetime]:  # type: ignore[no-untyped-def]
+    """Deterministic variety: the last unit is silent, two are late, one has errors, one is tampered.
+    Returns each filled ledger with the time it is to arrive."""
+    filled = {}
     for n, ledger in enumerate(ledgers[:-1]):
         unit = ledger.name.split("_", 1)[0]
         answer = clerk_answer(system, unit)
@@ -82,9 +82,7 @@ def _fill_as_clerks(system, ledgers: list[Path], out: Path) -> list[Path]:  # ty
         fill_ledger(ledger, dst, answer, header=header)
         if n == 2:
             _tamper(dst)
-        when = LATE if n in (3, 4) else ON_TIME.replace(minute=n % 60)
-        os.utime(dst, (when.timestamp(), when.timestamp()))
-        filled.append(dst)
+        filled[dst] = LATE if n in (3, 4) else ON_TIME.replace(minute=n % 60)
     return filled
 
 

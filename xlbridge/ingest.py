@@ -58,7 +58,7 @@ def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     archived = archive_bytes(ws, data, sha, path.suffix)
-    received = received_at or datetime.fromtimestamp(path.stat().st_mtime)
+    received = received_at or arrival_time(path)
     known = store.known_hash(db, sha)
     if known:
         _remove_from_inbox(ws, path)
@@ -83,6 +83,15 @@ def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes
     _remove_from_inbox(ws, path)
     summary = submission["reason"] or (f"{submission['errors']} 个错误需整改" if submission["errors"] else "")
     return Outcome(path, status, sha, unit, sub_id, receipt, summary)
+
+
+def arrival_time(path: Path) -> datetime:
+    """When the file landed in the inbox: its inode-change (POSIX) or creation (Windows) time.
+
+    Not the modification time: copies keep that (Explorer, cp -p, unzipping), and a clerk can
+    set it, so a ledger saved on the 28th and sent on the 5th would pass as on time.
+    """
+    return datetime.fromtimestamp(path.stat().st_ctime)
 
 
 def archive_bytes(ws: Workspace, data: bytes, sha: str, suffix: str) -> Path:

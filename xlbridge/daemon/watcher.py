@@ -55,7 +55,9 @@ class InboxFilter(watchfiles.DefaultFilter):
     """DefaultFilter plus office lock files and partial copies."""
 
     def __call__(self, change: watchfiles.Change, path: str) -> bool:
-        return change != watchfiles.Change.deleted and not is_ignored(Path(path)) and super().__call__(change, path)
+        if change == watchfiles.Change.deleted or is_ignored(Path(path)):
+            return False
+        return super().__call__(change, path)
 
 
 @dataclass
@@ -124,6 +126,8 @@ class Daemon:
     # ------------------------------------------------------------------ arrivals
     def _scan(self) -> None:
         self._last_scan = time.monotonic()
+        for path in [p for p in self._failed if not p.exists()]:
+            del self._failed[path]
         self._note(self.ws.inbox)
 
     def _note(self, path: Path) -> None:
