@@ -110,7 +110,7 @@ def test_arrival_time_is_when_the_file_landed_not_its_modification_time(ws: Work
         ingest_file(ws, db, path, KEY)  # no explicit time: the pipeline decides
     finally:
         db.close()
-    (received,) = [s["received_at"] for s in submissions(ws)]
+    (received,) = [s["received_at"] for s in submissions(ws.store)]
     assert datetime.fromisoformat(received) >= before - timedelta(seconds=2)
 
 
