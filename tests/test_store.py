@@ -286,3 +286,14 @@ def test_a_constraint_violation_is_rolled_back(one_accepted: tuple[Workspace, Pa
 
 def _as_text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def test_read_commands_refuse_a_mistyped_workspace(tmp_path: Path) -> None:
+    """status/export/backup/consolidate on a folder that is no workspace: a Chinese error, no empty store left."""
+    missing = tmp_path / "wrokspace"
+    for args in (["status"], ["store", "export", "--out", str(tmp_path / "x")], ["store", "backup", str(tmp_path / "b.db")],
+                 ["consolidate"]):
+        result = run(*args, "--workspace", missing) if args[0] != "store" else run(args[0], args[1], "--workspace", missing, *args[2:])
+        assert result.exit_code == 1
+        assert "没有中心库" in result.output
+    assert not (missing / "store.db").exists()

@@ -258,6 +258,18 @@ def _workspace(workspace: Path, **overrides: Any):  # type: ignore[no-untyped-de
     return Workspace.load(workspace, **overrides)
 
 
+def _existing_store(ws):  # type: ignore[no-untyped-def]
+    """The store of a real workspace (one with a store, settings or an inbox): a mistyped
+    --workspace must not leave an empty store behind."""
+    from xlbridge.store import open_store
+
+    from xlbridge.workspace import CONFIG_NAME
+
+    if not ws.store.exists() and not (ws.root / CONFIG_NAME).exists() and not ws.inbox.is_dir():
+        raise XlbridgeError(f"工作区 {ws.root} 中没有中心库 {ws.store.name}（工作区路径是否写错？尚未收取过任何报送？）")
+    return open_store(ws.store)
+
+
 @main.group()
 def key() -> None:
     """综合协调组的签名密钥。"""
@@ -289,15 +301,23 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
     ws = _workspace(workspace).ensure()
     key_bytes = load_key(ws.key_file)
     db = open_store(ws.store)
-    ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_mtime_ns, f.name))
+    ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
+    failed = 0
     for file in ordered:
-        outcome = ingest_file(ws, db, file, key_bytes)
+        try:
+            outcome = ingest_file(ws, db, file, key_bytes)
+        except XlbridgeError as exc:  # one bad file must not stop the batch; nothing of it was merged
+            failed += 1
+            click.secho(f"失败  {file.name}  {exc}", fg="red", err=True)
+            continue
         label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
         click.echo(f"{label}  {file.name}  {outcome.unit or ''}  {outcome.summary}".rstrip())
         if outcome.receipt:
             click.echo(f"    回执：{outcome.receipt}")
-    if not no_consolidate and ordered:
+    if not no_consolidate and len(ordered) > failed:
         click.echo(f"汇总表：{consolidate(ws, db)}")
+    if failed:
+        sys.exit(1)
 
 
 @main.command()
@@ -307,10 +327,9 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
 def consolidate(workspace: Path, period: str | None) -> None:
     """生成综合协调组的汇总台账。"""
     from xlbridge.consolidate import consolidate as run
-    from xlbridge.store import open_store
 
-    ws = _workspace(workspace).ensure()
-    click.echo(str(run(ws, open_store(ws.store), period)))
+    ws = _workspace(workspace)
+    click.echo(str(run(ws, _existing_store(ws), period)))
 
 
 @main.command()
@@ -320,10 +339,9 @@ def consolidate(workspace: Path, period: str | None) -> None:
 def status(workspace: Path, as_json: bool) -> None:
     """待处理、已接收、已退回的报送。"""
     from xlbridge.ingest import is_ignored
-    from xlbridge.store import open_store
 
-    ws = _workspace(workspace).ensure()
-    db = open_store(ws.store)
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
     pending = sorted(str(p.relative_to(ws.inbox)) for p in ws.inbox.rglob("*") if p.is_file() and not is_ignored(p))
     subs = list(db.query("SELECT id, unit, claimed_unit, file_name, period, received_at, status, errors, warnings, reason"
                          " FROM submissions ORDER BY id"))
@@ -368,10 +386,10 @@ def store_group() -> None:
 @friendly
 def store_export(workspace: Path, fmt: str, out: Path) -> None:
     """把各表和视图导出为 CSV（UTF-8 带 BOM，Excel 可直接打开）或 JSON。"""
-    from xlbridge.store import export, open_store
+    from xlbridge.store import export
 
     ws = _workspace(workspace)
-    for path in export(open_store(ws.store), out, fmt):
+    for path in export(_existing_store(ws), out, fmt):
         click.echo(str(path))
 
 
@@ -381,10 +399,10 @@ def store_export(workspace: Path, fmt: str, out: Path) -> None:
 @friendly
 def store_backup(workspace: Path, target: Path) -> None:
     """用 SQLite 在线备份复制中心库（守护进程运行时也可执行）。"""
-    from xlbridge.store import backup, open_store
+    from xlbridge.store import backup
 
     ws = _workspace(workspace)
-    click.echo(str(backup(open_store(ws.store), target)))
+    click.echo(str(backup(_existing_store(ws), target)))
 
 
 # --------------------------------------------------------------------------- Excel add-in

@@ -24,7 +24,7 @@ from xlbridge.errors import XlbridgeError
 from xlbridge.findings import Finding, Severity
 from xlbridge.ledger.reader import read_ledger
 from xlbridge.model import IndicatorSystem
-from xlbridge.receipt import write_receipt
+from xlbridge.receipt import receipt_path, write_receipt
 from xlbridge.schema_io import load_system
 from xlbridge.workspace import Workspace
 
@@ -61,8 +61,13 @@ def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes
     received = received_at or arrival_time(path)
     known = store.known_hash(db, sha)
     if known:
+        # Killed between the merge and the receipt, the file comes round again: finish the job.
+        receipt = receipt_path(ws, known)
+        if not receipt.exists():
+            receipt = write_receipt(ws, db, known["id"])
         _remove_from_inbox(ws, path)
-        return Outcome(path, "duplicate", sha, known["unit"], known["id"], summary="重复报送（内容与已收到的文件相同），未重复计入")
+        return Outcome(path, "duplicate", sha, known["unit"], known["id"], receipt,
+                       summary="重复报送（内容与已收到的文件相同），未重复计入")
     claimed = claimed_unit(ws, path)
     validation, system, findings = _validate(ws, archived, path.name, key)
     unit = (validation.meta.get("unit") if validation else None) or claimed
