@@ -26,6 +26,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -187,7 +188,7 @@ def daemon(workspace: Path) -> Iterator[DaemonProcess]:
 
 
 # --------------------------------------------------------------------------- the store, read with plain sqlite3
-def query(ws: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+def query(ws: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     db = ws / "store.db"
     if not db.exists():
         return []
@@ -204,7 +205,7 @@ def query(ws: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[obj
 
 def count(ws: Path, where: str = "1") -> int:
     rows = query(ws, f"SELECT COUNT(*) FROM submissions WHERE {where}")
-    return int(rows[0][0]) if rows else 0  # type: ignore[call-overload]
+    return int(rows[0][0]) if rows else 0
 
 
 def inbox_files(ws: Path) -> list[Path]:
@@ -364,30 +365,36 @@ def test_kill_9_in_the_middle_of_a_burst_loses_and_duplicates_nothing(
     assert leftovers == [], "temp files of the killed run left in outbox/"
 
 
+def land(src: Path, dst: Path, mtime: float) -> None:
+    """Copy into the inbox keeping an old modification time (as Explorer or cp -p do); return once
+    the clock has moved on, so the next file lands strictly later (file times tick in jiffies)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    os.utime(dst, (mtime, mtime))
+    landed = dst.stat().st_ctime_ns
+    while time.time_ns() < landed + 20_000_000:
+        time.sleep(0.005)
+
+
 @posix
 def test_files_that_arrived_while_down_are_processed_on_start_in_arrival_order(
         daemon: DaemonProcess, submissions: Submissions) -> None:
     ws = daemon.ws
     files = submissions.make(6)
-    arrival = [3, 0, 5, 1, 4, 2]  # not the order of the names
-    base = time.time() - 3600
-    for rank, src in zip(arrival, files, strict=True):
-        dst = ws / "inbox" / src.name
-        shutil.copyfile(src, dst)
-        os.utime(dst, (base + 60 * rank, base + 60 * rank))
     late = submissions.make(1)[0]
     unit = late.stem.split("_")[0]
-    (ws / "inbox" / unit).mkdir()  # a unit's own sub-folder
-    in_folder = ws / "inbox" / unit / late.name
-    shutil.copyfile(late, in_folder)
-    os.utime(in_folder, (base + 60 * 9, base + 60 * 9))
+    landing = [files[i] for i in (3, 0, 5, 1, 4, 2)] + [late]  # not the order of the names
+    targets = [ws / "inbox" / src.name for src in landing[:-1]] + [ws / "inbox" / unit / late.name]
+    old = time.time() - 86400
+    for n, (src, dst) in enumerate(zip(landing, targets, strict=True)):
+        land(src, dst, old - 60 * n)  # modification times in the opposite order: arrival is not mtime
+    assert sorted(targets, key=lambda p: p.stat().st_mtime) == targets[::-1]
 
     daemon.start()
     daemon.wait_for(lambda: count(ws) == 7 and not inbox_files(ws), "the files that arrived while it was down")
     assert daemon.signal(signal.SIGINT) == 0
 
-    expected = [sha256(src) for _, src in sorted(zip(arrival, files, strict=True))] + [sha256(late)]
-    assert [r[0] for r in query(ws, "SELECT sha256 FROM submissions ORDER BY id")] == expected
+    assert [r[0] for r in query(ws, "SELECT sha256 FROM submissions ORDER BY id")] == [sha256(f) for f in landing]
     received = [r[0] for r in query(ws, "SELECT received_at FROM submissions ORDER BY id")]
     assert received == sorted(received)
     assert query(ws, "SELECT claimed_unit, status FROM submissions ORDER BY id DESC LIMIT 1") == [

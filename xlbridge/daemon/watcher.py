@@ -9,8 +9,8 @@ longer (a stalled network copy), then taken anyway so it is rejected instead of 
 
 Crash safety comes from the pipeline (archive first, one transaction, inbox file removed last);
 the daemon adds what a restart needs: the inbox is scanned on start (arrival order), temp files
-of a killed run are swept, a receipt the killed run did not write is written, and a consolidated
-workbook older than the store is rewritten. One daemon per workspace (a lock file).
+of a killed run are swept, and a consolidated workbook older than the store is rewritten. One
+daemon per workspace (a lock file).
 """
 
 from __future__ import annotations
@@ -34,9 +34,8 @@ import watchfiles
 from xlbridge import store
 from xlbridge.consolidate import consolidate
 from xlbridge.errors import XlbridgeError
-from xlbridge.ingest import Outcome, ingest_file, is_ignored
+from xlbridge.ingest import Outcome, arrival_time, ingest_file, is_ignored
 from xlbridge.ledger.signature import load_key
-from xlbridge.receipt import receipt_path, write_receipt
 from xlbridge.workspace import Workspace
 
 log = logging.getLogger("xlbridge.daemon")
@@ -118,7 +117,7 @@ class Daemon:
     def _install_signal_handlers(self) -> dict[int, Any]:
         if threading.current_thread() is not threading.main_thread():
             return {}
-        previous = {}
+        previous: dict[int, Any] = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, lambda *_: self.stop.set())
         return previous
@@ -153,7 +152,7 @@ class Daemon:
         self._seen[path] = _Seen(-1, -1, time.monotonic())
 
     def _ready(self) -> list[Path]:
-        """Settled, complete files, oldest first (arrival order)."""
+        """Settled, complete files in arrival order (when each landed, as the pipeline records it)."""
         now = time.monotonic()
         settle = self.ws.settle_seconds
         ready = []
@@ -174,7 +173,10 @@ class Daemon:
                     log.info("%s: 文件尚不完整（仍在复制？），等待", path.name)
                     seen.told_waiting = True
                 continue
-            ready.append((stat.st_mtime_ns, str(path), path))
+            try:
+                ready.append((arrival_time(path), str(path), path))
+            except OSError:
+                continue
         return [p for *_, p in sorted(ready)]
 
     # ------------------------------------------------------------------ work
@@ -184,8 +186,6 @@ class Daemon:
                 return  # stop cleanly between files
             try:
                 outcome = ingest_file(self.ws, db, path, key)
-                if outcome.status == "duplicate":
-                    self._complete_receipt(db, outcome)
             except FileNotFoundError:
                 continue  # taken back before we read it
             except Exception:  # one bad file must never stop the inbox
@@ -198,17 +198,6 @@ class Daemon:
             log.info("%s: %s %s", path.name, outcome.status, outcome.unit or "")
             self.on_outcome(outcome)
         self._consolidate(db)
-
-    def _complete_receipt(self, db, outcome: Outcome) -> None:  # type: ignore[no-untyped-def]
-        """The file is already stored: if its receipt is missing, the previous run was killed between
-        the merge and the receipt (or the receipt was deleted). Write it now."""
-        if outcome.submission_id is None:
-            return
-        sub = db["submissions"].get(outcome.submission_id)
-        path = receipt_path(self.ws, sub)
-        if not path.exists():
-            outcome.receipt = write_receipt(self.ws, db, outcome.submission_id)
-            log.info("%s: receipt written %s", outcome.path.name, path.name)
 
     def _remember_failure(self, path: Path) -> None:
         try:
@@ -318,6 +307,6 @@ def _lock(fh: IO[str]) -> None:
         import msvcrt
 
         fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
     else:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
