@@ -101,10 +101,9 @@ def test_a_clean_submission_gets_a_plain_receipt(ws: Workspace, baseline: Path) 
     summary = receipt_summary(outcome.receipt)  # type: ignore[arg-type]
     assert (summary["处理结果"], summary["错误 / 警告"]) == ("已接收", "0 个错误，0 个警告")
     assert findings_sheet(outcome.receipt) == [("没有发现问题",) + (None,) * 6]  # type: ignore[arg-type]
-    # The first submission: everything it reports is new.
-    changes = changes_sheet(outcome.receipt)  # type: ignore[arg-type]
-    assert changes and all(not r[3] and r[4] for r in changes)
-    assert summary["与上次相比"] == f"{len(changes)} 处变化（见“变化”）"
+    # The first submission has nothing to compare with: one line says so, not every cell as "new".
+    assert changes_sheet(outcome.receipt) == [("本考核年度首次报送，没有可比较的上次报送",) + (None,) * 4]  # type: ignore[arg-type]
+    assert summary["与上次相比"] == "本考核年度首次报送，没有可比较的上次报送"
 
 
 def test_changes_since_the_previous_accepted_submission(ws: Workspace, baseline: Path, tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
         for src, name, when in ((may, f"{UNIT}_2021-05.xlsx", datetime(2021, 5, 28)),
                                 (june, f"{UNIT}_2021-06.xlsx", LATE), (junk, "junk.xlsx", LATE)):
             ingest_file(ws, db, drop(ws, src, name, when), KEY, received_at=when)
+        store.refresh_search(db)  # as the daemon and `xlbridge ingest` do after a burst
         db.close()
         yield ws
 
@@ -129,6 +130,48 @@ def test_full_text_search_finds_chinese_text(populated: Workspace) -> None:
     db = store.open_store(populated.store)
     try:  # sqlite-utils' own search over the same index
         assert [r["description"] for r in db["rows"].search("行政复议")] == [REVIEW]
+    finally:
+        db.close()
+
+
+def test_search_index_refresh_takes_each_new_row_once(one_accepted: tuple[Workspace, Path]) -> None:
+    ws, june = one_accepted
+    db = store.open_store(ws.store)
+    try:
+        assert store.refresh_search(db) == 30  # the May rows, not yet indexed by the bare ingest_file
+        assert store.refresh_search(db) == 0
+        assert ingest_file(ws, db, drop(ws, june, f"{UNIT}_2021-06.xlsx"), KEY, received_at=LATE).status == "accepted"
+        assert store.refresh_search(db) == 30
+        db.execute("INSERT INTO rows_fts (rows_fts) VALUES ('integrity-check')")  # raises if index and rows differ
+    finally:
+        db.close()
+    with connect(ws.store) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM rows_fts_docsize").fetchone()[0] == 60  # one entry per row
+        fts = {r[0] for r in conn.execute("SELECT rowid FROM rows_fts WHERE rows_fts MATCH '行政复议'")}
+        assert fts == {r[0] for r in conn.execute("SELECT id FROM rows WHERE description LIKE '%行政复议%'")} and fts
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_version_1_store_with_search_triggers_is_migrated(one_accepted: tuple[Workspace, Path]) -> None:
+    """Version 1 indexed rows by triggers: on open they are dropped and every row counts as indexed."""
+    ws, june = one_accepted
+    db = store.open_store(ws.store)
+    try:
+        db["rows"].enable_fts(["description", "materials"], tokenize="trigram", create_triggers=True, replace=True)
+        db.execute("DELETE FROM meta WHERE key = 'search_indexed_through'")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        db.conn.commit()
+    finally:
+        db.close()
+    db = store.open_store(ws.store)
+    try:
+        triggers = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+        assert triggers == []
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(store.SCHEMA_VERSION),)
+        assert store.refresh_search(db) == 0  # the triggers had indexed the May rows
+        assert ingest_file(ws, db, drop(ws, june, f"{UNIT}_2021-06.xlsx"), KEY, received_at=LATE).status == "accepted"
+        assert store.refresh_search(db) == 30
+        assert db.execute("SELECT COUNT(*) FROM rows_fts_docsize").fetchone()[0] == 60
     finally:
         db.close()
 
@@ -262,7 +305,15 @@ def test_a_merge_that_fails_midway_writes_nothing(one_accepted: tuple[Workspace,
     assert count(ws.store, "findings", "submission_id = ?", (sub_id,)) == len(findings)
     assert count(ws.store, "current", "submission_id = ?", (sub_id,)) == 30
     with connect(ws.store) as conn:
-        assert conn.execute("SELECT rowid FROM rows_fts WHERE rows_fts MATCH '行政复议'").fetchall()
+        assert conn.execute("SELECT rowid FROM rows_fts WHERE rows_fts MATCH '行政复议'").fetchall() == []
+    db = store.open_store(ws.store)
+    try:
+        assert store.refresh_search(db) == 60  # the burst's end indexes the new rows (May's too)
+    finally:
+        db.close()
+    with connect(ws.store) as conn:
+        hits = conn.execute("SELECT rowid FROM rows_fts WHERE rows_fts MATCH '行政复议'").fetchall()
+        assert [h[0] for h in hits] == [r[0] for r in conn.execute("SELECT id FROM rows WHERE description LIKE '%行政复议%'")]
 
 
 @pytest.mark.parametrize("bad", [

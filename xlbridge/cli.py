@@ -294,18 +294,18 @@ def key_init(workspace: Path) -> None:
 def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> None:
     """不监视目录，立即收取这些文件（与守护进程相同的流程）。"""
     from xlbridge.consolidate import consolidate
-    from xlbridge.ingest import ingest_file, is_ignored
+    from xlbridge.ingest import is_ignored, merge, prepared_in_order
     from xlbridge.ledger.signature import load_key
-    from xlbridge.store import open_store
+    from xlbridge.store import open_store, refresh_search
 
     ws = _workspace(workspace).ensure()
     key_bytes = load_key(ws.key_file)
     db = open_store(ws.store)
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
     failed = 0
-    for file in ordered:
+    for file, prepared in prepared_in_order(ws, ordered, key_bytes):
         try:
-            outcome = ingest_file(ws, db, file, key_bytes)
+            outcome = merge(ws, db, prepared.result())
         except XlbridgeError as exc:  # one bad file must not stop the batch; nothing of it was merged
             failed += 1
             click.secho(f"失败  {file.name}  {exc}", fg="red", err=True)
@@ -314,6 +314,7 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
         click.echo(f"{label}  {file.name}  {outcome.unit or ''}  {outcome.summary}".rstrip())
         if outcome.receipt:
             click.echo(f"    回执：{outcome.receipt}")
+    refresh_search(db)
     if not no_consolidate and len(ordered) > failed:
         click.echo(f"汇总表：{consolidate(ws, db)}")
     if failed:

@@ -60,6 +60,7 @@ def run_demo(system_name: str | None, workspace: Path, echo: Callable[[str], Non
         outcome = ingest_file(ws, db, inbox_copy, key, received_at=arrived)  # simulated arrival times
         label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
         echo(f"   {label}  {outcome.unit or '?'}  {outcome.summary}".rstrip())
+    store.refresh_search(db)
     consolidated = consolidate(ws, db, PERIOD)
     echo("\n③ 收取完成：")
     echo(f"   中心库：{ws.store}")

@@ -1,5 +1,8 @@
 """The ingest pipeline: one submitted file → archive → validate → store → receipt.
 
+Two halves: :func:`prepare` (archive, read, validate: no store) and :func:`merge` (store,
+receipt, inbox). A batch runs them overlapped, one file ahead (:func:`prepared_in_order`).
+
 Order is what makes it crash-safe: the raw bytes are archived (content-addressed, fsynced)
 before anything else; the store merge is one transaction keyed by the file's sha256; the inbox
 file is removed last. Killed at any point, a restart re-runs the file: the archive write is
@@ -11,6 +14,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -54,40 +60,81 @@ class Outcome:
     summary: str = ""
 
 
+@dataclass
+class Prepared:
+    """A file archived and validated, not yet merged: everything the store needs from it."""
+
+    path: Path
+    sha256: str
+    size: int
+    archived: Path
+    received: datetime
+    claimed: str | None
+    validation: Validation | None
+    system: IndicatorSystem | None
+    findings: list[Finding]
+
+
 def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes, received_at: datetime | None = None) -> Outcome:
+    return merge(ws, db, prepare(ws, path, key, received_at))
+
+
+def prepared_in_order(ws: Workspace, paths: Iterable[Path], key: bytes) -> Iterator[tuple[Path, Future[Prepared]]]:
+    """Each path with its preparation, in order, the next file's already running in a worker
+    thread: reading and checking one file overlaps merging the one before (calamine, zlib and
+    SQLite all release the GIL). Call ``result()`` to get it or the exception it raised; merges
+    stay in the caller's thread and order, so a restart after a kill finds the same state."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlbridge-prepare") as pool:
+        ahead: deque[tuple[Path, Future[Prepared]]] = deque()
+        for path in paths:
+            ahead.append((path, pool.submit(prepare, ws, path, key)))
+            if len(ahead) > 1:
+                yield ahead.popleft()
+        while ahead:
+            yield ahead.popleft()
+
+
+def prepare(ws: Workspace, path: Path, key: bytes, received_at: datetime | None = None) -> Prepared:
+    """Archive and validate one file. Touches no store, so it may run in another thread."""
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     archived = archive_bytes(ws, data, sha, path.suffix)
     received = received_at or arrival_time(path)
-    known = store.known_hash(db, sha)
+    validation, system, findings = _validate(ws, archived, path.name, key)
+    return Prepared(path, sha, len(data), archived, received, claimed_unit(ws, path), validation, system, findings)
+
+
+def merge(ws: Workspace, db: sqlite_utils.Database, prepared: Prepared) -> Outcome:
+    """Merge a prepared file into the store, write its receipt, take it from the inbox."""
+    p = prepared
+    known = store.known_hash(db, p.sha256)
     if known:
         # Killed between the merge and the receipt, the file comes round again: finish the job.
         receipt = receipt_path(ws, known)
         if not receipt.exists():
             receipt = write_receipt(ws, db, known["id"])
-        _remove_from_inbox(ws, path)
-        return Outcome(path, "duplicate", sha, known["unit"], known["id"], receipt,
+        _remove_from_inbox(ws, p.path)
+        return Outcome(p.path, "duplicate", p.sha256, known["unit"], known["id"], receipt,
                        summary="重复报送（内容与已收到的文件相同），未重复计入")
-    claimed = claimed_unit(ws, path)
-    validation, system, findings = _validate(ws, archived, path.name, key)
-    unit = (validation.meta.get("unit") if validation else None) or claimed
-    sender = system.unit(claimed) if system and claimed else None
+    validation, system, findings = p.validation, p.system, list(p.findings)
+    unit = (validation.meta.get("unit") if validation else None) or p.claimed
+    sender = system.unit(p.claimed) if system and p.claimed else None
     if validation and sender and sender.name != unit:
         findings.insert(0, Finding(
-            rule="unit-mismatch", severity=Severity.error, file=path.name,
-            message=f"这是「{unit}」的台账，却以「{claimed}」的名义报送",
+            rule="unit-mismatch", severity=Severity.error, file=p.path.name,
+            message=f"这是「{unit}」的台账，却以「{p.claimed}」的名义报送",
             hint="请使用本单位的台账报送"))
         unit = sender.name  # the sender gets the receipt; the unit named in the file sent nothing
     rejecting = sorted({f.rule for f in findings if f.rule in REJECTING_RULES and f.severity is Severity.error})
     status = "rejected" if rejecting or validation is None else "accepted"
-    submission = _submission_record(ws, path, archived, data, sha, received, unit, claimed, validation, findings, status, rejecting)
+    submission = _submission_record(ws, p, unit, findings, status, rejecting)
     if system is not None:
         store.register_system(db, system)
     sub_id = store.merge_submission(db, submission, validation.records if validation else [], findings)
     receipt = write_receipt(ws, db, sub_id)
-    _remove_from_inbox(ws, path)
+    _remove_from_inbox(ws, p.path)
     summary = submission["reason"] or (f"{submission['errors']} 个错误需整改" if submission["errors"] else "")
-    return Outcome(path, status, sha, unit, sub_id, receipt, summary)
+    return Outcome(p.path, status, p.sha256, unit, sub_id, receipt, summary)
 
 
 def arrival_time(path: Path) -> datetime:
@@ -154,18 +201,19 @@ def _fatal(rule: str, message: str, file: str) -> Finding:
     return Finding(rule=rule, severity=Severity.error, message=message, file=file)
 
 
-def _submission_record(ws: Workspace, path: Path, archived: Path, data: bytes, sha: str, received: datetime,
-                       unit: str | None, claimed: str | None, validation: Validation | None,
-                       findings: list[Finding], status: str, rejecting: list[str]) -> dict[str, Any]:
+def _submission_record(ws: Workspace, p: Prepared, unit: str | None, findings: list[Finding], status: str,
+                       rejecting: list[str]) -> dict[str, Any]:
+    validation = p.validation
     meta = validation.meta if validation else {}
     header = validation.header if validation else {}
-    period = header.get("period") or f"{received.year:04d}-{received.month:02d}"
+    period = header.get("period") or f"{p.received.year:04d}-{p.received.month:02d}"
     campaign = meta.get("campaign")
     reason = "；".join(f.message for f in findings if f.rule in rejecting)[:2000] if status == "rejected" else None
     return {
-        "sha256": sha, "file_name": path.name, "archive_path": str(archived.relative_to(ws.archive)), "size": len(data),
-        "received_at": received.isoformat(timespec="seconds"), "processed_at": datetime.now().isoformat(timespec="seconds"),
-        "unit": unit, "claimed_unit": claimed, "system_id": meta.get("system_id"), "system_version": meta.get("system_version"),
+        "sha256": p.sha256, "file_name": p.path.name, "archive_path": str(p.archived.relative_to(ws.archive)),
+        "size": p.size, "received_at": p.received.isoformat(timespec="seconds"),
+        "processed_at": datetime.now().isoformat(timespec="seconds"),
+        "unit": unit, "claimed_unit": p.claimed, "system_id": meta.get("system_id"), "system_version": meta.get("system_version"),
         "campaign": int(campaign) if campaign and campaign.isdigit() else None, "period": period,
         "template_version": meta.get("template_version"), "signature": _signature_status(validation),
         "status": status, "reason": reason or None,

@@ -14,6 +14,7 @@ from xlbridge.workspace import Workspace
 from xlbridge.xlsx_out import owned_workbook, text, write_table
 
 UNKNOWN_UNIT_DIR = "未识别单位"
+_FIRST = "本考核年度首次报送，没有可比较的上次报送"
 _CHANGE_FIELDS = {"progress": "完成进度", "description": "进度说明", "materials": "上报材料", "links": "网址链接",
                   "secret": "涉密", "person": "责任人", "phone": "联系电话"}
 
@@ -32,13 +33,13 @@ def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int) 
     changes = _changes(db, sub) if sub["status"] == "accepted" else []
     path = receipt_path(ws, sub)
     with owned_workbook(path) as (wb, st):
-        _summary_sheet(wb.add_worksheet("回执"), st, sub, len(changes))
+        _summary_sheet(wb.add_worksheet("回执"), st, sub, changes)
         _findings_sheet(wb.add_worksheet("问题清单"), st, findings)
         _changes_sheet(wb.add_worksheet("变化"), st, changes, sub)
     return path
 
 
-def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], n_changes: int) -> None:
+def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[Any, ...]] | None) -> None:
     accepted = sub["status"] == "accepted"
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 80)
@@ -56,7 +57,7 @@ def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], n_changes: int) -> Non
         ("错误 / 警告", f"{sub['errors']} 个错误，{sub['warnings']} 个警告"),
         ("签名核验", {"valid": "通过", "invalid": "不通过", "missing": "缺少签名", "unchecked": "未核验"}.get(sub["signature"], "")),
         ("指标行数", str(sub["rows"] or 0)),
-        ("与上次相比", f"{n_changes} 处变化（见“变化”）" if accepted else "—"),
+        ("与上次相比", "—" if not accepted else _FIRST if changes is None else f"{len(changes)} 处变化（见“变化”）"),
         ("文件指纹", sub["sha256"]),
         ("说明", "原始文件已存档，不会丢失。退回的台账请按“问题清单”修改后重新报送；"
                  "涉密材料只报纸质件。如有疑问请联系综合协调组。"),
@@ -83,10 +84,14 @@ def _findings_sheet(ws: Any, st: Any, findings: list[dict[str, Any]]) -> None:
         ws.write_string(row, 0, "没有发现问题", st.ok)
 
 
-def _changes(db: sqlite_utils.Database, sub: dict[str, Any]) -> list[tuple[Any, ...]]:
+def _changes(db: sqlite_utils.Database, sub: dict[str, Any]) -> list[tuple[Any, ...]] | None:
+    """Field changes since the unit's previous accepted submission; None for its first one
+    (listing every filled cell as "new" would bury the receipt)."""
     previous = store.previous_accepted(db, sub["system_id"], sub["campaign"], sub["unit"], sub["id"])
+    if previous is None:
+        return None
     now = store.submission_rows(db, sub["id"])
-    before = store.submission_rows(db, previous) if previous else {}
+    before = store.submission_rows(db, previous)
     out = []
     for identity in sorted(now, key=lambda k: (k[0], now[k]["sheet_row"] or 0)):
         old, new = before.get(identity), now[identity]
@@ -97,14 +102,15 @@ def _changes(db: sqlite_utils.Database, sub: dict[str, Any]) -> list[tuple[Any, 
     return out
 
 
-def _changes_sheet(ws: Any, st: Any, changes: list[tuple[Any, ...]], sub: dict[str, Any]) -> None:
+def _changes_sheet(ws: Any, st: Any, changes: list[tuple[Any, ...]] | None, sub: dict[str, Any]) -> None:
     row = write_table(ws, 0, ["年度", "指标编号", "栏目", "上次报送", "本次报送"], [7, 10, 12, 50, 50], st)
-    for change in changes:
+    for change in changes or []:
         for col, value in enumerate(change):
             ws.write_string(row, col, text(value), st.text)
         row += 1
     if not changes:
-        ws.write_string(row, 0, "与上次相比没有变化" if sub["status"] == "accepted" else "退回的报送不比较变化", st.text)
+        note = "退回的报送不比较变化" if sub["status"] != "accepted" else _FIRST if changes is None else "与上次相比没有变化"
+        ws.write_string(row, 0, note, st.text)
 
 
 def _shown(field: str, value: Any) -> Any:

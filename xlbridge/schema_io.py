@@ -112,8 +112,21 @@ def _load_cached(path: Path, _mtime: int, _size: int) -> IndicatorSystem:
     return system
 
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ten times faster on a 400-indicator file
+
+
 def _parse_yaml(path: Path, text: str) -> tuple[Any, Any]:
-    """One parse: the node tree (for line numbers) and the data built from it."""
+    """One parse: the node tree (for line numbers) and the data built from it. A file libyaml
+    refuses is parsed again by the pure-Python loader, whose errors name line and column."""
+    try:
+        loader = _FAST_LOADER(text)
+        try:
+            root = loader.get_single_node()
+            return root, (loader.construct_document(root) if root is not None else None)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError:
+        pass
     loader = None
     try:
         loader = yaml.SafeLoader(text)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import count
 from typing import Any
 
 from xlbridge.check import cells
 from xlbridge.check.rules import RULES, severity
 from xlbridge.findings import Finding, Report
 from xlbridge.ledger import layout as L
-from xlbridge.ledger.content import IssuedRow, issued_rows, rows_digest
+from xlbridge.ledger.content import IssuedLedger, IssuedRow, issued_ledger
 from xlbridge.ledger.reader import LedgerGrid
 from xlbridge.ledger.signature import verify
 from xlbridge.model import WEB_SEARCH, IndicatorSystem
@@ -34,7 +35,7 @@ _PHONE = re.compile(r"^(?:\+?86-?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?
 _EXCEL_CELL_LIMIT = 32767
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One indicator row of a submission, continuation rows folded in."""
 
@@ -136,7 +137,7 @@ def _check_meta(check: _Checker, meta: dict[str, str], key: bytes | None) -> boo
     return True
 
 
-def _expected_rows(check: _Checker, meta: dict[str, str], unit: str) -> list[IssuedRow] | None:
+def _expected_rows(check: _Checker, meta: dict[str, str], unit: str) -> IssuedLedger | None:
     system = check.system
     if not unit or system.unit(unit) is None:
         check.add("unit-unknown", f"责任单位「{unit}」不在指标体系「{system.title}」中", L.UNIT_ROW, L.HEADER_FIELD["unit"].value_col)
@@ -148,11 +149,11 @@ def _expected_rows(check: _Checker, meta: dict[str, str], unit: str) -> list[Iss
         years = []
     # isdecimal, not isdigit: int() refuses digits such as "²" that isdigit accepts.
     years = years or system.years or ([int(meta["campaign"])] if meta.get("campaign", "").isdecimal() else [])
-    rows = issued_rows(system, unit, years)
-    if meta.get("rows_digest") and meta.get("system_id") == system.id and meta["rows_digest"] != rows_digest(rows):
+    issued = issued_ledger(system, unit, years)
+    if meta.get("rows_digest") and meta.get("system_id") == system.id and meta["rows_digest"] != issued.digest:
         check.add("system-changed", "台账下发后，本单位的指标或责任分工已调整，预填内容与现行指标体系不一致",
                   hint="请向综合协调组领取新版台账")
-    return rows
+    return issued
 
 
 def _check_header_block(check: _Checker, unit: str) -> dict[str, Any]:
@@ -194,60 +195,121 @@ def _check_column_headers(check: _Checker) -> None:
 
 
 # --------------------------------------------------------------------------- rows
-def _check_rows(check: _Checker, expected: list[IssuedRow] | None, unit: str) -> list[Record]:
-    system = check.system
-    by_identity = {r.identity: (i, r) for i, r in enumerate(expected or [])}
-    assigned = {r.indicator.key for r in expected or []}
-    years = {r.year for r in expected or []}
+# The rows are checked in three passes so that the work per cell stays at C speed on the
+# usual, clean submission: the rows' identity and locked cells row by row (cheap look-ups),
+# then every input column at once, then the content rules over the records.
+@dataclass(slots=True)
+class _Row:
+    number: int
+    raw: list[Any]
+    year: int = 0
+    code: str = ""
+    owner: int = -1  # continuation rows: index of the indicator row they extend
+
+
+def _check_rows(check: _Checker, issued: IssuedLedger | None, unit: str) -> list[Record]:
+    width = len(L.COLUMNS)
+    data = check.grid.rows[L.FIRST_DATA_ROW - 1:]
+    if data and min(map(len, data)) < width:
+        data = [raw + [None] * (width - len(raw)) for raw in data]
+    indicator_rows, continuations = _identify_rows(check, data, issued, unit)
+    records = _records(check, indicator_rows)
+    for row in continuations:
+        _continuation(check, row, records[row.owner])
+    _check_content(check, records)
+    return records
+
+
+def _identify_rows(check: _Checker, data: list[list[Any]], issued: IssuedLedger | None,
+                   unit: str) -> tuple[list[_Row], list[_Row]]:
+    """Which indicator each row is, checked against what was issued; continuation rows apart."""
+    if issued is not None and not check.grid.formulas and _as_issued(data, issued):
+        return [_Row(n, raw, *r.identity) for n, raw, r in zip(count(L.FIRST_DATA_ROW), data, issued.rows)], []
+    by_identity = issued.by_identity if issued else {}
     seen: dict[tuple[int, str], int] = {}
-    records: list[Record] = []
+    rows: list[_Row] = []
+    continuations: list[_Row] = []
     last_index = -1
-    current: Record | None = None
-    for number in range(L.FIRST_DATA_ROW, len(check.grid.rows) + 1):
-        raw = check.grid.rows[number - 1]
-        if not any(raw) and all(v in (None, "") for v in raw):
-            continue
-        _check_formulas(check, number)
-        year = raw[0] if raw else None
-        if not (year.__class__ is float and year.is_integer()):  # calamine's usual 2021.0 is just a year
-            year = check.normalised(year, L.Kind.year, number, L.COLUMN["year"])
-        year = int(year) if year.__class__ is float else year
-        code = cells.as_compact(raw[1] if len(raw) > 1 else None, [])
-        if year in ("", None) and not code:
-            current = _continuation(check, number, raw, current)
-            continue
-        current = None
-        identity = (year, code)
-        indicator = system.indicator(code)
-        if indicator is None:
-            check.add("code-unknown", f"指标编号「{code}」不在指标体系中", number, L.COLUMN["code"], value=code)
-            continue
-        if expected is not None and code not in assigned:
-            check.add("code-unassigned", f"指标 {code} 不是本单位（{unit}）牵头或配合的指标", number, L.COLUMN["code"], value=code)
-            continue
-        if years and year not in years:
-            check.add("year-out-of-range", f"年度「{year}」不在考核年度 {min(years)}–{max(years)} 内", number, L.COLUMN["year"], value=year)
-            continue
+    extendable = False  # is the row above an indicator row (or its continuation)?
+    formulas = check.grid.formulas
+    for number, raw in enumerate(data, start=L.FIRST_DATA_ROW):
+        # The usual row: as issued, year and code untouched (a float year finds its int key).
+        hit = by_identity.get((raw[0], raw[1])) if raw[1].__class__ is str else None
+        if hit is None:
+            if not any(raw) and all(v in (None, "") for v in raw):
+                continue
+            _check_formulas(check, number)
+            identity = _identify(check, number, raw, issued, unit)
+            if identity is _CONTINUATION:
+                if extendable:
+                    continuations.append(_Row(number, raw, owner=len(rows) - 1))
+                else:
+                    check.add("continuation-orphan", "此行没有年度和指标编号，且上方没有可归属的指标行", number,
+                              L.COLUMN["code"], hint="续行请插入在对应指标行的下方")
+                continue
+            if identity is None:
+                extendable = False
+                continue
+            hit = by_identity.get(identity)
+        else:
+            if formulas:
+                _check_formulas(check, number)
+            identity = hit[1].identity
+        extendable = True
         if identity in seen:
-            check.add("row-duplicate", f"{year} 年指标 {code} 重复（与第 {seen[identity]} 行相同）", number, L.COLUMN["code"])
+            check.add("row-duplicate", f"{identity[0]} 年指标 {identity[1]} 重复（与第 {seen[identity]} 行相同）", number, L.COLUMN["code"])
+            extendable = False
             continue
         seen[identity] = number
-        if identity in by_identity:
-            index, issued = by_identity[identity]
+        if hit is not None:
+            index, issued_row = hit
             if index < last_index:
-                check.add("row-order", f"{year} 年指标 {code} 的位置被移动（应在前面的指标行之前）", number, L.COLUMN["code"],
-                          hint="请勿排序或移动指标行")
+                check.add("row-order", f"{identity[0]} 年指标 {identity[1]} 的位置被移动（应在前面的指标行之前）", number,
+                          L.COLUMN["code"], hint="请勿排序或移动指标行")
             last_index = max(last_index, index)
-            _compare_prefilled(check, number, raw, issued)
-        current = _record(check, number, raw, year, code)
-        records.append(current)
-    for identity, (index, issued) in by_identity.items():
+            if raw[_PREFILLED] != issued_row.compared:  # the usual row is untouched: one comparison
+                _compare_prefilled(check, number, raw, issued_row)
+        rows.append(_Row(number, raw, *identity))
+    for identity, (index, _) in by_identity.items():
         if identity not in seen:
             check.add("row-missing", f"{identity[0]} 年指标 {identity[1]} 的行被删除（下发时在第 {L.FIRST_DATA_ROW + index} 行）",
                       hint="请恢复该行，或使用系统下发的台账重新填报")
-    for record in records:
-        _check_content(check, record)
-    return records
+    return rows, continuations
+
+
+_CONTINUATION = (0, "")  # neither year nor code: a row the clerk inserted
+
+
+def _as_issued(data: list[list[Any]], issued: IssuedLedger) -> bool:
+    """The usual submission, recognised in two list comparisons: exactly the issued rows, in
+    order, every locked cell untouched (a float year equals its int)."""
+    locked = len(L.LOCKED)
+    return len(data) == len(issued.rows) and [raw[:locked] for raw in data] == issued.locked
+
+
+def _identify(check: _Checker, number: int, raw: list[Any], issued: IssuedLedger | None,
+              unit: str) -> tuple[int, str] | None:
+    """(year, code) of a row that is not simply as issued, after normalising both; None when the
+    row is reported and skipped (unknown code, not this unit's, year out of range)."""
+    year, code = raw[0], raw[1]
+    if year.__class__ is float and year.is_integer():
+        year = int(year)
+    elif year.__class__ is not int:
+        year = check.normalised(year, L.Kind.year, number, L.COLUMN["year"])
+    code = cells.as_compact(code, [])
+    if year in ("", None) and not code:
+        return _CONTINUATION
+    if check.system.indicator(code) is None:
+        check.add("code-unknown", f"指标编号「{code}」不在指标体系中", number, L.COLUMN["code"], value=code)
+        return None
+    if issued is not None and code not in issued.codes:
+        check.add("code-unassigned", f"指标 {code} 不是本单位（{unit}）牵头或配合的指标", number, L.COLUMN["code"], value=code)
+        return None
+    if issued is not None and issued.years and year not in issued.years:
+        years = issued.years
+        check.add("year-out-of-range", f"年度「{year}」不在考核年度 {min(years)}–{max(years)} 内", number, L.COLUMN["year"], value=year)
+        return None
+    return year, code  # type: ignore[return-value]
 
 
 def _check_formulas(check: _Checker, number: int) -> None:
@@ -262,10 +324,8 @@ _PREFILLED = slice(L.LOCKED[2].index - 1, L.LOCKED[-1].index)  # year and code i
 
 
 def _compare_prefilled(check: _Checker, number: int, raw: list[Any], issued: IssuedRow) -> None:
-    if raw[_PREFILLED] == issued.compared:
-        return  # the usual case: untouched, compared in one step
     for column in L.LOCKED[2:]:
-        got = raw[column.index - 1] if column.index - 1 < len(raw) else None
+        got = raw[column.index - 1]
         want = issued.values[column.key]
         if got == want:
             continue
@@ -275,59 +335,70 @@ def _compare_prefilled(check: _Checker, number: int, raw: list[Any], issued: Iss
                   number, column, hint="锁定内容请勿修改", value=got)
 
 
-_INPUT_SPECS = tuple((c.key, c.index - 1, c.kind, c) for c in L.INPUTS)
-_CONTINUATION_SPECS = tuple(spec for spec in _INPUT_SPECS if spec[0] in L.CONTINUATION_INPUTS)
-
-
-def _inputs(check: _Checker, number: int, raw: list[Any], specs: tuple[Any, ...] = _INPUT_SPECS) -> dict[str, Any]:
-    """A row's input cells, normalised. Inlined fast paths: this runs for every cell of every row."""
-    out: dict[str, Any] = {}
-    width = len(raw)
-    for key, idx, kind, column in specs:
-        value = raw[idx] if idx < width else None
+def _input_column(check: _Checker, rows: list[_Row], column: L.Column) -> list[Any]:
+    """One input column of these rows, normalised; every change reported on its cell."""
+    idx, kind = column.index - 1, column.kind
+    values = [row.raw[idx] for row in rows]
+    clean = cells.clean_column(values, kind)  # the usual case, checked for the whole column at once
+    if clean is not None:
+        return clean
+    out = []
+    for row, value in zip(rows, values, strict=True):
         if value is None or value == "":
-            out[key] = ""
+            out.append("")
         elif value.__class__ is str and cells.already_clean(value, kind):
-            out[key] = value
+            out.append(value)
         else:
-            out[key] = check.normalised(value, kind, number, column)
+            out.append(check.normalised(value, kind, row.number, column))
     return out
 
 
-def _record(check: _Checker, number: int, raw: list[Any], year: int, code: str) -> Record:
-    v = _inputs(check, number, raw)
-    record = Record(row=number, year=year, code=code, progress=v["progress"], description=v["description"],
-                    person=v["person"], phone=v["phone"])
-    _add_material_cells(check, record, number, v["materials"], v["links"], v["secret"])
-    return record
+def _records(check: _Checker, rows: list[_Row]) -> list[Record]:
+    c = {key: _input_column(check, rows, L.COLUMN[key]) for key in ("progress", "description", "person", "phone")}
+    records = [
+        Record(row.number, row.year, row.code, progress, description, [], [], False, person, phone)
+        for row, progress, description, person, phone
+        in zip(rows, c["progress"], c["description"], c["person"], c["phone"], strict=True)
+    ]
+    materials, links, secret = (_input_column(check, rows, L.COLUMN[key]) for key in L.CONTINUATION_INPUTS)
+    simple = _simple_links(links)
+    for record, m, link, sec in zip(records, materials, links, secret, strict=True):
+        if simple and (not sec or sec == L.SECRET_NO):  # the usual row, inlined: nothing to report
+            if m:
+                record.materials = m.split("\n")  # normalised text has no blank lines
+            if link:
+                record.links = link.split()
+        else:
+            _add_material_cells(check, record, record.row, m, link, sec)
+    return records
 
 
-def _continuation(check: _Checker, number: int, raw: list[Any], current: Record | None) -> Record | None:
+def _simple_links(column: list[str]) -> bool:
+    """Every link cell holds well-formed links separated by whitespace only (checked at once)."""
+    joined = "\n".join(filter(None, column))
+    return not any(sep in joined for sep in ";；,，、") and all(map(_URL.match, joined.split()))
+
+
+def _continuation(check: _Checker, row: _Row, current: Record) -> None:
     """A row the clerk inserted: more material lines for the indicator row above."""
-    if current is None:
-        check.add("continuation-orphan", "此行没有年度和指标编号，且上方没有可归属的指标行", number, L.COLUMN["code"],
-                  hint="续行请插入在对应指标行的下方")
-        return None
+    raw, number = row.raw, row.number
     for key in ("progress", "description", "person", "phone"):
         column = L.COLUMN[key]
-        if column.index - 1 < len(raw) and raw[column.index - 1] not in (None, ""):
+        if raw[column.index - 1] not in (None, ""):
             check.add("continuation-extra", f"续行的「{column.header}」不会被记录，请写在第 {current.row} 行的指标行中", number, column)
-    v = _inputs(check, number, raw, _CONTINUATION_SPECS)
-    _add_material_cells(check, current, number, v["materials"], v["links"], v["secret"])
-    return current
+    materials, links, secret = (_input_column(check, [row], L.COLUMN[key])[0] for key in L.CONTINUATION_INPUTS)
+    _add_material_cells(check, current, number, materials, links, secret)
 
 
 def _add_material_cells(check: _Checker, record: Record, number: int, materials: str, links: str, secret: str) -> None:
-    record.materials += [line for line in materials.split("\n") if line]
-    for link in (t for t in _LINK_SPLIT.split(links) if t):
-        if _URL.match(link):
-            record.links.append(link)
-        else:
-            hint = "网址应以 http:// 或 https:// 开头" if not link.lower().startswith("http") else "请检查网址中是否有空格或中文标点"
-            check.add("link-malformed", f"「{_short(link)}」不是有效网址", number, L.COLUMN["links"], hint=hint, value=link)
-    if secret and secret not in (L.SECRET_YES, L.SECRET_NO):
-        check.add("secret-invalid", f"涉密栏应为“是”或“否”，实为「{_short(secret)}」", number, L.COLUMN["secret"], value=secret)
-    if secret == L.SECRET_YES:
+    if materials:
+        record.materials += materials.split("\n")
+    if links:
+        _add_links(check, record, number, links)
+    if secret and secret != L.SECRET_NO:
+        if secret != L.SECRET_YES:
+            check.add("secret-invalid", f"涉密栏应为“是”或“否”，实为「{_short(secret)}」", number, L.COLUMN["secret"], value=secret)
+            return
         record.secret = True
         if materials or links:
             check.add("secret-with-content", "涉密材料不在系统中提供，只报纸质件：请删除本行的网址链接和材料目录，"
@@ -335,35 +406,76 @@ def _add_material_cells(check: _Checker, record: Record, number: int, materials:
                       number, L.COLUMN["links"] if links else L.COLUMN["materials"])
 
 
-def _check_content(check: _Checker, r: Record) -> None:
+def _add_links(check: _Checker, record: Record, number: int, links: str) -> None:
+    for link in (t for t in _LINK_SPLIT.split(links) if t):
+        if _URL.match(link):
+            record.links.append(link)
+        else:
+            hint = "网址应以 http:// 或 https:// 开头" if not link.lower().startswith("http") else "请检查网址中是否有空格或中文标点"
+            check.add("link-malformed", f"「{_short(link)}」不是有效网址", number, L.COLUMN["links"], hint=hint, value=link)
+
+
+def _check_content(check: _Checker, records: list[Record]) -> None:
     column = L.COLUMN
-    if not r.progress:
-        check.add("progress-missing", "请选择完成进度（已完成 / 未完成）", r.row, column["progress"])
-    elif r.progress not in column["progress"].choices:
-        check.add("progress-invalid", f"完成进度应为“已完成”或“未完成”，实为「{_short(r.progress)}」", r.row, column["progress"],
-                  hint="请从下拉列表选择", value=r.progress)
-    if not r.description:
-        if r.progress == L.PROGRESS_DONE:
-            check.add("description-missing-done", "已完成的，请写明上月具体完成情况", r.row, column["description"])
-        elif r.progress == L.PROGRESS_PENDING:
-            check.add("description-missing-pending", "未完成的，请写明正在推进的情况", r.row, column["description"])
-    n = len(r.description)
+    done, pending = L.PROGRESS_DONE, L.PROGRESS_PENDING
+    needs_link = _web_search_codes(check.system)
+    phones_ok: dict[str, bool] = {}
+    for r in records:
+        progress, description = r.progress, r.description
+        if progress != done and progress != pending:
+            if not progress:
+                check.add("progress-missing", "请选择完成进度（已完成 / 未完成）", r.row, column["progress"])
+            else:
+                check.add("progress-invalid", f"完成进度应为“已完成”或“未完成”，实为「{_short(progress)}」", r.row,
+                          column["progress"], hint="请从下拉列表选择", value=progress)
+        n = len(description)
+        if not n:
+            if progress == done:
+                check.add("description-missing-done", "已完成的，请写明上月具体完成情况", r.row, column["description"])
+            elif progress == pending:
+                check.add("description-missing-pending", "未完成的，请写明正在推进的情况", r.row, column["description"])
+        elif n > L.DESCRIPTION_SOFT_LIMIT:
+            _description_length(check, r.row, n)
+        if progress == done and not r.secret:
+            if not r.links and r.code in needs_link:
+                check.add("link-missing", f"指标 {r.code} 的测评方法含“网络检索”，请填写已公开内容的网址链接", r.row, column["links"])
+            if not r.materials:
+                check.add("materials-missing", "已完成的指标应列出上报材料目录", r.row, column["materials"])
+        if r.phone:
+            ok = phones_ok.get(r.phone)
+            if ok is None:
+                ok = phones_ok[r.phone] = all(_PHONE.match(p) for p in _PHONE_SPLIT.split(r.phone) if p)
+            if not ok:
+                _check_phones(check, r)
+
+
+def _description_length(check: _Checker, row: int, n: int) -> None:
+    column = L.COLUMN["description"]
     if n > _EXCEL_CELL_LIMIT:
-        check.add("text-too-long", f"进度说明 {n} 字，超过 Excel 单元格上限", r.row, column["description"])
+        check.add("text-too-long", f"进度说明 {n} 字，超过 Excel 单元格上限", row, column)
     elif n > L.DESCRIPTION_HARD_LIMIT:
-        check.add("description-too-long", f"进度说明 {n} 字，超过 {L.DESCRIPTION_HARD_LIMIT} 字上限", r.row, column["description"],
+        check.add("description-too-long", f"进度说明 {n} 字，超过 {L.DESCRIPTION_HARD_LIMIT} 字上限", row, column,
                   hint="请精简，详细内容放入上报材料")
-    elif n > L.DESCRIPTION_SOFT_LIMIT:
-        check.add("description-long", f"进度说明 {n} 字，一般不超过 {L.DESCRIPTION_SOFT_LIMIT} 字", r.row, column["description"])
-    indicator = check.system.indicator(r.code)
-    if indicator and WEB_SEARCH in indicator.methods and not r.links and not r.secret and r.progress == L.PROGRESS_DONE:
-        check.add("link-missing", f"指标 {r.code} 的测评方法含“网络检索”，请填写已公开内容的网址链接", r.row, column["links"])
-    if r.progress == L.PROGRESS_DONE and not r.materials and not r.secret:
-        check.add("materials-missing", "已完成的指标应列出上报材料目录", r.row, column["materials"])
+    else:
+        check.add("description-long", f"进度说明 {n} 字，一般不超过 {L.DESCRIPTION_SOFT_LIMIT} 字", row, column)
+
+
+def _check_phones(check: _Checker, r: Record) -> None:
     for phone in (p for p in _PHONE_SPLIT.split(r.phone) if p):
         if not _PHONE.match(phone):
-            check.add("phone-malformed", f"联系电话「{_short(phone)}」格式不正确", r.row, column["phone"],
+            check.add("phone-malformed", f"联系电话「{_short(phone)}」格式不正确", r.row, L.COLUMN["phone"],
                       hint="手机 11 位，座机如 0393-6980399", value=phone)
+
+
+_WEB_SEARCH_CODES: dict[int, tuple[IndicatorSystem, frozenset[str]]] = {}
+
+
+def _web_search_codes(system: IndicatorSystem) -> frozenset[str]:
+    cached = _WEB_SEARCH_CODES.get(id(system))
+    if cached is None or cached[0] is not system:
+        codes = frozenset(i.key for i in system.indicators if WEB_SEARCH in i.methods)
+        cached = _WEB_SEARCH_CODES[id(system)] = (system, codes)
+    return cached[1]
 
 
 def _short(value: object, limit: int = 40) -> str:

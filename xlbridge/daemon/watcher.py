@@ -24,6 +24,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ import watchfiles
 from xlbridge import store
 from xlbridge.consolidate import consolidate
 from xlbridge.errors import XlbridgeError
-from xlbridge.ingest import Outcome, arrival_time, ingest_file, is_ignored
+from xlbridge.ingest import Outcome, Prepared, arrival_time, is_ignored, merge, prepared_in_order
 from xlbridge.ledger.signature import load_key
 from xlbridge.workspace import Workspace
 
@@ -181,23 +182,29 @@ class Daemon:
 
     # ------------------------------------------------------------------ work
     def _work(self, db, key: bytes) -> None:  # type: ignore[no-untyped-def]
-        for path in self._ready():
-            if self.stop.is_set():
-                return  # stop cleanly between files
-            try:
-                outcome = ingest_file(self.ws, db, path, key)
-            except FileNotFoundError:
-                continue  # taken back before we read it
-            except Exception:  # one bad file must never stop the inbox
-                log.exception("%s: 处理失败，文件留在 inbox，%d 秒后或文件变化后重试", path.name, RETRY_SECONDS)
-                self._remember_failure(path)
-                continue
-            finally:
-                self._seen.pop(path, None)
-            self._mark_dirty()
-            log.info("%s: %s %s", path.name, outcome.status, outcome.unit or "")
-            self.on_outcome(outcome)
+        if self.stop.is_set():
+            return
+        with contextlib.closing(prepared_in_order(self.ws, self._ready(), key)) as batch:
+            for path, prepared in batch:
+                self._take(db, path, prepared)
+                if self.stop.is_set():
+                    return  # stop cleanly between files; the one read ahead stays in the inbox (and archive)
         self._consolidate(db)
+
+    def _take(self, db, path: Path, prepared: Future[Prepared]) -> None:  # type: ignore[no-untyped-def]
+        try:
+            outcome = merge(self.ws, db, prepared.result())
+        except FileNotFoundError:
+            return  # taken back before we read it
+        except Exception:  # one bad file must never stop the inbox
+            log.exception("%s: 处理失败，文件留在 inbox，%d 秒后或文件变化后重试", path.name, RETRY_SECONDS)
+            self._remember_failure(path)
+            return
+        finally:
+            self._seen.pop(path, None)
+        self._mark_dirty()
+        log.info("%s: %s %s", path.name, outcome.status, outcome.unit or "")
+        self.on_outcome(outcome)
 
     def _remember_failure(self, path: Path) -> None:
         try:
@@ -219,6 +226,7 @@ class Daemon:
         if not force and not overdue and (self._seen or now - self._dirty_since < self.ws.debounce_ms / 1000):
             return  # more files are on their way: one rewrite per burst
         try:
+            store.refresh_search(db)  # once per burst, like the workbook
             path = consolidate(self.ws, db)
         except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
             log.warning("consolidation postponed: %s", exc, exc_info=not isinstance(exc, XlbridgeError))

@@ -21,7 +21,7 @@ class IssuedRow:
     indicator: Indicator
     values: dict[str, object]  # locked column key → value
 
-    @property
+    @cached_property
     def identity(self) -> tuple[int, str]:
         return (self.year, self.indicator.key)
 
@@ -38,36 +38,67 @@ def campaign_years(system: IndicatorSystem, campaign: int, years: list[int] | No
     return system.years if system.period else [campaign]
 
 
-_ISSUED_CACHE: dict[tuple[int, str, tuple[int, ...]], tuple[IndicatorSystem, list[IssuedRow]]] = {}
+@dataclass(frozen=True)
+class IssuedLedger:
+    """A unit's issued rows and the look-ups the engine asks of them for every submitted row."""
+
+    rows: list[IssuedRow]
+
+    @cached_property
+    def by_identity(self) -> dict[tuple[int, str], tuple[int, IssuedRow]]:
+        """(year, code) → (position, row). A float year (calamine's 2021.0) finds it too."""
+        return {r.identity: (i, r) for i, r in enumerate(self.rows)}
+
+    @cached_property
+    def locked(self) -> list[list[object]]:
+        """Every row's locked cells in sheet order, as a reader returns them."""
+        return [[r.values[c.key] for c in LOCKED] for r in self.rows]
+
+    @cached_property
+    def codes(self) -> frozenset[str]:
+        return frozenset(r.indicator.key for r in self.rows)
+
+    @cached_property
+    def years(self) -> frozenset[int]:
+        return frozenset(r.year for r in self.rows)
+
+    @cached_property
+    def digest(self) -> str:
+        return rows_digest(self.rows)
 
 
-def issued_rows(system: IndicatorSystem, unit: str, years: list[int]) -> list[IssuedRow]:
+_ISSUED_CACHE: dict[tuple[int, str, tuple[int, ...]], tuple[IndicatorSystem, IssuedLedger]] = {}
+
+
+def issued_ledger(system: IndicatorSystem, unit: str, years: list[int]) -> IssuedLedger:
     """Cached per loaded system: the daemon validates the same units' ledgers all month."""
     key = (id(system), unit, tuple(years))
     cached = _ISSUED_CACHE.get(key)
     if cached is None or cached[0] is not system:
         if len(_ISSUED_CACHE) > 4096:
             _ISSUED_CACHE.clear()
-        cached = _ISSUED_CACHE[key] = (system, _issued_rows(system, unit, years))
+        cached = _ISSUED_CACHE[key] = (system, IssuedLedger(_issued_rows(system, unit, years)))
     return cached[1]
 
 
+def issued_rows(system: IndicatorSystem, unit: str, years: list[int]) -> list[IssuedRow]:
+    return issued_ledger(system, unit, years).rows
+
+
 def _issued_rows(system: IndicatorSystem, unit: str, years: list[int]) -> list[IssuedRow]:
-    rows = []
-    for year in years:
-        for ind in system.assigned(unit):
-            rows.append(IssuedRow(year, ind, _locked_values(ind, unit, year)))
-    return rows
+    assigned = [(ind, _locked_values(ind, unit)) for ind in system.assigned(unit)]
+    return [IssuedRow(year, ind, {**values, "year": year}) for year in years for ind, values in assigned]
 
 
-def _locked_values(ind: Indicator, unit: str, year: int) -> dict[str, object]:
+def _locked_values(ind: Indicator, unit: str) -> dict[str, object]:
+    """An indicator's locked cells for this unit; the year is set per row."""
     text = ind.text
     if ind.kind is not Kind.normal:
         text = f"【{KIND_LABELS[ind.kind]}】{text}"
     if ind.key_item and not text.startswith("★"):
         text = f"★ {text}"
     values: dict[str, object] = {
-        "year": year,
+        "year": 0,
         "code": ind.key,
         "level1": ind.level1,
         "indicator": text,

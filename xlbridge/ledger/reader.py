@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -41,6 +42,16 @@ class LedgerGrid:
 
 def read_ledger(path: Path) -> LedgerGrid:
     check_workbook_zip(path)
+    # The formula scan inflates the sheet again; zlib and calamine both release the GIL, so it
+    # runs beside calamine's parse instead of after it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        formulas = pool.submit(_formula_cells, path)
+        grid = _read_values(path)
+        grid.formulas = formulas.result()
+    return grid
+
+
+def _read_values(path: Path) -> LedgerGrid:
     try:
         wb = CalamineWorkbook.from_path(str(path))
         names = list(wb.sheet_names)
@@ -53,7 +64,7 @@ def read_ledger(path: Path) -> LedgerGrid:
         meta = meta_values(wb.get_sheet_by_name(L.META_SHEET).to_python()) if L.META_SHEET in names else None
     except CalamineError as exc:
         raise LedgerError(f"{path.name}：工作簿内容无法解析（{exc}）") from None
-    return LedgerGrid(rows=rows, meta=meta, file=path.name, formulas=_formula_cells(path), sheet_names=names)
+    return LedgerGrid(rows=rows, meta=meta, file=path.name, sheet_names=names)
 
 
 def meta_values(rows: list[list[Any]]) -> dict[str, str]:
@@ -69,8 +80,8 @@ def meta_values(rows: list[list[Any]]) -> dict[str, str]:
 def _formula_cells(path: Path) -> set[tuple[int, int]]:
     from openpyxl.utils import column_index_from_string
 
-    # calamine has read the file by now, but this second pass inflates the sheet itself: a CRC or
-    # size that does not match the zip directory must still end as a LedgerError, not a traceback.
+    # This pass inflates the sheet itself: a CRC or size that does not match the zip directory
+    # must end as a LedgerError, not a traceback, whichever reader meets it first.
     try:
         with zipfile.ZipFile(path) as zf:
             data = zf.read(_sheet_part(zf, L.LEDGER_SHEET))
