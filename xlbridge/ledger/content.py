@@ -8,27 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from xlbridge.ledger.layout import LOCKED
 from xlbridge.model import Indicator, IndicatorSystem, KIND_LABELS, Kind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IssuedRow:
     year: int
     indicator: Indicator
     values: dict[str, object]  # locked column key → value
+    # Derived once here, not lazily: the engine asks for both on every submitted row.
+    identity: tuple[int, str] = field(init=False)
+    compared: list[object] = field(init=False)  # the locked cells after year and code, as a reader returns them
 
-    @cached_property
-    def identity(self) -> tuple[int, str]:
-        return (self.year, self.indicator.key)
-
-    @cached_property
-    def compared(self) -> list[object]:
-        """The locked cells after year and code, in sheet order, as a reader returns them."""
-        return [self.values[c.key] for c in LOCKED[2:]]
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "identity", (self.year, self.indicator.key))
+        object.__setattr__(self, "compared", [self.values[c.key] for c in LOCKED[2:]])
 
 
 def campaign_years(system: IndicatorSystem, campaign: int, years: list[int] | None = None) -> list[int]:
@@ -64,7 +62,7 @@ class IssuedLedger:
 
     @cached_property
     def digest(self) -> str:
-        return rows_digest(self.rows)
+        return _digest(self.locked)
 
 
 _ISSUED_CACHE: dict[tuple[int, str, tuple[int, ...]], tuple[IndicatorSystem, IssuedLedger]] = {}
@@ -111,5 +109,9 @@ def _locked_values(ind: Indicator, unit: str) -> dict[str, object]:
 
 
 def rows_digest(rows: list[IssuedRow]) -> str:
-    canonical = json.dumps([[r.values[c.key] for c in LOCKED] for r in rows], ensure_ascii=False, separators=(",", ":"))
+    return _digest([[r.values[c.key] for c in LOCKED] for r in rows])
+
+
+def _digest(locked: list[list[object]]) -> str:
+    canonical = json.dumps(locked, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
