@@ -134,6 +134,17 @@ def test_full_text_search_finds_chinese_text(populated: Workspace) -> None:
         db.close()
 
 
+def test_a_commit_is_on_disk_before_the_file_leaves_the_inbox(tmp_path: Path) -> None:
+    """WAL with synchronous=FULL: every merge is fsynced when it commits (NORMAL could lose the
+    last ones on a power cut, after their files were removed from the inbox)."""
+    db = store.open_store(tmp_path / "store.db")
+    try:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    finally:
+        db.close()
+
+
 def test_search_index_refresh_takes_each_new_row_once(one_accepted: tuple[Workspace, Path]) -> None:
     ws, june = one_accepted
     db = store.open_store(ws.store)

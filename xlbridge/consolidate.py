@@ -8,6 +8,7 @@ on time (before day ``deadline_day`` of the following month).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from xlbridge.ledger.content import campaign_years
 from xlbridge.model import IndicatorSystem
 from xlbridge.schema_io import load_system
 from xlbridge.workspace import Workspace
-from xlbridge.xlsx_out import Styles, owned_workbook, text, write_table
+from xlbridge.xlsx_out import OwnedWorkbook, Styles, owned_workbook, text, write_table
 
 NOT_FILLED = "未填"
 LEAD_MARK = "▲"
@@ -67,7 +68,7 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
         _level1(wb, wb.add_worksheet("一级指标"), st, system, units, years, snapshot)
         _missing_units(wb.add_worksheet("未报送"), st, system, statuses)
         _key_items(wb.add_worksheet("重点"), st, system, units, snapshot)
-        _details(wb.add_worksheet("明细"), st, db, system.id, campaign, period)
+        _details(wb, wb.add_worksheet("明细"), st, db, system.id, campaign, period)
     return path
 
 
@@ -246,23 +247,45 @@ def _key_items(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], s
 _DETAIL_HEADERS = ["单位", "年度", "指标编号", "一级指标", "完成进度", "进度说明", "上报材料", "网址链接", "涉密", "责任人", "联系电话", "报送月份"]
 
 
-def _details(ws: Any, st: Styles, db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> None:
+def _details(wb: OwnedWorkbook, ws: Any, st: Styles, db: sqlite_utils.Database, system_id: str, campaign: int,
+             period: str) -> None:
+    """Every row of every unit's snapshot submission, by unit, in sheet order.
+
+    60,000 rows in the benchmark: xlsxwriter writes the header and the first row (the template
+    row), the rest are streamed (xlbridge.xlsx_stream) — each cell as text with the template's
+    style, the year as a number, exactly as xlsxwriter writes them, at a fraction of the cost.
+    """
     row = write_table(ws, 0, _DETAIL_HEADERS, [18, 6, 8, 18, 8, 50, 36, 30, 5, 8, 13, 8], st)
     ws.autofilter(0, 0, 0, len(_DETAIL_HEADERS) - 1)
-    sql = _SNAPSHOT_CTE + """
-        SELECT s.unit, r.year, i.code, i.level1, r.progress, r.description, r.materials, r.links,
-               CASE r.secret WHEN 1 THEN '是' ELSE '否' END, r.person, r.phone, sub.period
-        FROM snap s
-        JOIN submissions sub ON sub.id = s.sid
-        JOIN rows r ON r.submission_id = s.sid
-        JOIN indicators i ON i.system_id = sub.system_id AND i.key = r.indicator_key
-        ORDER BY s.unit, r.id
+    # Unit by unit and each submission's rows by id: the order of "ORDER BY unit, rows.id" without
+    # sorting 60,000 long rows in a temp b-tree (the rows index on submission_id is in id order).
+    # A stored submission's rows never change, so the counts stay true while the rows are read.
+    snapshot = db.execute(_SNAPSHOT_CTE + """
+        SELECT s.unit, s.sid, sub.system_id, sub.period,
+               (SELECT COUNT(*) FROM rows r JOIN indicators i ON i.system_id = sub.system_id AND i.key = r.indicator_key
+                WHERE r.submission_id = s.sid)
+        FROM snap s JOIN submissions sub ON sub.id = s.sid
+        ORDER BY s.unit
+    """, {"system": system_id, "campaign": campaign, "period": period}).fetchall()
+    rows = _detail_rows(db, snapshot)
+    template = next(rows, None)
+    if template is None:
+        return
+    ws.write_row(row, 0, template, st.text)  # strings stay strings: the workbook never converts to formulas
+    wb.stream_rows(ws, rows, sum(n for *_, n in snapshot) - 1)
+
+
+def _detail_rows(db: sqlite_utils.Database, snapshot: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    sql = """
+        SELECT r.year, i.code, i.level1, r.progress, r.description, r.materials, r.links,
+               CASE r.secret WHEN 1 THEN '是' ELSE '否' END, r.person, r.phone
+        FROM rows r JOIN indicators i ON i.system_id = :system AND i.key = r.indicator_key
+        WHERE r.submission_id = :sid
+        ORDER BY r.id
     """
-    write_row = ws.write_row
-    fmt = st.text
-    for values in db.execute(sql, {"system": system_id, "campaign": campaign, "period": period}):
-        write_row(row, 0, values, fmt)  # strings stay strings: the workbook never converts to formulas
-        row += 1
+    for unit, sid, system_id, period, _ in snapshot:
+        for values in db.execute(sql, {"system": system_id, "sid": sid}):
+            yield (unit, *values, period)
 
 
 def _clip(value: str, limit: int) -> str:

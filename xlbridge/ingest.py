@@ -159,7 +159,18 @@ def archive_bytes(ws: Workspace, data: bytes, sha: str, suffix: str) -> Path:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, target)
+    _fsync_dir(target.parent)  # the new name too must survive a power cut
     return target
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return  # Windows cannot open a directory; NTFS journals the rename itself
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def claimed_unit(ws: Workspace, path: Path) -> str | None:

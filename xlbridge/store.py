@@ -57,7 +57,9 @@ def open_store(path: Path) -> sqlite_utils.Database:
     db.execute("PRAGMA foreign_keys = ON")
     if db.journal_mode != "wal":
         db.enable_wal()  # readers (consolidation, Datasette) never block the daemon
-    db.execute("PRAGMA synchronous = NORMAL")
+    # FULL: a merge is on disk when it commits, before the file leaves the inbox. NORMAL could
+    # lose the last commits on a power cut, and the file would then be only in the archive.
+    db.execute("PRAGMA synchronous = FULL")
     _ensure_schema(db)
     return db
 

@@ -1,11 +1,15 @@
 """Workbooks the system owns and rewrites whole (receipts, the consolidated workbook), written
-with xlsxwriter: fast, constant memory, native charts, and never a formula from unit text."""
+with xlsxwriter: fast, constant memory, native charts, and never a formula from unit text.
+
+One worksheet's bulk rows can be handed over as a stream instead (:meth:`OwnedWorkbook.stream_rows`,
+used for the consolidated workbook's 明细): they are written as XML by :mod:`xlbridge.xlsx_stream`
+into the package xlsxwriter wrote, at several times xlsxwriter's speed per cell."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +17,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from xlbridge.errors import XlbridgeError
+from xlbridge.xlsx_stream import RowStream, splice_rows
 
 # Unit text such as "=HYPERLINK(...)", "+86…", "-", "@x" must stay text: never let xlsxwriter
 # turn strings into formulas, numbers or links.
@@ -43,31 +48,56 @@ class Styles:
         self.bad = wb.add_format({**base, "font_color": "#9C0006", "bold": True})
 
 
+class OwnedWorkbook(xlsxwriter.Workbook):
+    """An xlsxwriter workbook that can also take one worksheet's bulk rows as a stream."""
+
+    def __init__(self, filename: str, options: dict[str, Any]) -> None:
+        super().__init__(filename, options)
+        self.row_streams: dict[str, RowStream] = {}
+
+    def stream_rows(self, worksheet: Any, rows: Iterable[Sequence[Any]], count: int) -> None:
+        """Append ``count`` rows to ``worksheet`` when the workbook is saved, after the last row
+        written to it through xlsxwriter: the *template row*, whose cell styles (per column) the
+        streamed cells take. Nothing may be written to the worksheet after that row. The rows are
+        read only then, inside ``owned_workbook``; see :mod:`xlbridge.xlsx_stream` for how cells
+        are written (text always as text)."""
+        self.row_streams[worksheet.name] = RowStream(rows, count)
+
+
 @contextlib.contextmanager
-def owned_workbook(path: Path) -> Iterator[tuple[xlsxwriter.Workbook, Styles]]:
+def owned_workbook(path: Path) -> Iterator[tuple[OwnedWorkbook, Styles]]:
     """Write to a temp file beside ``path``, then rename over it: readers never see half a file.
+
+    With streamed rows, xlsxwriter's temp file is copied to a second one with the rows added,
+    and that one is renamed over ``path``.
 
     If the target is held open (Windows locks open workbooks), the previous file is kept and
     XlbridgeError is raised so the caller can retry later.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
-    wb = xlsxwriter.Workbook(str(tmp), {**_OPTIONS, "tmpdir": str(path.parent)})
+    spliced = path.with_name(f".{path.stem}.rows.{os.getpid()}.tmp.xlsx")  # the daemon's stale-temp sweep knows both
+    wb = OwnedWorkbook(str(tmp), {**_OPTIONS, "tmpdir": str(path.parent)})
     try:
         try:
             yield wb, Styles(wb)
             wb.close()
+            done = tmp
+            if wb.row_streams:
+                splice_rows(tmp, spliced, wb.row_streams)
+                done = spliced
         except (OSError, FileCreateError) as exc:  # e.g. the folder is read-only or the disk full
             raise XlbridgeError(f"无法写入 {path}（{exc}），已保留上一版本，稍后重试") from None
         try:
-            os.replace(tmp, path)
+            os.replace(done, path)
         except PermissionError:
             raise XlbridgeError(f"{path} 正被其他程序打开，已保留上一版本，稍后重试") from None
         except OSError as exc:
             raise XlbridgeError(f"无法替换 {path}（{exc.strerror}），已保留上一版本，稍后重试") from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for leftover in (tmp, spliced):
+            if leftover.exists():
+                leftover.unlink()
 
 
 def text(value: Any) -> str:
