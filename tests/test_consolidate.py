@@ -4,18 +4,24 @@ always written as text; written atomically and never over a file someone holds o
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 import shutil
+import sqlite3
 import subprocess
+import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
+from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from python_calamine import CalamineWorkbook
 
 from ledger_fixtures import HEADER, KEY, build_ledger, edited, filled_ledger, set_cells, system
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
@@ -27,6 +33,7 @@ from xlbridge.errors import XlbridgeError
 from xlbridge.ingest import ingest_file
 from xlbridge.sample import clerk_answer, fill_ledger
 from xlbridge.workspace import Workspace
+from xlbridge.xlsx_out import owned_workbook
 
 ON_TIME_UNIT = "司法鉴定管理科"  # 5 indicators × 6 years, on time
 LATE_UNIT = "法律援助工作科"  # 21 and ★2, late
@@ -119,6 +126,11 @@ def cell_status(values: list[str]) -> str:
 
 def fill(c: Any) -> str:
     return c.fill.fgColor.rgb if c.fill and c.fill.fill_type == "solid" else ""
+
+
+def look(c: Any) -> tuple[Any, ...]:
+    """A cell's style, comparable (openpyxl's style proxies compare unequal to each other)."""
+    return copy(c.font), copy(c.border), copy(c.alignment), copy(c.fill), c.number_format
 
 
 # =========================================================================== 总览
@@ -305,6 +317,158 @@ def test_unit_text_is_written_as_text_never_as_a_formula(scenario: Scenario) -> 
     for sheet in wb.sheetnames:  # not one formula anywhere in the workbook
         xml = sheet_xml(scenario.workbook, sheet)
         assert b"<f>" not in xml and b"<f " not in xml, sheet
+
+
+# =========================================================================== 明细, streamed rows
+# Every row after the first is streamed as XML by xlbridge.xlsx_stream (the first, the template
+# row, is written by xlsxwriter). The reference order and content: the query 明细 was built from
+# before it was streamed.
+DETAIL_REFERENCE = """
+    WITH snap AS (
+        SELECT unit, MAX(id) AS sid FROM submissions
+        WHERE status = 'accepted' AND system_id = 'puyang-2020' AND campaign = 2021 AND period <= '2021-05'
+        GROUP BY unit)
+    SELECT s.unit, r.year, i.code, i.level1, r.progress, r.description, r.materials, r.links,
+           CASE r.secret WHEN 1 THEN '是' ELSE '否' END, r.person, r.phone, sub.period
+    FROM snap s
+    JOIN submissions sub ON sub.id = s.sid
+    JOIN rows r ON r.submission_id = s.sid
+    JOIN indicators i ON i.system_id = sub.system_id AND i.key = r.indicator_key
+    ORDER BY s.unit, r.id
+"""
+UNIT_TEXT = [  # as a unit may type it (or a tool may paste it)
+    '=HYPERLINK("http://x","y")', "+86 13912345678", "-", "@SUM(A1)", "http://example.cn/a?b=1&c=2",
+    "前\x01中\x0b后\x1f完", "甲\ufffe乙\uffff丙", "_x0041_ 不是 A", "<b>加粗</b> & &amp; ]]>", "  两端空白\u3000",
+    "第一行\n第二行\t制表", "𠀀𠀁 扩展B区", "\x02\x03", "", None,
+]
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _cell(value: Any) -> Any:
+    """What a reader should find in the cell: the value without XML-forbidden characters, a blank
+    for nothing left."""
+    if isinstance(value, str):
+        value = _XML_FORBIDDEN.sub("", value)
+    return None if value in ("", None) else value
+
+
+def _excel_text(value: Any) -> Any:
+    """openpyxl returns an inline string's _xHHHH_ escapes as they are; Excel, LibreOffice and
+    calamine read them as the character."""
+    return re.sub("_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m[1], 16)), value) if isinstance(value, str) else value
+
+
+def _stuff_unit_text(store_path: Path) -> list[tuple[Any, ...]]:
+    """Every stored row's free text replaced with UNIT_TEXT in turn; the 明细 rows expected."""
+    conn = sqlite3.connect(store_path)
+    try:
+        with conn:
+            ids = [r[0] for r in conn.execute("SELECT id FROM rows ORDER BY id")]
+            n = len(UNIT_TEXT)
+            conn.executemany("UPDATE rows SET description = ?, materials = ?, links = ?, person = ?, phone = ? WHERE id = ?",
+                             [(UNIT_TEXT[k % n], UNIT_TEXT[(k + 1) % n], UNIT_TEXT[(k + 2) % n], UNIT_TEXT[(k + 3) % n],
+                               UNIT_TEXT[(k + 4) % n], row_id) for k, row_id in enumerate(ids)])
+        return [tuple(map(_cell, r)) for r in conn.execute(DETAIL_REFERENCE)]
+    finally:
+        conn.close()
+
+
+def test_streamed_details_are_unit_text_as_clean_text(own: Workspace) -> None:
+    expected = _stuff_unit_text(own.store)
+    assert len(expected) == 48
+    path = _run_consolidate(own)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["明细"]
+    header, template, *streamed = list(ws.iter_rows())
+    got = [tuple(map(_excel_text, (c.value for c in row))) for row in [template, *streamed]]
+    assert got == expected  # same rows, same order, forbidden characters gone
+    typed = {(c.data_type, type(c.value)) for row in [template, *streamed] for c in row if c.value is not None}
+    assert typed == {("s", str), ("n", int)}  # the year is a number, everything else text
+    years = {c.value for row in [template, *streamed] for c in row[1:2]}
+    assert years <= set(YEARS)
+    # Excel's reading of the escapes, by a reader that does what Excel does (as the ledger reader uses).
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("明细").to_python()
+    assert [tuple(None if v == "" else int(v) if isinstance(v, float) else v for v in r) for r in sheet[1:]] == expected
+    # One look and layout: every data cell styled as the template row's, header, widths, panes, filter.
+    for row in streamed:
+        for cell, model in zip(row, template):
+            assert look(cell) == look(model), cell.coordinate
+    assert template[5].alignment.wrap_text and template[5].border.left.color.rgb == "FFBFBFBF"
+    assert all(c.font.b and fill(c) == "FFDDEBF7" for c in header)
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:L1"
+    assert round(ws.column_dimensions["F"].width) == 51
+    wb.close()
+    ro = openpyxl.load_workbook(path, read_only=True)
+    try:
+        assert ro["明细"].calculate_dimension() == f"A1:L{1 + len(expected)}"
+    finally:
+        ro.close()
+    xml = sheet_xml(path, "明细")
+    assert b"<f>" not in xml and b"<f " not in xml and xml.count(b"<row ") == 1 + len(expected)
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) not installed")
+def test_libreoffice_reads_the_streamed_details(own: Workspace, tmp_path: Path) -> None:
+    expected = _stuff_unit_text(own.store)
+    path = _run_consolidate(own)
+    profile = tmp_path / f"lo-profile-{uuid.uuid4().hex}"
+    # All sheets to UTF-8 CSV (-1: one file per sheet), text cells as shown.
+    csv_filter = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    result = subprocess.run([SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", csv_filter,
+                             "--outdir", str(tmp_path), str(path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    with open(tmp_path / f"{path.stem}-明细.csv", encoding="utf-8", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    assert header[0] == "单位" and len(header) == 12
+
+    def shown(value: Any) -> str:
+        return "" if value is None else str(value)
+
+    assert rows == [[shown(v) for v in r] for r in expected]
+
+
+def _streamed(path: Path, rows: list[list[Any]], count: int | None = None, template: list[Any] | None = None) -> Path:
+    with owned_workbook(path) as (wb, st):
+        ws = wb.add_worksheet("数据")
+        ws.write_row(0, 1, ["乙", "丙", "丁", "戊"], st.header)
+        ws.write_row(1, 1, template or ["模板", 1, "样式", None], st.text)
+        ws.write_string(1, 2, "", st.center)  # a column of its own style (an empty cell keeps it)
+        wb.stream_rows(ws, iter(rows), len(rows) if count is None else count)
+    return path
+
+
+def test_streamed_cells_take_their_columns_template_style(tmp_path: Path) -> None:
+    long = "长" * 32766 + "𠀀"  # 32,768 UTF-16 units: cut before the pair, as xlsxwriter does
+    rows = [["文本", 2.5, "  留白 ", ""], [None, 7, "=1+1", "x"], [long, float("nan"), True, "<&>"], ["只有一格"]]
+    path = _streamed(tmp_path / "s.xlsx", rows)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["数据"]
+    assert ws.calculate_dimension() == "B1:E6"
+    values = [[c.value for c in row] for row in ws.iter_rows(min_row=3, min_col=2, max_col=5)]
+    assert values == [["文本", 2.5, "  留白 ", None], [None, 7, "=1+1", "x"], ["长" * 32766, "nan", "True", "<&>"],
+                      ["只有一格", None, None, None]]
+    assert ws["C4"].data_type == "n" and ws["D4"].data_type == "s" and ws["C5"].data_type == "s"
+    template = {c.column_letter: c for c in ws[2]}
+    for row in ws.iter_rows(min_row=3, max_row=5, min_col=2, max_col=5):
+        for c in row:
+            assert look(c) == look(template[c.column_letter]), c.coordinate
+    assert ws["C3"].alignment.horizontal == "center" and ws["B3"].alignment.horizontal is None
+    wb.close()
+
+
+@pytest.mark.parametrize("announced", [1, 3])
+def test_a_stream_of_another_length_keeps_the_previous_workbook(tmp_path: Path, announced: int) -> None:
+    path = _streamed(tmp_path / "s.xlsx", [["旧"]])
+    old = path.read_bytes()
+    with pytest.raises(ValueError, match="rows streamed, .* announced"):
+        _streamed(path, [["新"], ["新"]], count=announced)
+    with pytest.raises(ValueError, match="template row"):
+        _streamed(path, [["太", "多", "的", "格", "子"]])
+    assert path.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.xlsx"]
 
 
 # =========================================================================== periods

@@ -23,6 +23,7 @@ from xlbridge.model import IndicatorSystem
 from xlbridge.schema_io import load_system
 from xlbridge.workspace import Workspace
 from xlbridge.xlsx_out import OwnedWorkbook, Styles, owned_workbook, text, write_table
+from xlbridge.xlsx_stream import clean_text
 
 NOT_FILLED = "未填"
 LEAD_MARK = "▲"
@@ -252,8 +253,9 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, db: sqlite_utils.Database, 
     """Every row of every unit's snapshot submission, by unit, in sheet order.
 
     60,000 rows in the benchmark: xlsxwriter writes the header and the first row (the template
-    row), the rest are streamed (xlbridge.xlsx_stream) — each cell as text with the template's
-    style, the year as a number, exactly as xlsxwriter writes them, at a fraction of the cost.
+    row), the rest are streamed by xlbridge.xlsx_stream (which says why) — each cell with the
+    template's style, text as text and the year as a number, as xlsxwriter writes them, at a
+    fraction of the cost. Characters XML forbids are removed from the text, the template's too.
     """
     row = write_table(ws, 0, _DETAIL_HEADERS, [18, 6, 8, 18, 8, 50, 36, 30, 5, 8, 13, 8], st)
     ws.autofilter(0, 0, 0, len(_DETAIL_HEADERS) - 1)
@@ -271,7 +273,8 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, db: sqlite_utils.Database, 
     template = next(rows, None)
     if template is None:
         return
-    ws.write_row(row, 0, template, st.text)  # strings stay strings: the workbook never converts to formulas
+    # Strings stay strings: the workbook never converts to formulas (nor do the streamed rows).
+    ws.write_row(row, 0, [clean_text(v) for v in template], st.text)
     wb.stream_rows(ws, rows, sum(n for *_, n in snapshot) - 1)
 
 

@@ -1,14 +1,17 @@
 """Bulk worksheet rows written straight as SpreadsheetML into a package that xlsxwriter wrote.
 
 Why this module exists: the consolidated workbook's 明细 sheet has one row per stored ledger row,
-60,000 rows × 12 cells (~135 MB of XML, mostly Chinese text) in the benchmark. Through xlsxwriter
-each cell costs ~12 µs of Python (type dispatch, dimension checks, escaping, one file write per
-cell): 8–9 s of the ~12.9 s the whole workbook took, against a goal of 9 s. Removing our own
-overhead cannot close that gap (xlsxwriter alone, writing the same rows, took 12.3 s), and the
-Rust-backed writers on PyPI that could were young single-maintainer projects (see the README's
-Benchmarks section). So for this one sheet, and only for its data rows, we write the XML
-ourselves: one f-string per cell, special characters looked for once per row, and the deflate
-(which releases the GIL) running in a second thread while the next rows are built.
+60,000 rows × 12 cells (~135 MB of XML, mostly Chinese text) in the benchmark, whose goal is the
+whole workbook in ≤ 9 s. Through xlsxwriter each cell costs ~12 µs of Python (type dispatch,
+dimension checks, escaping, one file write per cell): the workbook took ~12.9 s, and xlsxwriter
+alone writing the same rows ~12.3 s, so no saving on our side of the calls could reach the goal.
+A Rust-backed writer was evaluated instead (rvgsrust-xlsxwriter 0.3.5, on rust_xlsxwriter: 明细
+alone in ~6.2 s) and not adopted: a beta a few months old from one small team, whose speed is
+bounded by the same deflate, while receipts would still need xlsxwriter. So for this one sheet,
+and only for its data rows, we write the XML ourselves: one f-string per cell, special characters
+looked for once per row, and the deflate (which releases the GIL) running in a second thread
+while the next rows are built. For clean text the result is byte for byte the sheet XML
+xlsxwriter's ``constant_memory`` mode writes.
 
 Everything else stays with xlsxwriter: it writes the whole workbook first — the other sheets,
 styles, chart, and on this sheet the header row, column widths, frozen panes, autofilter and one
@@ -16,8 +19,8 @@ styles, chart, and on this sheet the header row, column widths, frozen panes, au
 and inserts the streamed rows after the template row, each cell reusing the style id (``s=``) of
 the template's cell in its column, and corrects the sheet's ``<dimension>``.
 
-A streamed cell is written as xlsxwriter would write it in ``constant_memory`` mode, except that
-characters XML 1.0 forbids are removed instead of escaped:
+A streamed cell is written as xlsxwriter writes it, except that characters XML 1.0 forbids are
+removed instead of escaped:
 
 * a string is an inline string (``t="inlineStr"``): text, never a formula, number or link, however
   it starts (``=``, ``+``, ``-``, ``@``, ``http://``);
@@ -25,7 +28,8 @@ characters XML 1.0 forbids are removed instead of escaped:
   and ``>`` are escaped; a literal ``_xHHHH_`` gets its underscore escaped as ``_x005F_`` (Excel
   would otherwise read it as an escaped character); leading or trailing whitespace is kept with
   ``xml:space="preserve"``; text over Excel's cell limit of 32,767 UTF-16 units is cut there;
-* an int or a finite float is a number; ``None`` and ``""`` are blank cells that keep the style.
+* an int or a finite float is a number; ``None`` and ``""`` are blank cells that keep the style;
+  anything else is its ``str()`` as text.
 """
 
 from __future__ import annotations
@@ -39,7 +43,6 @@ import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -175,6 +178,12 @@ def _rows_xml(rows: Iterable[Sequence[Any]], first_row: int, columns: list[tuple
         yield f'<row r="{number}">{"".join(cells)}</row>'
 
 
+def clean_text(value: Any) -> Any:
+    """A string without the characters XML 1.0 forbids (anything else as it is): for the template
+    row, which xlsxwriter writes, so that it is cleaned like the streamed rows."""
+    return _FORBIDDEN.sub("", value) if value.__class__ is str else value
+
+
 def _text(value: str) -> str:
     """A string as the XML text of an inline string (see the module docstring)."""
     value = _FORBIDDEN.sub("", value)
@@ -232,4 +241,4 @@ def _column_letters(n: int) -> str:
     return letters
 
 
-__all__ = ["COMPRESS_LEVEL", "RowStream", "splice_rows"]
+__all__ = ["COMPRESS_LEVEL", "RowStream", "clean_text", "splice_rows"]
