@@ -149,11 +149,17 @@ class IndicatorSystem(Strict):
 
     def unit(self, name: str) -> Unit | None:
         """Find a unit by canonical name or alias, ignoring inner spaces (市 支 队)."""
-        wanted = unit_key(name)
+        return self._by_unit_key.get(unit_key(name))
+
+    @cached_property
+    def _by_unit_key(self) -> dict[str, Unit]:
+        found: dict[str, Unit] = {}
+        for u in self.units:  # names first, then aliases: a name wins over another unit's alias
+            found.setdefault(unit_key(u.name), u)
         for u in self.units:
-            if wanted == unit_key(u.name) or wanted in (unit_key(a) for a in u.aliases):
-                return u
-        return None
+            for alias in u.aliases:
+                found.setdefault(unit_key(alias), u)
+        return found
 
     @property
     def reporting_units(self) -> list[Unit]:
@@ -167,4 +173,12 @@ class IndicatorSystem(Strict):
         Blanket 各部门(单位)配合 is not an assignment: those rows would drown every
         ledger; the lead unit collects them.
         """
-        return [i for i in self.indicators if unit in i.lead or unit in i.cooperating]
+        return list(self._assignments.get(unit, ()))
+
+    @cached_property
+    def _assignments(self) -> dict[str, list[Indicator]]:
+        by_unit: dict[str, list[Indicator]] = {}
+        for i in self.indicators:
+            for unit in dict.fromkeys((*i.lead, *i.cooperating)):  # once, even if named twice
+                by_unit.setdefault(unit, []).append(i)
+        return by_unit
