@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from openpyxl.utils import column_index_from_string, get_column_letter
+
 # Deflate level of the streamed sheet. zlib's default (6, what xlsxwriter uses) takes ~55% longer
 # on this text than 5, for a file ~3% smaller.
 COMPRESS_LEVEL = 5
@@ -117,9 +119,9 @@ def _sheet_chunks(xml: str, stream: RowStream) -> Iterator[bytes]:
     cells = _TEMPLATE_CELL.findall(template)
     if not cells:
         raise ValueError("the template row has no cells")
-    first = _column_number(cells[0][0])
-    styles = {_column_number(letters): f' s="{s}"' if s else "" for letters, s in cells}
-    columns = [(_column_letters(n), styles.get(n, "")) for n in range(first, max(styles) + 1)]
+    first = column_index_from_string(cells[0][0])
+    styles = {column_index_from_string(letters): f' s="{s}"' if s else "" for letters, s in cells}
+    columns = [(get_column_letter(n), styles.get(n, "")) for n in range(first, max(styles) + 1)]
     last_row = template_row + stream.count
 
     def dimension(m: re.Match[str]) -> str:
@@ -223,22 +225,6 @@ def _write_in_thread(out: IO[bytes], chunks: Iterator[bytes]) -> None:
         writer.join()
     if failed:
         raise failed[0]
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
-def _column_letters(n: int) -> str:
-    letters = ""
-    n += 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 __all__ = ["COMPRESS_LEVEL", "RowStream", "clean_text", "splice_rows"]

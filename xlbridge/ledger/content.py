@@ -50,7 +50,7 @@ class IssuedLedger:
     @cached_property
     def locked(self) -> list[list[object]]:
         """Every row's locked cells in sheet order, as a reader returns them."""
-        return [[r.values[c.key] for c in LOCKED] for r in self.rows]
+        return _locked_cells(self.rows)
 
     @cached_property
     def codes(self) -> frozenset[str]:
@@ -109,7 +109,11 @@ def _locked_values(ind: Indicator, unit: str) -> dict[str, object]:
 
 
 def rows_digest(rows: list[IssuedRow]) -> str:
-    return _digest([[r.values[c.key] for c in LOCKED] for r in rows])
+    return _digest(_locked_cells(rows))
+
+
+def _locked_cells(rows: list[IssuedRow]) -> list[list[object]]:
+    return [[r.values[c.key] for c in LOCKED] for r in rows]
 
 
 def _digest(locked: list[list[object]]) -> str:
