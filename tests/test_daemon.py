@@ -2,10 +2,8 @@
 files, lock files, kill -9 in the middle of a burst, files that arrived while it was down, and
 SIGTERM/SIGINT.
 
-The inputs are real filled ledgers (puyang-2020, three small units). Each test needs dozens of
-distinct files; filling a ledger with openpyxl takes ~0.1 s, so one ledger per unit is filled
-once per module with a placeholder 填表人 and the variants are made by rewriting that header cell
-inside the zip (bytes differ, the ledger stays valid and signed).
+The inputs are real filled ledgers (puyang-2020, three small units), made in numbers by
+``submission_fixtures.Submissions``.
 
 Nothing here sleeps for a fixed long time: every wait polls for what it expects, with a generous
 deadline, so the tests hold on a loaded two-core CI runner and under pytest-xdist.
@@ -30,63 +28,16 @@ from typing import Any
 
 import pytest
 
-from ledger_fixtures import CAMPAIGN, ISSUED_AT, KEY
-from xlbridge.ledger.writer import write_ledger
-from xlbridge.sample import clerk_answer, fill_ledger
-from xlbridge.schema_io import load_system
+from ledger_fixtures import CAMPAIGN, KEY
+from submission_fixtures import PERIOD, SYSTEM_ID, UNITS, Submissions, submissions  # noqa: F401  (a fixture)
+from xlbridge.workers import default_workers, read_ahead
 from xlbridge.workspace import Workspace
 
 posix = pytest.mark.skipif(sys.platform == "win32", reason="kill -9 and SIGTERM/SIGINT are POSIX")
 
-SYSTEM_ID = "puyang-2020"
-UNITS = ("司法鉴定管理科", "律师公证管理科", "行政财务装备科")  # the smallest ledgers of the system
-PERIOD = "2021-05"
 SETTLE = 0.3
 DEBOUNCE_MS = 500
-PLACEHOLDER = "填表人0000"
-LEDGER_SHEET_XML = "xl/worksheets/sheet1.xml"
 WAIT = 60.0  # the deadline of every poll; a healthy run needs a small fraction of it
-
-
-# --------------------------------------------------------------------------- inputs
-class Submissions:
-    """Distinct filled ledgers, made on demand from one filled ledger per unit."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.count = 0
-        system = load_system(SYSTEM_ID)
-        header = {"period": PERIOD, "filled_on": f"{PERIOD}-28", "filled_by": PLACEHOLDER}
-        self.bases = []
-        for unit in UNITS:
-            blank = write_ledger(system, unit, CAMPAIGN, directory / f"blank-{unit}.xlsx", KEY,
-                                 issued_at=ISSUED_AT)
-            answer = clerk_answer(system, unit)
-            self.bases.append(fill_ledger(blank, directory / f"base-{unit}.xlsx", answer, header=header))
-
-    def make(self, n: int) -> list[Path]:
-        """``n`` new files, never made before in this module: ``<unit>_<number>.xlsx``."""
-        return [self._variant() for _ in range(n)]
-
-    def _variant(self) -> Path:
-        self.count += 1
-        base = self.bases[self.count % len(self.bases)]
-        unit = base.stem.removeprefix("base-")
-        dst = self.directory / f"{unit}_{self.count:04d}.xlsx"
-        marker = f"<t>{PLACEHOLDER}</t>".encode()
-        with zipfile.ZipFile(base) as src, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
-            for item in src.infolist():
-                data = src.read(item)
-                if item.filename == LEDGER_SHEET_XML:
-                    assert data.count(marker) == 1, "the 填表人 placeholder must be there exactly once"
-                    data = data.replace(marker, f"<t>填表人{self.count:04d}</t>".encode())
-                out.writestr(item, data)
-        return dst
-
-
-@pytest.fixture(scope="module")
-def submissions(tmp_path_factory: pytest.TempPathFactory) -> Submissions:
-    return Submissions(tmp_path_factory.mktemp("submissions"))
 
 
 def sha256(path: Path) -> str:
@@ -426,9 +377,9 @@ def test_signal_stops_cleanly_between_files(daemon: DaemonProcess, submissions: 
             assert not dst.exists(), f"{dst.name} was stored but left in the inbox"
         else:
             assert dst.read_bytes() == src.read_bytes(), f"{dst.name} neither stored nor intact in the inbox"
-    # Stopped between files: what is archived is stored, or is the one file read ahead, still in the inbox.
+    # Stopped between groups: what is archived is stored, or was read ahead and is still in the inbox.
     ahead = {p.name.split(".")[0] for p in archived(ws)} - stored
-    assert len(ahead) <= 1 and ahead <= {sha256(p) for p in inbox_files(ws)}
+    assert len(ahead) <= read_ahead(default_workers()) and ahead <= {sha256(p) for p in inbox_files(ws)}
     assert_archive_exact(ws, stored | ahead)
     assert_store_consistent(ws)
     if stored:  # the last act before stopping: the consolidated workbook shows what was stored

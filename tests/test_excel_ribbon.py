@@ -30,7 +30,7 @@ from xlbridge.excel.ribbon import (
     validate_book,
 )
 from xlbridge.findings import Severity
-from xlbridge.ingest import is_ignored
+from xlbridge.prepare import is_ignored
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import issued_rows
 from xlbridge.ledger.writer import write_ledger

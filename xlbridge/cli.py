@@ -294,26 +294,31 @@ def key_init(workspace: Path) -> None:
 def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> None:
     """不监视目录，立即收取这些文件（与守护进程相同的流程）。"""
     from xlbridge.consolidate import consolidate
-    from xlbridge.ingest import is_ignored, merge, prepared_in_order
+    from xlbridge.ingest import ingest_groups
     from xlbridge.ledger.signature import load_key
+    from xlbridge.prepare import is_ignored
     from xlbridge.store import open_store, refresh_search
+    from xlbridge.workers import Preparer, batch_gc
 
     ws = _workspace(workspace).ensure()
     key_bytes = load_key(ws.key_file)
-    db = open_store(ws.store)
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
     failed = 0
-    for file, prepared in prepared_in_order(ws, ordered, key_bytes):
-        try:
-            outcome = merge(ws, db, prepared.result())
-        except XlbridgeError as exc:  # one bad file must not stop the batch; nothing of it was merged
-            failed += 1
-            click.secho(f"失败  {file.name}  {exc}", fg="red", err=True)
-            continue
-        label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
-        click.echo(f"{label}  {file.name}  {outcome.unit or ''}  {outcome.summary}".rstrip())
-        if outcome.receipt:
-            click.echo(f"    回执：{outcome.receipt}")
+    workers = ws.workers if len(ordered) > 1 else 0
+    with batch_gc(), Preparer(ws, key_bytes, workers, fork=True).start() as preparer:
+        db = open_store(ws.store)
+        for file, outcome in (item for group in ingest_groups(ws, db, preparer, ordered) for item in group):
+            if isinstance(outcome, Exception):
+                if not isinstance(outcome, (XlbridgeError, OSError)):
+                    raise outcome
+                failed += 1  # one bad file must not stop the batch; nothing of it was merged
+                reason = outcome if isinstance(outcome, XlbridgeError) else f"无法读取（{outcome.strerror}）"
+                click.secho(f"失败  {file.name}  {reason}", fg="red", err=True)
+                continue
+            label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
+            click.echo(f"{label}  {file.name}  {outcome.unit or ''}  {outcome.summary}".rstrip())
+            if outcome.receipt:
+                click.echo(f"    回执：{outcome.receipt}")
     refresh_search(db)
     if not no_consolidate and len(ordered) > failed:
         click.echo(f"汇总表：{consolidate(ws, db)}")
@@ -339,7 +344,7 @@ def consolidate(workspace: Path, period: str | None) -> None:
 @friendly
 def status(workspace: Path, as_json: bool) -> None:
     """待处理、已接收、已退回的报送。"""
-    from xlbridge.ingest import is_ignored
+    from xlbridge.prepare import is_ignored
 
     ws = _workspace(workspace)
     db = _existing_store(ws)

@@ -1,7 +1,8 @@
 """The ingest pipeline: one submitted file → archive → validate → store → receipt.
 
-Two halves: :func:`prepare` (archive, read, validate: no store) and :func:`merge` (store,
-receipt, inbox). A batch runs them overlapped, one file ahead (:func:`prepared_in_order`).
+Two halves: :func:`xlbridge.prepare.prepare` (archive, read, validate: no store) and
+:func:`merge` (store, receipt, inbox). A batch prepares files ahead in worker processes
+(:class:`xlbridge.workers.Preparer`) while this process merges them in order.
 
 Order is what makes it crash-safe: the raw bytes are archived (content-addressed, fsynced)
 before anything else; the store merge is one transaction keyed by the file's sha256; the inbox
@@ -11,12 +12,8 @@ skipped (same hash), a merged file is recognised as a duplicate and not merged t
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+import sqlite3
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,13 +22,13 @@ from typing import Any
 import sqlite_utils
 
 from xlbridge import store
-from xlbridge.check.engine import Validation, validate_grid
-from xlbridge.errors import XlbridgeError
+from xlbridge.check.engine import Validation
+from xlbridge.errors import StoreError
 from xlbridge.findings import Finding, Severity
-from xlbridge.ledger.reader import read_ledger
-from xlbridge.model import IndicatorSystem
+from xlbridge.prepare import Prepared, prepare
 from xlbridge.receipt import receipt_path, write_receipt
 from xlbridge.schema_io import load_system
+from xlbridge.workers import Preparer
 from xlbridge.workspace import Workspace
 
 # Rules that mean "this is not an untouched ledger we issued to this unit": rejected outright.
@@ -40,13 +37,6 @@ REJECTING_RULES = frozenset({
     "system-unknown", "system-changed", "template-version", "header-changed", "prefilled-changed", "row-missing",
     "row-order", "code-unknown", "code-unassigned", "row-duplicate", "year-out-of-range",
 })
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-_LOCK_OR_TEMP = re.compile(r"^(~\$|\.~lock\.|~|\.)|(\.tmp|\.part|\.crdownload|\.partial|#)$", re.IGNORECASE)
-
-
-def is_ignored(path: Path) -> bool:
-    """Excel/WPS lock files (~$x.xlsx), LibreOffice locks (.~lock.x#), temp and partial copies."""
-    return bool(_LOCK_OR_TEMP.search(path.name))
 
 
 @dataclass
@@ -60,156 +50,93 @@ class Outcome:
     summary: str = ""
 
 
-@dataclass
-class Prepared:
-    """A file archived and validated, not yet merged: everything the store needs from it."""
-
-    path: Path
-    sha256: str
-    size: int
-    archived: Path
-    received: datetime
-    claimed: str | None
-    validation: Validation | None
-    system: IndicatorSystem | None
-    findings: list[Finding]
-
-
 def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes, received_at: datetime | None = None) -> Outcome:
     return merge(ws, db, prepare(ws, path, key, received_at))
 
 
-def prepared_in_order(ws: Workspace, paths: Iterable[Path], key: bytes) -> Iterator[tuple[Path, Future[Prepared]]]:
-    """Each path with its preparation, in order, the next file's already running in a worker
-    thread: reading and checking one file overlaps merging the one before (calamine, zlib and
-    SQLite all release the GIL). Call ``result()`` to get it or the exception it raised; merges
-    stay in the caller's thread and order, so a restart after a kill finds the same state."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlbridge-prepare") as pool:
-        ahead: deque[tuple[Path, Future[Prepared]]] = deque()
-        for path in paths:
-            ahead.append((path, pool.submit(prepare, ws, path, key)))
-            if len(ahead) > 1:
-                yield ahead.popleft()
-        while ahead:
-            yield ahead.popleft()
-
-
-def prepare(ws: Workspace, path: Path, key: bytes, received_at: datetime | None = None) -> Prepared:
-    """Archive and validate one file. Touches no store, so it may run in another thread."""
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    archived = archive_bytes(ws, data, sha, path.suffix)
-    received = received_at or arrival_time(path)
-    validation, system, findings = _validate(ws, archived, path.name, key)
-    return Prepared(path, sha, len(data), archived, received, claimed_unit(ws, path), validation, system, findings)
+def ingest_groups(ws: Workspace, db: sqlite_utils.Database, preparer: Preparer,
+                  paths: Sequence[Path]) -> Iterator[list[tuple[Path, Outcome | Exception]]]:
+    """The batch pipeline (``xlbridge ingest``, the daemon): files prepared ahead by ``preparer``,
+    merged in arrival order a group at a time; each file's outcome, or the error that stopped it
+    (that file stays in the inbox). Stopping between groups leaves nothing half done."""
+    for group in preparer.in_groups(paths):
+        results: dict[Path, Outcome | Exception] = {}
+        ready: list[Prepared] = []
+        for pending in group:
+            try:
+                ready.append(pending.result())
+            except Exception as exc:  # taken back (FileNotFoundError), a dead worker, a bug: not this batch's end
+                results[pending.path] = exc
+        for prepared, outcome in zip(ready, merge_group(ws, db, ready)):
+            results[prepared.path] = outcome
+        yield [(pending.path, results[pending.path]) for pending in group]
 
 
 def merge(ws: Workspace, db: sqlite_utils.Database, prepared: Prepared) -> Outcome:
     """Merge a prepared file into the store, write its receipt, take it from the inbox."""
-    p = prepared
+    outcome = merge_group(ws, db, [prepared])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def merge_group(ws: Workspace, db: sqlite_utils.Database, group: list[Prepared]) -> list[Outcome | Exception]:
+    """Merge prepared files with one commit (one fsync) for all: each file in its own savepoint,
+    so one the store refuses leaves the others. Receipts are written and files taken from the
+    inbox only once the commit is on disk; if it fails, every file of the group stays."""
+    staged: list[Outcome | Exception] = []
+    try:
+        with db.atomic():
+            for p in group:
+                try:
+                    staged.append(_stage(ws, db, p))
+                except StoreError as exc:
+                    if not db.conn.in_transaction:
+                        raise  # the error ended the whole transaction: nothing of the group is stored
+                    staged.append(exc)
+    except sqlite3.Error as exc:  # the commit itself failed (disk full, locked): all rolled back
+        return [StoreError(f"写入中心库失败（{exc}），已回滚，原有数据未改变") for _ in group]
+    except StoreError as exc:
+        return [exc for _ in group]
+    return [_finish(ws, db, o) if isinstance(o, Outcome) else o for o in staged]
+
+
+def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
+    """Store one file (inside the caller's transaction); the outcome, its receipt still to write."""
     known = store.known_hash(db, p.sha256)
-    if known:
-        # Killed between the merge and the receipt, the file comes round again: finish the job.
-        receipt = receipt_path(ws, known)
-        if not receipt.exists():
-            receipt = write_receipt(ws, db, known["id"])
-        _remove_from_inbox(ws, p.path)
-        return Outcome(p.path, "duplicate", p.sha256, known["unit"], known["id"], receipt,
+    if known:  # killed between the merge and the receipt, the file comes round again: finish the job
+        return Outcome(p.path, "duplicate", p.sha256, known["unit"], known["id"],
                        summary="重复报送（内容与已收到的文件相同），未重复计入")
-    validation, system, findings = p.validation, p.system, list(p.findings)
+    validation, findings = p.validation, list(p.findings)
     unit = (validation.meta.get("unit") if validation else None) or p.claimed
-    sender = system.unit(p.claimed) if system and p.claimed else None
-    if validation and sender and sender.name != unit:
+    if validation and p.sender and p.sender != unit:
         findings.insert(0, Finding(
             rule="unit-mismatch", severity=Severity.error, file=p.path.name,
             message=f"这是「{unit}」的台账，却以「{p.claimed}」的名义报送",
             hint="请使用本单位的台账报送"))
-        unit = sender.name  # the sender gets the receipt; the unit named in the file sent nothing
+        unit = p.sender  # the sender gets the receipt; the unit named in the file sent nothing
     rejecting = sorted({f.rule for f in findings if f.rule in REJECTING_RULES and f.severity is Severity.error})
     status = "rejected" if rejecting or validation is None else "accepted"
     submission = _submission_record(ws, p, unit, findings, status, rejecting)
-    if system is not None:
-        store.register_system(db, system)
+    if validation is not None and not store.system_stored(db, validation.meta["system_id"], validation.meta.get("system_version")):
+        store.register_system(db, load_system(ws.system))  # prepare checked the file is of this system
     sub_id = store.merge_submission(db, submission, validation.records if validation else [], findings)
-    receipt = write_receipt(ws, db, sub_id)
-    _remove_from_inbox(ws, p.path)
     summary = submission["reason"] or (f"{submission['errors']} 个错误需整改" if submission["errors"] else "")
-    return Outcome(p.path, status, p.sha256, unit, sub_id, receipt, summary)
+    return Outcome(p.path, status, p.sha256, unit, sub_id, None, summary)
 
 
-def arrival_time(path: Path) -> datetime:
-    """When the file landed in the inbox: its inode-change (POSIX) or creation (Windows) time.
-
-    Not the modification time: copies keep that (Explorer, cp -p, unzipping), and a clerk can
-    set it, so a ledger saved on the 28th and sent on the 5th would pass as on time.
-    """
-    return datetime.fromtimestamp(path.stat().st_ctime)
-
-
-def archive_bytes(ws: Workspace, data: bytes, sha: str, suffix: str) -> Path:
-    """Content-addressed, written once, fsynced: the same bytes sent twice are stored once."""
-    suffix = suffix.lower() if suffix.lower() in WORKBOOK_SUFFIXES else ".bin"
-    target = ws.archive / sha[:2] / f"{sha}{suffix}"
-    if target.exists() and target.stat().st_size == len(data):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
-    _fsync_dir(target.parent)  # the new name too must survive a power cut
-    return target
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return  # Windows cannot open a directory; NTFS journals the rename itself
-    fd = os.open(path, os.O_RDONLY)
+def _finish(ws: Workspace, db: sqlite_utils.Database, outcome: Outcome) -> Outcome | Exception:
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def claimed_unit(ws: Workspace, path: Path) -> str | None:
-    """The unit a file was sent as: its inbox sub-folder, or the name before the first `_`."""
-    try:
-        rel = path.resolve().relative_to(ws.inbox.resolve())
-    except ValueError:
-        rel = Path(path.name)
-    if len(rel.parts) > 1:
-        return rel.parts[0]
-    stem = path.stem.split("_", 1)[0].strip()
-    return stem if "_" in path.stem and stem else None
-
-
-def _validate(ws: Workspace, archived: Path, name: str, key: bytes) -> tuple[Validation | None, IndicatorSystem | None, list[Finding]]:
-    try:
-        grid = read_ledger(archived)
-    except XlbridgeError as exc:
-        reason = str(exc).replace(archived.name, name)
-        if Path(name).suffix.lower() not in (*WORKBOOK_SUFFIXES, ".xls"):  # a PDF is not a "damaged workbook"
-            reason = f"{name}：不是 Excel 工作簿（.xlsx），请报送系统下发的台账"
-        return None, None, [_fatal("file-unreadable", reason, name)]
-    except Exception as exc:  # a hostile file must end as a rejection, never as a crash of the pipeline
-        return None, None, [_fatal("file-unreadable", f"{name}：工作簿内容无法解析（{type(exc).__name__}）", name)]
-    grid.file = name
-    system_id = (grid.meta or {}).get("system_id")
-    if not system_id:
-        return None, None, [_fatal("meta-missing", "不是系统下发的台账（缺少台账标识），无法确认单位和指标体系", name)]
-    # The workspace's system, never one the file names: a submitted workbook must not make the
-    # server read a file of its choosing, and a ledger of another system would never be consolidated.
-    system = load_system(ws.system)
-    if system_id != system.id:
-        return None, None, [_fatal("system-unknown", f"台账属于指标体系「{system_id[:60]}」，本工作区收取的是「{system.id}」", name)]
-    validation = validate_grid(grid, system, key)
-    return validation, system, list(validation.report.findings)
-
-
-def _fatal(rule: str, message: str, file: str) -> Finding:
-    return Finding(rule=rule, severity=Severity.error, message=message, file=file)
+        receipt = None
+        if outcome.status == "duplicate":
+            receipt = receipt_path(ws, store.submission(db, outcome.submission_id))
+        if receipt is None or not receipt.exists():
+            receipt = write_receipt(ws, db, outcome.submission_id)
+    except Exception as exc:  # stored, but no receipt: the file stays and comes round as a duplicate
+        return exc
+    _remove_from_inbox(ws, outcome.path)
+    outcome.receipt = receipt
+    return outcome
 
 
 def _submission_record(ws: Workspace, p: Prepared, unit: str | None, findings: list[Finding], status: str,

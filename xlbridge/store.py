@@ -157,10 +157,14 @@ def _max_row_id(db: sqlite_utils.Database) -> int:
     return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM rows").fetchone()[0])
 
 
+def system_stored(db: sqlite_utils.Database, system_id: str, version: str | None) -> bool:
+    stored = db.execute("SELECT version FROM systems WHERE id = ?", [system_id]).fetchone()
+    return bool(stored) and stored[0] == version
+
+
 def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
     """Store the indicator system a submission refers to (idempotent per version)."""
-    stored = db.execute("SELECT version FROM systems WHERE id = ?", [system.id]).fetchone()
-    if stored and stored[0] == system.version:
+    if system_stored(db, system.id, system.version):
         return
     with db.atomic():
         db["systems"].upsert({"id": system.id, "version": system.version, "title": system.title,
@@ -180,6 +184,10 @@ def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
              for u in system.reporting_units for i in system.assigned(u.name)),
             pk=("system_id", "unit", "indicator_key"),
         )
+
+
+def submission(db: sqlite_utils.Database, submission_id: int) -> dict[str, Any]:
+    return dict(db["submissions"].get(submission_id))
 
 
 def known_hash(db: sqlite_utils.Database, sha256: str) -> dict[str, Any] | None:

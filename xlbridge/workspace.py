@@ -32,6 +32,7 @@ class Workspace:
     settle_seconds: float = 1.0  # a file must keep size and mtime this long before it is read
     debounce_ms: int = 1500  # one consolidation per burst of arrivals
     expected_units: list[str] = field(default_factory=list)  # default: every reporting unit
+    workers: int | None = None  # processes preparing files ahead of the merge; default one per CPU (≤ 4)
 
     @classmethod
     def load(cls, root: Path, **overrides: Any) -> Workspace:

@@ -24,7 +24,6 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,8 +34,10 @@ import watchfiles
 from xlbridge import store
 from xlbridge.consolidate import consolidate
 from xlbridge.errors import XlbridgeError
-from xlbridge.ingest import Outcome, Prepared, arrival_time, is_ignored, merge, prepared_in_order
+from xlbridge.ingest import Outcome, ingest_groups
 from xlbridge.ledger.signature import load_key
+from xlbridge.prepare import arrival_time, is_ignored
+from xlbridge.workers import Preparer, batch_gc
 from xlbridge.workspace import Workspace
 
 log = logging.getLogger("xlbridge.daemon")
@@ -84,10 +85,10 @@ class Daemon:
         try:
             self.ws.ensure()
             key = load_key(self.ws.key_file)
-            with _single_instance(self.ws):
+            with _single_instance(self.ws), batch_gc(), Preparer(self.ws, key, self.ws.workers) as preparer:
                 db = store.open_store(self.ws.store)
                 try:
-                    self._watch(db, key)
+                    self._watch(db, preparer)
                 finally:
                     db.close()
         finally:
@@ -95,7 +96,7 @@ class Daemon:
                 signal.signal(sig, handler)
         log.info("stopped")
 
-    def _watch(self, db, key: bytes) -> None:  # type: ignore[no-untyped-def]
+    def _watch(self, db, preparer: Preparer) -> None:  # type: ignore[no-untyped-def]
         self._sweep_stale_temp()
         if self._consolidated_is_behind(db):
             self._mark_dirty()  # killed before the rewrite: catch up
@@ -107,7 +108,7 @@ class Daemon:
                 self._scan()  # the first time: whatever arrived while we were down (the watch is live by now)
             for _, name in changes:
                 self._note(Path(name))
-            self._work(db, key)
+            self._work(db, preparer)
             if self.stop.is_set():
                 break
         self._consolidate(db, force=True)
@@ -181,28 +182,26 @@ class Daemon:
         return [p for *_, p in sorted(ready)]
 
     # ------------------------------------------------------------------ work
-    def _work(self, db, key: bytes) -> None:  # type: ignore[no-untyped-def]
+    def _work(self, db, preparer: Preparer) -> None:  # type: ignore[no-untyped-def]
         if self.stop.is_set():
             return
-        with contextlib.closing(prepared_in_order(self.ws, self._ready(), key)) as batch:
-            for path, prepared in batch:
-                self._take(db, path, prepared)
+        with contextlib.closing(ingest_groups(self.ws, db, preparer, self._ready())) as batch:
+            for group in batch:
+                for path, outcome in group:
+                    self._took(path, outcome)
                 if self.stop.is_set():
-                    return  # stop cleanly between files; the one read ahead stays in the inbox (and archive)
+                    return  # stop cleanly between groups; files read ahead stay in the inbox (and archive)
         self._consolidate(db)
 
-    def _take(self, db, path: Path, prepared: Future[Prepared]) -> None:  # type: ignore[no-untyped-def]
-        try:
-            outcome = merge(self.ws, db, prepared.result())
-        except FileNotFoundError:
+    def _took(self, path: Path, outcome: Outcome | Exception) -> None:
+        self._seen.pop(path, None)
+        if isinstance(outcome, FileNotFoundError):
             return  # taken back before we read it
-        except Exception:  # one bad file must never stop the inbox
-            log.exception("%s: 处理失败，文件留在 inbox，%d 秒后或文件变化后重试", path.name, RETRY_SECONDS)
+        self._mark_dirty()  # also after a failure: it may have come after the commit (the receipt)
+        if isinstance(outcome, Exception):  # one bad file must never stop the inbox
+            log.error("%s: 处理失败，文件留在 inbox，%d 秒后或文件变化后重试", path.name, RETRY_SECONDS, exc_info=outcome)
             self._remember_failure(path)
             return
-        finally:
-            self._seen.pop(path, None)
-        self._mark_dirty()
         log.info("%s: %s %s", path.name, outcome.status, outcome.unit or "")
         self.on_outcome(outcome)
 
