@@ -339,6 +339,7 @@ def stage_breakdown(files: list[Path], ws_root: Path, data: dict[str, Any]) -> d
     import xlbridge.ingest as ingest_mod
     import xlbridge.prepare as prepare_mod
     from xlbridge import store
+    from xlbridge.workers import batch_gc
 
     ws, inbox = new_workspace(ws_root, files, data)
     db = store.open_store(ws.store)
@@ -346,7 +347,7 @@ def stage_breakdown(files: list[Path], ws_root: Path, data: dict[str, Any]) -> d
                (store, "merge_submission")]
     real_receipt, ingest_mod.write_receipt = ingest_mod.write_receipt, lambda *a, **k: None
     try:
-        with Stages(targets) as stages:
+        with batch_gc(), Stages(targets) as stages:
             t = time.perf_counter()
             check_outcomes([ingest_mod.ingest_file(ws, db, p, synth.KEY) for p in inbox])
             total = time.perf_counter() - t
