@@ -60,16 +60,16 @@ def ingest_groups(ws: Workspace, db: sqlite_utils.Database, preparer: Preparer,
     merged in arrival order a group at a time; each file's outcome, or the error that stopped it
     (that file stays in the inbox). Stopping between groups leaves nothing half done."""
     for group in preparer.in_groups(paths):
-        results: dict[Path, Outcome | Exception] = {}
-        ready: list[Prepared] = []
-        for pending in group:
+        results: list[Outcome | Exception | None] = [None] * len(group)
+        ready: list[tuple[int, Prepared]] = []
+        for n, pending in enumerate(group):
             try:
-                ready.append(pending.result())
+                ready.append((n, pending.result()))
             except Exception as exc:  # taken back (FileNotFoundError), a dead worker, a bug: not this batch's end
-                results[pending.path] = exc
-        for prepared, outcome in zip(ready, merge_group(ws, db, ready)):
-            results[prepared.path] = outcome
-        yield [(pending.path, results[pending.path]) for pending in group]
+                results[n] = exc
+        for (n, _), outcome in zip(ready, merge_group(ws, db, [p for _, p in ready]), strict=True):
+            results[n] = outcome
+        yield [(pending.path, result) for pending, result in zip(group, results, strict=True) if result is not None]
 
 
 def merge(ws: Workspace, db: sqlite_utils.Database, prepared: Prepared) -> Outcome:
