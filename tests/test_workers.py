@@ -194,3 +194,21 @@ def test_a_group_the_store_refuses_leaves_every_file_in_the_inbox(ws: Workspace,
     assert [r.status for r in results] == ["accepted", "accepted"]
     assert not any(p.exists() for p in paths[1:])
     db.close()
+
+
+def test_a_new_version_of_the_system_file_reaches_the_workers(tmp_path: Path, submissions: Submissions) -> None:
+    source = Path(__file__).resolve().parents[1] / "schema" / "puyang-2020.yaml"
+    system_file = tmp_path / "puyang-2020.yaml"
+    system_file.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    ws = make_workspace(tmp_path / "ws")
+    ws.system = str(system_file)
+    with Preparer(ws, KEY, workers=2) as preparer:
+        first = [p.result() for g in preparer.in_groups(into_inbox(ws, submissions.make(2))) for p in g]
+        text = system_file.read_text(encoding="utf-8").replace("version: '1'", "version: '2'", 1)
+        system_file.write_text(text, encoding="utf-8")
+        os.utime(system_file, ns=(time.time_ns(), time.time_ns() + 10**9))  # a new mtime, whatever the clock step
+        second = [p.result() for g in preparer.in_groups(into_inbox(ws, submissions.make(2))) for p in g]
+
+    assert preparer.system.version == "2"
+    assert not any(f.rule == "system-changed" for p in first for f in p.findings)
+    assert all(any(f.rule == "system-changed" for f in p.findings) for p in second)  # checked against version 2

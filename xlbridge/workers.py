@@ -125,6 +125,7 @@ class Preparer:
         """The paths' preparations in order, in groups to merge together: the next file, and those
         after it already prepared by the time it is (up to ``limit``). Later files are under way
         meanwhile. Closing the iterator early cancels those not yet started (the pool stays)."""
+        self._follow_system()
         if self.workers < 1 or len(paths) < 2:  # one file: not worth waking a process for
             for path in paths:
                 yield [Pending(self, path, _done(self.ws, path, self.key, self.system))]
@@ -145,6 +146,13 @@ class Preparer:
         finally:
             for pending in ahead:
                 pending.future.cancel()
+
+    def _follow_system(self) -> None:
+        """A new version of the system file (a long-running daemon): new workers that hold it."""
+        system = load_system(self.ws.system)  # cached while the file is unchanged
+        if system is not self.system:
+            self.system = system
+            self.close()
 
     def submit(self, path: Path, broken: ProcessPoolExecutor | None = None) -> Pending:
         """Queue ``path`` in the pool, first replacing the pool if it is the ``broken`` one
