@@ -408,7 +408,7 @@ def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
         try:
             t = time.perf_counter()
             outcomes = []
-            with batch_gc(), Preparer(ws, synth.KEY, workers, fork=True).start() as preparer:  # as `xlbridge ingest`
+            with batch_gc(), Preparer(ws, synth.KEY, workers, fork=True).start(inbox) as preparer:  # as `xlbridge ingest`
                 db = store.open_store(ws.store)  # an empty store: created here, inside the timing
                 for group in ingest_mod.ingest_groups(ws, db, preparer, inbox):
                     commits += 1

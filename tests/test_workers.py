@@ -87,7 +87,7 @@ def _workers() -> list[multiprocessing.Process]:
 @posix
 def test_a_killed_worker_costs_a_retry_not_a_file(ws: Workspace, submissions: Submissions) -> None:
     paths = into_inbox(ws, submissions.make(8))
-    with Preparer(ws, KEY, workers=2).start() as preparer:
+    with Preparer(ws, KEY, workers=2).start(paths) as preparer:
         deadline = time.monotonic() + 30
         while len(_workers()) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -111,7 +111,7 @@ def test_workers_exit_when_their_parent_is_killed(ws: Workspace, fork: bool) -> 
         from pathlib import Path
         from xlbridge.workers import Preparer
         from xlbridge.workspace import Workspace
-        preparer = Preparer(Workspace.load(Path({str(ws.root)!r})), b"k", workers=2, fork={fork}).start()
+        preparer = Preparer(Workspace.load(Path({str(ws.root)!r})), b"k", workers=2, fork={fork}).start([Path("a"), Path("b")])
         while len(multiprocessing.active_children()) < 2:
             time.sleep(0.05)
         print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)

@@ -304,8 +304,7 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
     key_bytes = load_key(ws.key_file)
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
     failed = 0
-    workers = ws.workers if len(ordered) > 1 else 0
-    with batch_gc(), Preparer(ws, key_bytes, workers, fork=True).start() as preparer:
+    with batch_gc(), Preparer(ws, key_bytes, ws.workers, fork=True).start(ordered) as preparer:
         db = open_store(ws.store)
         for file, outcome in (item for group in ingest_groups(ws, db, preparer, ordered) for item in group):
             if isinstance(outcome, Exception):

@@ -60,16 +60,15 @@ def ingest_groups(ws: Workspace, db: sqlite_utils.Database, preparer: Preparer,
     merged in arrival order a group at a time; each file's outcome, or the error that stopped it
     (that file stays in the inbox). Stopping between groups leaves nothing half done."""
     for group in preparer.in_groups(paths):
-        results: list[Outcome | Exception | None] = [None] * len(group)
-        ready: list[tuple[int, Prepared]] = []
+        ready: dict[int, Prepared] = {}
+        failed: dict[int, Exception] = {}
         for n, pending in enumerate(group):
             try:
-                ready.append((n, pending.result()))
+                ready[n] = pending.result()
             except Exception as exc:  # taken back (FileNotFoundError), a dead worker, a bug: not this batch's end
-                results[n] = exc
-        for (n, _), outcome in zip(ready, merge_group(ws, db, [p for _, p in ready]), strict=True):
-            results[n] = outcome
-        yield [(pending.path, result) for pending, result in zip(group, results, strict=True) if result is not None]
+                failed[n] = exc
+        merged = iter(merge_group(ws, db, list(ready.values())))  # in the order of ``ready``, which is the group's
+        yield [(pending.path, failed[n] if n in failed else next(merged)) for n, pending in enumerate(group)]
 
 
 def merge(ws: Workspace, db: sqlite_utils.Database, prepared: Prepared) -> Outcome:

@@ -114,19 +114,23 @@ class Preparer:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def start(self) -> Preparer:
-        """Start the workers now, so their start-up overlaps the caller's own (opening the store)."""
-        if self.workers >= 1:
+    def start(self, paths: Sequence[Path]) -> Preparer:
+        """Start the workers ``paths`` will need now, so their start-up overlaps the caller's own
+        (opening the store)."""
+        if self._uses_workers(paths):
             for _ in range(self.workers):
                 self._current_pool().submit(int)
         return self
+
+    def _uses_workers(self, paths: Sequence[Path]) -> bool:
+        return self.workers >= 1 and len(paths) >= 2  # one file: not worth waking a process for
 
     def in_groups(self, paths: Sequence[Path], limit: int = GROUP_LIMIT) -> Iterator[list[Pending]]:
         """The paths' preparations in order, in groups to merge together: the next file, and those
         after it already prepared by the time it is (up to ``limit``). Later files are under way
         meanwhile. Closing the iterator early cancels those not yet started (the pool stays)."""
         self._follow_system()
-        if self.workers < 1 or len(paths) < 2:  # one file: not worth waking a process for
+        if not self._uses_workers(paths):
             for path in paths:
                 yield [Pending(self, path, _done(self.ws, path, self.key, self.system))]
             return
