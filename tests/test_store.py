@@ -32,7 +32,8 @@ from xlbridge.workspace import Workspace
 
 ROW = data_row(2016, "9")
 REVIEW = "本月办结行政复议案件12件，全部在法定期限内作出决定。"  # a description to search for
-TABLES = {"systems", "units", "indicators", "assignments", "submissions", "rows", "findings", "current", "meta", "rows_fts"}
+TABLES = {"systems", "units", "indicators", "assignments", "submissions", "rows", "findings", "meta", "rows_fts"}
+VIEWS = ("latest_submissions", "current", "current_rows")
 QUERIES = {
     "counts": "SELECT (SELECT COUNT(*) FROM submissions), (SELECT COUNT(*) FROM rows), (SELECT COUNT(*) FROM findings),"
               " (SELECT COUNT(*) FROM current), (SELECT COUNT(*) FROM indicators), (SELECT COUNT(*) FROM assignments)",
@@ -70,7 +71,7 @@ def test_documented_tables_views_foreign_keys_and_indexes(populated: Workspace) 
     with connect(populated.store) as conn:
         objects = {(t, n) for t, n in conn.execute("SELECT type, name FROM sqlite_master")}
         assert TABLES <= {n for t, n in objects if t == "table"}
-        assert {"current_rows", "latest_submissions"} <= {n for t, n in objects if t == "view"}
+        assert set(VIEWS) <= {n for t, n in objects if t == "view"}
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
         def fks(table: str) -> set[tuple[str, str, str]]:
@@ -78,7 +79,6 @@ def test_documented_tables_views_foreign_keys_and_indexes(populated: Workspace) 
 
         assert fks("rows") == {("submission_id", "submissions", "id")}
         assert fks("findings") == {("submission_id", "submissions", "id")}
-        assert fks("current") == {("row_id", "rows", "id"), ("submission_id", "submissions", "id")}
         for table in ("units", "indicators", "assignments"):
             assert ("system_id", "systems", "id") in fks(table)
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -93,7 +93,6 @@ def test_documented_tables_views_foreign_keys_and_indexes(populated: Workspace) 
         assert indexes("submissions")[("sha256",)] is True  # the same bytes are never merged twice
         assert ("system_id", "campaign", "unit", "status") in indexes("submissions")
         assert ("submission_id",) in indexes("rows") and ("submission_id",) in indexes("findings")
-        assert ("system_id", "campaign", "indicator_key") in indexes("current")
 
         # The consolidation's snapshot query is served by those indexes, not by table scans.
         plan = " | ".join(r[3] for r in conn.execute(
@@ -102,6 +101,9 @@ def test_documented_tables_views_foreign_keys_and_indexes(populated: Workspace) 
         assert "USING INDEX idx_submissions_system_id_campaign_unit_status" in plan
         assert "USING INDEX idx_rows_submission_id" in plan
         assert "SCAN submissions" not in plan and "SCAN r" not in plan
+        # So is the current state, a view over each unit's latest accepted submission.
+        plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN SELECT * FROM current_rows"))
+        assert "USING INDEX idx_rows_submission_id" in plan and "SCAN r" not in plan
 
 
 def test_the_indicator_system_is_stored_with_assignments(populated: Workspace) -> None:
@@ -187,6 +189,43 @@ def test_a_version_1_store_with_search_triggers_is_migrated(one_accepted: tuple[
         db.close()
 
 
+def test_a_version_2_store_with_a_current_table_is_migrated_to_the_view(one_accepted: tuple[Workspace, Path]) -> None:
+    """Version 2 kept the current state in a table, moved by every merge: on open it becomes the
+    view, which shows the same rows, and merges go on moving it."""
+    ws, june = one_accepted
+    state = "SELECT system_id, campaign, unit, indicator_key, year, row_id, submission_id FROM current ORDER BY row_id"
+    db = store.open_store(ws.store)
+    try:
+        before = db.execute(state).fetchall()
+        db.execute("DROP VIEW current_rows")
+        db.execute("DROP VIEW current")
+        db["current"].create(
+            {"system_id": str, "campaign": int, "unit": str, "indicator_key": str, "year": int, "row_id": int,
+             "submission_id": int, "updated_at": str},
+            pk=("system_id", "campaign", "unit", "indicator_key", "year"),
+            foreign_keys=[("row_id", "rows", "id"), ("submission_id", "submissions", "id")])
+        db.execute("INSERT INTO current SELECT system_id, campaign, unit, indicator_key, year, r.id, submission_id, 'x'"
+                   " FROM rows r JOIN submissions s ON s.id = r.submission_id")
+        db.execute("CREATE VIEW current_rows AS SELECT * FROM current")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        db.conn.commit()
+    finally:
+        db.close()
+    db = store.open_store(ws.store)
+    try:
+        kinds = dict(db.execute("SELECT name, type FROM sqlite_master WHERE name IN ('current', 'current_rows')").fetchall())
+        assert kinds == {"current": "view", "current_rows": "view"}
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(store.SCHEMA_VERSION),)
+        assert db.execute(state).fetchall() == before and len(before) == 30
+        assert db.execute("SELECT COUNT(*) FROM current_rows").fetchone() == (30,)
+        assert ingest_file(ws, db, drop(ws, june, f"{UNIT}_2021-06.xlsx"), KEY, received_at=LATE).status == "accepted"
+        june_id = db.execute("SELECT MAX(id) FROM submissions").fetchone()[0]
+        assert db.execute("SELECT DISTINCT submission_id FROM current").fetchall() == [(june_id,)]
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        db.close()
+
+
 def test_plain_sqlite_without_xlbridge_gives_the_same_results(populated: Workspace, tmp_path: Path) -> None:
     db = store.open_store(populated.store)
     try:
@@ -259,7 +298,7 @@ def test_backup_through_the_cli_is_consistent_while_a_writer_is_busy(populated: 
     with connect(target) as copy, connect(populated.store) as live:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert copy.execute("PRAGMA foreign_key_check").fetchall() == []
-        for table in (*TABLES, "current_rows", "latest_submissions"):
+        for table in (*TABLES, *VIEWS):
             sql = f"SELECT COUNT(*) FROM [{table}]"
             assert copy.execute(sql).fetchone() == live.execute(sql).fetchone(), table
         assert copy.execute("SELECT COUNT(*) FROM submissions WHERE sha256 = 'x'").fetchone()[0] == 0

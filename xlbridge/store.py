@@ -2,8 +2,12 @@
 xlbridge code. Tables and views are documented in the README ("The store").
 
 Every submission is merged in ONE transaction (``db.atomic()``): the submission record, its
-rows, its findings and the move of the current state. A rejected submission adds its record
-and findings only; stored rows and the current state are untouched.
+rows and its findings. A rejected submission adds its record and findings only; stored rows
+and the current state are untouched.
+
+The current state is a view, not a table kept up to date: each unit's latest accepted
+submission holds a row for every indicator and year assigned to it (a ledger missing one is
+rejected), so its rows are the state. Keeping a table instead cost half of every merge.
 
 The full-text index is brought up to date once per burst (:func:`refresh_search`), not by
 triggers per row: trigram-indexing long Chinese text costs ~0.15 ms a row, six times the rest of
@@ -25,20 +29,10 @@ from xlbridge.errors import StoreError
 from xlbridge.findings import Finding
 from xlbridge.model import IndicatorSystem
 
-SCHEMA_VERSION = 2  # 2: search index refreshed per burst instead of by triggers
+SCHEMA_VERSION = 3  # 2: search index refreshed per burst instead of by triggers; 3: `current` is a view
 _SEARCH_MARK = "search_indexed_through"  # meta key: rows.id up to which rows_fts is complete
 
-_VIEWS = {
-    # The latest accepted row per unit, indicator and year, with its indicator and submission.
-    "current_rows": """
-        SELECT c.system_id, c.campaign, c.unit, c.indicator_key, i.code, i.level1, i.level3, i.key_item, i.kind,
-               c.year, r.progress, r.description, r.materials, r.links, r.secret, r.person, r.phone,
-               s.id AS submission_id, s.period, s.received_at, s.file_name
-        FROM current c
-        JOIN rows r ON r.id = c.row_id
-        JOIN submissions s ON s.id = c.submission_id
-        JOIN indicators i ON i.system_id = c.system_id AND i.key = c.indicator_key
-    """,
+_VIEWS = {  # in dependency order
     # Each unit's latest accepted submission per campaign.
     "latest_submissions": """
         SELECT s.* FROM submissions s
@@ -46,6 +40,22 @@ _VIEWS = {
             SELECT MAX(s2.id) FROM submissions s2
             WHERE s2.status = 'accepted' AND s2.unit = s.unit AND s2.system_id = s.system_id
               AND s2.campaign = s.campaign)
+    """,
+    # The current state: one row per unit, indicator and year, from that unit's latest accepted submission.
+    "current": """
+        SELECT s.system_id, s.campaign, s.unit, r.indicator_key, r.year, r.id AS row_id, s.id AS submission_id,
+               s.processed_at AS updated_at
+        FROM latest_submissions s
+        JOIN rows r ON r.submission_id = s.id
+    """,
+    # The current rows with their indicator and submission.
+    "current_rows": """
+        SELECT s.system_id, s.campaign, s.unit, r.indicator_key, i.code, i.level1, i.level3, i.key_item, i.kind,
+               r.year, r.progress, r.description, r.materials, r.links, r.secret, r.person, r.phone,
+               s.id AS submission_id, s.period, s.received_at, s.file_name
+        FROM latest_submissions s
+        JOIN rows r ON r.submission_id = s.id
+        JOIN indicators i ON i.system_id = s.system_id AND i.key = r.indicator_key
     """,
 }
 
@@ -108,32 +118,37 @@ def _create_tables(db: sqlite_utils.Database) -> None:
              "cell": str, "field": str, "message": str, "hint": str},
             pk="id", foreign_keys=[("submission_id", "submissions", "id")],
         )
-        db["current"].create(
-            {"system_id": str, "campaign": int, "unit": str, "indicator_key": str, "year": int, "row_id": int,
-             "submission_id": int, "updated_at": str},
-            pk=("system_id", "campaign", "unit", "indicator_key", "year"),
-            foreign_keys=[("row_id", "rows", "id"), ("submission_id", "submissions", "id")],
-        )
         db["meta"].create({"key": str, "value": str}, pk="key")
         db["meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
         db["submissions"].create_index(["sha256"], unique=True)
         db["submissions"].create_index(["system_id", "campaign", "unit", "status"])
         db["rows"].create_index(["submission_id"])
         db["findings"].create_index(["submission_id"])
-        db["current"].create_index(["system_id", "campaign", "indicator_key"])
         db["assignments"].create_index(["system_id", "indicator_key"])
-        for name, sql in _VIEWS.items():
-            db.create_view(name, sql)
+        _create_views(db)
+
+
+def _create_views(db: sqlite_utils.Database) -> None:
+    for name, sql in _VIEWS.items():
+        db.create_view(name, sql, replace=True)
 
 
 def _migrate(db: sqlite_utils.Database) -> None:
-    version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    if version and version[0] == "1":  # version 1 indexed every row by triggers: all are indexed
-        with db.atomic():
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    version = int(row[0]) if row else SCHEMA_VERSION
+    if version == SCHEMA_VERSION:
+        return
+    with db.atomic():
+        if version < 2:  # version 1 indexed every row by triggers: all are indexed
             for trigger in ("rows_ai", "rows_ad", "rows_au"):
                 db.execute(f"DROP TRIGGER IF EXISTS [{trigger}]")
             db["meta"].upsert({"key": _SEARCH_MARK, "value": str(_max_row_id(db))}, pk="key")
-            db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+        if version < 3:  # the current-state table becomes the view over the same rows
+            if "current" in db.table_names():
+                db.execute("DROP VIEW IF EXISTS current_rows")
+                db.execute("DROP TABLE current")
+            _create_views(db)
+        db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
 
 def refresh_search(db: sqlite_utils.Database) -> int:
@@ -201,7 +216,7 @@ def merge_submission(
     records: Iterable[Record],
     findings: Iterable[Finding],
 ) -> int:
-    """Insert one submission with its rows and findings; move the current state if accepted."""
+    """Insert one submission with its findings, and its rows if accepted."""
     accepted = submission["status"] == "accepted"
     try:
         with db.atomic():
@@ -213,27 +228,18 @@ def merge_submission(
                  for f in findings],
             )
             if accepted:
-                _insert_rows_and_current(db, sub_id, submission, list(records))
+                _insert_rows(db, sub_id, records)
     except sqlite3.Error as exc:  # a constraint, a value SQLite cannot store, "database is locked"…
         raise StoreError(f"写入中心库失败（{exc}），已回滚，原有数据未改变") from None
     return int(sub_id)
 
 
-def _insert_rows_and_current(db: sqlite_utils.Database, sub_id: int, submission: dict[str, Any], records: list[Record]) -> None:
-    # Row ids are given, not read back row by row: this transaction already holds the write lock
-    # (the submission is inserted), so no other writer can take the ids above the current maximum.
-    first = _max_row_id(db) + 1
+def _insert_rows(db: sqlite_utils.Database, sub_id: int, records: Iterable[Record]) -> None:
     db.conn.executemany(
-        "INSERT INTO rows (id, submission_id, year, indicator_key, sheet_row, progress, description, materials, links,"
-        " secret, person, phone) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-        [(row_id, sub_id, r.year, r.code, r.row, r.progress, r.description, "\n".join(r.materials), "\n".join(r.links),
-          int(r.secret), r.person, r.phone) for row_id, r in enumerate(records, start=first)],
-    )
-    key, now = (submission["system_id"], submission["campaign"], submission["unit"]), _now()
-    db.conn.executemany(
-        "INSERT OR REPLACE INTO current (system_id, campaign, unit, indicator_key, year, row_id, submission_id, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?)",
-        [(*key, r.code, r.year, row_id, sub_id, now) for row_id, r in enumerate(records, start=first)],
+        "INSERT INTO rows (submission_id, year, indicator_key, sheet_row, progress, description, materials, links,"
+        " secret, person, phone) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [(sub_id, r.year, r.code, r.row, r.progress, r.description, "\n".join(r.materials), "\n".join(r.links),
+          int(r.secret), r.person, r.phone) for r in records],
     )
 
 
