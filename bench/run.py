@@ -339,7 +339,7 @@ def stage_breakdown(files: list[Path], ws_root: Path, data: dict[str, Any]) -> d
     import xlbridge.ingest as ingest_mod
     import xlbridge.prepare as prepare_mod
     from xlbridge import store
-    from xlbridge.workers import batch_gc
+    from xlbridge.gc_tuning import batch_gc
 
     ws, inbox = new_workspace(ws_root, files, data)
     db = store.open_store(ws.store)
@@ -379,7 +379,8 @@ def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
     from xlbridge import store
     from xlbridge.consolidate import consolidate
     from xlbridge.receipt import write_receipt
-    from xlbridge.workers import Preparer, batch_gc, default_workers
+    from xlbridge.gc_tuning import batch_gc
+    from xlbridge.workers import Preparer, default_workers
 
     banner(f"2. Ingest {args.units} Excel-style ledgers × {args.per_unit * 5} rows into an empty store")
     data = synth.ingest_files(args.out, args.units, args.per_unit)

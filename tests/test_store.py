@@ -73,6 +73,7 @@ def test_documented_tables_views_foreign_keys_and_indexes(populated: Workspace) 
         assert TABLES <= {n for t, n in objects if t == "table"}
         assert set(VIEWS) <= {n for t, n in objects if t == "view"}
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == store.PAGE_SIZE
 
         def fks(table: str) -> set[tuple[str, str, str]]:
             return {(r[3], r[2], r[4]) for r in conn.execute(f"PRAGMA foreign_key_list([{table}])")}

@@ -238,3 +238,20 @@ def test_build_years_malformed(tmp_path: Path) -> None:
                  "--key-file", key_file(tmp_path))
     assert result.exit_code == 2
     assert "应写成 2016-2021 或 2021" in result.output
+
+
+def test_validating_leaves_the_callers_collector_settings(three_files: tuple[Path, Path, Path]) -> None:
+    """validate_file collects garbage less often while it reads (the ribbon's process, a
+    caller's own program), and gives the caller its own setting back, also after a bad file."""
+    import gc
+
+    from xlbridge.check.files import validate_file
+
+    before = gc.get_threshold()
+    gc.set_threshold(500, 5, 5)
+    try:
+        for path in three_files:
+            validate_file(path, SYSTEM_ID, KEY)
+            assert gc.get_threshold() == (500, 5, 5)
+    finally:
+        gc.set_threshold(*before)

@@ -298,7 +298,8 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
     from xlbridge.ledger.signature import load_key
     from xlbridge.prepare import is_ignored
     from xlbridge.store import open_store, refresh_search
-    from xlbridge.workers import Preparer, batch_gc
+    from xlbridge.gc_tuning import batch_gc
+    from xlbridge.workers import Preparer
 
     ws = _workspace(workspace).ensure()
     key_bytes = load_key(ws.key_file)

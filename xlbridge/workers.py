@@ -25,11 +25,11 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from xlbridge.errors import XlbridgeError
+from xlbridge.gc_tuning import BATCH_GC_THRESHOLDS
 from xlbridge.model import IndicatorSystem
 from xlbridge.prepare import Prepared, prepare
 from xlbridge.schema_io import load_system
@@ -37,23 +37,8 @@ from xlbridge.workspace import Workspace
 
 MAX_DEFAULT_WORKERS = 4  # beyond this the single writer (the store) is the limit
 WORKER_NICENESS = 10  # the parent's merges are the one serial step: when CPUs are short they go first
-# A ledger read makes thousands of small containers that die young, over a heap that is mostly
-# long-lived (the indicator system, issued-ledger caches). With the default (700, 10, 10) the
-# collector ran so often it cost a third of the time to validate and merge a file.
-BATCH_GC_THRESHOLDS = (20_000, 10, 10)
 PARENT_POLL_SECONDS = 0.5
 GROUP_LIMIT = 16  # files merged under one commit, at most
-
-
-@contextmanager
-def batch_gc() -> Iterator[None]:
-    """Collector thresholds for a process ingesting a batch (workers have them from the start)."""
-    previous = gc.get_threshold()
-    gc.set_threshold(*BATCH_GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
 
 
 def default_workers() -> int:

@@ -10,6 +10,7 @@ from xlbridge.check.engine import Validation, validate_grid
 from xlbridge.check.rules import severity
 from xlbridge.errors import LedgerError, XlbridgeError
 from xlbridge.findings import Finding, Report
+from xlbridge.gc_tuning import batch_gc
 from xlbridge.ledger.reader import read_ledger
 from xlbridge.model import IndicatorSystem
 from xlbridge.schema_io import load_system
@@ -67,6 +68,11 @@ def ledger_system(meta: dict[str, str] | None) -> IndicatorSystem:
 
 
 def validate_file(path: Path, system_name: str | None = None, key: bytes | None = None) -> FileResult:
+    with batch_gc():
+        return _validate_file(path, system_name, key)
+
+
+def _validate_file(path: Path, system_name: str | None, key: bytes | None) -> FileResult:
     try:
         grid = read_ledger(path)
     except XlbridgeError as exc:

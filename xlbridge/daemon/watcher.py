@@ -37,7 +37,8 @@ from xlbridge.errors import XlbridgeError
 from xlbridge.ingest import Outcome, ingest_groups
 from xlbridge.ledger.signature import load_key
 from xlbridge.prepare import arrival_time, is_ignored
-from xlbridge.workers import Preparer, batch_gc
+from xlbridge.gc_tuning import batch_gc
+from xlbridge.workers import Preparer
 from xlbridge.workspace import Workspace
 
 log = logging.getLogger("xlbridge.daemon")
