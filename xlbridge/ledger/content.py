@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from xlbridge.ledger.layout import LOCKED
@@ -20,13 +20,9 @@ class IssuedRow:
     year: int
     indicator: Indicator
     values: dict[str, object]  # locked column key → value
-    # Derived once here, not lazily: the engine asks for both on every submitted row.
-    identity: tuple[int, str] = field(init=False)
-    compared: list[object] = field(init=False)  # the locked cells after year and code, as a reader returns them
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "identity", (self.year, self.indicator.key))
-        object.__setattr__(self, "compared", [self.values[c.key] for c in LOCKED[2:]])
+    # Derived once, not lazily: the engine asks for both on every submitted row.
+    identity: tuple[int, str]  # (year, indicator key)
+    compared: list[object]  # the locked cells after year and code, as a reader returns them; shared by the years
 
 
 def campaign_years(system: IndicatorSystem, campaign: int, years: list[int] | None = None) -> list[int]:
@@ -84,8 +80,11 @@ def issued_rows(system: IndicatorSystem, unit: str, years: list[int]) -> list[Is
 
 
 def _issued_rows(system: IndicatorSystem, unit: str, years: list[int]) -> list[IssuedRow]:
-    assigned = [(ind, _locked_values(ind, unit)) for ind in system.assigned(unit)]
-    return [IssuedRow(year, ind, {**values, "year": year}) for year in years for ind, values in assigned]
+    # Built for every unit whose ledger arrives: what does not depend on the year, once per indicator.
+    assigned = [(ind, values, [values[c.key] for c in LOCKED[2:]])
+                for ind in system.assigned(unit) for values in (_locked_values(ind, unit),)]
+    return [IssuedRow(year, ind, {**values, "year": year}, (year, ind.key), compared)
+            for year in years for ind, values, compared in assigned]
 
 
 def _locked_values(ind: Indicator, unit: str) -> dict[str, object]:

@@ -40,10 +40,17 @@ class LedgerGrid:
     sheet_names: list[str] = field(default_factory=list)
 
 
+# Above this size the formula scan runs beside calamine's parse (both release the GIL while they
+# inflate and parse); below it starting a thread costs more than the scan (a 200-row ledger).
+_SCAN_BESIDE_BYTES = 256 * 1024
+
+
 def read_ledger(path: Path) -> LedgerGrid:
     check_workbook_zip(path)
-    # The formula scan inflates the sheet again; zlib and calamine both release the GIL, so it
-    # runs beside calamine's parse instead of after it.
+    if path.stat().st_size < _SCAN_BESIDE_BYTES:
+        grid = _read_values(path)
+        grid.formulas = _formula_cells(path)
+        return grid
     with ThreadPoolExecutor(max_workers=1) as pool:
         formulas = pool.submit(_formula_cells, path)
         grid = _read_values(path)
