@@ -227,6 +227,20 @@ def test_a_version_2_store_with_a_current_table_is_migrated_to_the_view(one_acce
         db.close()
 
 
+def test_a_store_from_a_newer_xlbridge_is_refused_untouched(one_accepted: tuple[Workspace, Path]) -> None:
+    ws, _ = one_accepted
+    conn = sqlite3.connect(ws.store)
+    with conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(store.SCHEMA_VERSION + 1)])
+    conn.close()
+    before = dumps(ws.store, ("submissions", "rows", "findings", "meta"))
+    with pytest.raises(StoreError, match=f"架构版本 {store.SCHEMA_VERSION + 1}.*请升级 xlbridge"):
+        store.open_store(ws.store)
+    assert dumps(ws.store, ("submissions", "rows", "findings", "meta")) == before
+    result = run("status", "-w", ws.root)
+    assert result.exit_code != 0 and "请升级 xlbridge" in result.output
+
+
 def test_plain_sqlite_without_xlbridge_gives_the_same_results(populated: Workspace, tmp_path: Path) -> None:
     db = store.open_store(populated.store)
     try:

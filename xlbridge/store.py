@@ -74,7 +74,11 @@ def open_store(path: Path) -> sqlite_utils.Database:
     # FULL: a merge is on disk when it commits, before the file leaves the inbox. NORMAL could
     # lose the last commits on a power cut, and the file would then be only in the archive.
     db.execute("PRAGMA synchronous = FULL")
-    _ensure_schema(db)
+    try:
+        _ensure_schema(db)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
@@ -140,6 +144,9 @@ def _create_views(db: sqlite_utils.Database) -> None:
 def _migrate(db: sqlite_utils.Database) -> None:
     row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     version = int(row[0]) if row else SCHEMA_VERSION
+    if version > SCHEMA_VERSION:  # written by a newer xlbridge: its tables may mean other things
+        raise StoreError(f"中心库（架构版本 {version}）由更新版本的 xlbridge 创建，本程序只支持到版本 {SCHEMA_VERSION}，"
+                         "请升级 xlbridge 后再使用；中心库未作任何改动")
     if version == SCHEMA_VERSION:
         return
     with db.atomic():
