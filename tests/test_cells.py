@@ -16,6 +16,9 @@ TRICKY = [
     " 前导空格", "尾随空格 ", "两个  空格", "行尾空格 \n下一行", "第一行\n 行首空格", "空行\n\n之后",
     "回车\r\n换行", "制表\t符", "控制\x07字符", "全角\u3000空格", "不换行\u00a0空格", "转义_x000D_序列", "下划线_x",
     "ｈｔｔｐ：／／全角", "１２３４５", "零宽\u200b空格", "竖线 | 旁边有空格", "a|b", "",
+    # Clean, but with the Chinese characters dropped (the column is first searched in Latin-1)
+    # their neighbours form a pair that would not be: "\n\n", "_x", "  ", " \n", "\n ".
+    "一\n二\n三", "下_划x线", "一 二 三", "空 格\n换行", "换\n行 空格",
 ]
 KINDS = [Kind.text, Kind.choice, Kind.urls, Kind.phone]
 
