@@ -173,27 +173,36 @@ FILE_NOTES = {
 }
 
 
-def frictionless_validator(path: Path) -> Callable[[], Any] | None:
-    """frictionless with the rules xlbridge applies to the same columns, on the 台账 sheet."""
+def frictionless_validator(path: Path, system: Any, unit: str) -> Callable[[], Any] | None:
+    """frictionless with the rules xlbridge applies to the same columns that a table schema can
+    say, on the 台账 sheet: required cells, the choices, length limits, phone and link formats,
+    the unit's own indicator codes and the campaign's years, one row per year and code."""
     frictionless = optional("frictionless")
     if frictionless is None:
         return None
     from frictionless import Dialect, Resource, Schema, formats
 
-    from xlbridge.check.engine import _PHONE
+    from xlbridge.check.engine import _PHONE, _URL
     from xlbridge.ledger import layout as L
+
+    bare = lambda pattern: pattern.removeprefix("^").removesuffix("$")  # noqa: E731  (frictionless anchors it)
+    url = bare(_URL.pattern)
+    special: dict[str, dict[str, Any]] = {
+        "year": {"minimum": min(system.years), "maximum": max(system.years)},
+        "code": {"enum": sorted({i.key for i in system.assigned(unit)})},
+        "phone": {"pattern": bare(_PHONE.pattern)},
+        "links": {"pattern": f"{url}(?:\\s+{url})*"},  # links one per line, as xlbridge accepts them plainly
+    }
 
     def field(col: Any) -> dict[str, Any]:
         f: dict[str, Any] = {"name": col.header, "type": "integer" if col.key == "year" else "string"}
-        c: dict[str, Any] = {}
+        c: dict[str, Any] = dict(special.get(col.key, {}))
         if col.key in ("year", "code") or col.required:
             c["required"] = True
         if col.choices:
             c["enum"] = list(col.choices)
         if col.max_length:
             c["maxLength"] = col.max_length
-        if col.key == "phone":
-            c["pattern"] = _PHONE.pattern.lstrip("^").rstrip("$")
         if c:
             f["constraints"] = c
         return f
@@ -242,7 +251,7 @@ def bench_validate(args: argparse.Namespace) -> dict[str, Any]:
         grid = read_ledger(path)
         fns = {"calamine": calamine, "xlbridge": xl, "read": lambda: read_ledger(path),
                "rules": lambda: validate_grid(grid, system, synth.KEY)}
-        fr = frictionless_validator(path)
+        fr = frictionless_validator(path, system, data["unit"])
         if fr is not None:
             fns["frictionless"] = fr
         medians, last = interleaved(fns, args.repeat, {"frictionless": args.repeat_slow})
