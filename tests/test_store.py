@@ -166,6 +166,21 @@ def test_search_index_refresh_takes_each_new_row_once(one_accepted: tuple[Worksp
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+def test_search_index_refresh_in_parts_takes_each_row_once(one_accepted: tuple[Workspace, Path]) -> None:
+    """The daemon indexes a burst in parts (a stop waits for one part only): parts add up to the whole."""
+    ws, june = one_accepted
+    db = store.open_store(ws.store)
+    try:
+        assert ingest_file(ws, db, drop(ws, june, f"{UNIT}_2021-06.xlsx"), KEY, received_at=LATE).status == "accepted"
+        assert [store.refresh_search(db, limit=25) for _ in range(4)] == [25, 25, 10, 0]
+        db.execute("INSERT INTO rows_fts (rows_fts) VALUES ('integrity-check')")
+        assert db.execute("SELECT COUNT(*) FROM rows_fts_docsize").fetchone()[0] == 60
+        fts = {r[0] for r in db.execute("SELECT rowid FROM rows_fts WHERE rows_fts MATCH '行政复议'")}
+        assert fts == {r[0] for r in db.execute("SELECT id FROM rows WHERE description LIKE '%行政复议%'")} and fts
+    finally:
+        db.close()
+
+
 def test_a_version_1_store_with_search_triggers_is_migrated(one_accepted: tuple[Workspace, Path]) -> None:
     """Version 1 indexed rows by triggers: on open they are dropped and every row counts as indexed."""
     ws, june = one_accepted

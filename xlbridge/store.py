@@ -162,11 +162,13 @@ def _migrate(db: sqlite_utils.Database) -> None:
         db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
 
-def refresh_search(db: sqlite_utils.Database) -> int:
-    """Index the rows stored since the last refresh, in one transaction; the number indexed."""
+def refresh_search(db: sqlite_utils.Database, limit: int | None = None) -> int:
+    """Index the rows stored since the last refresh (at most ``limit`` of them), in one
+    transaction; the number indexed. A month's burst is ~60,000 rows, ~10 s: the daemon takes
+    it in parts, so that a stop or another writer never waits for all of it."""
     with db.atomic():
         done = _search_mark(db) or 0
-        last = _max_row_id(db)
+        last = _max_row_id(db) if limit is None else min(_max_row_id(db), done + limit)
         if last > done:
             db.execute("INSERT INTO rows_fts (rowid, description, materials)"
                        " SELECT id, description, materials FROM rows WHERE id > ? AND id <= ?", [done, last])

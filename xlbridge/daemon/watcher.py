@@ -46,6 +46,7 @@ PARTIAL_GRACE_FACTOR = 60  # × settle_seconds before a zip still missing its en
 RESCAN_SECONDS = 5.0  # look at the whole inbox this often: events get lost (network shares, new sub-folders)
 RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this long, or when it changes
 MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
+SEARCH_PART_ROWS = 5_000  # rows indexed per transaction, ~1 s: how long a stop may wait for the index
 STALE_TEMP_SECONDS = 600.0  # a temp file this old belongs to no live writer (they live seconds)
 LOCK_NAME = ".xlbridge-daemon.lock"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -99,6 +100,7 @@ class Daemon:
 
     def _watch(self, db, preparer: Preparer) -> None:  # type: ignore[no-untyped-def]
         self._sweep_stale_temp()
+        self._refresh_search(db)  # rows a stop left unindexed
         if self._consolidated_is_behind(db):
             self._mark_dirty()  # killed before the rewrite: catch up
         log.info("watching %s", self.ws.inbox)
@@ -226,14 +228,23 @@ class Daemon:
         if not force and not overdue and (self._seen or now - self._dirty_since < self.ws.debounce_ms / 1000):
             return  # more files are on their way: one rewrite per burst
         try:
-            store.refresh_search(db)  # once per burst, like the workbook
             path = consolidate(self.ws, db)
         except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
             log.warning("consolidation postponed: %s", exc, exc_info=not isinstance(exc, XlbridgeError))
             self._dirty_since = self._dirty_first = now
-            return
-        log.info("consolidated → %s", path)
-        self._dirty_since = self._dirty_first = None
+        else:
+            log.info("consolidated → %s", path)
+            self._dirty_since = self._dirty_first = None
+        self._refresh_search(db)
+
+    def _refresh_search(self, db) -> None:  # type: ignore[no-untyped-def]
+        """The search index, once per burst like the workbook, in parts: a stop is not kept
+        waiting for a month of rows; what is left is indexed at the next burst or start."""
+        try:
+            while store.refresh_search(db, limit=SEARCH_PART_ROWS) == SEARCH_PART_ROWS and not self.stop.is_set():
+                pass
+        except Exception as exc:  # the store locked by another writer: the rows wait for the next burst
+            log.warning("search index refresh postponed: %s", exc)
 
     # ------------------------------------------------------------------ after a crash
     def _consolidated_is_behind(self, db) -> bool:  # type: ignore[no-untyped-def]
