@@ -50,7 +50,7 @@ def main() -> None:
 
 def print_findings(findings: list[Finding], as_json: bool = False) -> None:
     if as_json:
-        click.echo(json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([f.as_json() for f in findings], ensure_ascii=False, indent=2))
         return
     for f in findings:
         color = {Severity.error: "red", Severity.warning: "yellow"}.get(f.severity)
@@ -235,7 +235,7 @@ def validate(files: tuple[Path, ...], system_name: str | None, as_json: bool, sh
     if as_json:
         click.echo(json.dumps(
             [{"file": str(f), "valid": r.valid, "summary": r.summary,
-              "findings": [x.model_dump(mode="json") for x in r.findings]} for f, r in results],
+              "findings": [x.as_json() for x in r.findings]} for f, r in results],
             ensure_ascii=False, indent=2))
     else:
         for file, result in results:
