@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
-from itertools import count
+from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -208,12 +208,20 @@ def _check_column_headers(check: _Checker) -> None:
 # usual, clean submission: the rows' identity and locked cells row by row (cheap look-ups),
 # then every input column at once, then the content rules over the records.
 @dataclass(slots=True)
-class _Row:
+class _Rows:
+    """The indicator rows, as parallel lists: the usual ledger is taken as issued, whole, with
+    no object made per row."""
+
+    numbers: Sequence[int]  # sheet row numbers
+    raws: list[list[Any]]
+    identities: list[tuple[int, str]]  # (year, code)
+
+
+@dataclass(slots=True)
+class _Continuation:
     number: int
     raw: list[Any]
-    year: int = 0
-    code: str = ""
-    owner: int = -1  # continuation rows: index of the indicator row they extend
+    owner: int  # index of the indicator row it extends
 
 
 def _check_rows(check: _Checker, issued: IssuedLedger | None, unit: str) -> list[Record]:
@@ -221,8 +229,8 @@ def _check_rows(check: _Checker, issued: IssuedLedger | None, unit: str) -> list
     data = check.grid.rows[L.FIRST_DATA_ROW - 1:]
     if data and min(map(len, data)) < width:
         data = [raw + [None] * (width - len(raw)) for raw in data]
-    indicator_rows, continuations = _identify_rows(check, data, issued, unit)
-    records = _records(check, indicator_rows)
+    rows, continuations = _identify_rows(check, data, issued, unit)
+    records = _records(check, rows)
     for row in continuations:
         _continuation(check, row, records[row.owner])
     _check_content(check, records)
@@ -230,14 +238,16 @@ def _check_rows(check: _Checker, issued: IssuedLedger | None, unit: str) -> list
 
 
 def _identify_rows(check: _Checker, data: list[list[Any]], issued: IssuedLedger | None,
-                   unit: str) -> tuple[list[_Row], list[_Row]]:
+                   unit: str) -> tuple[_Rows, list[_Continuation]]:
     """Which indicator each row is, checked against what was issued; continuation rows apart."""
     if issued is not None and not check.grid.formulas and _as_issued(data, issued):
-        return [_Row(n, raw, *r.identity) for n, raw, r in zip(count(L.FIRST_DATA_ROW), data, issued.rows)], []
+        return _Rows(range(L.FIRST_DATA_ROW, L.FIRST_DATA_ROW + len(data)), data, issued.identities), []
     by_identity = issued.by_identity if issued else {}
     seen: dict[tuple[int, str], int] = {}
-    rows: list[_Row] = []
-    continuations: list[_Row] = []
+    numbers: list[int] = []
+    raws: list[list[Any]] = []
+    identities: list[tuple[int, str]] = []
+    continuations: list[_Continuation] = []
     last_index = -1
     extendable = False  # is the row above an indicator row (or its continuation)?
     formulas = check.grid.formulas
@@ -251,7 +261,7 @@ def _identify_rows(check: _Checker, data: list[list[Any]], issued: IssuedLedger 
             identity = _identify(check, number, raw, issued, unit)
             if identity is _CONTINUATION:
                 if extendable:
-                    continuations.append(_Row(number, raw, owner=len(rows) - 1))
+                    continuations.append(_Continuation(number, raw, owner=len(raws) - 1))
                 else:
                     check.add("continuation-orphan", "此行没有年度和指标编号，且上方没有可归属的指标行", number,
                               L.COLUMN["code"], hint="续行请插入在对应指标行的下方")
@@ -278,12 +288,14 @@ def _identify_rows(check: _Checker, data: list[list[Any]], issued: IssuedLedger 
             last_index = max(last_index, index)
             if raw[_PREFILLED] != issued_row.compared:  # the usual row is untouched: one comparison
                 _compare_prefilled(check, number, raw, issued_row)
-        rows.append(_Row(number, raw, *identity))
+        numbers.append(number)
+        raws.append(raw)
+        identities.append(identity)
     for identity, (index, _) in by_identity.items():
         if identity not in seen:
             check.add("row-missing", f"{identity[0]} 年指标 {identity[1]} 的行被删除（下发时在第 {L.FIRST_DATA_ROW + index} 行）",
                       hint="请恢复该行，或使用系统下发的台账重新填报")
-    return rows, continuations
+    return _Rows(numbers, raws, identities), continuations
 
 
 _CONTINUATION = (0, "")  # neither year nor code: a row the clerk inserted
@@ -344,32 +356,35 @@ def _compare_prefilled(check: _Checker, number: int, raw: list[Any], issued: Iss
                   number, column, hint="锁定内容请勿修改", value=got)
 
 
-def _input_column(check: _Checker, rows: list[_Row], column: L.Column) -> list[Any]:
+def _input_column(check: _Checker, numbers: Sequence[int], raws: list[list[Any]], column: L.Column) -> list[Any]:
     """One input column of these rows, normalised; every change reported on its cell."""
     idx, kind = column.index - 1, column.kind
-    values = [row.raw[idx] for row in rows]
+    values = [raw[idx] for raw in raws]
     clean = cells.clean_column(values, kind)  # the usual case, checked for the whole column at once
     if clean is not None:
         return clean
     out = []
-    for row, value in zip(rows, values, strict=True):
+    for number, value in zip(numbers, values, strict=True):
         if value is None or value == "":
             out.append("")
         elif value.__class__ is str and cells.already_clean(value, kind):
             out.append(value)
         else:
-            out.append(check.normalised(value, kind, row.number, column))
+            out.append(check.normalised(value, kind, number, column))
     return out
 
 
-def _records(check: _Checker, rows: list[_Row]) -> list[Record]:
-    c = {key: _input_column(check, rows, L.COLUMN[key]) for key in ("progress", "description", "person", "phone")}
+def _records(check: _Checker, rows: _Rows) -> list[Record]:
+    def column(key: str) -> list[Any]:
+        return _input_column(check, rows.numbers, rows.raws, L.COLUMN[key])
+
     records = [
-        Record(row.number, row.year, row.code, progress, description, [], [], False, person, phone)
-        for row, progress, description, person, phone
-        in zip(rows, c["progress"], c["description"], c["person"], c["phone"], strict=True)
+        Record(number, year, code, progress, description, [], [], False, person, phone)
+        for number, (year, code), progress, description, person, phone
+        in zip(rows.numbers, rows.identities, column("progress"), column("description"), column("person"),
+               column("phone"), strict=True)
     ]
-    materials, links, secret = (_input_column(check, rows, L.COLUMN[key]) for key in L.CONTINUATION_INPUTS)
+    materials, links, secret = map(column, L.CONTINUATION_INPUTS)
     simple = _simple_links(links)
     for record, m, link, sec in zip(records, materials, links, secret, strict=True):
         if simple and (not sec or sec == L.SECRET_NO):  # the usual row, inlined: nothing to report
@@ -388,14 +403,14 @@ def _simple_links(column: list[str]) -> bool:
     return not any(sep in joined for sep in ";；,，、") and all(map(_URL.match, joined.split()))
 
 
-def _continuation(check: _Checker, row: _Row, current: Record) -> None:
+def _continuation(check: _Checker, row: _Continuation, current: Record) -> None:
     """A row the clerk inserted: more material lines for the indicator row above."""
     raw, number = row.raw, row.number
     for key in ("progress", "description", "person", "phone"):
         column = L.COLUMN[key]
         if raw[column.index - 1] not in (None, ""):
             check.add("continuation-extra", f"续行的「{column.header}」不会被记录，请写在第 {current.row} 行的指标行中", number, column)
-    materials, links, secret = (_input_column(check, [row], L.COLUMN[key])[0] for key in L.CONTINUATION_INPUTS)
+    materials, links, secret = (_input_column(check, [number], [raw], L.COLUMN[key])[0] for key in L.CONTINUATION_INPUTS)
     _add_material_cells(check, current, number, materials, links, secret)
 
 

@@ -44,6 +44,10 @@ class IssuedLedger:
         return {r.identity: (i, r) for i, r in enumerate(self.rows)}
 
     @cached_property
+    def identities(self) -> list[tuple[int, str]]:
+        return [r.identity for r in self.rows]
+
+    @cached_property
     def locked(self) -> list[list[object]]:
         """Every row's locked cells in sheet order, as a reader returns them."""
         return _locked_cells(self.rows)
