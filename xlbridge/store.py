@@ -197,20 +197,21 @@ def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
     with db.atomic():
         db["systems"].upsert({"id": system.id, "version": system.version, "title": system.title,
                               "issuer": system.issuer, "loaded_at": _now()}, pk="id")
-        db["units"].upsert_all(({"system_id": system.id, "name": u.name, "is_group": int(u.group)} for u in system.units),
-                               pk=("system_id", "name"))
-        db["indicators"].upsert_all(
-            ({"system_id": system.id, "key": i.key, "position": n, "code": i.code, "level1": i.level1, "level2": i.level2,
-              "level3": i.level3, "points": i.points, "methods": "、".join(i.methods), "materials": "\n".join(i.materials),
-              "lead": "、".join(i.lead), "cooperating": "、".join(i.cooperating), "kind": i.kind.value,
-              "key_item": int(i.key_item)} for n, i in enumerate(system.indicators)),
-            pk=("system_id", "key"),
+        # executemany, not sqlite-utils' upsert_all: a large system has ~10,000 assignments, and
+        # this runs inside the first merge of a new system version, where the workers wait for it.
+        db.conn.executemany("INSERT OR REPLACE INTO units (system_id, name, is_group) VALUES (?,?,?)",
+                            [(system.id, u.name, int(u.group)) for u in system.units])
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO indicators (system_id, key, position, code, level1, level2, level3, points,"
+            " methods, materials, lead, cooperating, kind, key_item) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(system.id, i.key, n, i.code, i.level1, i.level2, i.level3, i.points, "、".join(i.methods),
+              "\n".join(i.materials), "、".join(i.lead), "、".join(i.cooperating), i.kind.value, int(i.key_item))
+             for n, i in enumerate(system.indicators)],
         )
         db.execute("DELETE FROM assignments WHERE system_id = ?", [system.id])
-        db["assignments"].insert_all(
-            ({"system_id": system.id, "unit": u.name, "indicator_key": i.key, "role": i.role_of(u.name)}
-             for u in system.reporting_units for i in system.assigned(u.name)),
-            pk=("system_id", "unit", "indicator_key"),
+        db.conn.executemany(
+            "INSERT INTO assignments (system_id, unit, indicator_key, role) VALUES (?,?,?,?)",
+            [(system.id, u.name, i.key, i.role_of(u.name)) for u in system.reporting_units for i in system.assigned(u.name)],
         )
 
 
