@@ -181,6 +181,25 @@ def test_search_index_refresh_in_parts_takes_each_row_once(one_accepted: tuple[W
         db.close()
 
 
+def test_the_daemon_indexes_in_parts_and_a_stop_waits_for_one_part(one_accepted: tuple[Workspace, Path],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlbridge.daemon import watcher
+
+    ws, _ = one_accepted  # 30 rows stored, not yet indexed
+    monkeypatch.setattr(watcher, "SEARCH_PART_ROWS", 10)
+    daemon = watcher.Daemon(Workspace.load(ws.root))
+    db = store.open_store(ws.store)
+    try:
+        daemon.stop.set()  # SIGTERM during the refresh: the part under way is finished, no more
+        daemon._refresh_search(db)
+        assert store._search_mark(db) == 10
+        daemon.stop.clear()  # the next start (or burst) takes the rest
+        daemon._refresh_search(db)
+        assert store._search_mark(db) == 30 and store.refresh_search(db) == 0
+    finally:
+        db.close()
+
+
 def test_a_version_1_store_with_search_triggers_is_migrated(one_accepted: tuple[Workspace, Path]) -> None:
     """Version 1 indexed rows by triggers: on open they are dropped and every row counts as indexed."""
     ws, june = one_accepted
