@@ -225,6 +225,7 @@ def bench_validate(args: argparse.Namespace) -> dict[str, Any]:
 
     from xlbridge.check.engine import validate_grid
     from xlbridge.check.files import validate_file
+    from xlbridge.gc_tuning import batch_gc
     from xlbridge.ledger import layout as L
     from xlbridge.ledger.reader import read_ledger
     from xlbridge.schema_io import load_system
@@ -249,8 +250,15 @@ def bench_validate(args: argparse.Namespace) -> dict[str, Any]:
             return validate_file(path, str(system_path), synth.KEY)
 
         grid = read_ledger(path)
-        fns = {"calamine": calamine, "xlbridge": xl, "read": lambda: read_ledger(path),
-               "rules": lambda: validate_grid(grid, system, synth.KEY)}
+        def rules() -> Any:
+            with batch_gc():  # as validate_file runs them
+                return validate_grid(grid, system, synth.KEY)
+
+        def read() -> Any:
+            with batch_gc():
+                return read_ledger(path)
+
+        fns = {"calamine": calamine, "xlbridge": xl, "read": read, "rules": rules}
         fr = frictionless_validator(path, system, data["unit"])
         if fr is not None:
             fns["frictionless"] = fr
