@@ -32,7 +32,7 @@ def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int) 
     findings = list(db["findings"].rows_where("submission_id = ?", [submission_id], order_by="row, col, id"))
     changes = _changes(db, sub) if sub["status"] == "accepted" else []
     path = receipt_path(ws, sub)
-    with owned_workbook(path) as (wb, st):
+    with owned_workbook(path, small=True) as (wb, st):
         _summary_sheet(wb.add_worksheet("回执"), st, sub, changes)
         _findings_sheet(wb.add_worksheet("问题清单"), st, findings)
         _changes_sheet(wb.add_worksheet("变化"), st, changes, sub)

@@ -65,8 +65,11 @@ class OwnedWorkbook(xlsxwriter.Workbook):
 
 
 @contextlib.contextmanager
-def owned_workbook(path: Path) -> Iterator[tuple[OwnedWorkbook, Styles]]:
+def owned_workbook(path: Path, small: bool = False) -> Iterator[tuple[OwnedWorkbook, Styles]]:
     """Write to a temp file beside ``path``, then rename over it: readers never see half a file.
+
+    ``small`` (a receipt, a few hundred cells): built in memory. constant_memory, which the
+    consolidated workbook needs, writes a temp file per worksheet part, half a receipt's time.
 
     With streamed rows, xlsxwriter's temp file is copied to a second one with the rows added,
     and that one is renamed over ``path``.
@@ -77,7 +80,7 @@ def owned_workbook(path: Path) -> Iterator[tuple[OwnedWorkbook, Styles]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
     spliced = path.with_name(f".{path.stem}.rows.{os.getpid()}.tmp.xlsx")  # the daemon's stale-temp sweep knows both
-    wb = OwnedWorkbook(str(tmp), {**_OPTIONS, "tmpdir": str(path.parent)})
+    wb = OwnedWorkbook(str(tmp), {**_OPTIONS, "tmpdir": str(path.parent), "in_memory": small})
     try:
         try:
             yield wb, Styles(wb)
