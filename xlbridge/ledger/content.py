@@ -85,8 +85,10 @@ def issued_rows(system: IndicatorSystem, unit: str, years: list[int]) -> list[Is
 
 def _issued_rows(system: IndicatorSystem, unit: str, years: list[int]) -> list[IssuedRow]:
     # Built for every unit whose ledger arrives: what does not depend on the year, once per indicator.
-    assigned = [(ind, values, [values[c.key] for c in LOCKED[2:]])
-                for ind in system.assigned(unit) for values in (_locked_values(ind, unit),)]
+    assigned = []
+    for ind in system.assigned(unit):
+        values = _locked_values(ind, unit)
+        assigned.append((ind, values, [values[c.key] for c in LOCKED[2:]]))
     return [IssuedRow(year, ind, {**values, "year": year}, (year, ind.key), compared)
             for year in years for ind, values, compared in assigned]
 
