@@ -379,25 +379,26 @@ def test_a_merge_that_fails_midway_writes_nothing(one_accepted: tuple[Workspace,
     ws, june = one_accepted
     result = validate(june)
     assert result.valid and len(result.validation.records) == 30  # type: ignore[union-attr]
-    records = list(result.validation.records)  # type: ignore[union-attr]
+    table = dataclasses.replace(result.validation.table)  # type: ignore[union-attr]
     findings = [f for f in result.findings] + [*validate(edited(june, june.with_name("bad.xlsx"), set_cells(
         {cell("progress", ROW): None}))).findings]
     assert findings
     # Row 16 of 30 carries a value SQLite cannot store: the submission, its findings and 15 rows
     # are already inserted when the insert fails.
-    records[15] = dataclasses.replace(records[15], phone=["0393-6980399"])  # type: ignore[arg-type]
+    good_phone = table.phone[15]
+    table.phone = [*table.phone[:15], ["0393-6980399"], *table.phone[16:]]  # type: ignore[list-item]
     before = dumps(ws.store, ("submissions", "rows", "findings", "current"))
 
     db = store.open_store(ws.store)
     try:
         with pytest.raises(StoreError, match="写入中心库失败.*已回滚，原有数据未改变"):
-            store.merge_submission(db, _submission(ws), records, findings)
+            store.merge_submission(db, _submission(ws), table, findings)
         assert not db.conn.in_transaction
         assert dumps(ws.store, ("submissions", "rows", "findings", "current")) == before
 
-        # The same connection goes on working: the good records merge in one piece.
-        records[15] = result.validation.records[15]  # type: ignore[union-attr]
-        sub_id = store.merge_submission(db, _submission(ws), records, findings)
+        # The same connection goes on working: the good rows merge in one piece.
+        table.phone[15] = good_phone
+        sub_id = store.merge_submission(db, _submission(ws), table, findings)
     finally:
         db.close()
     assert count(ws.store, "rows", "submission_id = ?", (sub_id,)) == 30
@@ -422,13 +423,13 @@ def test_a_merge_that_fails_midway_writes_nothing(one_accepted: tuple[Workspace,
 ])
 def test_a_constraint_violation_is_rolled_back(one_accepted: tuple[Workspace, Path], bad: Any) -> None:
     ws, june = one_accepted
-    records = validate(june).validation.records  # type: ignore[union-attr]
+    table = validate(june).validation.table  # type: ignore[union-attr]
     changes = {"sha256": submissions(ws.store)[0]["sha256"]} if bad == "same-sha256" else bad
     before = dumps(ws.store, ("submissions", "rows", "findings", "current"))
     db = store.open_store(ws.store)
     try:
         with pytest.raises(StoreError, match="已回滚"):
-            store.merge_submission(db, _submission(ws, **changes), records, [])
+            store.merge_submission(db, _submission(ws, **changes), table, [])
     finally:
         db.close()
     assert dumps(ws.store, ("submissions", "rows", "findings", "current")) == before

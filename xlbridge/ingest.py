@@ -119,7 +119,7 @@ def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
     submission = _submission_record(ws, p, unit, findings, status, rejecting)
     if validation is not None and not store.system_stored(db, validation.meta["system_id"], validation.meta.get("system_version")):
         store.register_system(db, load_system(ws.system))  # prepare checked the file is of this system
-    sub_id = store.merge_submission(db, submission, validation.records if validation else [], findings)
+    sub_id = store.merge_submission(db, submission, validation.table if validation else None, findings)
     summary = submission["reason"] or (f"{submission['errors']} 个错误需整改" if submission["errors"] else "")
     return Outcome(p.path, status, p.sha256, unit, sub_id, None, summary)
 
@@ -156,7 +156,7 @@ def _submission_record(ws: Workspace, p: Prepared, unit: str | None, findings: l
         "status": status, "reason": reason or None,
         "errors": sum(f.severity is Severity.error for f in findings),
         "warnings": sum(f.severity is Severity.warning for f in findings),
-        "rows": len(validation.records) if validation else 0,
+        "rows": len(validation.table) if validation else 0,
         "filled_by": header.get("filled_by") or None, "filled_on": header.get("filled_on"),
     }
 

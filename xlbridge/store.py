@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from itertools import repeat
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from xlbridge.check.engine import Record
+from xlbridge.check.engine import RecordTable
 from xlbridge.errors import StoreError
 from xlbridge.findings import Finding
 from xlbridge.model import IndicatorSystem
@@ -227,10 +228,10 @@ def known_hash(db: sqlite_utils.Database, sha256: str) -> dict[str, Any] | None:
 def merge_submission(
     db: sqlite_utils.Database,
     submission: dict[str, Any],
-    records: Iterable[Record],
+    table: RecordTable | None,
     findings: Iterable[Finding],
 ) -> int:
-    """Insert one submission with its findings, and its rows if accepted."""
+    """Insert one submission with its findings, and its rows (``table``) if accepted."""
     accepted = submission["status"] == "accepted"
     try:
         with db.atomic():
@@ -241,19 +242,19 @@ def merge_submission(
                 [(sub_id, f.rule, f.severity.value, f.sheet, f.row, f.column, f.cell, f.field, f.message, f.hint)
                  for f in findings],
             )
-            if accepted:
-                _insert_rows(db, sub_id, records)
+            if accepted and table is not None:
+                _insert_rows(db, sub_id, table)
     except sqlite3.Error as exc:  # a constraint, a value SQLite cannot store, "database is locked"…
         raise StoreError(f"写入中心库失败（{exc}），已回滚，原有数据未改变") from None
     return int(sub_id)
 
 
-def _insert_rows(db: sqlite_utils.Database, sub_id: int, records: Iterable[Record]) -> None:
+def _insert_rows(db: sqlite_utils.Database, sub_id: int, t: RecordTable) -> None:
     db.conn.executemany(
         "INSERT INTO rows (submission_id, year, indicator_key, sheet_row, progress, description, materials, links,"
         " secret, person, phone) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        [(sub_id, r.year, r.code, r.row, r.progress, r.description, "\n".join(r.materials), "\n".join(r.links),
-          int(r.secret), r.person, r.phone) for r in records],
+        zip(repeat(sub_id), t.year, t.code, t.row, t.progress, t.description, t.materials, t.links, map(int, t.secret),
+            t.person, t.phone),
     )
 
 

@@ -8,9 +8,9 @@ without it (a clerk's machine) it says the signature is checked on submission.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from functools import cached_property
 from collections.abc import Sequence
-from operator import attrgetter
 from typing import Any
 
 from xlbridge.check import cells
@@ -51,13 +51,36 @@ class Record:
     person: str = ""
     phone: str = ""
 
-    def __reduce__(self) -> tuple[type[Record], tuple[Any, ...]]:
-        # Records cross from worker processes by the thousand: by default a slots class pickles
-        # every field by name, twice as slow to pickle and unpickle.
-        return Record, _record_fields(self)
+
+@dataclass(slots=True)
+class RecordTable:
+    """A submission's indicator rows column by column, continuation rows folded in: what the
+    engine checks and the store takes, with no object made per row. Materials and links are
+    kept as the store keeps them, one per line."""
+
+    row: list[int]
+    year: list[int]
+    code: list[str]
+    progress: list[str]
+    description: list[str]
+    materials: list[str]
+    links: list[str]
+    secret: list[bool]
+    person: list[str]
+    phone: list[str]
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def records(self) -> list[Record]:
+        return [Record(row, year, code, progress, description, _lines(materials), _lines(links), secret, person, phone)
+                for row, year, code, progress, description, materials, links, secret, person, phone
+                in zip(self.row, self.year, self.code, self.progress, self.description, self.materials, self.links,
+                       self.secret, self.person, self.phone, strict=True)]
 
 
-_record_fields = attrgetter(*(f.name for f in fields(Record)))
+def _lines(text: str) -> list[str]:
+    return text.split("\n") if text else []
 
 
 @dataclass
@@ -65,12 +88,17 @@ class Validation:
     report: Report
     meta: dict[str, str]
     header: dict[str, Any]
-    records: list[Record]
+    table: RecordTable
     signature_ok: bool | None  # None: not checked (no key)
 
     @property
     def valid(self) -> bool:
         return self.report.valid
+
+    @cached_property
+    def records(self) -> list[Record]:
+        """The rows one by one (built on first use: the daemon stores the table as it is)."""
+        return self.table.records()
 
 
 class _Checker:
@@ -113,9 +141,9 @@ def validate_grid(grid: LedgerGrid, system: IndicatorSystem, key: bytes | None =
     expected = _expected_rows(check, meta, unit)
     header = _check_header_block(check, unit)
     _check_column_headers(check)
-    records = _check_rows(check, expected, unit)
+    table = _check_rows(check, expected, unit)
     findings = sorted(check.findings, key=lambda f: (f.row or 0, f.column or 0))
-    return Validation(Report(findings=findings), meta, header, records, signature_ok)
+    return Validation(Report(findings=findings), meta, header, table, signature_ok)
 
 
 # --------------------------------------------------------------------------- template
@@ -224,17 +252,17 @@ class _Continuation:
     owner: int  # index of the indicator row it extends
 
 
-def _check_rows(check: _Checker, issued: IssuedLedger | None, unit: str) -> list[Record]:
+def _check_rows(check: _Checker, issued: IssuedLedger | None, unit: str) -> RecordTable:
     width = len(L.COLUMNS)
     data = check.grid.rows[L.FIRST_DATA_ROW - 1:]
     if data and min(map(len, data)) < width:
         data = [raw + [None] * (width - len(raw)) for raw in data]
     rows, continuations = _identify_rows(check, data, issued, unit)
-    records = _records(check, rows)
+    table = _table(check, rows)
     for row in continuations:
-        _continuation(check, row, records[row.owner])
-    _check_content(check, records)
-    return records
+        _continuation(check, row, table)
+    _check_content(check, table)
+    return table
 
 
 def _identify_rows(check: _Checker, data: list[list[Any]], issued: IssuedLedger | None,
@@ -374,27 +402,34 @@ def _input_column(check: _Checker, numbers: Sequence[int], raws: list[list[Any]]
     return out
 
 
-def _records(check: _Checker, rows: _Rows) -> list[Record]:
+def _table(check: _Checker, rows: _Rows) -> RecordTable:
     def column(key: str) -> list[Any]:
         return _input_column(check, rows.numbers, rows.raws, L.COLUMN[key])
 
-    records = [
-        Record(number, year, code, progress, description, [], [], False, person, phone)
-        for number, (year, code), progress, description, person, phone
-        in zip(rows.numbers, rows.identities, column("progress"), column("description"), column("person"),
-               column("phone"), strict=True)
-    ]
     materials, links, secret = map(column, L.CONTINUATION_INPUTS)
+    # Normalised materials are one per line with no blank lines: as the store keeps them.
+    table = RecordTable(list(rows.numbers), [year for year, _ in rows.identities], [code for _, code in rows.identities],
+                        column("progress"), column("description"), materials, links, [False] * len(secret),
+                        column("person"), column("phone"))
     simple = _simple_links(links)
-    for record, m, link, sec in zip(records, materials, links, secret, strict=True):
-        if simple and (not sec or sec == L.SECRET_NO):  # the usual row, inlined: nothing to report
-            if m:
-                record.materials = m.split("\n")  # normalised text has no blank lines
-            if link:
-                record.links = link.split()
+    if simple and set(secret) <= {"", L.SECRET_NO}:  # the usual ledger: nothing to report, taken whole
+        if _SPACE_NOT_NEWLINE.search("\n".join(links)):
+            table.links = list(map(_one_per_line, links))
+        return table
+    table.materials, table.links = [""] * len(materials), [""] * len(links)
+    for i, (number, m, link, sec) in enumerate(zip(rows.numbers, materials, links, secret, strict=True)):
+        if simple and (not sec or sec == L.SECRET_NO):
+            table.materials[i], table.links[i] = m, _one_per_line(link)
         else:
-            _add_material_cells(check, record, record.row, m, link, sec)
-    return records
+            _add_material_cells(check, table, i, number, m, link, sec)
+    return table
+
+
+_SPACE_NOT_NEWLINE = re.compile(r"[^\S\n]")
+
+
+def _one_per_line(links: str) -> str:
+    return "\n".join(links.split())
 
 
 def _simple_links(column: list[str]) -> bool:
@@ -403,74 +438,82 @@ def _simple_links(column: list[str]) -> bool:
     return not any(sep in joined for sep in ";；,，、") and all(map(_URL.match, joined.split()))
 
 
-def _continuation(check: _Checker, row: _Continuation, current: Record) -> None:
+def _continuation(check: _Checker, row: _Continuation, table: RecordTable) -> None:
     """A row the clerk inserted: more material lines for the indicator row above."""
     raw, number = row.raw, row.number
     for key in ("progress", "description", "person", "phone"):
         column = L.COLUMN[key]
         if raw[column.index - 1] not in (None, ""):
-            check.add("continuation-extra", f"续行的「{column.header}」不会被记录，请写在第 {current.row} 行的指标行中", number, column)
+            check.add("continuation-extra", f"续行的「{column.header}」不会被记录，请写在第 {table.row[row.owner]} 行的指标行中",
+                      number, column)
     materials, links, secret = (_input_column(check, [number], [raw], L.COLUMN[key])[0] for key in L.CONTINUATION_INPUTS)
-    _add_material_cells(check, current, number, materials, links, secret)
+    _add_material_cells(check, table, row.owner, number, materials, links, secret)
 
 
-def _add_material_cells(check: _Checker, record: Record, number: int, materials: str, links: str, secret: str) -> None:
+def _add_material_cells(check: _Checker, table: RecordTable, i: int, number: int, materials: str, links: str,
+                        secret: str) -> None:
+    """Row ``number``'s material cells, added to indicator row ``i`` of the table."""
     if materials:
-        record.materials += materials.split("\n")
+        table.materials[i] = _joined(table.materials[i], materials)
     if links:
-        _add_links(check, record, number, links)
+        _add_links(check, table, i, number, links)
     if secret and secret != L.SECRET_NO:
         if secret != L.SECRET_YES:
             check.add("secret-invalid", f"涉密栏应为“是”或“否”，实为「{_short(secret)}」", number, L.COLUMN["secret"], value=secret)
             return
-        record.secret = True
+        table.secret[i] = True
         if materials or links:
             check.add("secret-with-content", "涉密材料不在系统中提供，只报纸质件：请删除本行的网址链接和材料目录，"
                       "并在“进度说明”中注明“涉密材料另报纸质件”",
                       number, L.COLUMN["links"] if links else L.COLUMN["materials"])
 
 
-def _add_links(check: _Checker, record: Record, number: int, links: str) -> None:
+def _add_links(check: _Checker, table: RecordTable, i: int, number: int, links: str) -> None:
     for link in (t for t in _LINK_SPLIT.split(links) if t):
         if _URL.match(link):
-            record.links.append(link)
+            table.links[i] = _joined(table.links[i], link)
         else:
             hint = "网址应以 http:// 或 https:// 开头" if not link.lower().startswith("http") else "请检查网址中是否有空格或中文标点"
             check.add("link-malformed", f"「{_short(link)}」不是有效网址", number, L.COLUMN["links"], hint=hint, value=link)
 
 
-def _check_content(check: _Checker, records: list[Record]) -> None:
+def _joined(lines: str, more: str) -> str:
+    return f"{lines}\n{more}" if lines else more
+
+
+def _check_content(check: _Checker, table: RecordTable) -> None:
     column = L.COLUMN
     done, pending = L.PROGRESS_DONE, L.PROGRESS_PENDING
     needs_link = _web_search_codes(check.system)
     phones_ok: dict[str, bool] = {}
-    for r in records:
-        progress, description = r.progress, r.description
+    for row, code, progress, description, materials, links, secret, phone in zip(
+            table.row, table.code, table.progress, table.description, table.materials, table.links, table.secret,
+            table.phone):
         if progress != done and progress != pending:
             if not progress:
-                check.add("progress-missing", "请选择完成进度（已完成 / 未完成）", r.row, column["progress"])
+                check.add("progress-missing", "请选择完成进度（已完成 / 未完成）", row, column["progress"])
             else:
-                check.add("progress-invalid", f"完成进度应为“已完成”或“未完成”，实为「{_short(progress)}」", r.row,
+                check.add("progress-invalid", f"完成进度应为“已完成”或“未完成”，实为「{_short(progress)}」", row,
                           column["progress"], hint="请从下拉列表选择", value=progress)
         n = len(description)
         if not n:
             if progress == done:
-                check.add("description-missing-done", "已完成的，请写明上月具体完成情况", r.row, column["description"])
+                check.add("description-missing-done", "已完成的，请写明上月具体完成情况", row, column["description"])
             elif progress == pending:
-                check.add("description-missing-pending", "未完成的，请写明正在推进的情况", r.row, column["description"])
+                check.add("description-missing-pending", "未完成的，请写明正在推进的情况", row, column["description"])
         elif n > L.DESCRIPTION_SOFT_LIMIT:
-            _description_length(check, r.row, n)
-        if progress == done and not r.secret:
-            if not r.links and r.code in needs_link:
-                check.add("link-missing", f"指标 {r.code} 的测评方法含“网络检索”，请填写已公开内容的网址链接", r.row, column["links"])
-            if not r.materials:
-                check.add("materials-missing", "已完成的指标应列出上报材料目录", r.row, column["materials"])
-        if r.phone:
-            ok = phones_ok.get(r.phone)
+            _description_length(check, row, n)
+        if progress == done and not secret:
+            if not links and code in needs_link:
+                check.add("link-missing", f"指标 {code} 的测评方法含“网络检索”，请填写已公开内容的网址链接", row, column["links"])
+            if not materials:
+                check.add("materials-missing", "已完成的指标应列出上报材料目录", row, column["materials"])
+        if phone:
+            ok = phones_ok.get(phone)
             if ok is None:
-                ok = phones_ok[r.phone] = all(_PHONE.match(p) for p in _PHONE_SPLIT.split(r.phone) if p)
+                ok = phones_ok[phone] = all(_PHONE.match(p) for p in _PHONE_SPLIT.split(phone) if p)
             if not ok:
-                _check_phones(check, r)
+                _check_phones(check, row, phone)
 
 
 def _description_length(check: _Checker, row: int, n: int) -> None:
@@ -484,10 +527,10 @@ def _description_length(check: _Checker, row: int, n: int) -> None:
         check.add("description-long", f"进度说明 {n} 字，一般不超过 {L.DESCRIPTION_SOFT_LIMIT} 字", row, column)
 
 
-def _check_phones(check: _Checker, r: Record) -> None:
-    for phone in (p for p in _PHONE_SPLIT.split(r.phone) if p):
+def _check_phones(check: _Checker, row: int, phones: str) -> None:
+    for phone in (p for p in _PHONE_SPLIT.split(phones) if p):
         if not _PHONE.match(phone):
-            check.add("phone-malformed", f"联系电话「{_short(phone)}」格式不正确", r.row, L.COLUMN["phone"],
+            check.add("phone-malformed", f"联系电话「{_short(phone)}」格式不正确", row, L.COLUMN["phone"],
                       hint="手机 11 位，座机如 0393-6980399", value=phone)
 
 
