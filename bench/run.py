@@ -382,13 +382,10 @@ def check_outcomes(outcomes: list[Any]) -> None:
 
 def xlbridge_ingest(files: list[Path], ws_root: Path, data: dict[str, Any]) -> None:
     """Just build the store (untimed), for benchmark 3 when benchmark 2 did not run."""
-    from xlbridge import store
-    from xlbridge.ingest import ingest_file
+    from xlbridge.workers import default_workers
 
     ws, inbox = new_workspace(ws_root, files, data)
-    db = store.open_store(ws.store)
-    check_outcomes([ingest_file(ws, db, p, synth.KEY) for p in inbox])
-    db.close()
+    check_outcomes(_xlbridge_round(ws, inbox, default_workers())[2])
 
 
 def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
