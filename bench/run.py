@@ -5,8 +5,9 @@
     .venv/bin/python bench/run.py --only validate,ingest,consolidated
 
 1. validate      — a 2,000-row ledger from disk: python-calamine read alone vs xlbridge
-                   validate_file (read + all rules) vs frictionless with equivalent rules,
-                   on an Excel-style file, the openpyxl-written one and a LibreOffice re-save.
+                   validate_file (read + all rules) vs frictionless with equivalent rules
+                   (proven first on rows that break them), on an Excel-style file, the
+                   openpyxl-written one and a LibreOffice re-save.
 2. ingest        — 300 Excel-style ledgers × 200 rows into an empty store: naive pandas
                    read_excel + to_sql loop vs calamine + executemany vs xlbridge ingest_file
                    (archive + validate + merge; receipts and consolidation timed separately).
@@ -215,7 +216,7 @@ def frictionless_validator(path: Path, system: Any, unit: str) -> Callable[[], A
     dialect = Dialect(header_rows=[L.HEADER_ROW], controls=[formats.ExcelControl(sheet=L.LEDGER_SHEET)])
     # A rule across cells of a row, as frictionless says one (simpleeval, cells named by header). The
     # materials half of it, and the link 网络检索 indicators need, are left out: the materials
-    # header is not a Python name, and the codes would be a 100-item literal parsed per row.
+    # header is not a Python name, and the codes would be a literal of every such code, parsed per row.
     secret, links = L.COLUMN["secret"].header, L.COLUMN["links"].header
     checklist = Checklist(checks=[checks.row_constraint(formula=f"{secret} != '{L.SECRET_YES}' or not {links}")])
 
