@@ -12,11 +12,13 @@ import functools
 import re
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl.utils import get_column_letter
 
 from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
     KEY, OTHER_KEY, SYSTEM_ID, UNIT, baseline, data_row, delete_row, delete_sheet, edited, filled_ledger,
@@ -27,6 +29,7 @@ from xlbridge.check.engine import validate_grid
 from xlbridge.check.files import FileResult
 from xlbridge.check.rules import RULES
 from xlbridge.findings import Finding, Severity
+from xlbridge.ledger import layout as L
 from xlbridge.ledger.reader import read_ledger
 from xlbridge.model import IndicatorSystem
 
@@ -328,6 +331,29 @@ def test_continuation_row_merged_into_the_record_above(tmp_path: Path) -> None:
     assert record.materials[-1] == extra["materials"]
     assert record.links[-1] == extra["links"]
     assert len(result.validation.records) == 30
+
+
+@pytest.mark.parametrize("with_continuation", [False, True], ids=["rows-as-issued", "rows-one-by-one"])
+def test_notes_beside_the_ledger_are_not_read(baseline: Path, tmp_path: Path, with_continuation: bool) -> None:
+    """A clerk's notes right of 联系电话 (and, with a continuation row, on a row of their own
+    below the ledger): nothing reported, nothing stored, whichever way the rows are identified."""
+    beside = get_column_letter(len(L.COLUMNS) + 1)
+    if with_continuation:
+        below = L.FIRST_DATA_ROW + 30 + 2
+        edits = (insert_row(WEB + 1, {"materials": "2016年补充材料"}),
+                 set_cells({f"{beside}{WEB}": "备注：已电话确认", f"{beside}{below}": "合计 30 项"}))
+    else:
+        edits = (set_cells({f"{beside}{WEB}": "备注：已电话确认"}),)
+    result = validate(edited(baseline, tmp_path / "notes.xlsx", *edits))
+    assert result.findings == [], _lines(result)
+    plain = validate(baseline).validation
+    assert result.validation is not None and plain is not None
+    records = result.validation.records
+    if with_continuation:
+        assert records[0].materials[-1] == "2016年补充材料"
+        records[0].materials.pop()
+        records = [replace(r, row=r.row - (r.row > WEB)) for r in records]
+    assert records == plain.records
 
 
 @triggers("continuation-orphan")

@@ -108,13 +108,14 @@ class _Checker:
 
     def add(self, rule: str, message: str, row: int | None = None, column: L.Column | int | None = None,
             hint: str | None = None, value: object = None) -> None:
-        col = column.index if isinstance(column, L.Column) else column
-        header = column.header if isinstance(column, L.Column) else None
+        if isinstance(column, L.Column):
+            col, header = column.index, column.header
+        else:
+            col, header = column, None
         text = None if value is None else str(value)[:200]
-        self.findings.append(Finding(
-            rule=rule, severity=severity(rule), message=message, hint=hint, file=self.grid.file,
-            sheet=L.LEDGER_SHEET, row=row, column=col, field=header, value=text,
-        ))
+        # Positional: a long-text ledger makes a finding per row, and keywords cost twice the time.
+        self.findings.append(Finding(rule, severity(rule), message, hint, self.grid.file, L.LEDGER_SHEET, row, col,
+                                     header, text))
 
     def cell(self, row: int, col: int) -> Any:
         rows = self.grid.rows
@@ -237,12 +238,13 @@ def _check_column_headers(check: _Checker) -> None:
 # then every input column at once, then the content rules over the records.
 @dataclass(slots=True)
 class _Rows:
-    """The indicator rows, as parallel lists: the usual ledger is taken as issued, whole, with
+    """The indicator rows column by column: the usual ledger is taken as issued, whole, with
     no object made per row."""
 
     numbers: Sequence[int]  # sheet row numbers
-    raws: list[list[Any]]
-    identities: list[tuple[int, str]]  # (year, code)
+    columns: list[Sequence[Any]]  # the cells of every column of the layout, in sheet order
+    years: list[int]
+    codes: list[str]
 
 
 @dataclass(slots=True)
@@ -255,8 +257,8 @@ class _Continuation:
 def _check_rows(check: _Checker, issued: IssuedLedger | None, unit: str) -> RecordTable:
     width = len(L.COLUMNS)
     data = check.grid.rows[L.FIRST_DATA_ROW - 1:]
-    if data and min(map(len, data)) < width:
-        data = [raw + [None] * (width - len(raw)) for raw in data]
+    if data and not min(map(len, data)) == max(map(len, data)) == width:  # cells beyond the layout are not read
+        data = [raw[:width] + [None] * (width - len(raw)) for raw in data]
     rows, continuations = _identify_rows(check, data, issued, unit)
     table = _table(check, rows)
     for row in continuations:
@@ -268,8 +270,11 @@ def _check_rows(check: _Checker, issued: IssuedLedger | None, unit: str) -> Reco
 def _identify_rows(check: _Checker, data: list[list[Any]], issued: IssuedLedger | None,
                    unit: str) -> tuple[_Rows, list[_Continuation]]:
     """Which indicator each row is, checked against what was issued; continuation rows apart."""
-    if issued is not None and not check.grid.formulas and _as_issued(data, issued):
-        return _Rows(range(L.FIRST_DATA_ROW, L.FIRST_DATA_ROW + len(data)), data, issued.identities), []
+    if issued is not None and not check.grid.formulas:
+        columns = _columns(data)
+        if _as_issued(columns, len(data), issued):
+            years, codes = issued.identity_columns
+            return _Rows(range(L.FIRST_DATA_ROW, L.FIRST_DATA_ROW + len(data)), columns, list(years), list(codes)), []
     by_identity = issued.by_identity if issued else {}
     seen: dict[tuple[int, str], int] = {}
     numbers: list[int] = []
@@ -323,17 +328,21 @@ def _identify_rows(check: _Checker, data: list[list[Any]], issued: IssuedLedger 
         if identity not in seen:
             check.add("row-missing", f"{identity[0]} 年指标 {identity[1]} 的行被删除（下发时在第 {L.FIRST_DATA_ROW + index} 行）",
                       hint="请恢复该行，或使用系统下发的台账重新填报")
-    return _Rows(numbers, raws, identities), continuations
+    return _Rows(numbers, _columns(raws), [year for year, _ in identities], [code for _, code in identities]), continuations
+
+
+def _columns(rows: list[list[Any]]) -> list[Sequence[Any]]:
+    """The layout's columns of these rows (each as wide as the layout), read in one pass."""
+    return list(zip(*rows)) if rows else [()] * len(L.COLUMNS)
 
 
 _CONTINUATION = (0, "")  # neither year nor code: a row the clerk inserted
 
 
-def _as_issued(data: list[list[Any]], issued: IssuedLedger) -> bool:
-    """The usual submission, recognised in two list comparisons: exactly the issued rows, in
-    order, every locked cell untouched (a float year equals its int)."""
-    locked = len(L.LOCKED)
-    return len(data) == len(issued.rows) and [raw[:locked] for raw in data] == issued.locked
+def _as_issued(columns: list[Sequence[Any]], count: int, issued: IssuedLedger) -> bool:
+    """The usual submission, recognised in one comparison of columns: exactly the issued rows,
+    in order, every locked cell untouched (a float year equals its int)."""
+    return count == len(issued.rows) and columns[:len(L.LOCKED)] == issued.locked_columns
 
 
 def _identify(check: _Checker, number: int, raw: list[Any], issued: IssuedLedger | None,
@@ -384,10 +393,9 @@ def _compare_prefilled(check: _Checker, number: int, raw: list[Any], issued: Iss
                   number, column, hint="锁定内容请勿修改", value=got)
 
 
-def _input_column(check: _Checker, numbers: Sequence[int], raws: list[list[Any]], column: L.Column) -> list[Any]:
+def _input_column(check: _Checker, numbers: Sequence[int], cells_: Sequence[Any], column: L.Column) -> list[Any]:
     """One input column of these rows, normalised; every change reported on its cell."""
-    idx, kind = column.index - 1, column.kind
-    values = [raw[idx] for raw in raws]
+    kind, values = column.kind, list(cells_)
     clean = cells.clean_column(values, kind)  # the usual case, checked for the whole column at once
     if clean is not None:
         return clean
@@ -404,13 +412,12 @@ def _input_column(check: _Checker, numbers: Sequence[int], raws: list[list[Any]]
 
 def _table(check: _Checker, rows: _Rows) -> RecordTable:
     def column(key: str) -> list[Any]:
-        return _input_column(check, rows.numbers, rows.raws, L.COLUMN[key])
+        return _input_column(check, rows.numbers, rows.columns[L.COLUMN[key].index - 1], L.COLUMN[key])
 
     materials, links, secret = map(column, L.CONTINUATION_INPUTS)
     # Normalised materials are one per line with no blank lines: as the store keeps them.
-    table = RecordTable(list(rows.numbers), [year for year, _ in rows.identities], [code for _, code in rows.identities],
-                        column("progress"), column("description"), materials, links, [False] * len(secret),
-                        column("person"), column("phone"))
+    table = RecordTable(list(rows.numbers), rows.years, rows.codes, column("progress"), column("description"),
+                        materials, links, [False] * len(secret), column("person"), column("phone"))
     simple = _simple_links(links)
     if simple and set(secret) <= {"", L.SECRET_NO}:  # the usual ledger: nothing to report, taken whole
         if _SPACE_NOT_NEWLINE.search("\n".join(links)):
@@ -446,7 +453,8 @@ def _continuation(check: _Checker, row: _Continuation, table: RecordTable) -> No
         if raw[column.index - 1] not in (None, ""):
             check.add("continuation-extra", f"续行的「{column.header}」不会被记录，请写在第 {table.row[row.owner]} 行的指标行中",
                       number, column)
-    materials, links, secret = (_input_column(check, [number], [raw], L.COLUMN[key])[0] for key in L.CONTINUATION_INPUTS)
+    materials, links, secret = (_input_column(check, [number], [raw[L.COLUMN[key].index - 1]], L.COLUMN[key])[0]
+                                for key in L.CONTINUATION_INPUTS)
     _add_material_cells(check, table, row.owner, number, materials, links, secret)
 
 

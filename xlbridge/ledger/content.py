@@ -53,6 +53,16 @@ class IssuedLedger:
         return _locked_cells(self.rows)
 
     @cached_property
+    def locked_columns(self) -> list[tuple[object, ...]]:
+        """The locked cells column by column, as the engine compares a submission's columns."""
+        return list(zip(*self.locked))
+
+    @cached_property
+    def identity_columns(self) -> tuple[list[int], list[str]]:
+        """(years, codes) of the rows, copied into a submission's table as they are."""
+        return [year for year, _ in self.identities], [code for _, code in self.identities]
+
+    @cached_property
     def codes(self) -> frozenset[str]:
         return frozenset(r.indicator.key for r in self.rows)
 
