@@ -334,18 +334,25 @@ def test_continuation_row_merged_into_the_record_above(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("with_continuation", [False, True], ids=["rows-as-issued", "rows-one-by-one"])
-def test_notes_beside_the_ledger_are_not_read(baseline: Path, tmp_path: Path, with_continuation: bool) -> None:
+@triggers("cell-outside-layout")
+def test_notes_beside_the_ledger(baseline: Path, tmp_path: Path, with_continuation: bool) -> None:
     """A clerk's notes right of 联系电话 (and, with a continuation row, on a row of their own
-    below the ledger): nothing reported, nothing stored, whichever way the rows are identified."""
-    beside = get_column_letter(len(L.COLUMNS) + 1)
+    below the ledger): one warning per column, at its first note; nothing else changes."""
+    beside, further = get_column_letter(len(L.COLUMNS) + 1), get_column_letter(len(L.COLUMNS) + 3)
+    notes = {f"{beside}{WEB}": "备注：已电话确认", f"{further}{PLAIN}": "   "}  # spaces are no note
     if with_continuation:
         below = L.FIRST_DATA_ROW + 30 + 2
         edits = (insert_row(WEB + 1, {"materials": "2016年补充材料"}),
-                 set_cells({f"{beside}{WEB}": "备注：已电话确认", f"{beside}{below}": "合计 30 项"}))
+                 set_cells({**notes, f"{beside}{below}": "合计 30 项", f"{further}{below}": 30}))
     else:
-        edits = (set_cells({f"{beside}{WEB}": "备注：已电话确认"}),)
+        edits = (set_cells(notes),)
     result = validate(edited(baseline, tmp_path / "notes.xlsx", *edits))
-    assert result.findings == [], _lines(result)
+    first = expect(result, "cell-outside-layout", f"{beside}{WEB}", f"本列 {2 if with_continuation else 1} 个单元格")
+    assert first.value == "备注：已电话确认"
+    if with_continuation:
+        expect(result, "cell-outside-layout", f"{further}{below}", f"{further} 列不属于台账，本列 1 个单元格")
+    assert len(findings(result, "cell-outside-layout")) == 1 + with_continuation
+    assert result.valid and rule_ids(result) == {"cell-outside-layout"}, _lines(result)
     plain = validate(baseline).validation
     assert result.validation is not None and plain is not None
     records = result.validation.records

@@ -15,7 +15,7 @@ from typing import Any
 
 from xlbridge.check import cells
 from xlbridge.check.rules import RULES, severity
-from xlbridge.findings import Finding, Report
+from xlbridge.findings import Finding, Report, column_letter
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import IssuedLedger, IssuedRow, issued_ledger
 from xlbridge.ledger.reader import LedgerGrid
@@ -257,7 +257,8 @@ class _Continuation:
 def _check_rows(check: _Checker, issued: IssuedLedger | None, unit: str) -> RecordTable:
     width = len(L.COLUMNS)
     data = check.grid.rows[L.FIRST_DATA_ROW - 1:]
-    if data and not min(map(len, data)) == max(map(len, data)) == width:  # cells beyond the layout are not read
+    if data and not min(map(len, data)) == max(map(len, data)) == width:
+        _check_outside(check, data, width)
         data = [raw[:width] + [None] * (width - len(raw)) for raw in data]
     rows, continuations = _identify_rows(check, data, issued, unit)
     table = _table(check, rows)
@@ -265,6 +266,21 @@ def _check_rows(check: _Checker, issued: IssuedLedger | None, unit: str) -> Reco
         _continuation(check, row, table)
     _check_content(check, table)
     return table
+
+
+def _check_outside(check: _Checker, data: list[list[Any]], width: int) -> None:
+    """Cells right of the layout are not read (protection keeps them locked in Excel, not in every
+    program): said once per column, at its first filled cell, so that nothing is lost unnoticed."""
+    filled: dict[int, list[int]] = {}
+    for number, raw in enumerate(data, start=L.FIRST_DATA_ROW):
+        for col in range(width + 1, len(raw) + 1):
+            value = raw[col - 1]
+            if value is not None and not (value.__class__ is str and not value.strip()):
+                filled.setdefault(col, []).append(number)
+    for col, numbers in sorted(filled.items()):
+        first = data[numbers[0] - L.FIRST_DATA_ROW][col - 1]
+        check.add("cell-outside-layout", f"{column_letter(col)} 列不属于台账，本列 {len(numbers)} 个单元格的内容不会被记录",
+                  numbers[0], col, hint="需要报送的内容请写入“进度说明”或“上报材料（目录）”", value=first)
 
 
 def _identify_rows(check: _Checker, data: list[list[Any]], issued: IssuedLedger | None,

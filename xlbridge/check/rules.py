@@ -28,6 +28,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "year-out-of-range": (E, "年度不在考核范围内"),
     "continuation-orphan": (E, "续行前没有指标行"),
     "continuation-extra": (W, "续行中填写了只应写在指标行的内容"),
+    "cell-outside-layout": (W, "台账列以外填写了内容"),
     # content
     "period-missing": (W, "未填报送月份"),
     "period-invalid": (E, "报送月份无法识别"),
