@@ -245,7 +245,7 @@ def test_guide_sheet(wb: Workbook) -> None:
     guide = wb[L.GUIDE_SHEET]
     text = "\n".join(str(c.value) for row in guide.iter_rows() for c in row if c.value)
     assert guide["A1"].value == "填报说明"
-    for phrase in ("每月1日前", "已完成", "未完成", "500字", "1000字", WEB_SEARCH, "涉密", "插入新行", "请勿使用公式", "2016–2021"):
+    for phrase in ("每月1日前", "已完成", "未完成", "500字", "1000字", WEB_SEARCH, "涉密", "插入新行", "请勿使用公式", "右侧各列不属于台账", "2016–2021"):
         assert phrase in text, phrase
 
 
