@@ -286,9 +286,9 @@ def _check_outside(check: _Checker, data: list[list[Any]], width: int) -> None:
 def _identify_rows(check: _Checker, data: list[list[Any]], issued: IssuedLedger | None,
                    unit: str) -> tuple[_Rows, list[_Continuation]]:
     """Which indicator each row is, checked against what was issued; continuation rows apart."""
-    if issued is not None and not check.grid.formulas:
+    if issued is not None and not check.grid.formulas and len(data) == len(issued.rows):
         columns = _columns(data)
-        if _as_issued(columns, len(data), issued):
+        if _as_issued(columns, issued):
             years, codes = issued.identity_columns
             return _Rows(range(L.FIRST_DATA_ROW, L.FIRST_DATA_ROW + len(data)), columns, list(years), list(codes)), []
     by_identity = issued.by_identity if issued else {}
@@ -355,10 +355,10 @@ def _columns(rows: list[list[Any]]) -> list[Sequence[Any]]:
 _CONTINUATION = (0, "")  # neither year nor code: a row the clerk inserted
 
 
-def _as_issued(columns: list[Sequence[Any]], count: int, issued: IssuedLedger) -> bool:
-    """The usual submission, recognised in one comparison of columns: exactly the issued rows,
-    in order, every locked cell untouched (a float year equals its int)."""
-    return count == len(issued.rows) and columns[:len(L.LOCKED)] == issued.locked_columns
+def _as_issued(columns: list[Sequence[Any]], issued: IssuedLedger) -> bool:
+    """The usual submission (as many rows as issued), recognised in one comparison of columns:
+    the issued rows, in order, every locked cell untouched (a float year equals its int)."""
+    return columns[:len(L.LOCKED)] == issued.locked_columns
 
 
 def _identify(check: _Checker, number: int, raw: list[Any], issued: IssuedLedger | None,
@@ -409,9 +409,9 @@ def _compare_prefilled(check: _Checker, number: int, raw: list[Any], issued: Iss
                   number, column, hint="锁定内容请勿修改", value=got)
 
 
-def _input_column(check: _Checker, numbers: Sequence[int], cells_: Sequence[Any], column: L.Column) -> list[Any]:
-    """One input column of these rows, normalised; every change reported on its cell."""
-    kind, values = column.kind, list(cells_)
+def _input_column(check: _Checker, numbers: Sequence[int], given: Sequence[Any], column: L.Column) -> list[Any]:
+    """One input column of these rows (``given``, as read), normalised; every change reported on its cell."""
+    kind, values = column.kind, list(given)
     clean = cells.clean_column(values, kind)  # the usual case, checked for the whole column at once
     if clean is not None:
         return clean
