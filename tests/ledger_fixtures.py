@@ -117,6 +117,16 @@ def set_meta(key: str, value: Any) -> Edit:
     return edit
 
 
+def merge_cells(*ranges: str) -> Edit:
+    """Merge cell ranges on the ledger sheet, as Excel does: the first cell keeps its value."""
+
+    def edit(wb: Workbook) -> None:
+        for cells in ranges:
+            wb[L.LEDGER_SHEET].merge_cells(cells)
+
+    return edit
+
+
 def delete_sheet(name: str) -> Edit:
     def edit(wb: Workbook) -> None:
         del wb[name]

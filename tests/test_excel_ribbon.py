@@ -106,6 +106,8 @@ class FakeBook:
             for sheet, sheet_cells in cells.items()
         }
         self.colors = {(sheet, c.coordinate): fill_of(c) for sheet, found in cells.items() for c in found}
+        self.merges = {ws.title: [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
+                       for ws in wb.worksheets}
         self.formula_cells: dict[str, str] = {}
         self.notes: dict[str, str] = {}
         self.widths: dict[str, Sequence[float]] = {}
@@ -137,6 +139,9 @@ class FakeBook:
 
     def formulas(self, sheet: str) -> set[tuple[int, int]]:
         return {ribbon.row_col(a) for a, v in self.cells[sheet].items() if str(v).startswith("=")}
+
+    def merged(self, sheet: str) -> list[tuple[int, int, int, int]]:
+        return list(self.merges[sheet])
 
     def write(self, sheet: str, rows: list[list[Any]], row: int = 1) -> None:
         assert self.in_edit
@@ -352,6 +357,22 @@ def test_a_formula_in_an_input_cell_is_found(ledgers: dict[str, Path], tmp_path:
     assert book.colors[(L.LEDGER_SHEET, "I5")] == ERROR
 
 
+def test_merged_cells_read_as_the_file_validator_reads_them(ledgers: dict[str, Path], tmp_path: Path) -> None:
+    """One 责任人 merged over rows 5–8 in Excel: the button fills it into each row, as the daemon does."""
+    path = tmp_path / "merged.xlsx"
+    wb = openpyxl.load_workbook(ledgers["clean"])
+    wb[L.LEDGER_SHEET].merge_cells("M5:M8")
+    wb.save(path)
+    book = FakeBook(path)
+    assert book.merged(L.LEDGER_SHEET) and book.cells[L.LEDGER_SHEET].get("M6") is None
+    outcome = validate_book(book)
+    assert outcome.validation is not None and outcome.validation.valid
+    by_file = validate_file(path, key=None)
+    assert [(f.rule, f.cell) for f in outcome.validation.report.findings] == [(f.rule, f.cell) for f in by_file.findings]
+    assert ("normalised-merged", "M5") in [(f.rule, f.cell) for f in by_file.findings]
+    assert len({r.person for r in outcome.validation.records if 5 <= r.row <= 8}) == 1
+
+
 def test_text_that_looks_like_a_formula_is_written_as_text() -> None:
     assert ribbon._text("=cmd") == "'=cmd" and ribbon._text("-1") == "'-1" and ribbon._text("说明") == "说明"
 
@@ -466,6 +487,7 @@ def test_remote_engine_reads_the_ledger_in_one_grid(xw: Any, ledgers: dict[str, 
     assert isinstance(remote_meta.pop("issued_at"), datetime)  # see wire_value
     assert fake_meta.pop("issued_at") and remote_meta == fake_meta
     assert remote.formulas(L.LEDGER_SHEET) == set()  # formulas are not in the remote payload
+    assert remote.merged(L.LEDGER_SHEET) == []  # nor are merges (the daemon's check reads them)
     assert remote.fullname == ledgers["broken"].name  # no local path: nothing to copy to an inbox
 
 

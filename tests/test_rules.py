@@ -22,8 +22,8 @@ from openpyxl.utils import get_column_letter
 
 from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
     KEY, OTHER_KEY, SYSTEM_ID, UNIT, baseline, data_row, delete_row, delete_sheet, edited, filled_ledger,
-    findings, insert_row, is_chinese, ledger_dir, ledger_sheet_member, rewrite_member, rule_ids, set_cells,
-    set_meta, swap_rows, system, validate,
+    cell, findings, insert_row, is_chinese, ledger_dir, ledger_sheet_member, merge_cells, rewrite_member, rule_ids,
+    positions, set_cells, set_meta, swap_rows, system, validate,
 )
 from xlbridge.check.engine import validate_grid
 from xlbridge.check.files import FileResult
@@ -615,6 +615,46 @@ def test_control_characters(baseline: Path, tmp_path: Path) -> None:
     expect(result, "normalised-control", f"J{WEB}", "→「2016年材料目录」")
     assert result.valid
     assert result.validation is not None and result.validation.records[0].description == "上月完成清理工作。"
+
+
+@triggers("normalised-merged")
+def test_cells_merged_down_an_input_column(baseline: Path, tmp_path: Path) -> None:
+    """One 责任人 and 联系电话 merged over a block of rows, and 完成进度 over two: what the clerk sees
+    in every row is what is stored for every row; said once per merged range."""
+    last = L.FIRST_DATA_ROW + 29
+    person, phone = cell("person", WEB), cell("phone", WEB)
+    edit = edited(baseline, tmp_path / "merged.xlsx",
+                  set_cells({person: "李明", phone: "0393-6980399", cell("progress", PLAIN): L.PROGRESS_DONE}),
+                  merge_cells(f"{person}:{cell('person', PLAIN)}", f"{phone}:{cell('phone', PLAIN)}",
+                              f"{cell('progress', PLAIN)}:{cell('progress', PLAIN + 1)}",
+                              f"{cell('person', last)}:{cell('person', last + 3)}"))  # reaching past the ledger
+    result = validate(edit)
+    expect(result, "normalised-merged", person, f"合并单元格 {person}:{cell('person', PLAIN)} 的「李明」已填入其中每一行")
+    expect(result, "normalised-merged", phone, "「0393-6980399」")
+    expect(result, "normalised-merged", cell("progress", PLAIN), "「已完成」")
+    assert result.valid and rule_ids(result) == {"normalised-merged"}, _lines(result)  # no progress-missing
+    assert result.validation is not None
+    records = {r.row: r for r in result.validation.records}
+    assert [(records[row].person, records[row].phone) for row in range(WEB, PLAIN + 1)] == [("李明", "0393-6980399")] * 4
+    assert records[PLAIN + 1].progress == L.PROGRESS_DONE
+    assert len(records) == 30  # the merge past the last row made no rows
+
+
+@triggers("cells-merged")
+def test_cells_merged_across_columns_or_over_locked_cells(baseline: Path, tmp_path: Path) -> None:
+    across = f"{cell('progress', WEB)}:{cell('description', WEB)}"
+    locked = f"{cell('methods', PLAIN)}:{cell('methods', PLAIN + 1)}"
+    result = validate(edited(baseline, tmp_path / "merged.xlsx", merge_cells(across, locked)))
+    expect(result, "cells-merged", cell("progress", WEB), f"单元格 {across} 被合并")
+    expect(result, "cells-merged", cell("methods", PLAIN), f"单元格 {locked} 被合并")
+    assert cell("methods", PLAIN + 1) in positions(result, "prefilled-changed")  # the cell the merge emptied
+    assert not result.valid
+
+
+def test_the_ledgers_own_merged_header_is_not_a_finding(baseline: Path) -> None:
+    grid = read_ledger(baseline)
+    assert grid.merged and all(bottom < L.FIRST_DATA_ROW for _, _, bottom, _ in grid.merged)
+    assert validate(baseline).findings == []
 
 
 # =========================================================================== unreadable files

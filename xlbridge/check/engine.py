@@ -257,6 +257,8 @@ class _Continuation:
 def _check_rows(check: _Checker, issued: IssuedLedger | None, unit: str) -> RecordTable:
     width = len(L.COLUMNS)
     data = check.grid.rows[L.FIRST_DATA_ROW - 1:]
+    if check.grid.merged:
+        _unmerge(check, data)
     if data and not min(map(len, data)) == max(map(len, data)) == width:
         _check_outside(check, data, width)
         data = [raw[:width] + [None] * (width - len(raw)) for raw in data]
@@ -266,6 +268,33 @@ def _check_rows(check: _Checker, issued: IssuedLedger | None, unit: str) -> Reco
         _continuation(check, row, table)
     _check_content(check, table)
     return table
+
+
+def _unmerge(check: _Checker, data: list[list[Any]]) -> None:
+    """Merged cells among the indicator rows, where only a range's first cell holds its value.
+    Merged down one input column, the value is meant for every row (one 责任人 for a block of
+    indicators): it is filled in, and said once. Any other merge there hides cells the engine
+    must read, or changes locked ones: an error. Merges right of the layout are not read."""
+    first = L.FIRST_DATA_ROW
+    for top, left, bottom, right in check.grid.merged:
+        if bottom < first or left > len(L.COLUMNS):  # the header block (the writer merges there), or outside
+            continue
+        span = f"{column_letter(left)}{top}:{column_letter(right)}{bottom}"
+        column = L.COLUMNS[left - 1]
+        if left != right or column.locked or top < first:
+            check.add("cells-merged", f"单元格 {span} 被合并，只有第一格的内容能被读取", top, left,
+                      hint="请取消合并（开始 → 合并后居中），每格分别填写")
+            continue
+        rows = data[top - first:bottom - first + 1]
+        value = rows[0][left - 1] if rows and len(rows[0]) >= left else None
+        if value is None or value == "":
+            continue
+        for i in range(top - first + 1, min(bottom - first + 1, len(data))):
+            if all(v is None or v == "" for v in data[i]):
+                continue  # a merge reaching past the ledger does not make rows of it
+            data[i] = data[i] + [None] * (left - len(data[i]))  # a copy: the grid is the caller's
+            data[i][left - 1] = value
+        check.add("normalised-merged", f"合并单元格 {span} 的「{_short(value)}」已填入其中每一行", top, left, value=value)
 
 
 def _check_outside(check: _Checker, data: list[list[Any]], width: int) -> None:

@@ -29,6 +29,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "continuation-orphan": (E, "续行前没有指标行"),
     "continuation-extra": (W, "续行中填写了只应写在指标行的内容"),
     "cell-outside-layout": (W, "台账列以外填写了内容"),
+    "cells-merged": (E, "指标行中有跨列或锁定的合并单元格"),
     # content
     "period-missing": (W, "未填报送月份"),
     "period-invalid": (E, "报送月份无法识别"),
@@ -53,6 +54,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "normalised-number": (I, "数字已按文本/年度处理"),
     "normalised-date": (I, "日期已统一格式"),
     "normalised-control": (I, "不可见控制字符已删除"),
+    "normalised-merged": (I, "合并单元格的内容已填入其中每一行"),
 }
 
 

@@ -67,6 +67,10 @@ class LedgerBook(Protocol):
         """(row, column) of every formula cell; empty where the engine cannot tell."""
         ...
 
+    def merged(self, sheet: str) -> list[tuple[int, int, int, int]]:
+        """Merged ranges as (first row, first col, last row, last col); empty where the engine cannot tell."""
+        ...
+
     def write(self, sheet: str, rows: list[list[Any]], row: int = 1) -> None:
         """Rows of values from column A of ``row``, in one call."""
         ...
@@ -142,7 +146,7 @@ def read_grid(book: LedgerBook) -> LedgerGrid:
         raise LedgerError(f"工作簿「{book.name}」中没有「{L.LEDGER_SHEET}」工作表。请打开系统下发的台账后再点“校验”。")
     meta = meta_values(book.read(L.META_SHEET)) if L.META_SHEET in names else None
     return LedgerGrid(rows=book.read(L.LEDGER_SHEET), meta=meta, file=book.name,
-                      formulas=book.formulas(L.LEDGER_SHEET), sheet_names=names)
+                      formulas=book.formulas(L.LEDGER_SHEET), sheet_names=names, merged=book.merged(L.LEDGER_SHEET))
 
 
 def ledger_system(grid: LedgerGrid) -> IndicatorSystem:
@@ -367,6 +371,25 @@ class XlwingsBook:
         rows = ((formulas,),) if isinstance(formulas, str) else formulas
         return {(r, c) for r, row in enumerate(rows, 1) for c, cell in enumerate(row, 1)
                 if str(cell).startswith("=")}
+
+    def merged(self, sheet: str) -> list[tuple[int, int, int, int]]:
+        used = self._from_a1(sheet)
+        try:
+            if used.merge_cells is False:  # None when some cells are merged
+                return []
+        except NotImplementedError:  # the remote engine does not read merges synchronously
+            return []
+        ws, last_row = self._book.sheets[sheet], used.last_cell.row
+        areas = set()
+        for col in range(1, used.last_cell.column + 1):  # a column at a time, a merge area at a step
+            if ws.range((1, col), (last_row, col)).merge_cells is False:
+                continue
+            row = 1
+            while row <= last_row:
+                area = ws.range((row, col)).merge_area
+                areas.add((area.row, area.column, area.last_cell.row, area.last_cell.column))
+                row = area.last_cell.row + 1
+        return sorted(a for a in areas if a[:2] != a[2:])
 
     def write(self, sheet: str, rows: list[list[Any]], row: int = 1) -> None:
         self._book.sheets[sheet].range((row, 1)).value = rows

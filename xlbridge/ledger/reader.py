@@ -38,6 +38,9 @@ class LedgerGrid:
     file: str | None = None
     formulas: set[tuple[int, int]] = field(default_factory=set)  # (row, col), 1-based
     sheet_names: list[str] = field(default_factory=list)
+    # merged ranges of the 台账 sheet: (first row, first col, last row, last col), 1-based, inclusive;
+    # only the first cell of each holds a value
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 # Above this size the formula scan runs beside calamine's parse (both release the GIL while they
@@ -67,11 +70,14 @@ def _read_values(path: Path) -> LedgerGrid:
                 f"{path.name}：找不到工作表「{L.LEDGER_SHEET}」（有：{'、'.join(names)}）。"
                 "请使用系统下发的台账模板，不要重命名工作表"
             )
-        rows = wb.get_sheet_by_name(L.LEDGER_SHEET).to_python(skip_empty_area=False)
+        sheet = wb.get_sheet_by_name(L.LEDGER_SHEET)
+        rows = sheet.to_python(skip_empty_area=False)
+        merged = [(top + 1, left + 1, bottom + 1, right + 1)
+                  for (top, left), (bottom, right) in sheet.merged_cell_ranges or ()]
         meta = meta_values(wb.get_sheet_by_name(L.META_SHEET).to_python()) if L.META_SHEET in names else None
     except CalamineError as exc:
         raise LedgerError(f"{path.name}：工作簿内容无法解析（{exc}）") from None
-    return LedgerGrid(rows=rows, meta=meta, file=path.name, sheet_names=names)
+    return LedgerGrid(rows=rows, meta=meta, file=path.name, sheet_names=names, merged=merged)
 
 
 def meta_values(rows: list[list[Any]]) -> dict[str, str]:
