@@ -415,6 +415,68 @@ def test_the_workbook_cannot_name_a_file_as_its_system(ledgers: dict[str, Path],
     assert "不是有效的指标体系 id" in book.alerts[0][0]
 
 
+class ComMerges:
+    """Just enough of an ``xlwings.Book`` on Excel's COM engine for ``XlwingsBook.merged``, over a
+    real file's merges: ``merge_cells`` True, False or None (mixed), ``merge_area``, counted calls."""
+
+    def __init__(self, path: Path) -> None:
+        ws = openpyxl.load_workbook(path)[L.LEDGER_SHEET]
+        self.bounds = (ws.max_row, ws.max_column)
+        self.areas = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
+        self.name, self.calls = path.name, Counter[str]()
+        self.app = type("App", (), {"engine": type("Engine", (), {"name": "excel"})()})()
+        self.sheets = {L.LEDGER_SHEET: self}
+
+    @property
+    def used_range(self) -> "ComRange":
+        return self.range((1, 1), self.bounds)
+
+    def range(self, first: tuple[int, int], last: tuple[int, int] | None = None) -> "ComRange":
+        return ComRange(self, *first, *(last or first))
+
+    def area_of(self, row: int, col: int) -> tuple[int, int, int, int] | None:
+        return next((a for a in self.areas if a[0] <= row <= a[2] and a[1] <= col <= a[3]), None)
+
+
+class ComRange:
+    def __init__(self, book: ComMerges, top: int, left: int, bottom: int, right: int) -> None:
+        self.book, self.row, self.column, self.bottom, self.right = book, top, left, bottom, right
+        self.shape = (bottom - top + 1, right - left + 1)
+
+    @property
+    def last_cell(self) -> "ComRange":
+        return ComRange(self.book, self.bottom, self.right, self.bottom, self.right)
+
+    @property
+    def merge_cells(self) -> bool | None:
+        self.book.calls["merge_cells"] += 1
+        merged = {self.book.area_of(r, c) is not None
+                  for r in range(self.row, self.bottom + 1) for c in range(self.column, self.right + 1)}
+        return None if len(merged) == 2 else merged.pop()
+
+    @property
+    def merge_area(self) -> "ComRange":
+        self.book.calls["merge_area"] += 1
+        area = self.book.area_of(self.row, self.column)
+        return ComRange(self.book, *area) if area else self
+
+
+def test_merges_on_excel_are_found_a_column_at_a_time(ledgers: dict[str, Path], tmp_path: Path) -> None:
+    clean = ComMerges(ledgers["clean"])
+    assert clean.areas  # the writer's title and header merges, above the indicator rows
+    assert XlwingsBook(clean).merged(L.LEDGER_SHEET) == [] and clean.calls == {"merge_cells": 1}
+
+    path = tmp_path / "merged.xlsx"
+    wb = openpyxl.load_workbook(ledgers["clean"])
+    for cells in ("M5:M8", "H9:I9", "J20:J22"):
+        wb[L.LEDGER_SHEET].merge_cells(cells)
+    wb.save(path)
+    book = ComMerges(path)
+    assert XlwingsBook(book).merged(L.LEDGER_SHEET) == [(5, 13, 8, 13), (9, 8, 9, 9), (20, 10, 22, 10)]
+    rows = book.bounds[0] - L.FIRST_DATA_ROW + 1
+    assert book.calls["merge_area"] < 4 * rows  # only the four columns with merges are walked
+
+
 def test_cells_are_batched_into_runs_and_unions() -> None:
     assert column_runs(["H7", "H5", "H6", "K6", "H9", "AA3"]) == ["H5:H7", "H9", "K6", "AA3"]
     batches = unions([f"H{n}" for n in range(10, 200, 2)])

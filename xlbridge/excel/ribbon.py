@@ -68,7 +68,8 @@ class LedgerBook(Protocol):
         ...
 
     def merged(self, sheet: str) -> list[tuple[int, int, int, int]]:
-        """Merged ranges as (first row, first col, last row, last col); empty where the engine cannot tell."""
+        """Merged ranges as (first row, first col, last row, last col), at least those reaching the
+        indicator rows; empty where the engine cannot tell."""
         ...
 
     def write(self, sheet: str, rows: list[list[Any]], row: int = 1) -> None:
@@ -373,18 +374,22 @@ class XlwingsBook:
                 if str(cell).startswith("=")}
 
     def merged(self, sheet: str) -> list[tuple[int, int, int, int]]:
-        used = self._from_a1(sheet)
+        """The merges that reach the indicator rows: the header block has the writer's own, and
+        every column meets the title's, so looking there would cost a call per cell."""
+        ws, used = self._book.sheets[sheet], self._from_a1(sheet)
+        last_row, last_col = used.last_cell.row, used.last_cell.column
+        if last_row < L.FIRST_DATA_ROW:
+            return []
         try:
-            if used.merge_cells is False:  # None when some cells are merged
+            if ws.range((L.FIRST_DATA_ROW, 1), (last_row, last_col)).merge_cells is False:  # None: some are
                 return []
         except NotImplementedError:  # the remote engine does not read merges synchronously
             return []
-        ws, last_row = self._book.sheets[sheet], used.last_cell.row
         areas = set()
-        for col in range(1, used.last_cell.column + 1):  # a column at a time, a merge area at a step
-            if ws.range((1, col), (last_row, col)).merge_cells is False:
+        for col in range(1, last_col + 1):  # a column at a time, a merge area at a step
+            if ws.range((L.FIRST_DATA_ROW, col), (last_row, col)).merge_cells is False:
                 continue
-            row = 1
+            row = L.FIRST_DATA_ROW
             while row <= last_row:
                 area = ws.range((row, col)).merge_area
                 areas.add((area.row, area.column, area.last_cell.row, area.last_cell.column))
