@@ -111,7 +111,9 @@ def test_info_only_with_all(baseline: Path, tmp_path: Path) -> None:
     plain = run("validate", spaced)
     assert plain.exit_code == 0
     assert "[提示]" not in plain.output
+    assert "另有 2 条提示（自动规范化的单元格等），加 --all 查看" in plain.output  # H5, and the signature
     everything = run("validate", "--all", spaced)
+    assert "另有" not in everything.output
     assert "[提示] spaced.xlsx 工作表「台账」 单元格 H5 （完成进度）：多余空格、换行已清除：「已完成 」→「已完成」" in everything.output
     assert "签名将在报送后由系统核验" in everything.output
 

@@ -240,7 +240,10 @@ def validate(files: tuple[Path, ...], system_name: str | None, as_json: bool, sh
     else:
         for file, result in results:
             click.secho(f"{file}：{result.summary}", fg="green" if result.valid else "red", bold=True)
-            print_findings([f for f in result.findings if show_all or f.severity is not Severity.info])
+            shown = [f for f in result.findings if show_all or f.severity is not Severity.info]
+            print_findings(shown)
+            if len(shown) < len(result.findings):
+                click.echo(f"另有 {len(result.findings) - len(shown)} 条提示（自动规范化的单元格等），加 --all 查看")
     if failed:
         sys.exit(1)
 
