@@ -627,7 +627,8 @@ def test_cells_merged_down_an_input_column(baseline: Path, tmp_path: Path) -> No
                   set_cells({person: "李明", phone: "0393-6980399", cell("progress", PLAIN): L.PROGRESS_DONE}),
                   merge_cells(f"{person}:{cell('person', PLAIN)}", f"{phone}:{cell('phone', PLAIN)}",
                               f"{cell('progress', PLAIN)}:{cell('progress', PLAIN + 1)}",
-                              f"{cell('person', last)}:{cell('person', last + 3)}"))  # reaching past the ledger
+                              f"{cell('person', last)}:{cell('person', last + 3)}",  # reaching past the ledger
+                              f"{cell('phone', WEB2 + 10)}:{get_column_letter(len(L.COLUMNS) + 2)}{WEB2 + 10}"))
     result = validate(edit)
     expect(result, "normalised-merged", person, f"合并单元格 {person}:{cell('person', PLAIN)} 的「李明」已填入其中每一行")
     expect(result, "normalised-merged", phone, "「0393-6980399」")
@@ -638,6 +639,8 @@ def test_cells_merged_down_an_input_column(baseline: Path, tmp_path: Path) -> No
     assert [(records[row].person, records[row].phone) for row in range(WEB, PLAIN + 1)] == [("李明", "0393-6980399")] * 4
     assert records[PLAIN + 1].progress == L.PROGRESS_DONE
     assert len(records) == 30  # the merge past the last row made no rows
+    assert records[WEB2 + 10].phone  # merged only with cells right of the ledger: nothing hidden, no error
+    assert cell("phone", WEB2 + 10) not in positions(result, "normalised-merged")  # and nothing filled in
 
 
 @triggers("cells-merged")

@@ -281,7 +281,7 @@ def _unmerge(check: _Checker, data: list[list[Any]]) -> None:
             continue
         span = f"{column_letter(left)}{top}:{column_letter(right)}{bottom}"
         column = L.COLUMNS[left - 1]
-        if left != right or column.locked or top < first:
+        if left != min(right, len(L.COLUMNS)) or column.locked or top < first:  # what lies right of it is not read
             check.add("cells-merged", f"单元格 {span} 被合并，只有第一格的内容能被读取", top, left,
                       hint="请取消合并（开始 → 合并后居中），每格分别填写")
             continue
@@ -289,12 +289,15 @@ def _unmerge(check: _Checker, data: list[list[Any]]) -> None:
         value = rows[0][left - 1] if rows and len(rows[0]) >= left else None
         if value is None or value == "":
             continue
+        filled = False
         for i in range(top - first + 1, min(bottom - first + 1, len(data))):
             if all(v is None or v == "" for v in data[i]):
                 continue  # a merge reaching past the ledger does not make rows of it
             data[i] = data[i] + [None] * (left - len(data[i]))  # a copy: the grid is the caller's
-            data[i][left - 1] = value
-        check.add("normalised-merged", f"合并单元格 {span} 的「{_short(value)}」已填入其中每一行", top, left, value=value)
+            data[i][left - 1], filled = value, True
+        if filled:
+            check.add("normalised-merged", f"合并单元格 {span} 的「{_short(value)}」已填入其中每一行", top, left,
+                      value=value)
 
 
 def _check_outside(check: _Checker, data: list[list[Any]], width: int) -> None:
