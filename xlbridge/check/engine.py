@@ -235,7 +235,7 @@ def _check_column_headers(check: _Checker) -> None:
 # --------------------------------------------------------------------------- rows
 # The rows are checked in three passes so that the work per cell stays at C speed on the
 # usual, clean submission: the rows' identity and locked cells row by row (cheap look-ups),
-# then every input column at once, then the content rules over the records.
+# then every input column at once, then the content rules over the resulting column table.
 @dataclass(slots=True)
 class _Rows:
     """The indicator rows column by column: the usual ledger is taken as issued, whole, with

@@ -44,10 +44,6 @@ class IssuedLedger:
         return {r.identity: (i, r) for i, r in enumerate(self.rows)}
 
     @cached_property
-    def identities(self) -> list[tuple[int, str]]:
-        return [r.identity for r in self.rows]
-
-    @cached_property
     def locked(self) -> list[list[object]]:
         """Every row's locked cells in sheet order, as a reader returns them."""
         return _locked_cells(self.rows)
@@ -60,7 +56,7 @@ class IssuedLedger:
     @cached_property
     def identity_columns(self) -> tuple[list[int], list[str]]:
         """(years, codes) of the rows, copied into a submission's table as they are."""
-        return [year for year, _ in self.identities], [code for _, code in self.identities]
+        return [r.year for r in self.rows], [r.indicator.key for r in self.rows]
 
     @cached_property
     def codes(self) -> frozenset[str]:
