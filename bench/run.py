@@ -285,7 +285,7 @@ def bench_validate(args: argparse.Namespace) -> dict[str, Any]:
     from xlbridge.gc_tuning import batch_gc
     from xlbridge.ledger import layout as L
     from xlbridge.ledger.reader import read_ledger
-    from xlbridge.schema_io import load_system
+    from xlbridge.system.files import load_system
 
     banner(f"1. Validate a {args.rows:,}-row ledger from disk (medians of {args.repeat} interleaved rounds after a "
            "warm-up)")
@@ -409,7 +409,7 @@ class CalamineExecutemany:
 def new_workspace(ws_root: Path, files: list[Path], data: dict[str, Any]) -> tuple[Any, list[Path]]:
     """An empty workspace whose system is the synthetic one, the files copied into its inbox
     (ingest_file removes what it took from the inbox)."""
-    from xlbridge.workspace import Workspace
+    from xlbridge.service.workspace import Workspace
 
     if ws_root.exists():
         shutil.rmtree(ws_root)
@@ -421,9 +421,9 @@ def new_workspace(ws_root: Path, files: list[Path], data: dict[str, Any]) -> tup
 
 def stage_breakdown(files: list[Path], ws_root: Path, data: dict[str, Any]) -> dict[str, float]:
     """Per-file time of each stage on one process (ingest_file, no workers, no receipts), on a sample."""
-    import xlbridge.ingest as ingest_mod
-    import xlbridge.prepare as prepare_mod
-    from xlbridge import store
+    import xlbridge.service.ingest as ingest_mod
+    import xlbridge.service.prepare as prepare_mod
+    from xlbridge.service import store
     from xlbridge.gc_tuning import batch_gc
 
     ws, inbox = new_workspace(ws_root, files, data)
@@ -450,18 +450,18 @@ def check_outcomes(outcomes: list[Any]) -> None:
 
 def xlbridge_ingest(files: list[Path], ws_root: Path, data: dict[str, Any]) -> None:
     """Just build the store (untimed), for benchmark 3 when benchmark 2 did not run."""
-    from xlbridge.workers import default_workers
+    from xlbridge.service.workers import default_workers
 
     ws, inbox = new_workspace(ws_root, files, data)
     check_outcomes(_xlbridge_round(ws, inbox, default_workers())[2])
 
 
 def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
-    from xlbridge import store
-    from xlbridge.consolidate import consolidate
-    from xlbridge.receipt import write_receipt
-    from xlbridge import schema_io
-    from xlbridge.workers import default_workers
+    from xlbridge.service import store
+    from xlbridge.service.consolidate import consolidate
+    from xlbridge.service.receipt import write_receipt
+    from xlbridge.system import files as schema_io
+    from xlbridge.service.workers import default_workers
 
     banner(f"2. Ingest {args.units} Excel-style ledgers × {args.per_unit * 5} rows into an empty store")
     data = synth.ingest_files(args.out, args.units, args.per_unit)
@@ -546,10 +546,10 @@ def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
 
 def _xlbridge_round(ws: Any, inbox: list[Path], workers: int) -> tuple[float, int, list[Any]]:
     """`xlbridge ingest` of the inbox into an empty store, receipts left out: seconds, commits, outcomes."""
-    import xlbridge.ingest as ingest_mod
-    from xlbridge import store
+    import xlbridge.service.ingest as ingest_mod
+    from xlbridge.service import store
     from xlbridge.gc_tuning import batch_gc
-    from xlbridge.workers import Preparer
+    from xlbridge.service.workers import Preparer
 
     real_receipt, ingest_mod.write_receipt = ingest_mod.write_receipt, lambda *a, **k: None
     commits, outcomes = 0, []
@@ -619,9 +619,9 @@ def child(case: str, ws_root: Path, system_path: Path, out: Path) -> None:
         sys.modules["pandas"] = None  # type: ignore[assignment]
         sys.modules["numpy"] = None  # type: ignore[assignment]
     if case in ("xlbridge", "xlbridge+pandas"):
-        from xlbridge import store
-        from xlbridge.consolidate import consolidate
-        from xlbridge.workspace import Workspace
+        from xlbridge.service import store
+        from xlbridge.service.consolidate import consolidate
+        from xlbridge.service.workspace import Workspace
 
         ws = Workspace.load(ws_root, system=str(system_path), campaign=CAMPAIGN)
         db = store.open_store(ws.store)

@@ -3,7 +3,7 @@
 * indicator systems derived from the shipped ``puyang-2020`` (its indicators replicated with new
   keys), one with a single 2,000-row unit and one with ~300 units of ~200 rows each;
 * signed ledgers written by :func:`xlbridge.ledger.writer.write_ledger` and filled by
-  :func:`xlbridge.sample.fill_ledger` with long Chinese 进度说明 (300–600 characters);
+  :func:`xlbridge.ledger.sample.fill_ledger` with long Chinese 进度说明 (300–600 characters);
 * "Excel-style" copies of those files: every value re-written with xlsxwriter in its default
   mode, which (like Excel) puts all strings in a sharedStrings table, or re-saved by LibreOffice.
 
@@ -30,9 +30,9 @@ from python_calamine import CalamineWorkbook
 import xlbridge
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.writer import write_ledger
-from xlbridge.model import Indicator, IndicatorSystem, Unit
-from xlbridge.sample import clerk_answer, fill_ledger
-from xlbridge.schema_io import load_system, save_system
+from xlbridge.system.model import Indicator, IndicatorSystem, Unit
+from xlbridge.ledger.sample import clerk_answer, fill_ledger
+from xlbridge.system.files import load_system, save_system
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = hashlib.sha256(b"xlbridge benchmark signing key").digest()
@@ -44,7 +44,7 @@ YEARS = (2017, 2021)  # five years per indicator
 # Sources whose change changes the generated files.
 _SHAPING = [
     "xlbridge/ledger/writer.py", "xlbridge/ledger/layout.py", "xlbridge/ledger/content.py",
-    "xlbridge/ledger/signature.py", "xlbridge/sample.py", "xlbridge/model.py", "bench/synth.py",
+    "xlbridge/ledger/signature.py", "xlbridge/ledger/sample.py", "xlbridge/system/model.py", "bench/synth.py",
     "schema/puyang-2020.yaml",
 ]
 

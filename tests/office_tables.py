@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlbridge.model import Indicator, IndicatorSystem
+from xlbridge.system.model import Indicator, IndicatorSystem
 
 WRAP = Alignment(wrap_text=True, vertical="center")
 

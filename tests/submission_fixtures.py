@@ -15,8 +15,8 @@ import pytest
 
 from ledger_fixtures import CAMPAIGN, ISSUED_AT, KEY
 from xlbridge.ledger.writer import write_ledger
-from xlbridge.sample import clerk_answer, fill_ledger
-from xlbridge.schema_io import load_system
+from xlbridge.ledger.sample import clerk_answer, fill_ledger
+from xlbridge.system.files import load_system
 
 SYSTEM_ID = "puyang-2020"
 UNITS = ("司法鉴定管理科", "律师公证管理科", "行政财务装备科")  # the smallest ledgers of the system

@@ -27,13 +27,13 @@ from ledger_fixtures import HEADER, KEY, build_ledger, edited, filled_ledger, se
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
     LATE, ON_TIME, clean_environment, connect, drop, make_workspace, run, set_text, sheet_rows, sheet_xml,
 )
-from xlbridge import store
-from xlbridge.consolidate import consolidate
+from xlbridge.service import store
+from xlbridge.service.consolidate import consolidate
 from xlbridge.errors import XlbridgeError
-from xlbridge.ingest import ingest_file
-from xlbridge.sample import clerk_answer, fill_ledger
-from xlbridge.workspace import Workspace
-from xlbridge.xlsx_out import owned_workbook
+from xlbridge.service.ingest import ingest_file
+from xlbridge.ledger.sample import clerk_answer, fill_ledger
+from xlbridge.service.workspace import Workspace
+from xlbridge.xlsx.owned import owned_workbook
 
 ON_TIME_UNIT = "司法鉴定管理科"  # 5 indicators × 6 years, on time
 LATE_UNIT = "法律援助工作科"  # 21 and ★2, late
@@ -320,7 +320,7 @@ def test_unit_text_is_written_as_text_never_as_a_formula(scenario: Scenario) -> 
 
 
 # =========================================================================== 明细, streamed rows
-# Every row after the first is streamed as XML by xlbridge.xlsx_stream (the first, the template
+# Every row after the first is streamed as XML by xlbridge.xlsx.stream (the first, the template
 # row, is written by xlsxwriter). The reference order and content: the query 明细 was built from
 # before it was streamed.
 DETAIL_REFERENCE = """

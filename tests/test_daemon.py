@@ -29,8 +29,8 @@ import pytest
 
 from ledger_fixtures import CAMPAIGN, KEY
 from submission_fixtures import PERIOD, SYSTEM_ID, UNITS, Submissions, submissions  # noqa: F401  (a fixture)
-from xlbridge.workers import default_workers, read_ahead
-from xlbridge.workspace import Workspace
+from xlbridge.service.workers import default_workers, read_ahead
+from xlbridge.service.workspace import Workspace
 
 posix = pytest.mark.skipif(sys.platform == "win32", reason="kill -9 and SIGTERM/SIGINT are POSIX")
 

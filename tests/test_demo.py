@@ -14,7 +14,7 @@ import pytest
 from click.testing import Result
 
 from ws_fixtures import clean_environment, run, sheet_rows  # noqa: F401  (clean_environment is autouse)
-from xlbridge.schema_io import DEFAULT_SYSTEM, load_system
+from xlbridge.system.files import DEFAULT_SYSTEM, load_system
 
 
 @pytest.fixture(scope="module")

@@ -30,12 +30,12 @@ from xlbridge.excel.ribbon import (
     validate_book,
 )
 from xlbridge.findings import Severity
-from xlbridge.prepare import is_ignored
+from xlbridge.service.prepare import is_ignored
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import issued_rows
 from xlbridge.ledger.writer import write_ledger
-from xlbridge.sample import clerk_answer, fill_ledger
-from xlbridge.schema_io import load_system
+from xlbridge.ledger.sample import clerk_answer, fill_ledger
+from xlbridge.system.files import load_system
 
 SYSTEM, UNIT, CAMPAIGN = "jinfeng-2020", "司法局", 2020
 HEADER = {"period": "2020-05", "filled_on": "2020-05-28", "filled_by": "王伟"}

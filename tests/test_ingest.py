@@ -23,12 +23,12 @@ from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixtur
     ARRIVALS, LATE, clean_environment, count, drop, dump, dumps, foreign_key_problems, is_chinese, make_workspace,
     receipt_summary, run, submissions,
 )
-from xlbridge import store
-from xlbridge.ingest import ingest_file
+from xlbridge.service import store
+from xlbridge.service.ingest import ingest_file
 from xlbridge.ledger import layout as L
-from xlbridge.receipt import UNKNOWN_UNIT_DIR
-from xlbridge.sample import clerk_answer
-from xlbridge.workspace import Workspace
+from xlbridge.service.receipt import UNKNOWN_UNIT_DIR
+from xlbridge.ledger.sample import clerk_answer
+from xlbridge.service.workspace import Workspace
 
 ROW = data_row(2016, "9")  # the first indicator row (5)
 OTHER_UNIT = "信息化工作科"  # another reporting unit of puyang-2020
@@ -247,7 +247,7 @@ def _laughs(member: str | None, use: bool) -> Case:
 def _other_system(base: Path, tmp: Path) -> tuple[Path, str]:
     """A genuine, correctly signed ledger of another indicator system than the workspace's."""
     from xlbridge.ledger.writer import write_ledger
-    from xlbridge.schema_io import load_system
+    from xlbridge.system.files import load_system
 
     return write_ledger(load_system("jinfeng-2020"), "司法局", 2021, tmp / "jinfeng.xlsx", KEY), "jinfeng.xlsx"
 

@@ -18,7 +18,7 @@ from ledger_fixtures import KEY, SYSTEM_ID, UNIT, blank, build_ledger, ledger_di
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import issued_rows, rows_digest
 from xlbridge.ledger.signature import verify
-from xlbridge.model import WEB_SEARCH
+from xlbridge.system.model import WEB_SEARCH
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 N_ROWS = 6 * 5  # puyang-2020 period 2016–2021 × the unit's 5 indicators

@@ -42,8 +42,8 @@ from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import campaign_years, issued_rows
 from xlbridge.ledger.reader import LedgerGrid, read_ledger
 from xlbridge.ledger.writer import write_ledger
-from xlbridge.sample import clerk_answer, fill_ledger
-from xlbridge.schema_io import load_system
+from xlbridge.ledger.sample import clerk_answer, fill_ledger
+from xlbridge.system.files import load_system
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 if SOFFICE is None:

@@ -17,10 +17,10 @@ from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixtur
     LATE, ON_TIME, clean_environment, connect, drop, is_chinese, make_workspace, receipt_summary, set_text, sheet_rows,
     sheet_xml,
 )
-from xlbridge import store
+from xlbridge.service import store
 from xlbridge.findings import SEVERITY_LABELS, Severity
-from xlbridge.ingest import Outcome, ingest_file
-from xlbridge.workspace import Workspace
+from xlbridge.service.ingest import Outcome, ingest_file
+from xlbridge.service.workspace import Workspace
 
 R9, R18, R19 = data_row(2016, "9"), data_row(2016, "18"), data_row(2016, "19")  # rows 5, 6, 7
 FINDING_HEADERS = ("级别", "工作表", "单元格", "栏目", "规则", "说明", "建议")

@@ -31,7 +31,7 @@ from xlbridge.check.rules import RULES
 from xlbridge.findings import Finding, Severity
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.reader import read_ledger
-from xlbridge.model import IndicatorSystem
+from xlbridge.system.model import IndicatorSystem
 
 TRIGGERED: dict[str, list[str]] = {}
 _asserted: set[str] = set()

@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from xlbridge.cli import main
-from xlbridge.targets import find_targets
+from xlbridge.system.targets import find_targets
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"
 SHIPPED_FILES = sorted(SCHEMA_DIR.glob("*.yaml"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xlbridge.model import IndicatorSystem, Kind
+from xlbridge.system.model import IndicatorSystem, Kind
 
 HERE = Path(__file__).resolve()
 SCHEMA = HERE.parents[1] / "schema" / "changzhou-2014.yaml"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xlbridge.model import IndicatorSystem, Kind
+from xlbridge.system.model import IndicatorSystem, Kind
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schema" / "suzhou-2011.yaml"

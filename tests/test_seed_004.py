@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xlbridge.model import IndicatorSystem, Kind
+from xlbridge.system.model import IndicatorSystem, Kind
 
 HERE = Path(__file__).resolve()
 SCHEMA = HERE.parents[1] / "schema" / "puyang-2020.yaml"

@@ -24,11 +24,11 @@ from ledger_fixtures import KEY, UNIT, cell, data_row, edited, filled_ledger, se
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
     LATE, ON_TIME, clean_environment, connect, count, drop, dumps, make_workspace, run, submissions,
 )
-from xlbridge import store
-from xlbridge.consolidate import _SNAPSHOT_CTE
+from xlbridge.service import store
+from xlbridge.service.consolidate import _SNAPSHOT_CTE
 from xlbridge.errors import StoreError
-from xlbridge.ingest import ingest_file
-from xlbridge.workspace import Workspace
+from xlbridge.service.ingest import ingest_file
+from xlbridge.service.workspace import Workspace
 
 ROW = data_row(2016, "9")
 REVIEW = "本月办结行政复议案件12件，全部在法定期限内作出决定。"  # a description to search for
@@ -183,7 +183,7 @@ def test_search_index_refresh_in_parts_takes_each_row_once(one_accepted: tuple[W
 
 def test_the_daemon_indexes_in_parts_and_a_stop_waits_for_one_part(one_accepted: tuple[Workspace, Path],
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from xlbridge.daemon import watcher
+    from xlbridge.service import daemon as watcher
 
     ws, _ = one_accepted  # 30 rows stored, not yet indexed
     monkeypatch.setattr(watcher, "SEARCH_PART_ROWS", 10)

@@ -24,10 +24,10 @@ from office_tables import (
     write_puyang,
 )
 from xlbridge.cli import main
-from xlbridge.model import IndicatorSystem
-from xlbridge.responsibility import is_group, looks_like_note, parse_responsibility
-from xlbridge.schema_io import SCHEMA_DIR, load_system
-from xlbridge.table_import import import_table, split_numbered
+from xlbridge.system.model import IndicatorSystem
+from xlbridge.system.responsibility import is_group, looks_like_note, parse_responsibility
+from xlbridge.system.files import SCHEMA_DIR, load_system
+from xlbridge.system.table_import import import_table, split_numbered
 
 SYSTEMS = [s for s in ("jinfeng-2020", "changzhou-2014", "suzhou-2011", "puyang-2020")
            if (SCHEMA_DIR / f"{s}.yaml").exists()]

@@ -1,4 +1,4 @@
-"""Quantitative targets read from indicator text (xlbridge.targets), on phrases and on the shipped systems."""
+"""Quantitative targets read from indicator text (xlbridge.system.targets), on phrases and on the shipped systems."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from xlbridge.model import IndicatorSystem
+from xlbridge.system.model import IndicatorSystem
 from xlbridge.normalise import fold_width
-from xlbridge.schema_io import load_system
-from xlbridge.targets import Target, find_targets
+from xlbridge.system.files import load_system
+from xlbridge.system.targets import Target, find_targets
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"
 SHIPPED = sorted(p.stem for p in SCHEMA_DIR.glob("*.yaml"))

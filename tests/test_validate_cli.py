@@ -16,7 +16,7 @@ from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
 )
 from xlbridge.cli import main
 from xlbridge.ledger import layout as L
-from xlbridge.schema_io import load_system
+from xlbridge.system.files import load_system
 
 
 @pytest.fixture(autouse=True)

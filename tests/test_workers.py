@@ -22,12 +22,12 @@ import pytest
 from ledger_fixtures import KEY
 from submission_fixtures import Submissions, submissions  # noqa: F401  (a fixture)
 from ws_fixtures import clean_environment, count, dumps, make_workspace  # noqa: F401  (an autouse fixture)
-from xlbridge import store
+from xlbridge.service import store
 from xlbridge.errors import StoreError
-from xlbridge.ingest import ingest_groups
-from xlbridge.prepare import Prepared, prepare
-from xlbridge.workers import Preparer, read_ahead
-from xlbridge.workspace import Workspace
+from xlbridge.service.ingest import ingest_groups
+from xlbridge.service.prepare import Prepared, prepare
+from xlbridge.service.workers import Preparer, read_ahead
+from xlbridge.service.workspace import Workspace
 
 posix = pytest.mark.skipif(sys.platform == "win32", reason="fork, the fork server and SIGKILL are POSIX")
 
@@ -109,8 +109,8 @@ def test_workers_exit_when_their_parent_is_killed(ws: Workspace, fork: bool) -> 
     script = textwrap.dedent(f"""
         import multiprocessing, sys, time
         from pathlib import Path
-        from xlbridge.workers import Preparer
-        from xlbridge.workspace import Workspace
+        from xlbridge.service.workers import Preparer
+        from xlbridge.service.workspace import Workspace
         preparer = Preparer(Workspace.load(Path({str(ws.root)!r})), b"k", workers=2, fork={fork}).start([Path("a"), Path("b")])
         while len(multiprocessing.active_children()) < 2:
             time.sleep(0.05)
@@ -174,7 +174,7 @@ def test_a_group_the_store_refuses_leaves_every_file_in_the_inbox(ws: Workspace,
     before = dumps(ws.store, ("submissions", "rows", "findings", "current"))
     prepared = [prepare(ws, p, KEY) for p in paths[1:]]
 
-    from xlbridge.ingest import merge_group
+    from xlbridge.service.ingest import merge_group
 
     other = sqlite3.connect(ws.store)
     other.execute("BEGIN IMMEDIATE")  # another writer holds the store

@@ -26,7 +26,7 @@ from click.testing import CliRunner, Result
 from ledger_fixtures import CAMPAIGN, KEY, SYSTEM_ID
 from xlbridge.cli import main
 from xlbridge.ledger import layout as L
-from xlbridge.workspace import Workspace
+from xlbridge.service.workspace import Workspace
 
 ON_TIME = datetime(2021, 5, 28, 10, 0)
 LATE = datetime(2021, 6, 3, 9, 15)

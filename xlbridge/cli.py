@@ -3,35 +3,15 @@ prints; every XlbridgeError becomes a Chinese message and exit code 1, never a t
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from xlbridge.errors import XlbridgeError
+from xlbridge.errors import XlbridgeError, friendly
 from xlbridge.findings import Finding, Severity
-
-
-class UserError(click.ClickException):
-    """Printed as 错误：… on stderr, exit code 1 — never a traceback."""
-
-    def show(self, file: Any = None) -> None:
-        click.secho(f"错误：{self.format_message()}", file=file or sys.stderr, fg="red")
-
-
-def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except XlbridgeError as exc:
-            raise UserError(str(exc)) from None
-
-    return wrapper
 
 
 def _utf8_console() -> None:
@@ -72,7 +52,7 @@ system_argument = click.argument("system", metavar="SYSTEM")
 @friendly
 def schema_check(files: tuple[str, ...], as_json: bool) -> None:
     """检查指标体系文件，逐条报告问题及位置。FILES 可以是文件路径或内置体系名。"""
-    from xlbridge.schema_io import check_system, load_system
+    from xlbridge.system.files import check_system, load_system
 
     failed = False
     all_findings: list[Finding] = []
@@ -99,8 +79,8 @@ def schema_check(files: tuple[str, ...], as_json: bool) -> None:
 @friendly
 def schema_show(system: str) -> None:
     """指标体系概况：各级指标、类别、测评方法的数量。"""
-    from xlbridge.schema_io import load_system
-    from xlbridge.summary import describe
+    from xlbridge.system.files import load_system
+    from xlbridge.system.summary import describe
 
     click.echo("\n".join(describe(load_system(system))))
 
@@ -110,8 +90,8 @@ def schema_show(system: str) -> None:
 @friendly
 def schema_units(system: str) -> None:
     """每个责任单位牵头和配合的指标。"""
-    from xlbridge.schema_io import load_system
-    from xlbridge.summary import unit_assignments
+    from xlbridge.system.files import load_system
+    from xlbridge.system.summary import unit_assignments
 
     click.echo("\n".join(unit_assignments(load_system(system))))
 
@@ -125,8 +105,8 @@ def schema_units(system: str) -> None:
 @friendly
 def schema_import(table: Path, output: Path, sheet: str | None, system_id: str | None, issuer: str) -> None:
     """从 Excel 指标表（常由 Word 转换而来）导入指标体系。"""
-    from xlbridge.schema_io import save_system
-    from xlbridge.table_import import import_table
+    from xlbridge.system.files import save_system
+    from xlbridge.system.table_import import import_table
 
     result = import_table(table, system_id=system_id or output.stem.lower(), issuer=issuer, sheet=sheet)
     print_findings(result.findings)
@@ -141,7 +121,7 @@ def schema_import(table: Path, output: Path, sheet: str | None, system_id: str |
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="写入此文件（默认输出到屏幕）")
 def schema_jsonschema(output: Path | None) -> None:
     """导出指标体系的 JSON Schema。"""
-    from xlbridge.schema_io import json_schema
+    from xlbridge.system.files import json_schema
 
     text = json_schema()
     if output:
@@ -187,7 +167,7 @@ def ledgers_build(system: str, campaign: int, out: Path, units: tuple[str, ...],
     """为每个责任单位生成工作台账（带下拉、字数限制、锁定和签名）。"""
     from xlbridge.ledger.signature import key_path, load_or_create_key
     from xlbridge.ledger.writer import build_ledgers
-    from xlbridge.schema_io import load_system
+    from xlbridge.system.files import load_system
 
     path = key_path(key_file)
     key, created = load_or_create_key(path)
@@ -256,7 +236,7 @@ workspace_option = click.option(
 
 
 def _workspace(workspace: Path, **overrides: Any):  # type: ignore[no-untyped-def]
-    from xlbridge.workspace import Workspace
+    from xlbridge.service.workspace import Workspace
 
     return Workspace.load(workspace, **overrides)
 
@@ -264,9 +244,9 @@ def _workspace(workspace: Path, **overrides: Any):  # type: ignore[no-untyped-de
 def _existing_store(ws):  # type: ignore[no-untyped-def]
     """The store of a real workspace (one with a store, settings or an inbox): a mistyped
     --workspace must not leave an empty store behind."""
-    from xlbridge.store import open_store
+    from xlbridge.service.store import open_store
 
-    from xlbridge.workspace import CONFIG_NAME
+    from xlbridge.service.workspace import CONFIG_NAME
 
     if not ws.store.exists() and not (ws.root / CONFIG_NAME).exists() and not ws.inbox.is_dir():
         raise XlbridgeError(f"工作区 {ws.root} 中没有中心库 {ws.store.name}（工作区路径是否写错？尚未收取过任何报送？）")
@@ -296,13 +276,13 @@ def key_init(workspace: Path) -> None:
 @friendly
 def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> None:
     """不监视目录，立即收取这些文件（与守护进程相同的流程）。"""
-    from xlbridge.consolidate import consolidate
-    from xlbridge.ingest import ingest_groups
+    from xlbridge.service.consolidate import consolidate
+    from xlbridge.service.ingest import ingest_groups
     from xlbridge.ledger.signature import load_key
-    from xlbridge.prepare import is_ignored
-    from xlbridge.store import open_store, refresh_search
+    from xlbridge.service.prepare import is_ignored
+    from xlbridge.service.store import open_store, refresh_search
     from xlbridge.gc_tuning import batch_gc
-    from xlbridge.workers import Preparer
+    from xlbridge.service.workers import Preparer
 
     ws = _workspace(workspace).ensure()
     key_bytes = load_key(ws.key_file)
@@ -335,7 +315,7 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
 @friendly
 def consolidate(workspace: Path, period: str | None) -> None:
     """生成综合协调组的汇总台账。"""
-    from xlbridge.consolidate import consolidate as run
+    from xlbridge.service.consolidate import consolidate as run
 
     ws = _workspace(workspace)
     click.echo(str(run(ws, _existing_store(ws), period)))
@@ -347,7 +327,7 @@ def consolidate(workspace: Path, period: str | None) -> None:
 @friendly
 def status(workspace: Path, as_json: bool) -> None:
     """待处理、已接收、已退回的报送。"""
-    from xlbridge.prepare import is_ignored
+    from xlbridge.service.prepare import is_ignored
 
     ws = _workspace(workspace)
     db = _existing_store(ws)
@@ -376,7 +356,7 @@ def daemon(workspace: Path, settle: float | None, verbose: bool) -> None:
     """监视 inbox/，自动收取、校验、入库、发回执、更新汇总表（Ctrl+C 停止）。"""
     import logging
 
-    from xlbridge.daemon.watcher import Daemon
+    from xlbridge.service.daemon import Daemon
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(message)s")
     ws = _workspace(workspace, settle_seconds=settle)
@@ -395,7 +375,7 @@ def store_group() -> None:
 @friendly
 def store_export(workspace: Path, fmt: str, out: Path) -> None:
     """把各表和视图导出为 CSV（UTF-8 带 BOM，Excel 可直接打开）或 JSON。"""
-    from xlbridge.store import export
+    from xlbridge.service.store import export
 
     ws = _workspace(workspace)
     for path in export(_existing_store(ws), out, fmt):
@@ -408,7 +388,7 @@ def store_export(workspace: Path, fmt: str, out: Path) -> None:
 @friendly
 def store_backup(workspace: Path, target: Path) -> None:
     """用 SQLite 在线备份复制中心库（守护进程运行时也可执行）。"""
-    from xlbridge.store import backup
+    from xlbridge.service.store import backup
 
     ws = _workspace(workspace)
     click.echo(str(backup(_existing_store(ws), target)))

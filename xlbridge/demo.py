@@ -14,17 +14,17 @@ from pathlib import Path
 
 import openpyxl
 
-from xlbridge import store
-from xlbridge.consolidate import consolidate
+from xlbridge.service import store
+from xlbridge.service.consolidate import consolidate
 from xlbridge.errors import XlbridgeError
-from xlbridge.ingest import ingest_file
+from xlbridge.service.ingest import ingest_file
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.signature import load_or_create_key
 from xlbridge.ledger.writer import build_ledgers
-from xlbridge.sample import clerk_answer, fill_ledger
-from xlbridge.schema_io import DEFAULT_SYSTEM, load_system
-from xlbridge.summary import describe
-from xlbridge.workspace import Workspace
+from xlbridge.ledger.sample import clerk_answer, fill_ledger
+from xlbridge.system.files import DEFAULT_SYSTEM, load_system
+from xlbridge.system.summary import describe
+from xlbridge.service.workspace import Workspace
 
 CAMPAIGN = 2021
 PERIOD = "2021-05"

@@ -20,7 +20,7 @@ from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import IssuedLedger, IssuedRow, issued_ledger
 from xlbridge.ledger.reader import LedgerGrid
 from xlbridge.ledger.signature import verify
-from xlbridge.model import WEB_SEARCH, IndicatorSystem
+from xlbridge.system.model import WEB_SEARCH, IndicatorSystem
 from xlbridge.normalise import tidy_multiline
 
 _LINK_SPLIT = re.compile(r"[\s;；,，、]+")

@@ -12,8 +12,8 @@ from xlbridge.errors import LedgerError, XlbridgeError
 from xlbridge.findings import Finding, Report
 from xlbridge.gc_tuning import batch_gc
 from xlbridge.ledger.reader import read_ledger
-from xlbridge.model import IndicatorSystem
-from xlbridge.schema_io import load_system
+from xlbridge.system.model import IndicatorSystem
+from xlbridge.system.files import load_system
 
 _SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")  # IndicatorSystem.id
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from xlbridge.errors import XlbridgeError
+from xlbridge.errors import friendly
 
 
 @click.group()
@@ -21,14 +21,11 @@ def addin() -> None:
 @click.option("--interpreter",
               help=r"写入加载项配置的 Python 解释器（Interpreter_Win），如 C:\xlbridge\.venv\Scripts\pythonw.exe")
 @click.option("--inbox", help=r"写入加载项配置的报送文件夹（XLBRIDGE_INBOX），如 \\fileserver\台账收件箱")
+@friendly
 def addin_build(out: Path, interpreter: str | None, inbox: str | None) -> None:
     """用 xlwings 的自定义加载项模板生成 xlbridge.xlam（中文功能区：法治台账 → 校验）。"""
-    from xlbridge.cli import UserError  # here, not at the top: xlbridge.cli registers this group
     from xlbridge.excel.addin import build_addin
 
-    try:
-        path = build_addin(out, interpreter=interpreter, inbox=inbox)
-    except XlbridgeError as exc:
-        raise UserError(str(exc)) from None
+    path = build_addin(out, interpreter=interpreter, inbox=inbox)
     click.echo(f"已生成加载项 {path}")
     click.echo(f"安装：xlwings addin install -f {path}")

@@ -27,7 +27,7 @@ from xlbridge.ledger import layout as L
 from xlbridge.check.files import ledger_system as system_named_by
 from xlbridge.ledger.reader import LedgerGrid, meta_values
 from xlbridge.ledger.layout import PROTECTION_PASSWORD
-from xlbridge.model import IndicatorSystem
+from xlbridge.system.model import IndicatorSystem
 
 TITLE = "法治台账"
 MARK_FILLS = {Severity.error: "#FFC7CE", Severity.warning: "#FFEB9C"}  # Excel's "bad" and "neutral"

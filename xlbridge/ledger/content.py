@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from xlbridge.ledger.layout import LOCKED
-from xlbridge.model import Indicator, IndicatorSystem, KIND_LABELS, Kind
+from xlbridge.system.model import Indicator, IndicatorSystem, KIND_LABELS, Kind
 
 
 @dataclass(frozen=True, slots=True)

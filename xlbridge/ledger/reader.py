@@ -19,7 +19,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from xlbridge.errors import LedgerError
 from xlbridge.ledger import layout as L
-from xlbridge.workbook_safety import check_workbook_zip
+from xlbridge.xlsx.safety import check_workbook_zip
 
 _NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",

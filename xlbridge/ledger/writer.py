@@ -22,7 +22,7 @@ from xlbridge.errors import XlbridgeError
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows_digest
 from xlbridge.ledger.signature import sign
-from xlbridge.model import IndicatorSystem
+from xlbridge.system.model import IndicatorSystem
 
 _PROTECT = L.PROTECTION_PASSWORD
 _THIN = Side(style="thin", color="999999")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from xlbridge.model import KIND_LABELS, IndicatorSystem
+from xlbridge.system.model import KIND_LABELS, IndicatorSystem
 
 
 def describe(system: IndicatorSystem) -> list[str]:

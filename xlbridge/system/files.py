@@ -13,12 +13,12 @@ from pydantic import ValidationError
 
 from xlbridge.errors import SchemaError
 from xlbridge.findings import Finding, Severity
-from xlbridge.model import IndicatorSystem, unit_key
-from xlbridge.responsibility import parse_responsibility
+from xlbridge.system.model import IndicatorSystem, unit_key
+from xlbridge.system.responsibility import parse_responsibility
 
 def _schema_dir() -> Path:
     """schema/ beside the package (a checkout or editable install), else the installed copy."""
-    beside = Path(__file__).resolve().parent.parent / "schema"
+    beside = Path(__file__).resolve().parents[2] / "schema"
     installed = Path(sys.prefix) / "share" / "xlbridge" / "schema"
     return beside if beside.is_dir() or not installed.is_dir() else installed
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import sqlite_utils
 
-from xlbridge import store
+from xlbridge.service import store
 from xlbridge.findings import SEVERITY_LABELS, Severity
-from xlbridge.workspace import Workspace
-from xlbridge.xlsx_out import owned_workbook, text, write_table
+from xlbridge.service.workspace import Workspace
+from xlbridge.xlsx.owned import owned_workbook, text, write_table
 
 UNKNOWN_UNIT_DIR = "未识别单位"
 _FIRST = "本考核年度首次报送，没有可比较的上次报送"

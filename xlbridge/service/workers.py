@@ -30,10 +30,10 @@ from typing import Any
 
 from xlbridge.errors import XlbridgeError
 from xlbridge.gc_tuning import BATCH_GC_THRESHOLDS
-from xlbridge.model import IndicatorSystem
-from xlbridge.prepare import Prepared, prepare
-from xlbridge.schema_io import load_system
-from xlbridge.workspace import Workspace
+from xlbridge.system.model import IndicatorSystem
+from xlbridge.service.prepare import Prepared, prepare
+from xlbridge.system.files import load_system
+from xlbridge.service.workspace import Workspace
 
 MAX_DEFAULT_WORKERS = 4  # beyond this the single writer (the store) is the limit
 WORKER_NICENESS = 10  # the parent's merges are the one serial step: when CPUs are short they go first
@@ -169,7 +169,7 @@ class Preparer:
             return multiprocessing.get_context("fork")
         if "forkserver" in methods:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["xlbridge.prepare"])  # imported once, in the server
+            context.set_forkserver_preload(["xlbridge.service.prepare"])  # imported once, in the server
             return context
         return multiprocessing.get_context("spawn")
 

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from xlbridge.normalise import fold_width, no_spaces
-from xlbridge.targets import Target, find_targets
+from xlbridge.system.targets import Target, find_targets
 
 KNOWN_METHODS: tuple[str, ...] = (
     "网络检索",

@@ -12,7 +12,7 @@ from typing import Any
 import openpyxl
 
 from xlbridge.ledger import layout as L
-from xlbridge.model import WEB_SEARCH, Indicator, IndicatorSystem
+from xlbridge.system.model import WEB_SEARCH, Indicator, IndicatorSystem
 
 Answer = Mapping[str, Any]  # column key → value, for the input columns
 

@@ -19,11 +19,11 @@ import sqlite_utils
 from xlbridge.errors import XlbridgeError
 from xlbridge.ledger.layout import PROGRESS_DONE, PROGRESS_PENDING
 from xlbridge.ledger.content import campaign_years
-from xlbridge.model import IndicatorSystem
-from xlbridge.schema_io import load_system
-from xlbridge.workspace import Workspace
-from xlbridge.xlsx_out import OwnedWorkbook, Styles, owned_workbook, text, write_table
-from xlbridge.xlsx_stream import clean_text
+from xlbridge.system.model import IndicatorSystem
+from xlbridge.system.files import load_system
+from xlbridge.service.workspace import Workspace
+from xlbridge.xlsx.owned import OwnedWorkbook, Styles, owned_workbook, text, write_table
+from xlbridge.xlsx.stream import clean_text
 
 NOT_FILLED = "未填"
 LEAD_MARK = "▲"
@@ -253,7 +253,7 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, db: sqlite_utils.Database, 
     """Every row of every unit's snapshot submission, by unit, in sheet order.
 
     60,000 rows in the benchmark: xlsxwriter writes the header and the first row (the template
-    row), the rest are streamed by xlbridge.xlsx_stream (which says why) — each cell with the
+    row), the rest are streamed by xlbridge.xlsx.stream (which says why) — each cell with the
     template's style, text as text and the year as a number, as xlsxwriter writes them, at a
     fraction of the cost. Characters XML forbids are removed from the text, the template's too.
     """

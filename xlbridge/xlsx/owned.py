@@ -2,7 +2,7 @@
 with xlsxwriter: fast, constant memory, native charts, and never a formula from unit text.
 
 One worksheet's bulk rows can be handed over as a stream instead (:meth:`OwnedWorkbook.stream_rows`,
-used for the consolidated workbook's 明细): they are written as XML by :mod:`xlbridge.xlsx_stream`
+used for the consolidated workbook's 明细): they are written as XML by :mod:`xlbridge.xlsx.stream`
 into the package xlsxwriter wrote, at several times xlsxwriter's speed per cell."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from xlbridge.errors import XlbridgeError
-from xlbridge.xlsx_stream import RowStream, splice_rows
+from xlbridge.xlsx.stream import RowStream, splice_rows
 
 # Unit text such as "=HYPERLINK(...)", "+86…", "-", "@x" must stay text: never let xlsxwriter
 # turn strings into formulas, numbers or links.
@@ -59,7 +59,7 @@ class OwnedWorkbook(xlsxwriter.Workbook):
         """Append ``count`` rows to ``worksheet`` when the workbook is saved, after the last row
         written to it through xlsxwriter: the *template row*, whose cell styles (per column) the
         streamed cells take. Nothing may be written to the worksheet after that row. The rows are
-        read only then, inside ``owned_workbook``; see :mod:`xlbridge.xlsx_stream` for how cells
+        read only then, inside ``owned_workbook``; see :mod:`xlbridge.xlsx.stream` for how cells
         are written (text always as text)."""
         self.row_streams[worksheet.name] = RowStream(rows, count)
 

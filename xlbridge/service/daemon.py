@@ -31,15 +31,15 @@ from typing import IO, Any
 
 import watchfiles
 
-from xlbridge import store
-from xlbridge.consolidate import consolidate
+from xlbridge.service import store
+from xlbridge.service.consolidate import consolidate
 from xlbridge.errors import XlbridgeError
-from xlbridge.ingest import Outcome, ingest_groups
+from xlbridge.service.ingest import Outcome, ingest_groups
 from xlbridge.ledger.signature import load_key
-from xlbridge.prepare import arrival_time, is_ignored
+from xlbridge.service.prepare import arrival_time, is_ignored
 from xlbridge.gc_tuning import batch_gc
-from xlbridge.workers import Preparer
-from xlbridge.workspace import Workspace
+from xlbridge.service.workers import Preparer
+from xlbridge.service.workspace import Workspace
 
 log = logging.getLogger("xlbridge.daemon")
 PARTIAL_GRACE_FACTOR = 60  # × settle_seconds before a zip still missing its end is treated as final

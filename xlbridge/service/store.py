@@ -28,7 +28,7 @@ import sqlite_utils
 from xlbridge.check.engine import RecordTable
 from xlbridge.errors import StoreError
 from xlbridge.findings import Finding
-from xlbridge.model import IndicatorSystem
+from xlbridge.system.model import IndicatorSystem
 
 SCHEMA_VERSION = 3  # 2: search index refreshed per burst instead of by triggers; 3: `current` is a view
 PAGE_SIZE = 16_384

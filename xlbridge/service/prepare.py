@@ -1,6 +1,6 @@
 """The first half of ingest, touching no store: archive a submitted file, read and validate it.
 
-It runs in worker processes (:mod:`xlbridge.workers`), so it imports nothing of the store or
+It runs in worker processes (:mod:`xlbridge.service.workers`), so it imports nothing of the store or
 the receipts, and what it returns (:class:`Prepared`) is plain picklable data.
 """
 
@@ -17,9 +17,9 @@ from xlbridge.check.engine import Validation, validate_grid
 from xlbridge.errors import XlbridgeError
 from xlbridge.findings import Finding, Severity
 from xlbridge.ledger.reader import read_ledger
-from xlbridge.model import IndicatorSystem
-from xlbridge.schema_io import load_system
-from xlbridge.workspace import Workspace
+from xlbridge.system.model import IndicatorSystem
+from xlbridge.system.files import load_system
+from xlbridge.service.workspace import Workspace
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 _LOCK_OR_TEMP = re.compile(r"^(~\$|\.~lock\.|~|\.)|(\.tmp|\.part|\.crdownload|\.partial|#)$", re.IGNORECASE)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from xlbridge.errors import XlbridgeError
-from xlbridge.schema_io import DEFAULT_SYSTEM
+from xlbridge.system.files import DEFAULT_SYSTEM
 
 CONFIG_NAME = "xlbridge.toml"
 

@@ -1,8 +1,8 @@
 """The ingest pipeline: one submitted file → archive → validate → store → receipt.
 
-Two halves: :func:`xlbridge.prepare.prepare` (archive, read, validate: no store) and
+Two halves: :func:`xlbridge.service.prepare.prepare` (archive, read, validate: no store) and
 :func:`merge` (store, receipt, inbox). A batch prepares files ahead in worker processes
-(:class:`xlbridge.workers.Preparer`) while this process merges them in order.
+(:class:`xlbridge.service.workers.Preparer`) while this process merges them in order.
 
 Order is what makes it crash-safe: the raw bytes are archived (content-addressed, fsynced)
 before anything else; the store merge is one transaction keyed by the file's sha256; the inbox
@@ -21,15 +21,15 @@ from typing import Any
 
 import sqlite_utils
 
-from xlbridge import store
+from xlbridge.service import store
 from xlbridge.check.engine import Validation
 from xlbridge.errors import StoreError
 from xlbridge.findings import Finding, Severity
-from xlbridge.prepare import Prepared, prepare
-from xlbridge.receipt import receipt_path, write_receipt
-from xlbridge.schema_io import load_system
-from xlbridge.workers import Preparer
-from xlbridge.workspace import Workspace
+from xlbridge.service.prepare import Prepared, prepare
+from xlbridge.service.receipt import receipt_path, write_receipt
+from xlbridge.system.files import load_system
+from xlbridge.service.workers import Preparer
+from xlbridge.service.workspace import Workspace
 
 # Rules that mean "this is not an untouched ledger we issued to this unit": rejected outright.
 REJECTING_RULES = frozenset({

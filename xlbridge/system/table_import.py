@@ -20,10 +20,10 @@ from pydantic import ValidationError
 
 from xlbridge.errors import SchemaError
 from xlbridge.findings import Finding, Severity
-from xlbridge.model import Indicator, IndicatorSystem, Kind, Person, Unit, unit_key
+from xlbridge.system.model import Indicator, IndicatorSystem, Kind, Person, Unit, unit_key
 from xlbridge.normalise import fold_width, no_spaces, squash, tidy_multiline
-from xlbridge.responsibility import cell_lines, is_group, looks_like_note, parse_responsibility
-from xlbridge.workbook_safety import open_untrusted_workbook
+from xlbridge.system.responsibility import cell_lines, is_group, looks_like_note, parse_responsibility
+from xlbridge.xlsx.safety import open_untrusted_workbook
 
 # Header text (spaces and a trailing (…) removed) → field; the first column that matches a field wins.
 HEADERS: dict[str, tuple[str, ...]] = {
