@@ -305,12 +305,12 @@ def test_second_run_clears_previous_marks_and_submits(ledgers: dict[str, Path], 
 
 def test_clean_ledger_with_warnings_can_be_submitted(ledgers: dict[str, Path], tmp_path: Path) -> None:
     book = FakeBook(copy_of(ledgers["clean"], tmp_path))
-    book.type({"B3": None})  # no 报送月份: a warning, not an error
+    book.type({"I5": "法" * 600})  # 进度说明 over 500 字: a warning, not an error
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     outcome = validate_book(book, inbox=inbox, now=lambda: NOW)
     assert outcome.validation.report.summary() == "0 个错误，1 个警告"  # type: ignore[union-attr]
-    assert book.colors[(L.LEDGER_SHEET, "B3")] == WARNING
+    assert book.colors[(L.LEDGER_SHEET, "I5")] == WARNING
     assert "有警告" in book.alerts[0][0]
     assert outcome.submitted is not None and outcome.submitted.is_file()
 

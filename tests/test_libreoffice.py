@@ -52,7 +52,7 @@ if SOFFICE is None:
         allow_module_level=True,
     )
 
-SYSTEM, UNIT, CAMPAIGN = "puyang-2020", "司法鉴定管理科", 2020
+SYSTEM, UNIT, CAMPAIGN = "puyang-2020", "司法鉴定管理科", 2021
 KEY = b"libreoffice-round-trip-test-key!"
 XLSX_FILTER = "Calc MS Excel 2007 XML"
 CONVERT_TIMEOUT = 90  # a cold first start with a fresh profile takes a few seconds; CI machines are slower

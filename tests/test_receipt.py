@@ -23,7 +23,7 @@ from xlbridge.service.ingest import Outcome, ingest_file
 from xlbridge.service.workspace import Workspace
 
 R9, R18, R19 = data_row(2016, "9"), data_row(2016, "18"), data_row(2016, "19")  # rows 5, 6, 7
-FINDING_HEADERS = ("级别", "工作表", "单元格", "栏目", "规则", "说明", "建议")
+FINDING_HEADERS = ("级别", "工作表", "单元格", "指标", "栏目", "规则", "说明", "建议")
 CHANGE_HEADERS = ("年度", "指标编号", "栏目", "上次报送", "本次报送")
 
 
@@ -68,7 +68,7 @@ def test_accepted_receipt_lists_every_finding_with_its_cell(ws: Workspace, basel
 
     summary = receipt_summary(outcome.receipt)  # type: ignore[arg-type]
     assert summary["报送单位"] == UNIT and summary["文件名"] == f"{UNIT}_2021-05.xlsx"
-    assert summary["收到时间"] == "2021-05-28T10:00:00" and summary["报送月份"] == "2021-05"
+    assert summary["收到时间"] == "2021-05-28 10:00" and summary["报送月份"] == "2021-05"
     assert summary["处理结果"] == "已接收，但有 4 个错误需整改（见“问题清单”），请修改后重新报送"
     assert summary["退回原因"] == "无"
     assert summary["错误 / 警告"] == "4 个错误，1 个警告"
@@ -80,12 +80,13 @@ def test_accepted_receipt_lists_every_finding_with_its_cell(ws: Workspace, basel
     with connect(ws.store) as conn:
         stored = conn.execute("SELECT severity, sheet, cell, field, rule, message, hint FROM findings").fetchall()
     # Every stored finding, once, with its cell; problems first, then the normalisations.
-    shown = [tuple(v or None for v in r) for r in rows]
+    shown = [tuple(v or None for v in r[:3] + r[4:]) for r in rows]  # r[3]: the indicator
     assert sorted(shown, key=repr) == sorted(
         [(SEVERITY_LABELS[Severity(s)], sh, c, f, rule, m, h) for s, sh, c, f, rule, m, h in stored], key=repr)
     levels = [r[0] for r in rows]
     assert levels.index("提示") > max(i for i, level in enumerate(levels) if level != "提示")
-    by_rule = {r[4]: r for r in rows}
+    by_rule = {r[5]: r[:3] + r[4:] for r in rows}
+    assert {r[3] for r in rows if r[5] == "progress-missing"} == {rows_indicator(ws, R9)}
     assert by_rule["progress-missing"][:5] == ("错误", "台账", f"H{R9}", "完成进度", "progress-missing")
     assert by_rule["link-malformed"][:5] == ("错误", "台账", f"K{R18}", "网址链接", "link-malformed")
     assert by_rule["link-missing"][:5] == ("错误", "台账", f"K{R18}", "网址链接", "link-missing")  # 18 is 网络检索
@@ -93,14 +94,14 @@ def test_accepted_receipt_lists_every_finding_with_its_cell(ws: Workspace, basel
     assert by_rule["description-long"][:5] == ("警告", "台账", f"I{R19}", "进度说明", "description-long")
     assert by_rule["normalised-space"][:3] == ("提示", "台账", f"M{R9}")
     for r in rows:
-        assert is_chinese(r[5]), r
+        assert is_chinese(r[6]), r
 
 
 def test_a_clean_submission_gets_a_plain_receipt(ws: Workspace, baseline: Path) -> None:
     outcome = ingest(ws, baseline, f"{UNIT}_2021-05.xlsx")
     summary = receipt_summary(outcome.receipt)  # type: ignore[arg-type]
     assert (summary["处理结果"], summary["错误 / 警告"]) == ("已接收", "0 个错误，0 个警告")
-    assert findings_sheet(outcome.receipt) == [("没有发现问题",) + (None,) * 6]  # type: ignore[arg-type]
+    assert findings_sheet(outcome.receipt) == [("没有发现问题",) + (None,) * 7]  # type: ignore[arg-type]
     # The first submission has nothing to compare with: one line says so, not every cell as "new".
     assert changes_sheet(outcome.receipt) == [("本考核年度首次报送，没有可比较的上次报送",) + (None,) * 4]  # type: ignore[arg-type]
     assert summary["与上次相比"] == "本考核年度首次报送，没有可比较的上次报送"
@@ -160,7 +161,7 @@ def test_rejected_receipt_says_why(ws: Workspace, baseline: Path, tmp_path: Path
     assert summary["退回原因"].startswith("「三级指标 / 考评要点」与下发内容不一致（下发为「")
     assert summary["与上次相比"] == "—"
     rows = findings_sheet(outcome.receipt)  # type: ignore[arg-type]
-    assert ("错误", "台账", f"D{R9}", "三级指标 / 考评要点", "prefilled-changed") in [r[:5] for r in rows]
+    assert ("错误", "台账", f"D{R9}", "三级指标 / 考评要点", "prefilled-changed") in [r[:3] + r[4:6] for r in rows]
     assert changes_sheet(outcome.receipt) == [("退回的报送不比较变化", None, None, None, None)]  # type: ignore[arg-type]
 
 
@@ -175,7 +176,7 @@ def test_unreadable_file_receipt_says_why(ws: Workspace, tmp_path: Path) -> None
     assert summary["退回原因"] == "财务报表.xlsx：文件已损坏或不完整（不是有效的 .xlsx 压缩包）"
     assert summary["签名核验"] == "缺少签名"
     [row] = findings_sheet(outcome.receipt)  # type: ignore[arg-type]
-    assert (row[0], row[2], row[4]) == ("错误", "", "file-unreadable")  # the file as a whole: no cell
+    assert (row[0], row[2], row[5]) == ("错误", "", "file-unreadable")  # the file as a whole: no cell
 
 
 def test_unit_text_in_a_receipt_is_never_a_formula(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
@@ -190,3 +191,12 @@ def test_unit_text_in_a_receipt_is_never_a_formula(ws: Workspace, baseline: Path
     sheet = openpyxl.load_workbook(outcome.receipt)["变化"]  # type: ignore[arg-type]
     cells = [c for row in sheet.iter_rows() for c in row if c.value in hostile.values()]
     assert len(cells) == len(hostile) and {c.data_type for c in cells} == {"s"}
+
+
+def rows_indicator(ws: Workspace, sheet_row: int) -> str:
+    """The receipt's 指标 column for a sheet row: the code and the start of its text."""
+    with connect(ws.store) as conn:
+        code, name = conn.execute(
+            "SELECT i.code, i.level3 FROM rows r JOIN indicators i ON i.key = r.indicator_key"
+            " WHERE r.sheet_row = ? ORDER BY r.id DESC LIMIT 1", [sheet_row]).fetchone()
+    return f"{code} {name[:20]}"

@@ -13,7 +13,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
-    KEY, OTHER_KEY, SYSTEM_ID, UNIT, baseline, data_row, delete_row, delete_sheet, edited, filled_ledger,
+    CAMPAIGN, HEADER, KEY, OTHER_KEY, SYSTEM_ID, UNIT, baseline, blank, data_row, delete_row, delete_sheet, edited, filled_ledger,
     cell, findings, insert_row, is_chinese, ledger_dir, ledger_sheet_member, merge_cells, rewrite_member, rule_ids,
     positions, set_cells, set_meta, swap_rows, system, validate,
 )
@@ -31,6 +31,8 @@ from xlbridge.check.rules import RULES
 from xlbridge.findings import Finding, Severity
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.reader import read_ledger
+from xlbridge.ledger.sample import clerk_answer, fill_ledger
+from xlbridge.ledger.writer import write_ledger
 from xlbridge.system.model import IndicatorSystem
 
 TRIGGERED: dict[str, list[str]] = {}
@@ -391,6 +393,50 @@ def test_period_invalid(baseline: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("typed", ["2021-13", "2021", "21-05"])
 def test_period_impossible(baseline: Path, tmp_path: Path, typed: str) -> None:
     assert [f.cell for f in findings(with_cells(baseline, tmp_path, {"B3": typed}), "period-invalid")] == ["B3"]
+
+
+@pytest.mark.parametrize("typed", ["2022-01", "2020-12"])
+@triggers("period-outside-campaign")
+def test_period_outside_campaign(baseline: Path, tmp_path: Path, typed: str) -> None:
+    result = with_cells(baseline, tmp_path, {"B3": typed})
+    expect(result, "period-outside-campaign", "B3", "2021 考核年度")
+    assert not result.valid
+
+
+@triggers("period-future")
+def test_period_in_the_future(baseline: Path) -> None:
+    grid = read_ledger(baseline)
+    validation = validate_grid(grid, system(), KEY, today=date(2021, 4, 20))  # 2021-05 has not begun
+    expect(FileResult(validation.report, validation), "period-future", "B3", "尚未到来")
+    assert "period-future" not in {f.rule for f in validate_grid(read_ledger(baseline), system(), KEY,
+                                                                    today=date(2021, 5, 3)).report.findings}
+
+
+@triggers("period-other")
+def test_period_other_than_issued_is_a_note(tmp_path: Path) -> None:
+    sys_ = system()
+    issued = write_ledger(sys_, UNIT, CAMPAIGN, tmp_path / "issued.xlsx", KEY, period="2021-06")
+    filled = fill_ledger(issued, tmp_path / "filled.xlsx", clerk_answer(sys_, UNIT), header=HEADER)  # says 2021-05
+    result = validate(filled)
+    expect(result, "period-other", "B3", "下发时为 2021-06")
+    assert result.valid and result.validation.header["period"] == "2021-05"
+
+
+@triggers("ledger-blank")
+def test_an_untouched_ledger_is_not_progress(blank: Path, tmp_path: Path) -> None:
+    period_only = edited(blank, tmp_path / "blank.xlsx", set_cells({"B3": "2021-05"}))
+    result = validate(period_only)
+    expect(result, "ledger-blank", None, "未填写任何内容")
+    assert not result.valid
+
+
+@triggers("contact-missing")
+def test_person_and_phone_missing_one_warning_per_column(baseline: Path, tmp_path: Path) -> None:
+    result = with_cells(baseline, tmp_path, {f"M{r}": None for r in range(5, 10)} | {"N7": None})
+    person = expect(result, "contact-missing", "M5", "第 5–9 行")
+    assert person.message.startswith("5 个指标行未填责任人")
+    expect(result, "contact-missing", "N7", "第 7 行")
+    assert result.valid  # warnings
 
 
 @triggers("date-invalid")

@@ -8,6 +8,7 @@ without it (a clerk's machine) it says the signature is checked on submission.
 from __future__ import annotations
 
 import re
+from datetime import date
 from dataclasses import dataclass, field
 from functools import cached_property
 from collections.abc import Sequence
@@ -134,15 +135,19 @@ class _Checker:
             self.add(rule, f"{RULES[rule][1]}：「{_short(value)}」→「{_short(result)}」", row, column, value=value)
 
 
-def validate_grid(grid: LedgerGrid, system: IndicatorSystem, key: bytes | None = None) -> Validation:
+def validate_grid(grid: LedgerGrid, system: IndicatorSystem, key: bytes | None = None,
+                  today: date | None = None) -> Validation:
     check = _Checker(grid, system)
     meta = grid.meta or {}
     signature_ok = _check_meta(check, meta, key)
     unit = meta.get("unit") or cells.as_text(check.cell(L.UNIT_ROW, L.HEADER_FIELD["unit"].value_col), [])
     expected = _expected_rows(check, meta, unit)
     header = _check_header_block(check, unit)
+    _check_period(check, header.get("period"), meta, today or date.today())
     _check_column_headers(check)
     table = _check_rows(check, expected, unit)
+    if not _check_filled(check, table):
+        _check_contacts(check, table)
     findings = sorted(check.findings, key=lambda f: (f.row or 0, f.column or 0))
     return Validation(Report(findings=findings), meta, header, table, signature_ok)
 
@@ -202,7 +207,8 @@ def _check_header_block(check: _Checker, unit: str) -> dict[str, Any]:
         if f.key == "period":
             value = cells.as_month(raw, changes)
             if raw in (None, ""):
-                check.add("period-missing", "未填写报送月份，将按收到的时间计入", f.row, f.value_col, hint="如 2021-05")
+                check.add("period-missing", "未填写报送月份，无法确定本份台账计入哪个月", f.row, f.value_col,
+                          hint="请在报送月份栏填写所报告的月份，如 2021-05")
             elif value is None:
                 check.add("period-invalid", f"报送月份「{_short(raw)}」无法识别", f.row, f.value_col, hint="请写成 2021-05", value=raw)
         elif f.key == "filled_on":
@@ -222,6 +228,58 @@ def _check_header_block(check: _Checker, unit: str) -> dict[str, Any]:
     if unit and header.get("unit") and cells.as_compact(header["unit"], []) != cells.as_compact(unit, []):
         check.add("prefilled-changed", f"责任单位被改为「{header['unit']}」，下发时为「{unit}」", L.UNIT_ROW, 2, value=header["unit"])
     return header
+
+
+def _check_period(check: _Checker, period: str | None, meta: dict[str, str], today: date) -> None:
+    """The month a ledger counts for is never guessed: it must be a month of the campaign that
+    has begun. Another month than the one issued is allowed (a clerk reporting late), and said."""
+    if not period:
+        return  # missing or unreadable: already an error
+    cell = (L.HEADER_FIELD["period"].row, L.HEADER_FIELD["period"].value_col)
+    campaign = meta.get("campaign", "")
+    if campaign.isdecimal() and period[:4] != campaign:
+        check.add("period-outside-campaign", f"报送月份 {period} 不在 {campaign} 考核年度内（应为 {campaign}-01 至 {campaign}-12）",
+                  *cell, hint=f"请填写所报告的月份，如 {campaign}-05", value=period)
+    elif period > f"{today.year:04d}-{today.month:02d}":
+        check.add("period-future", f"报送月份 {period} 尚未到来（今天是 {today:%Y-%m-%d}）", *cell,
+                  hint="请填写所报告的月份（通常是上个月）", value=period)
+    elif meta.get("period") and meta["period"] != period:
+        check.add("period-other", f"本台账下发时为 {meta['period']}，填写的报送月份为 {period}，按 {period} 计入", *cell,
+                  value=period)
+
+
+_INPUTS = ("progress", "description", "materials", "links", "person", "phone")
+
+
+def _check_filled(check: _Checker, table: RecordTable) -> bool:
+    """An untouched ledger reports nothing: accepting it would reset every answer to 未填."""
+    if not len(table) or any(any(getattr(table, name)) for name in _INPUTS) or any(table.secret):
+        return False
+    check.add("ledger-blank", "台账未填写任何内容（与下发时相同），不能作为本月进展报送", hint="请填写完成进度和进度说明后再报送")
+    return True
+
+
+def _check_contacts(check: _Checker, table: RecordTable) -> None:
+    """附件3 asks 责任人及联系方式 on every row: one warning per column, listing the rows."""
+    for name in ("person", "phone"):
+        column = L.COLUMN[name]
+        empty = [row for row, value in zip(table.row, getattr(table, name)) if not value]
+        if empty:
+            check.add("contact-missing", f"{len(empty)} 个指标行未填{column.header}：第 {_row_ranges(empty)} 行",
+                      empty[0], column, hint=f"每个指标行都应填写{column.header}（合并单元格填写一次即可）")
+
+
+def _row_ranges(rows: list[int]) -> str:
+    parts: list[str] = []
+    start = prev = rows[0]
+    for row in [*rows[1:], None]:
+        if row is not None and row == prev + 1:
+            prev = row
+            continue
+        parts.append(str(start) if start == prev else f"{start}–{prev}")
+        if row is not None:
+            start = prev = row
+    return "、".join(parts[:20]) + ("……" if len(parts) > 20 else "")
 
 
 def _check_column_headers(check: _Checker) -> None:

@@ -31,7 +31,12 @@ RULES: dict[str, tuple[Severity, str]] = {
     "cell-outside-layout": (W, "台账列以外填写了内容"),
     "cells-merged": (E, "指标行中有跨列或锁定的合并单元格"),
     # content
-    "period-missing": (W, "未填报送月份"),
+    "period-missing": (E, "未填报送月份"),
+    "period-outside-campaign": (E, "报送月份不在考核年度内"),
+    "period-future": (E, "报送月份尚未到来"),
+    "period-other": (I, "报送月份与下发时不同"),
+    "ledger-blank": (E, "台账未填写任何内容"),
+    "contact-missing": (W, "未填责任人或联系电话"),
     "period-invalid": (E, "报送月份无法识别"),
     "date-invalid": (W, "填表时间无法识别"),
     "progress-missing": (E, "未填完成进度"),

@@ -123,8 +123,10 @@ HEADER_FIELD = {f.key: f for f in HEADER_FIELDS}
 # Keys of the metadata sheet, in order; the signature covers all but itself.
 META_KEYS = (
     "unit", "system_id", "system_version", "system_title", "campaign", "years",
-    "template_version", "issued_at", "rows_digest", "signature",
+    "template_version", "issued_at", "rows_digest", "period", "signature",
 )
+# Keys added after ledgers were first issued: signed only when present, so older ledgers verify.
+OPTIONAL_META_KEYS = frozenset({"period"})
 
 
 @dataclass

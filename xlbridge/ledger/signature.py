@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 
 from xlbridge.errors import XlbridgeError
-from xlbridge.ledger.layout import META_KEYS
+from xlbridge.ledger.layout import META_KEYS, OPTIONAL_META_KEYS
 
 KEY_ENV = "XLBRIDGE_KEY_FILE"
 
@@ -29,7 +29,8 @@ def verify(meta: dict[str, str], key: bytes) -> bool:
 
 
 def _canonical(meta: dict[str, str]) -> bytes:
-    signed = {k: str(meta.get(k, "")) for k in META_KEYS if k != "signature"}
+    signed = {k: str(meta.get(k, "")) for k in META_KEYS
+              if k != "signature" and (k not in OPTIONAL_META_KEYS or meta.get(k))}
     return json.dumps(signed, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 

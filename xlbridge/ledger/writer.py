@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 from datetime import datetime
+from collections.abc import Mapping
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -50,16 +51,20 @@ def write_ledger(
     key: bytes,
     years: list[int] | None = None,
     issued_at: datetime | None = None,
+    period: str | None = None,
+    answers: Mapping[tuple[int, str], Mapping[str, object]] | None = None,
 ) -> Path:
+    """One unit's ledger; for ``period`` (YYYY-MM, pre-filled and signed) and with ``answers``
+    (year, indicator key → the unit's last accepted input values) pre-filled in the white cells."""
     years = campaign_years(system, campaign, years)
     rows = issued_rows(system, unit, years)
-    meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at)
+    meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at, period)
     wb = Workbook()
     ws = wb.active
     ws.title = L.LEDGER_SHEET
     _write_lists(wb)
-    _write_header_block(ws, system, unit, campaign)
-    _write_rows(ws, rows)
+    _write_header_block(ws, system, unit, campaign, period)
+    _write_rows(ws, rows, answers or {})
     _add_validations(ws, len(rows))
     _add_conditional_formats(ws, len(rows))
     _protect(ws)
@@ -79,6 +84,7 @@ def ledger_meta(
     rows: list[IssuedRow],
     key: bytes,
     issued_at: datetime | None = None,
+    period: str | None = None,
 ) -> dict[str, str]:
     meta = {
         "unit": unit,
@@ -91,6 +97,8 @@ def ledger_meta(
         "issued_at": (issued_at or datetime.now()).isoformat(timespec="seconds"),
         "rows_digest": rows_digest(rows),
     }
+    if period:
+        meta["period"] = period
     meta["signature"] = sign(meta, key)
     return meta
 
@@ -115,14 +123,14 @@ def _write_lists(wb: Workbook) -> None:
     ws.protection.password = _PROTECT
 
 
-def _write_header_block(ws, system: IndicatorSystem, unit: str, campaign: int) -> None:  # type: ignore[no-untyped-def]
+def _write_header_block(ws, system: IndicatorSystem, unit: str, campaign: int, period: str | None) -> None:  # type: ignore[no-untyped-def]
     last = get_column_letter(len(L.COLUMNS))
     ws.merge_cells(f"A{L.TITLE_ROW}:{last}{L.TITLE_ROW}")
     title = ws.cell(L.TITLE_ROW, 1, f"{unit} {campaign} 年法治政府建设工作台账")
     title.font = Font(size=16, bold=True)
     title.alignment = _CENTER
     ws.row_dimensions[L.TITLE_ROW].height = 30
-    values = {"unit": unit, "system": system.title, "campaign": campaign}
+    values = {"unit": unit, "system": system.title, "campaign": campaign, "period": period}
     for f in L.HEADER_FIELDS:
         label = ws.cell(f.row, f.label_col, f.label)
         label.font = Font(bold=True)
@@ -153,9 +161,10 @@ def _write_header_block(ws, system: IndicatorSystem, unit: str, campaign: int) -
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _write_rows(ws, rows: list[IssuedRow]) -> None:  # type: ignore[no-untyped-def]
+def _write_rows(ws, rows: list[IssuedRow], answers: Mapping[tuple[int, str], Mapping[str, object]]) -> None:  # type: ignore[no-untyped-def]
     for offset, issued in enumerate(rows):
         r = L.FIRST_DATA_ROW + offset
+        answer = answers.get(issued.identity, {})
         for column in L.COLUMNS:
             cell = ws.cell(r, column.index, issued.values.get(column.key))
             cell.border = _BORDER
@@ -166,9 +175,16 @@ def _write_rows(ws, rows: list[IssuedRow]) -> None:  # type: ignore[no-untyped-d
                 cell.protection = Protection(locked=False)
                 if column.kind is not L.Kind.year:
                     cell.number_format = "@"
-                if column.key == "secret":
-                    cell.value = L.SECRET_NO
+                cell.value = _answer(column, answer)
         ws.row_dimensions[r].height = _row_height(issued.values)
+
+
+def _answer(column: L.Column, answer: Mapping[str, object]) -> object:
+    """A carried-over value as the clerk would have typed it (涉密 as 是/否, lists one per line)."""
+    value = answer.get(column.key)
+    if column.key == "secret":
+        return L.SECRET_YES if value else L.SECRET_NO
+    return value if value not in (None, "") else None
 
 
 def _row_height(values: dict[str, object]) -> float:
@@ -289,7 +305,7 @@ def _write_guide(ws, system: IndicatorSystem, years: list[int]) -> None:  # type
 def _write_meta(ws, meta: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     for row, key in enumerate(L.META_KEYS, start=1):
         ws.cell(row, 1, key)
-        ws.cell(row, 2, meta[key]).number_format = "@"
+        ws.cell(row, 2, meta.get(key, "")).number_format = "@"  # an optional key unset: empty
     ws.sheet_state = "veryHidden"
     ws.protection.sheet = True
     ws.protection.password = _PROTECT

@@ -85,10 +85,11 @@ def _check_period(period: str) -> str:
 
 
 _SNAPSHOT_CTE = """
-    WITH snap AS (
-        SELECT unit, MAX(id) AS sid FROM submissions
-        WHERE status = 'accepted' AND system_id = :system AND campaign = :campaign AND period <= :period
-        GROUP BY unit)
+    WITH ranked AS (
+        SELECT unit, id, ROW_NUMBER() OVER (PARTITION BY unit ORDER BY period DESC, received_at DESC, id DESC) AS n
+        FROM submissions
+        WHERE status = 'accepted' AND system_id = :system AND campaign = :campaign AND period <= :period),
+    snap AS (SELECT unit, id AS sid FROM ranked WHERE n = 1)
 """
 
 
@@ -106,8 +107,11 @@ def _unit_statuses(db: sqlite_utils.Database, system: IndicatorSystem, units: li
     deadline = deadline_for(period, deadline_day)
     subs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     # A file that could not be read at all has no system or campaign, but its unit did send something.
-    where = "(system_id = ? AND campaign = ? OR system_id IS NULL AND status = 'rejected') AND period = ?"
-    for sub in db["submissions"].rows_where(where, [system.id, campaign, period], order_by="id"):
+    # A rejected file whose month could not be read is shown in the month it arrived (shown only:
+    # it counts for no month).
+    where = ("(system_id = ? AND campaign = ? OR system_id IS NULL AND status = 'rejected')"
+             " AND (period = ? OR period IS NULL AND status = 'rejected' AND substr(received_at, 1, 7) = ?)")
+    for sub in db["submissions"].rows_where(where, [system.id, campaign, period, period], order_by="received_at, id"):
         subs[sub["unit"]].append(sub)
     statuses = []
     for unit in units:

@@ -26,7 +26,7 @@ from xlbridge.check.engine import Validation
 from xlbridge.errors import StoreError
 from xlbridge.findings import Finding, Severity
 from xlbridge.service.prepare import Prepared, prepare
-from xlbridge.service.receipt import receipt_path, write_receipt
+from xlbridge.service.receipt import receipt_path, write_duplicate_receipt, write_receipt
 from xlbridge.system.files import load_system
 from xlbridge.service.workers import Preparer
 from xlbridge.service.workspace import Workspace
@@ -36,6 +36,9 @@ REJECTING_RULES = frozenset({
     "file-unreadable", "meta-missing", "signature-missing", "signature-invalid", "unit-unknown", "unit-mismatch",
     "system-unknown", "system-changed", "template-version", "header-changed", "prefilled-changed", "row-missing",
     "row-order", "code-unknown", "code-unassigned", "row-duplicate", "year-out-of-range",
+    # the month a ledger counts for is never guessed
+    "period-missing", "period-invalid", "period-outside-campaign", "period-future",
+    "ledger-blank",  # an untouched ledger would reset every answer to 未填
 })
 
 
@@ -48,6 +51,8 @@ class Outcome:
     submission_id: int | None = None
     receipt: Path | None = None
     summary: str = ""
+    period: str | None = None  # the reporting month it counts for (accepted only)
+    campaign: int | None = None
 
 
 def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes, received_at: datetime | None = None) -> Outcome:
@@ -103,9 +108,13 @@ def merge_group(ws: Workspace, db: sqlite_utils.Database, group: list[Prepared])
 def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
     """Store one file (inside the caller's transaction); the outcome, its receipt still to write."""
     known = store.known_hash(db, p.sha256)
-    if known:  # killed between the merge and the receipt, the file comes round again: finish the job
+    if known:  # sent twice, or killed between the merge and the receipt: nothing is stored twice
         return Outcome(p.path, "duplicate", p.sha256, known["unit"], known["id"],
                        summary="重复报送（内容与已收到的文件相同），未重复计入")
+    refused = store.known_hash(db, p.sha256, "rejected")
+    if refused and not receipt_path(ws, refused).exists():  # killed before its receipt: finish that job
+        return Outcome(p.path, "rejected", p.sha256, refused["unit"], refused["id"], summary=refused["reason"] or "")
+    # A rejected file sent again is processed again: the name or the configuration may be fixed now.
     validation, findings = p.validation, list(p.findings)
     unit = (validation.meta.get("unit") if validation else None) or p.claimed
     if validation and p.sender and p.sender != unit:
@@ -121,15 +130,21 @@ def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
         store.register_system(db, load_system(ws.system))  # prepare checked the file is of this system
     sub_id = store.merge_submission(db, submission, validation.table if validation else None, findings)
     summary = submission["reason"] or (f"{submission['errors']} 个错误需整改" if submission["errors"] else "")
-    return Outcome(p.path, status, p.sha256, unit, sub_id, None, summary)
+    accepted = status == "accepted"
+    return Outcome(p.path, status, p.sha256, unit, sub_id, None, summary,
+                   submission["period"] if accepted else None, submission["campaign"] if accepted else None)
 
 
 def _finish(ws: Workspace, db: sqlite_utils.Database, outcome: Outcome) -> Outcome | Exception:
     try:
-        receipt = None
         if outcome.status == "duplicate":
-            receipt = receipt_path(ws, store.submission(db, outcome.submission_id))
-        if receipt is None or not receipt.exists():
+            first = store.submission(db, outcome.submission_id)
+            receipt = receipt_path(ws, first)
+            if receipt.exists():  # a genuine second send (not a crash before the first receipt)
+                receipt = write_duplicate_receipt(ws, first, outcome.path.name)
+            else:
+                receipt = write_receipt(ws, db, outcome.submission_id)
+        else:
             receipt = write_receipt(ws, db, outcome.submission_id)
     except Exception as exc:  # stored, but no receipt: the file stays and comes round as a duplicate
         return exc
@@ -143,7 +158,7 @@ def _submission_record(ws: Workspace, p: Prepared, unit: str | None, findings: l
     validation = p.validation
     meta = validation.meta if validation else {}
     header = validation.header if validation else {}
-    period = header.get("period") or f"{p.received.year:04d}-{p.received.month:02d}"
+    period = header.get("period")  # never guessed from the arrival: a ledger without one is rejected
     campaign = meta.get("campaign")
     reason = "；".join(f.message for f in findings if f.rule in rejecting)[:2000] if status == "rejected" else None
     return {

@@ -3,6 +3,7 @@ with its cell, and what changed since the unit's previous accepted submission.""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,39 @@ _CHANGE_FIELDS = {"progress": "完成进度", "description": "进度说明", "ma
 def receipt_path(ws: Workspace, submission: dict[str, Any]) -> Path:
     unit = submission["unit"] or submission["claimed_unit"] or UNKNOWN_UNIT_DIR
     # The name may come from a rejected file's own metadata: never a path outside outbox/ ("..").
-    safe = "".join(ch for ch in unit if ch.isprintable() and ch not in '\\/:*?"<>|')[:60].strip(" .") or UNKNOWN_UNIT_DIR
-    stem = Path(submission["file_name"]).stem[:60]
-    return ws.outbox / safe / f"回执_{submission['id']:06d}_{stem}.xlsx"
+    safe = safe_unit_dir(unit)
+    month = submission["period"] or "月份不明"
+    return ws.outbox / safe / f"回执_{safe}_{month}_{submission['id']:06d}.xlsx"
+
+
+def safe_unit_dir(unit: str) -> str:
+    # The name may come from a rejected file's own metadata: never a path outside outbox/ ("..").
+    return "".join(ch for ch in unit if ch.isprintable() and ch not in '\\/:*?"<>|')[:60].strip(" .") or UNKNOWN_UNIT_DIR
+
+
+def write_duplicate_receipt(ws: Workspace, first: dict[str, Any], file_name: str) -> Path:
+    """A short receipt for bytes already accepted: when they first came, nothing stored twice."""
+    unit = first["unit"] or first["claimed_unit"] or UNKNOWN_UNIT_DIR
+    stamp = datetime.now()
+    path = ws.outbox / safe_unit_dir(unit) / f"回执_{safe_unit_dir(unit)}_{first['period'] or '月份不明'}_重复_{stamp:%Y%m%d-%H%M%S}.xlsx"
+    with owned_workbook(path, small=True) as (wb, st):
+        sheet = wb.add_worksheet("回执")
+        sheet.set_column(0, 0, 16)
+        sheet.set_column(1, 1, 80)
+        sheet.write_string(0, 0, "台账报送回执（重复报送）", st.title)
+        items = [("报送单位", unit), ("文件名", file_name), ("收到时间", local_time(stamp.isoformat(timespec="seconds"))),
+                 ("处理结果", "重复报送：内容与已接收的文件完全相同，未重复计入"),
+                 ("首次收到", f"{local_time(first['received_at'])}（{first['file_name']}，{first['period']} 台账）"),
+                 ("文件指纹", first["sha256"])]
+        for row, (label, value) in enumerate(items, start=2):
+            sheet.write_string(row, 0, label, st.header)
+            sheet.write_string(row, 1, text(value), st.text)
+    return path
+
+
+def local_time(iso: str | None) -> str:
+    """2021-06-03T09:15:02 → 2021-06-03 09:15 (stored times are local times)."""
+    return iso.replace("T", " ")[:16] if iso else ""
 
 
 def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int) -> Path:
@@ -32,14 +63,48 @@ def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int) 
     findings = list(db["findings"].rows_where("submission_id = ?", [submission_id], order_by="row, col, id"))
     changes = _changes(db, sub) if sub["status"] == "accepted" else []
     path = receipt_path(ws, sub)
+    counted = _counted(db, sub) if sub["status"] == "accepted" else ""
+    timing = _timing(ws, sub)
+    indicators = _finding_indicators(db, sub)
     with owned_workbook(path, small=True) as (wb, st):
-        _summary_sheet(wb.add_worksheet("回执"), st, sub, changes)
-        _findings_sheet(wb.add_worksheet("问题清单"), st, findings)
+        _summary_sheet(wb.add_worksheet("回执"), st, sub, changes, counted, timing)
+        _findings_sheet(wb.add_worksheet("问题清单"), st, findings, indicators)
         _changes_sheet(wb.add_worksheet("变化"), st, changes, sub)
     return path
 
 
-def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[Any, ...]] | None) -> None:
+def _counted(db: sqlite_utils.Database, sub: dict[str, Any]) -> str:
+    """What this submission replaced, or that a later month keeps the current state."""
+    later = store.later_period(db, sub["system_id"], sub["campaign"], sub["unit"], sub["period"])
+    same = store.counting_submission(db, sub["system_id"], sub["campaign"], sub["unit"], sub["period"], exclude=sub["id"])
+    parts = []
+    if same and same["period"] == sub["period"] and same["received_at"] <= sub["received_at"]:
+        when = datetime.fromisoformat(same["received_at"])
+        parts.append(f"替换 {when.month}月{when.day}日 报送的 {same['period']} 台账")
+    if later:
+        parts.append(f"{later} 已报送，本份只计入 {sub['period']}")
+    return "；".join(parts) or f"计入 {sub['period']}"
+
+
+def _timing(ws: Workspace, sub: dict[str, Any]) -> str:
+    from xlbridge.service.consolidate import deadline_for  # the one definition of the deadline
+
+    if not sub["period"]:
+        return "—"
+    deadline = deadline_for(sub["period"], ws.deadline_day)
+    on_time = datetime.fromisoformat(sub["received_at"]) < deadline
+    return f"{'按时' if on_time else '逾期'}（截止时间：{deadline:%Y-%m-%d} 前）"
+
+
+def _finding_indicators(db: sqlite_utils.Database, sub: dict[str, Any]) -> dict[int, str]:
+    """Sheet row → indicator code and short text, for the findings list (accepted files only)."""
+    sql = """SELECT r.sheet_row, i.code, COALESCE(NULLIF(i.level3, ''), i.points) FROM rows r
+             JOIN indicators i ON i.system_id = ? AND i.key = r.indicator_key WHERE r.submission_id = ?"""
+    return {row: f"{code} {(name or '')[:20]}" for row, code, name in db.execute(sql, [sub["system_id"], sub["id"]])}
+
+
+def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[Any, ...]] | None,
+                   counted: str, timing: str) -> None:
     accepted = sub["status"] == "accepted"
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 80)
@@ -50,8 +115,10 @@ def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[An
     items = [
         ("报送单位", sub["unit"] or sub["claimed_unit"] or "（无法识别）"),
         ("文件名", sub["file_name"]),
-        ("收到时间", sub["received_at"]),
-        ("报送月份", sub["period"]),
+        ("收到时间", local_time(sub["received_at"])),
+        ("报送月份", sub["period"] or "（无法确定）"),
+        ("是否按时", timing),
+        ("计入情况", counted or "未计入"),
         ("处理结果", verdict),
         ("退回原因", sub["reason"] or ("无" if accepted else "")),
         ("错误 / 警告", f"{sub['errors']} 个错误，{sub['warnings']} 个警告"),
@@ -68,15 +135,16 @@ def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[An
         ws.write_string(row, 1, text(value), style)
 
 
-def _findings_sheet(ws: Any, st: Any, findings: list[dict[str, Any]]) -> None:
-    headers = ["级别", "工作表", "单元格", "栏目", "规则", "说明", "建议"]
-    row = write_table(ws, 0, headers, [7, 8, 8, 14, 22, 60, 36], st)
+def _findings_sheet(ws: Any, st: Any, findings: list[dict[str, Any]], indicators: dict[int, str]) -> None:
+    headers = ["级别", "工作表", "单元格", "指标", "栏目", "规则", "说明", "建议"]
+    row = write_table(ws, 0, headers, [7, 8, 8, 24, 14, 22, 60, 36], st)
     shown = [f for f in findings if f["severity"] != Severity.info.value] + [f for f in findings if f["severity"] == Severity.info.value]
     for f in shown:
         severity = Severity(f["severity"])
         style = {Severity.error: st.error, Severity.warning: st.warning}.get(severity, st.text)
         cell = f["cell"] or (f"第{f['row']}行" if f["row"] else "")
-        values = [SEVERITY_LABELS[severity], f["sheet"], cell, f["field"], f["rule"], f["message"], f["hint"]]
+        values = [SEVERITY_LABELS[severity], f["sheet"], cell, indicators.get(f["row"], ""), f["field"], f["rule"],
+                  f["message"], f["hint"]]
         for col, value in enumerate(values):
             ws.write_string(row, col, text(value), style)
         row += 1

@@ -30,18 +30,45 @@ from xlbridge.errors import StoreError
 from xlbridge.findings import Finding
 from xlbridge.system.model import IndicatorSystem
 
-SCHEMA_VERSION = 3  # 2: search index refreshed per burst instead of by triggers; 3: `current` is a view
+SCHEMA_VERSION = 4  # 2: search index refreshed per burst; 3: `current` is a view; 4: state by reporting month
+# Which of a unit's accepted submissions counts: the latest reporting month, and within a month the
+# one received last. Never the highest id: an old month re-sent must not replace a newer month.
+LATEST_FIRST = "period DESC, received_at DESC, id DESC"
 PAGE_SIZE = 16_384
 _SEARCH_MARK = "search_indexed_through"  # meta key: rows.id up to which rows_fts is complete
 
 _VIEWS = {  # in dependency order
-    # Each unit's latest accepted submission per campaign.
+    # Each unit's latest accepted submission per campaign: latest reporting month, then received last.
     "latest_submissions": """
         SELECT s.* FROM submissions s
         WHERE s.status = 'accepted' AND s.id = (
-            SELECT MAX(s2.id) FROM submissions s2
+            SELECT s2.id FROM submissions s2
             WHERE s2.status = 'accepted' AND s2.unit = s.unit AND s2.system_id = s.system_id
-              AND s2.campaign = s.campaign)
+              AND s2.campaign = s.campaign
+            ORDER BY s2.period DESC, s2.received_at DESC, s2.id DESC LIMIT 1)
+    """,
+    # For each unit and month of the campaign from its first report on: the submission that counts
+    # as of that month (its latest reporting month ≤ the month; within a month, received last).
+    "monthly_submissions": f"""
+        WITH RECURSIVE months(m) AS (SELECT 1 UNION ALL SELECT m + 1 FROM months WHERE m < 12),
+        unit_months AS (
+            SELECT DISTINCT s.system_id, s.campaign, s.unit, printf('%04d-%02d', s.campaign, months.m) AS month
+            FROM submissions s JOIN months
+            WHERE s.status = 'accepted' AND s.period <= printf('%04d-%02d', s.campaign, months.m))
+        SELECT um.system_id, um.campaign, um.unit, um.month,
+               (SELECT s2.id FROM submissions s2
+                WHERE s2.status = 'accepted' AND s2.system_id = um.system_id AND s2.campaign = um.campaign
+                  AND s2.unit = um.unit AND s2.period <= um.month
+                ORDER BY s2.period DESC, s2.received_at DESC, s2.id DESC LIMIT 1) AS submission_id
+        FROM unit_months um
+    """,
+    # The state per unit, indicator, year and month: what the 汇总 of that month counts.
+    "monthly_state": """
+        SELECT ms.system_id, ms.campaign, ms.unit, ms.month, r.indicator_key, r.year, r.progress,
+               r.id AS row_id, ms.submission_id, s.period AS reported_period
+        FROM monthly_submissions ms
+        JOIN submissions s ON s.id = ms.submission_id
+        JOIN rows r ON r.submission_id = ms.submission_id
     """,
     # The current state: one row per unit, indicator and year, from that unit's latest accepted submission.
     "current": """
@@ -129,12 +156,20 @@ def _create_tables(db: sqlite_utils.Database) -> None:
         )
         db["meta"].create({"key": str, "value": str}, pk="key")
         db["meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
-        db["submissions"].create_index(["sha256"], unique=True)
+        _index_accepted_bytes(db)
         db["submissions"].create_index(["system_id", "campaign", "unit", "status"])
         db["rows"].create_index(["submission_id"])
         db["findings"].create_index(["submission_id"])
         db["assignments"].create_index(["system_id", "indicator_key"])
         _create_views(db)
+
+
+def _index_accepted_bytes(db: sqlite_utils.Database) -> None:
+    # Unique among accepted submissions only: the same bytes are never merged twice, while a
+    # rejected file may come again (renamed, or after the configuration was fixed).
+    db.execute("CREATE INDEX IF NOT EXISTS idx_submissions_sha256 ON submissions (sha256)")
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_submissions_accepted_sha256 ON submissions (sha256)"
+               " WHERE status = 'accepted'")
 
 
 def _create_views(db: sqlite_utils.Database) -> None:
@@ -159,7 +194,12 @@ def _migrate(db: sqlite_utils.Database) -> None:
             if "current" in db.table_names():
                 db.execute("DROP VIEW IF EXISTS current_rows")
                 db.execute("DROP TABLE current")
-            _create_views(db)
+        if version < 4:  # a rejected file may be sent again: only accepted bytes are unique
+            db.execute("DROP INDEX IF EXISTS idx_submissions_sha256")
+            _index_accepted_bytes(db)
+        for name in reversed(_VIEWS):  # views read views: dropped from the top, created from the bottom
+            db.execute(f"DROP VIEW IF EXISTS [{name}]")
+        _create_views(db)
         db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
 
@@ -220,9 +260,26 @@ def submission(db: sqlite_utils.Database, submission_id: int) -> dict[str, Any]:
     return dict(db["submissions"].get(submission_id))
 
 
-def known_hash(db: sqlite_utils.Database, sha256: str) -> dict[str, Any] | None:
-    rows = list(db["submissions"].rows_where("sha256 = ?", [sha256], limit=1))
+def known_hash(db: sqlite_utils.Database, sha256: str, status: str = "accepted") -> dict[str, Any] | None:
+    """The first submission of these bytes with this status (only accepted bytes are duplicates)."""
+    rows = list(db["submissions"].rows_where("sha256 = ? AND status = ?", [sha256, status], order_by="id", limit=1))
     return rows[0] if rows else None
+
+
+def counting_submission(db: sqlite_utils.Database, system_id: str, campaign: int, unit: str, period: str,
+                        exclude: int | None = None) -> dict[str, Any] | None:
+    """The unit's accepted submission that counts as of ``period`` (optionally leaving one out)."""
+    rows = list(db["submissions"].rows_where(
+        "status = 'accepted' AND system_id = ? AND campaign = ? AND unit = ? AND period <= ? AND id != ?",
+        [system_id, campaign, unit, period, exclude or 0], order_by=LATEST_FIRST, limit=1))
+    return rows[0] if rows else None
+
+
+def later_period(db: sqlite_utils.Database, system_id: str, campaign: int, unit: str, period: str) -> str | None:
+    """The unit's latest accepted reporting month after ``period``, if any."""
+    row = db.execute("SELECT MAX(period) FROM submissions WHERE status = 'accepted' AND system_id = ? AND campaign = ?"
+                     " AND unit = ? AND period > ?", [system_id, campaign, unit, period]).fetchone()
+    return row[0] if row else None
 
 
 def merge_submission(
@@ -287,7 +344,8 @@ def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
-EXPORTED = ("submissions", "rows", "findings", "current", "current_rows", "latest_submissions", "indicators", "units", "assignments")
+EXPORTED = ("submissions", "rows", "findings", "current", "current_rows", "latest_submissions", "monthly_submissions",
+            "indicators", "units", "assignments")
 
 
 def export(db: sqlite_utils.Database, out: Path, fmt: str) -> list[Path]:
