@@ -162,28 +162,38 @@ def test_nonexistent_file_is_a_usage_error(tmp_path: Path) -> None:
 
 
 # =========================================================================== ledgers build
-def test_build_all_units(tmp_path: Path) -> None:
+def test_build_all_units_with_the_workspace_key(tmp_path: Path) -> None:
     system = load_system("jinfeng-2020")
-    result = run("ledgers", "build", "jinfeng-2020", "--campaign", "2020", "--out", tmp_path / "out",
-                 "--key-file", tmp_path / "new.key")
+    ws = tmp_path / "ws"
+    assert run("key", "init", "-w", ws).exit_code == 0
+    result = run("ledgers", "build", "jinfeng-2020", "--campaign", "2020", "--out", tmp_path / "out", "-w", ws,
+                 "--period", "2020-05")
     assert result.exit_code == 0, result.output
-    assert "已生成签名密钥" in result.output  # first build creates the key
     files = sorted((tmp_path / "out").glob("*.xlsx"))
     units = [u.name for u in system.reporting_units]
     assert sorted(f.name for f in files) == sorted(f"{u}_2020_工作台账.xlsx" for u in units)
     assert f"共生成 {len(units)} 份台账" in result.output
-    assert stat.S_IMODE(os.stat(tmp_path / "new.key").st_mode) == 0o600
-    # every ledger verifies with the key that was created
-    check = run("validate", *files[:3], "--key-file", tmp_path / "new.key")
+    assert openpyxl.load_workbook(files[0])["台账"]["B3"].value == "2020-05"  # issued for a month
+    # every ledger verifies with the workspace's key
+    check = run("validate", *files[:3], "--key-file", ws / "xlbridge.key")
     assert check.exit_code == 1  # unfilled: 完成进度 missing everywhere …
     assert "signature-invalid" not in check.output and "progress-missing" in check.output
+
+
+def test_build_never_creates_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Following the README out of order (ledgers before key init) must stop, not sign with a stray key."""
+    monkeypatch.chdir(tmp_path)
+    for args in (["jinfeng-2020"], ["jinfeng-2020", "-w", tmp_path / "ws"], ["nowhere-2099"]):
+        result = run("ledgers", "build", *args, "--campaign", "2020", "--out", tmp_path / "out")
+        assert result.exit_code == 1
+        assert "xlbridge key init" in result.output or "nowhere-2099" in result.output
+    assert not list(tmp_path.rglob("*.key")) and not (tmp_path / "out").exists()
 
 
 def test_build_reuses_the_key(tmp_path: Path) -> None:
     key = key_file(tmp_path)
     result = run("ledgers", "build", SYSTEM_ID, "--campaign", "2021", "--out", tmp_path, "--unit", UNIT, "--key-file", key)
     assert result.exit_code == 0
-    assert "已生成签名密钥" not in result.output
     assert key.read_text(encoding="ascii").strip() == KEY.hex()
 
 

@@ -144,6 +144,11 @@ def demo(system: str | None, workspace: Path) -> None:
 
 
 # --------------------------------------------------------------------------- ledgers
+workspace_option = click.option(
+    "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+    help="工作区目录（含 inbox/、archive/、outbox/、store.db、xlbridge.toml）",
+)
+
 key_option = click.option(
     "--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="综合协调组的签名密钥（默认 $XLBRIDGE_KEY_FILE 或 ./xlbridge.key）",
@@ -161,22 +166,67 @@ def ledgers() -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="输出目录")
 @click.option("--unit", "units", multiple=True, help="只生成这个单位的台账（可重复）")
 @click.option("--years", help="台账覆盖的年度，如 2016-2021 或 2021（默认取指标体系的年度范围）")
+@click.option("--period", help="台账所报告的月份（预填报送月份），如 2021-05")
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="用这个工作区的签名密钥签名（与 --key-file 二选一）")
 @key_option
 @friendly
-def ledgers_build(system: str, campaign: int, out: Path, units: tuple[str, ...], years: str | None, key_file: Path | None) -> None:
+def ledgers_build(system: str, campaign: int, out: Path, units: tuple[str, ...], years: str | None,
+                  period: str | None, workspace: Path | None, key_file: Path | None) -> None:
     """为每个责任单位生成工作台账（带下拉、字数限制、锁定和签名）。"""
-    from xlbridge.ledger.signature import key_path, load_or_create_key
     from xlbridge.ledger.writer import build_ledgers
     from xlbridge.system.files import load_system
 
-    path = key_path(key_file)
-    key, created = load_or_create_key(path)
-    if created:
-        click.secho(f"已生成签名密钥 {path}：由综合协调组保管，不要随台账或加载项分发。", fg="yellow")
-    paths = build_ledgers(load_system(system), campaign, out, key, list(units) or None, _years(years))
+    indicator_system = load_system(system)  # every argument is checked before anything is written
+    year_list = _years(years)
+    month = _period(period, campaign) if period else None
+    key_bytes = _signing_key(workspace, key_file)
+    paths = build_ledgers(indicator_system, campaign, out, key_bytes, list(units) or None, year_list, month)
     for p in paths:
         click.echo(str(p))
     click.echo(f"共生成 {len(paths)} 份台账 → {out}")
+
+
+@ledgers.command("next")
+@workspace_option
+@click.option("--period", required=True, help="下发哪个月的台账，如 2021-06")
+@click.option("--unit", "units", multiple=True, help="只生成这个单位的台账（可重复）")
+@friendly
+def ledgers_next(workspace: Path, period: str, units: tuple[str, ...]) -> None:
+    """按各单位最近一次被接收的填报内容预填，生成该月台账，写入 outbox/<单位>/。"""
+    from xlbridge.service.next_ledgers import write_next_ledgers
+
+    ws = _workspace(workspace)
+    month = _period(period, ws.campaign)
+    _signing_key(workspace, None)  # say how to get a key before touching the store
+    db = _existing_store(ws)
+    try:
+        paths = write_next_ledgers(ws, db, month, list(units) or None)
+    finally:
+        db.close()
+    for p in paths:
+        click.echo(str(p))
+    click.echo(f"共生成 {len(paths)} 份 {month} 台账（已按上次报送预填）")
+
+
+def _signing_key(workspace: Path | None, key_file: Path | None) -> bytes:
+    """An existing key only: a key made here would sign ledgers the workspace rejects."""
+    from xlbridge.ledger.signature import key_path, load_key
+
+    path = key_file or (_workspace(workspace).key_file if workspace else key_path(None))
+    if not path.exists():
+        hint = f"xlbridge key init -w {workspace}" if workspace else "xlbridge key init -w 工作区目录，再用 -w 指定该工作区"
+        raise XlbridgeError(f"找不到签名密钥 {path}。台账必须用工作区的密钥签名，请先运行 {hint}")
+    return load_key(path)
+
+
+def _period(text: str, campaign: int | None) -> str:
+    from xlbridge.service.consolidate import check_period
+
+    month = check_period(text)
+    if campaign and int(month[:4]) != campaign:
+        raise XlbridgeError(f"月份 {month} 不在 {campaign} 考核年度内")
+    return month
 
 
 def _years(text: str | None) -> list[int] | None:
@@ -229,10 +279,6 @@ def validate(files: tuple[Path, ...], system_name: str | None, as_json: bool, sh
 
 
 # --------------------------------------------------------------------------- coordination group
-workspace_option = click.option(
-    "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-    help="工作区目录（含 inbox/、archive/、outbox/、store.db、xlbridge.toml）",
-)
 
 
 def _workspace(workspace: Path, **overrides: Any):  # type: ignore[no-untyped-def]
@@ -276,8 +322,9 @@ def key_init(workspace: Path) -> None:
 @friendly
 def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> None:
     """不监视目录，立即收取这些文件（与守护进程相同的流程）。"""
-    from xlbridge.service.consolidate import consolidate
+    from xlbridge.service.consolidate import affected_months, consolidate
     from xlbridge.service.ingest import ingest_groups
+    from xlbridge.system.files import load_system
     from xlbridge.ledger.signature import load_key
     from xlbridge.service.prepare import is_ignored
     from xlbridge.service.store import open_store, refresh_search
@@ -288,6 +335,7 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
     key_bytes = load_key(ws.key_file)
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
     failed = 0
+    touched: set[str] = set()  # months whose 汇总 the accepted files change
     with batch_gc(), Preparer(ws, key_bytes, ws.workers, fork=True).start(ordered) as preparer:
         db = open_store(ws.store)
         for file, outcome in (item for group in ingest_groups(ws, db, preparer, ordered) for item in group):
@@ -298,13 +346,16 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
                 reason = outcome if isinstance(outcome, XlbridgeError) else f"无法读取（{outcome.strerror}）"
                 click.secho(f"失败  {file.name}  {reason}", fg="red", err=True)
                 continue
+            if outcome.status == "accepted" and outcome.period and outcome.campaign:
+                touched.update(affected_months(db, load_system(ws.system).id, outcome.campaign, outcome.period))
             label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
             click.echo(f"{label}  {file.name}  {outcome.unit or ''}  {outcome.summary}".rstrip())
             if outcome.receipt:
                 click.echo(f"    回执：{outcome.receipt}")
     refresh_search(db)
     if not no_consolidate and len(ordered) > failed:
-        click.echo(f"汇总表：{consolidate(ws, db)}")
+        for month in sorted(touched) or [None]:
+            click.echo(f"汇总表：{consolidate(ws, db, month)}")
     if failed:
         sys.exit(1)
 
@@ -312,13 +363,26 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
 @main.command()
 @workspace_option
 @click.option("--period", help="报送月份，如 2021-05（默认为已收到的最新月份）")
+@click.option("--all", "every_month", is_flag=True, help="重写考核年度内已报送的每个月的汇总表")
 @friendly
-def consolidate(workspace: Path, period: str | None) -> None:
+def consolidate(workspace: Path, period: str | None, every_month: bool) -> None:
     """生成综合协调组的汇总台账。"""
-    from xlbridge.service.consolidate import consolidate as run
+    from xlbridge.service.consolidate import consolidate as run, latest_period, reported_months
+    from xlbridge.system.files import load_system
 
     ws = _workspace(workspace)
-    click.echo(str(run(ws, _existing_store(ws), period)))
+    db = _existing_store(ws)
+    if not every_month:
+        click.echo(str(run(ws, db, period)))
+        return
+    system_id = load_system(ws.system).id
+    latest = latest_period(db, system_id)
+    campaign = ws.campaign or (int(latest[:4]) if latest else None)
+    months = reported_months(db, system_id, campaign) if campaign else []
+    if not months:
+        raise XlbridgeError("中心库中还没有被接收的台账，没有可汇总的月份")
+    for month in months:
+        click.echo(str(run(ws, db, month)))
 
 
 @main.command()

@@ -318,14 +318,18 @@ def build_ledgers(
     key: bytes,
     units: list[str] | None = None,
     years: list[int] | None = None,
+    period: str | None = None,
 ) -> list[Path]:
     """One ledger per reporting unit (or the named ones) into ``out``."""
     names = units or [u.name for u in system.reporting_units]
-    paths = []
-    for name in names:
+    for name in names:  # all checked before the first file is written
         unit = system.unit(name)
         if unit is None or unit.group:
             known = "、".join(u.name for u in system.reporting_units)
             raise XlbridgeError(f"单位「{name}」不在指标体系「{system.title}」的报送单位中。报送单位：{known}")
-        paths.append(write_ledger(system, unit.name, campaign, out / ledger_filename(unit.name, campaign), key, years))
+    paths = []
+    for name in names:
+        unit = system.unit(name)
+        paths.append(write_ledger(system, unit.name, campaign, out / ledger_filename(unit.name, campaign), key, years,
+                                  period=period))
     return paths

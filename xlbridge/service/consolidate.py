@@ -54,9 +54,29 @@ def deadline_for(period: str, day: int) -> datetime:
     return datetime(year, month, day)
 
 
+def affected_months(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> list[str]:
+    """The months whose 汇总 a submission for ``period`` changes: its own and every later month
+    of the campaign up to the latest one reported (a later month may still count it)."""
+    row = db.execute("SELECT MAX(period) FROM submissions WHERE status = 'accepted' AND system_id = ? AND campaign = ?",
+                     [system_id, campaign]).fetchone()
+    last = max(period, row[0] or period)
+    return [m for m in campaign_months(campaign) if period <= m <= last]
+
+
+def campaign_months(campaign: int) -> list[str]:
+    return [f"{campaign:04d}-{m:02d}" for m in range(1, 13)]
+
+
+def reported_months(db: sqlite_utils.Database, system_id: str, campaign: int) -> list[str]:
+    """Every month of the campaign from the first reported to the latest (``consolidate --all``)."""
+    first, last = db.execute("SELECT MIN(period), MAX(period) FROM submissions WHERE status = 'accepted'"
+                             " AND system_id = ? AND campaign = ?", [system_id, campaign]).fetchone()
+    return [m for m in campaign_months(campaign) if first and first <= m <= last]
+
+
 def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = None) -> Path:
     system = load_system(ws.system)
-    period = _check_period(period or latest_period(db, system.id) or f"{date.today():%Y-%m}")
+    period = check_period(period or latest_period(db, system.id) or f"{date.today():%Y-%m}")
     campaign = ws.campaign or int(period[:4])
     years = campaign_years(system, campaign)
     units = ws.expected_units or [u.name for u in system.reporting_units]
@@ -73,7 +93,7 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     return path
 
 
-def _check_period(period: str) -> str:
+def check_period(period: str) -> str:
     """The period as stored (YYYY-MM): "2021-5" would match no submission and sort after "2021-10"."""
     try:
         year, month = (int(p) for p in period.split("-"))

@@ -32,7 +32,8 @@ from typing import IO, Any
 import watchfiles
 
 from xlbridge.service import store
-from xlbridge.service.consolidate import consolidate
+from xlbridge.service.consolidate import affected_months, consolidate
+from xlbridge.system.files import load_system
 from xlbridge.errors import XlbridgeError
 from xlbridge.service.ingest import Outcome, ingest_groups
 from xlbridge.ledger.signature import load_key
@@ -80,6 +81,7 @@ class Daemon:
     _failed: dict[Path, tuple[int, int, float]] = field(default_factory=dict)  # size, mtime, retry at
     _dirty_since: float | None = None  # last ingest not yet in the consolidated workbook
     _dirty_first: float | None = None  # first one
+    _dirty_months: set[tuple[int, str]] = field(default_factory=set)  # (campaign, month) accepted files changed
     _last_scan: float = float("-inf")
 
     def run(self) -> None:
@@ -205,6 +207,8 @@ class Daemon:
             log.error("%s: 处理失败，文件留在 inbox，%d 秒后或文件变化后重试", path.name, RETRY_SECONDS, exc_info=outcome)
             self._remember_failure(path)
             return
+        if outcome.status == "accepted" and outcome.period and outcome.campaign:
+            self._dirty_months.add((outcome.campaign, outcome.period))
         log.info("%s: %s %s", path.name, outcome.status, outcome.unit or "")
         self.on_outcome(outcome)
 
@@ -228,14 +232,24 @@ class Daemon:
         if not force and not overdue and (self._seen or now - self._dirty_since < self.ws.debounce_ms / 1000):
             return  # more files are on their way: one rewrite per burst
         try:
-            path = consolidate(self.ws, db)
+            for path in self._rewrite_months(db):
+                log.info("consolidated → %s", path)
         except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
             log.warning("consolidation postponed: %s", exc, exc_info=not isinstance(exc, XlbridgeError))
             self._dirty_since = self._dirty_first = now
         else:
-            log.info("consolidated → %s", path)
             self._dirty_since = self._dirty_first = None
         self._refresh_search(db)
+
+    def _rewrite_months(self, db) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+        """Every month an accepted file changed (its own and the later ones it still counts in),
+        else the latest month (a rejection shows there). If one fails, all are rewritten at the retry."""
+        system_id = load_system(self.ws.system).id
+        months = sorted({m for campaign, period in self._dirty_months
+                         for m in affected_months(db, system_id, campaign, period)})
+        for month in months or [None]:
+            yield consolidate(self.ws, db, month)
+        self._dirty_months.clear()
 
     def _refresh_search(self, db) -> None:  # type: ignore[no-untyped-def]
         """The search index, once per burst like the workbook, in parts: a stop is not kept

@@ -1,0 +1,58 @@
+"""Next month's ledgers: each expected unit's ledger for a month, signed with the workspace key,
+its white cells pre-filled with the unit's latest accepted answers (as of that month) (so a clerk changes
+what changed instead of re-typing a 336-row ledger). Units that never reported get it blank.
+
+A carried-over answer is checked like a typed one when the ledger comes back (a 已完成 still
+needs its 进度说明). Continuation rows come back folded into their indicator row, one material
+or link per line, as the store keeps them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from xlbridge.errors import XlbridgeError
+from xlbridge.ledger.signature import load_key
+from xlbridge.ledger.writer import write_ledger
+from xlbridge.service import store
+from xlbridge.service.receipt import safe_unit_dir
+from xlbridge.service.workspace import Workspace
+from xlbridge.system.files import load_system
+
+_CARRIED = ("progress", "description", "materials", "links", "secret", "person", "phone")
+
+
+def next_ledger_path(ws: Workspace, unit: str, period: str) -> Path:
+    return ws.outbox / safe_unit_dir(unit) / f"{safe_unit_dir(unit)}_{period}_工作台账.xlsx"
+
+
+def write_next_ledgers(ws: Workspace, db: sqlite_utils.Database, period: str,
+                       units: list[str] | None = None) -> list[Path]:
+    """The ledger for ``period`` of every expected unit (or ``units``) into outbox/<单位>/."""
+    system = load_system(ws.system)
+    campaign = ws.campaign or int(period[:4])
+    if int(period[:4]) != campaign:
+        raise XlbridgeError(f"报送月份 {period} 不在 {campaign} 考核年度内")
+    expected = ws.expected_units or [u.name for u in system.reporting_units]
+    for name in units or []:
+        if name not in expected:
+            raise XlbridgeError(f"单位「{name}」不在本工作区的报送单位中。报送单位：{'、'.join(expected)}")
+    key = load_key(ws.key_file)  # never created here: ledgers signed with another key would all be rejected
+    store.register_system(db, system)
+    paths = []
+    for unit in units or expected:
+        answers = _answers(db, system.id, campaign, unit, period)
+        paths.append(write_ledger(system, unit, campaign, next_ledger_path(ws, unit, period), key,
+                                  period=period, answers=answers))
+    return paths
+
+
+def _answers(db: sqlite_utils.Database, system_id: str, campaign: int, unit: str,
+             as_of: str) -> dict[tuple[int, str], dict[str, Any]]:
+    counting = store.counting_submission(db, system_id, campaign, unit, as_of)
+    if counting is None:
+        return {}
+    return {identity: {k: row[k] for k in _CARRIED} for identity, row in store.submission_rows(db, counting["id"]).items()}
