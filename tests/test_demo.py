@@ -42,18 +42,24 @@ def test_the_demo_runs_and_prints_where_everything_is(demo: tuple[Path, Result])
 
 
 def test_the_demo_files_exist(demo: tuple[Path, Result]) -> None:
-    root, _ = demo
+    root, result = demo
     units = load_system(DEFAULT_SYSTEM).reporting_units
     assert len(list((root / "ledgers").glob("*.xlsx"))) == len(units)
     with sqlite3.connect(root / "store.db") as conn:
-        subs = conn.execute("SELECT unit, status, sha256, archive_path FROM submissions").fetchall()
+        subs = conn.execute("SELECT unit, status, sha256, archive_path FROM submissions WHERE period = '2021-05'").fetchall()
+        june = conn.execute("SELECT unit, status FROM submissions WHERE period = '2021-06'").fetchall()
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     assert len(subs) == len(units) - 1  # one unit silent
     assert Counter(s[1] for s in subs) == {"accepted": len(units) - 2, "rejected": 1}
+    # June: from the pre-filled ledgers in outbox/<单位>/, every unit but one, all accepted.
+    assert len(june) == len(units) - 1 and {s for _, s in june} == {"accepted"}
+    assert len(list((root / "outbox").glob("*/*_2021-06_工作台账.xlsx"))) == len(units)
     for unit, _, sha, archive_path in subs:
         assert (root / "archive" / archive_path).exists() and archive_path.startswith(sha[:2] + "/")
         assert list((root / "outbox" / unit).glob("回执_*.xlsx")), unit
     assert list((root / "inbox").rglob("*")) == []  # everything taken in
+    assert (root / "outbox" / "汇总" / "汇总台账_2021-06.xlsx").is_file()
+    assert f"汇总台账 2021-06：{root / 'outbox' / '汇总' / '汇总台账_2021-06.xlsx'}" in result.output
 
 
 def test_the_consolidated_overview(demo: tuple[Path, Result]) -> None:

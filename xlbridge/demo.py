@@ -21,6 +21,7 @@ from xlbridge.service.ingest import ingest_file
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.signature import load_or_create_key
 from xlbridge.ledger.writer import build_ledgers
+from xlbridge.service.next_ledgers import write_next_ledgers
 from xlbridge.ledger.sample import clerk_answer, fill_ledger
 from xlbridge.system.files import DEFAULT_SYSTEM, load_system
 from xlbridge.system.summary import describe
@@ -28,8 +29,10 @@ from xlbridge.service.workspace import Workspace
 
 CAMPAIGN = 2021
 PERIOD = "2021-05"
+NEXT_PERIOD = "2021-06"
 ON_TIME = datetime(2021, 5, 28, 16, 30)
 LATE = datetime(2021, 6, 3, 9, 15)
+JUNE_ON_TIME = datetime(2021, 6, 29, 10, 0)
 DEMO_MARKER = ".xlbridge-demo"
 
 
@@ -47,26 +50,73 @@ def run_demo(system_name: str | None, workspace: Path, echo: Callable[[str], Non
     key, _ = load_or_create_key(ws.key_file)
     echo("\n".join(describe(system)))
 
-    ledgers = build_ledgers(system, CAMPAIGN, ws.root / "ledgers", key)
+    ledgers = build_ledgers(system, CAMPAIGN, ws.root / "ledgers", key, period=PERIOD)
     echo(f"\n① 已为 {len(ledgers)} 个单位生成工作台账 → {ws.root / 'ledgers'}")
 
     submissions = _fill_as_clerks(system, ledgers, ws.root / "submitted")
     echo(f"② 各单位填报（{len(submissions)} 份，其中逾期 2 份、有内容错误 1 份、被改动 1 份，1 个单位未报送）")
 
     db = store.open_store(ws.store)
-    for path, arrived in sorted(submissions.items(), key=lambda item: item[1]):
-        inbox_copy = ws.inbox / path.name
-        shutil.copy2(path, inbox_copy)
-        outcome = ingest_file(ws, db, inbox_copy, key, received_at=arrived)  # simulated arrival times
-        label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
-        echo(f"   {label}  {outcome.unit or '?'}  {outcome.summary}".rstrip())
-    store.refresh_search(db)
-    consolidated = consolidate(ws, db, PERIOD)
-    echo("\n③ 收取完成：")
+    accepted = _receive(ws, db, key, submissions, echo)
+    may = consolidate(ws, db, PERIOD)
+    echo("\n③ 5 月收取完成：")
     echo(f"   中心库：{ws.store}")
     echo(f"   原始文件存档：{ws.archive}")
     echo(f"   各单位回执：{ws.outbox}/<单位>/")
-    echo(f"   汇总台账（综合协调组）：{consolidated}")
+    echo(f"   汇总台账（综合协调组）：{may}")
+
+    june_ledgers = write_next_ledgers(ws, db, NEXT_PERIOD)
+    echo(f"\n④ 已生成 {len(june_ledgers)} 份 {NEXT_PERIOD} 台账，按各单位 5 月的填报预填 → {ws.outbox}/<单位>/")
+    june = _june_as_clerks(system, june_ledgers, ws.root / "submitted-06", accepted)
+    echo(f"⑤ 各单位在预填台账上只改本月有变化的内容（{len(june)} 份，1 个单位未报送）")
+    _receive(ws, db, key, june, echo)
+    may, june_book = (consolidate(ws, db, month) for month in (PERIOD, NEXT_PERIOD))
+    db.close()
+    echo("\n⑥ 6 月收取完成：")
+    echo(f"   汇总台账 {PERIOD}：{may}")
+    echo(f"   汇总台账 {NEXT_PERIOD}：{june_book}")
+
+
+def _receive(ws: Workspace, db, key: bytes, files: dict[Path, datetime], echo: Callable[[str], None]) -> set[str]:  # type: ignore[no-untyped-def]
+    """Ingest files in arrival order (simulated arrival times); the units accepted."""
+    accepted = set()
+    for path, arrived in sorted(files.items(), key=lambda item: item[1]):
+        inbox_copy = ws.inbox / path.name
+        shutil.copy2(path, inbox_copy)
+        outcome = ingest_file(ws, db, inbox_copy, key, received_at=arrived)
+        label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
+        echo(f"   {label}  {outcome.unit or '?'}  {outcome.summary}".rstrip())
+        if outcome.status == "accepted" and outcome.unit:
+            accepted.add(outcome.unit)
+    store.refresh_search(db)
+    return accepted
+
+
+def _june_as_clerks(system, ledgers: list[Path], out: Path, reported: set[str]) -> dict[Path, datetime]:  # type: ignore[no-untyped-def]
+    """June on the pre-filled ledgers: every fifth row gets a new 进度说明; a unit whose May was
+    not accepted fills its ledger whole; the first unit stays silent."""
+    filled = {}
+    header = {"period": NEXT_PERIOD, "filled_on": f"{NEXT_PERIOD}-28", "filled_by": "填表人"}
+    for n, ledger in enumerate(ledgers[1:]):
+        unit = ledger.name.split("_", 1)[0]
+        dst = out / f"{unit}_{NEXT_PERIOD}.xlsx"
+        if unit not in reported:
+            fill_ledger(ledger, dst, clerk_answer(system, unit), header=header)
+        else:
+            _update_a_fifth(ledger, dst)
+        filled[dst] = JUNE_ON_TIME.replace(minute=n % 60)
+    return filled
+
+
+def _update_a_fifth(src: Path, dst: Path) -> None:
+    wb = openpyxl.load_workbook(src)
+    ws = wb[L.LEDGER_SHEET]
+    column = L.COLUMN["description"].index
+    for row in range(L.FIRST_DATA_ROW, ws.max_row + 1, 5):
+        if ws.cell(row, L.COLUMN["progress"].index).value:
+            ws.cell(row, column, f"{ws.cell(row, column).value or ''}6月：按计划继续推进，已形成阶段性材料。"[-480:])
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(dst)
 
 
 def _fill_as_clerks(system, ledgers: list[Path], out: Path) -> dict[Path, datetime]:  # type: ignore[no-untyped-def]
