@@ -156,3 +156,26 @@ def test_ledgers_next_needs_the_workspace_key(ws: Workspace) -> None:
     result = run("ledgers", "next", "-w", ws.root, "--period", JUNE)
     assert result.exit_code == 1 and "xlbridge key init" in result.output
     assert not list(ws.outbox.rglob("*.xlsx"))
+
+
+def test_the_year_at_a_glance(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
+    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, MAY, "五月", "may.xlsx"), f"{UNIT}_5.xlsx",
+                    when=datetime(2021, 5, 28)))
+    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, JULY, "七月", "july.xlsx"), f"{UNIT}_7.xlsx",
+                    when=datetime(2021, 8, 5)))
+    db = store.open_store(ws.store)
+    try:
+        june, july = consolidate(ws, db, JUNE), consolidate(ws, db, JULY)
+    finally:
+        db.close()
+    overview = {r[1]: r for r in sheet_rows(june, "总览")[4:] if r[1]}
+    assert overview[UNIT][2] == "未报送" and overview[UNIT][13] == "沿用 2021-05 的填报（本月未报送）"
+    assert overview[OTHER][13] == "尚无被接收的报送"
+    trend = sheet_rows(july, "趋势")
+    assert trend[1][:8] == ("单位", "01月", "02月", "03月", "04月", "05月", "06月", "07月")
+    mine = next(r for r in trend if r[0] == UNIT)
+    assert mine[1] == "未报送" and mine[5].startswith("按时 ") and mine[6].startswith("未报送 ") and mine[7].startswith("逾期 ")
+    assert any(r[0] == "一级指标" for r in trend)  # the per-一级指标 block with its line chart
+    missing = {r[0]: r for r in sheet_rows(june, "未报送")[1:] if r[0]}
+    filled_by, person, phone = missing[UNIT][6:9]  # who to call, from the May submission
+    assert filled_by == HEADER["filled_by"] and person and phone and phone.isdigit()

@@ -233,9 +233,9 @@ def test_level1_completion_rates_and_native_chart(scenario: Scenario) -> None:
 
     with zipfile.ZipFile(scenario.workbook) as zf:
         names = set(zf.namelist())
-        assert "xl/charts/chart1.xml" in names
-        chart = zf.read("xl/charts/chart1.xml").decode("utf-8")
-        assert "<c:barChart>" in chart and "各一级指标完成率" in chart
+        charts = [zf.read(n).decode("utf-8") for n in sorted(names) if n.startswith("xl/charts/chart")]
+        [chart] = [c for c in charts if "<c:barChart>" in c and "各一级指标完成率" in c]
+        assert any("<c:lineChart>" in c and "各一级指标完成率（按月）" in c for c in charts)  # 趋势
         n = len(got) + 1
         assert f"<c:f>一级指标!$A$2:$A${n}</c:f>" in chart and f"<c:f>一级指标!$D$2:$D${n}</c:f>" in chart
         # The chart hangs on the 一级指标 sheet (the third).
@@ -245,7 +245,7 @@ def test_level1_completion_rates_and_native_chart(scenario: Scenario) -> None:
 # =========================================================================== 未报送, 重点
 def test_missing_units_list(scenario: Scenario) -> None:
     header, *rows = sheet_rows(scenario.workbook, "未报送")
-    assert header == ("单位", "状态", "牵头指标数", "配合指标数", "最近一次报送", "退回原因")
+    assert header == ("单位", "状态", "牵头指标数", "配合指标数", "最近一次报送", "退回原因", "填表人", "责任人", "联系电话")
     rows = [r for r in rows if r[0]]
     assert [(r[0], r[1]) for r in rows] == [(REJECTED_UNIT, "已退回"), (UNREADABLE_UNIT, "已退回"),
                                            (SILENT[0], "未报送"), (SILENT[1], "未报送")]

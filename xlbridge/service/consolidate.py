@@ -21,6 +21,7 @@ from xlbridge.ledger.layout import PROGRESS_DONE, PROGRESS_PENDING
 from xlbridge.ledger.content import campaign_years
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.files import load_system
+from xlbridge.service.trend import Month, write_trend
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.owned import OwnedWorkbook, Styles, owned_workbook, text, write_table
 from xlbridge.xlsx.stream import clean_text
@@ -82,12 +83,15 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     units = ws.expected_units or [u.name for u in system.reporting_units]
     snapshot = _snapshot_rows(db, system.id, campaign, period)
     statuses = _unit_statuses(db, system, units, campaign, period, ws.deadline_day, len(years), snapshot)
+    sources = _snapshot_sources(db, system.id, campaign, period)
+    months = _trend(db, system, units, campaign, period, ws.deadline_day, years)
     path = ws.consolidated_dir / f"汇总台账_{period}.xlsx"
     with owned_workbook(path) as (wb, st):
-        _overview(wb.add_worksheet("总览"), st, system, period, statuses, ws.deadline_day)
+        _overview(wb.add_worksheet("总览"), st, system, period, statuses, ws.deadline_day, sources)
         _matrix(wb.add_worksheet("指标进度"), st, system, units, snapshot)
         _level1(wb, wb.add_worksheet("一级指标"), st, system, units, years, snapshot)
-        _missing_units(wb.add_worksheet("未报送"), st, system, statuses)
+        write_trend(wb, wb.add_worksheet("趋势"), st, units, list(dict.fromkeys(i.level1 for i in system.indicators)), months)
+        _missing_units(wb.add_worksheet("未报送"), st, system, statuses, sources)
         _key_items(wb.add_worksheet("重点"), st, system, units, snapshot)
         _details(wb, wb.add_worksheet("明细"), st, db, system.id, campaign, period)
     return path
@@ -122,6 +126,46 @@ def _snapshot_rows(db: sqlite_utils.Database, system_id: str, campaign: int, per
     return out
 
 
+def _snapshot_sources(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> dict[str, dict[str, Any]]:
+    """unit → the submission its figures come from (its period may be earlier than ``period``),
+    with the 填表人 and the most frequent 责任人 and phone of its rows: who to call."""
+    sql = _SNAPSHOT_CTE + """
+        SELECT s.unit, sub.period, sub.filled_by,
+               (SELECT person FROM rows WHERE submission_id = s.sid AND person != '' GROUP BY person ORDER BY COUNT(*) DESC LIMIT 1),
+               (SELECT phone FROM rows WHERE submission_id = s.sid AND phone != '' GROUP BY phone ORDER BY COUNT(*) DESC LIMIT 1)
+        FROM snap s JOIN submissions sub ON sub.id = s.sid"""
+    return {unit: {"period": p, "filled_by": by, "person": person, "phone": phone}
+            for unit, p, by, person, phone in db.execute(sql, {"system": system_id, "campaign": campaign, "period": period})}
+
+
+def _trend(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
+           deadline_day: int, years: list[int]) -> list[Month]:
+    """Each month of the campaign up to ``period``, computed as that month's own 汇总 computes it."""
+    months = []
+    for month in (m for m in campaign_months(campaign) if m <= period):
+        snapshot = _snapshot_rows(db, system.id, campaign, month)
+        statuses = _unit_statuses(db, system, units, campaign, month, deadline_day, len(years), snapshot)
+        level1 = _level1_rates(system, units, years, snapshot)
+        months.append(Month(month, {s.unit: s.status for s in statuses},
+                            {s.unit: (s.done / s.expected if s.expected else 0.0) if any((s.unit, i.key) in snapshot
+                             for i in system.assigned(s.unit)) else None for s in statuses},
+                            {k: (d / e if e else 0.0) for k, (e, d) in level1.items()}))
+    return months
+
+
+def _level1_rates(system: IndicatorSystem, units: list[str], years: list[int],
+                  snapshot: dict[tuple[str, str], list[str]]) -> dict[str, tuple[int, int]]:
+    """一级指标 → (rows expected, rows done)."""
+    expected: Counter[str] = Counter()
+    done: Counter[str] = Counter()
+    for ind in system.indicators:
+        for unit in units:
+            if unit in ind.lead or unit in ind.cooperating:
+                expected[ind.level1] += len(years)
+                done[ind.level1] += sum(v == PROGRESS_DONE for v in snapshot.get((unit, ind.key), []))
+    return {k: (expected[k], done[k]) for k in expected}
+
+
 def _unit_statuses(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
                    deadline_day: int, n_years: int, snapshot: dict[tuple[str, str], list[str]]) -> list[UnitStatus]:
     deadline = deadline_for(period, deadline_day)
@@ -149,14 +193,16 @@ def _unit_statuses(db: sqlite_utils.Database, system: IndicatorSystem, units: li
     return statuses
 
 
-def _overview(ws: Any, st: Styles, system: IndicatorSystem, period: str, statuses: list[UnitStatus], deadline_day: int) -> None:
+def _overview(ws: Any, st: Styles, system: IndicatorSystem, period: str, statuses: list[UnitStatus], deadline_day: int,
+              sources: dict[str, dict[str, Any]]) -> None:
     deadline = deadline_for(period, deadline_day)
     ws.write_string(0, 0, f"{system.title} — {period} 台账汇总", st.title)
     counts = Counter(s.status for s in statuses)
     ws.write_string(1, 0, f"截止时间：{deadline:%Y-%m-%d} 前；应报 {len(statuses)} 个单位，"
                           + "，".join(f"{k} {counts[k]}" for k in ("按时报送", "逾期报送", "已退回", "未报送")), st.plain)
-    headers = ["序号", "单位", "状态", "报送时间", "报送月份", "应填行数", "已完成", "未完成", "未填", "完成率", "错误", "警告", "文件"]
-    row = write_table(ws, 3, headers, [5, 22, 10, 18, 9, 8, 7, 7, 7, 8, 6, 6, 36], st)
+    headers = ["序号", "单位", "状态", "报送时间", "报送月份", "应填行数", "已完成", "未完成", "未填", "完成率", "错误", "警告", "文件",
+               "数据来源"]
+    row = write_table(ws, 3, headers, [5, 22, 10, 18, 9, 8, 7, 7, 7, 8, 6, 6, 36, 22], st)
     for n, s in enumerate(statuses, start=1):
         sub = s.submission or {}
         style = {"按时报送": st.done, "逾期报送": st.pending}.get(s.status, st.missing)
@@ -171,6 +217,9 @@ def _overview(ws: Any, st: Styles, system: IndicatorSystem, period: str, statuse
         ws.write_number(row, 10, sub.get("errors") or 0, st.center)
         ws.write_number(row, 11, sub.get("warnings") or 0, st.center)
         ws.write_string(row, 12, text(sub.get("file_name")), st.text)
+        source = sources.get(s.unit, {}).get("period")
+        note = "本月报送" if source == period else f"沿用 {source} 的填报（本月未报送）" if source else "尚无被接收的报送"
+        ws.write_string(row, 13, note, st.text if source == period else st.pending)
         row += 1
 
 
@@ -205,13 +254,9 @@ def _matrix(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], snap
 
 def _level1(wb: Any, ws: Any, st: Styles, system: IndicatorSystem, units: list[str], years: list[int],
             snapshot: dict[tuple[str, str], list[str]]) -> None:
-    expected: Counter[str] = Counter()
-    done: Counter[str] = Counter()
-    for ind in system.indicators:
-        for unit in units:
-            if unit in ind.lead or unit in ind.cooperating:
-                expected[ind.level1] += len(years)
-                done[ind.level1] += sum(v == PROGRESS_DONE for v in snapshot.get((unit, ind.key), []))
+    rates = _level1_rates(system, units, years, snapshot)
+    expected = {k: e for k, (e, _) in rates.items()}
+    done = {k: d for k, (_, d) in rates.items()}
     row = write_table(ws, 0, ["一级指标", "应填行数", "已完成", "完成率"], [34, 10, 10, 10], st)
     first = row
     for level1 in expected:
@@ -234,15 +279,19 @@ def _level1(wb: Any, ws: Any, st: Styles, system: IndicatorSystem, units: list[s
         ws.insert_chart(0, 5, chart)
 
 
-def _missing_units(ws: Any, st: Styles, system: IndicatorSystem, statuses: list[UnitStatus]) -> None:
-    row = write_table(ws, 0, ["单位", "状态", "牵头指标数", "配合指标数", "最近一次报送", "退回原因"], [22, 10, 10, 10, 20, 60], st)
+def _missing_units(ws: Any, st: Styles, system: IndicatorSystem, statuses: list[UnitStatus],
+                   sources: dict[str, dict[str, Any]]) -> None:
+    headers = ["单位", "状态", "牵头指标数", "配合指标数", "最近一次报送", "退回原因", "填表人", "责任人", "联系电话"]
+    row = write_table(ws, 0, headers, [22, 10, 10, 10, 20, 60, 10, 10, 14], st)
     for s in statuses:
         if s.status not in ("未报送", "已退回"):
             continue
         sub = s.submission or {}
         lead = sum(s.unit in i.lead for i in system.indicators)
         coop = sum(s.unit in i.cooperating for i in system.indicators)
-        values = [s.unit, s.status, lead, coop, text(sub.get("received_at")).replace("T", " "), text(sub.get("reason"))]
+        who = sources.get(s.unit, {})  # from the unit's last accepted submission: who to call
+        values = [s.unit, s.status, lead, coop, text(sub.get("received_at")).replace("T", " "), text(sub.get("reason")),
+                  text(who.get("filled_by")), text(who.get("person")), text(who.get("phone"))]
         for col, value in enumerate(values):
             if isinstance(value, int):
                 ws.write_number(row, col, value, st.center)
