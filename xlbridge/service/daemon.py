@@ -34,6 +34,7 @@ import watchfiles
 from xlbridge.service import store
 from xlbridge.service.consolidate import affected_months, consolidate
 from xlbridge.system.files import load_system
+from xlbridge.service.next_ledgers import following_month, write_next_ledgers
 from xlbridge.errors import XlbridgeError
 from xlbridge.service.ingest import Outcome, ingest_groups
 from xlbridge.ledger.signature import load_key
@@ -82,6 +83,7 @@ class Daemon:
     _dirty_since: float | None = None  # last ingest not yet in the consolidated workbook
     _dirty_first: float | None = None  # first one
     _dirty_months: set[tuple[int, str]] = field(default_factory=set)  # (campaign, month) accepted files changed
+    _next_ledgers: set[str] = field(default_factory=set)  # units whose next-month ledger is to be rewritten
     _last_scan: float = float("-inf")
 
     def run(self) -> None:
@@ -209,6 +211,8 @@ class Daemon:
             return
         if outcome.status == "accepted" and outcome.period and outcome.campaign:
             self._dirty_months.add((outcome.campaign, outcome.period))
+            if outcome.unit and self.ws.next_ledgers == "after-submission":
+                self._next_ledgers.add(outcome.unit)
         log.info("%s: %s %s", path.name, outcome.status, outcome.unit or "")
         self.on_outcome(outcome)
 
@@ -239,7 +243,23 @@ class Daemon:
             self._dirty_since = self._dirty_first = now
         else:
             self._dirty_since = self._dirty_first = None
+        self._write_next_ledgers(db)
         self._refresh_search(db)
+
+    def _write_next_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
+        """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled."""
+        system = load_system(self.ws.system)
+        for unit in sorted(self._next_ledgers):
+            latest = db.execute("SELECT period, campaign FROM latest_submissions WHERE unit = ? AND system_id = ?",
+                                [unit, system.id]).fetchone()
+            month = following_month(latest[0]) if latest else None
+            try:
+                if month and month <= f"{latest[1]:04d}-12":
+                    for path in write_next_ledgers(self.ws, db, month, [unit]):
+                        log.info("%s: 已生成 %s 预填台账 → %s", unit, month, path)
+            except Exception as exc:  # the unit still has its receipt; `ledgers next` can write it later
+                log.warning("%s: 下月台账未能生成：%s", unit, exc, exc_info=not isinstance(exc, XlbridgeError))
+        self._next_ledgers.clear()
 
     def _rewrite_months(self, db) -> Iterator[Path]:  # type: ignore[no-untyped-def]
         """Every month an accepted file changed (its own and the later ones it still counts in),

@@ -25,6 +25,12 @@ from xlbridge.system.files import load_system
 _CARRIED = ("progress", "description", "materials", "links", "secret", "person", "phone")
 
 
+def following_month(period: str) -> str | None:
+    """The next month of the same campaign year; None after December."""
+    year, month = int(period[:4]), int(period[5:7])
+    return None if month == 12 else f"{year:04d}-{month + 1:02d}"
+
+
 def next_ledger_path(ws: Workspace, unit: str, period: str) -> Path:
     return ws.outbox / safe_unit_dir(unit) / f"{safe_unit_dir(unit)}_{period}_工作台账.xlsx"
 

@@ -67,7 +67,7 @@ def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int) 
     timing = _timing(ws, sub)
     indicators = _finding_indicators(db, sub)
     with owned_workbook(path, small=True) as (wb, st):
-        _summary_sheet(wb.add_worksheet("回执"), st, sub, changes, counted, timing)
+        _summary_sheet(wb.add_worksheet("回执"), st, sub, changes, counted, timing, _next_ledger(ws, sub))
         _findings_sheet(wb.add_worksheet("问题清单"), st, findings, indicators)
         _changes_sheet(wb.add_worksheet("变化"), st, changes, sub)
     return path
@@ -84,6 +84,16 @@ def _counted(db: sqlite_utils.Database, sub: dict[str, Any]) -> str:
     if later:
         parts.append(f"{later} 已报送，本份只计入 {sub['period']}")
     return "；".join(parts) or f"计入 {sub['period']}"
+
+
+def _next_ledger(ws: Workspace, sub: dict[str, Any]) -> str:
+    """Where the daemon puts the unit's pre-filled ledger for the following month."""
+    from xlbridge.service.next_ledgers import following_month, next_ledger_path
+
+    month = following_month(sub["period"]) if sub["status"] == "accepted" and sub["period"] else None
+    if not month or ws.next_ledgers == "off":
+        return ""
+    return f"{next_ledger_path(ws, sub['unit'], month).name}（已按本次报送预填，由综合协调组下发，或见 outbox/{safe_unit_dir(sub['unit'])}/）"
 
 
 def _timing(ws: Workspace, sub: dict[str, Any]) -> str:
@@ -104,7 +114,7 @@ def _finding_indicators(db: sqlite_utils.Database, sub: dict[str, Any]) -> dict[
 
 
 def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[Any, ...]] | None,
-                   counted: str, timing: str) -> None:
+                   counted: str, timing: str, next_ledger: str = "") -> None:
     accepted = sub["status"] == "accepted"
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 80)
@@ -119,6 +129,7 @@ def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[An
         ("报送月份", sub["period"] or "（无法确定）"),
         ("是否按时", timing),
         ("计入情况", counted or "未计入"),
+        *([("下月台账", next_ledger)] if next_ledger else []),
         ("处理结果", verdict),
         ("退回原因", sub["reason"] or ("无" if accepted else "")),
         ("错误 / 警告", f"{sub['errors']} 个错误，{sub['warnings']} 个警告"),
