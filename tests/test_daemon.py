@@ -431,3 +431,32 @@ def test_settings_example_lists_every_workspace_setting_with_its_default(
         if isinstance(mine, Path):
             mine, theirs = mine.relative_to(configured.root), theirs.relative_to(default.root)
         assert mine == theirs, f.name
+
+
+@posix
+def test_a_late_month_rewrites_every_month_it_affects_and_next_ledgers_are_written(
+        daemon: DaemonProcess, tmp_path: Path) -> None:
+    """June, then a late May: both 汇总 are rewritten; each accepted unit gets its next-month ledger."""
+    from ledger_fixtures import UNIT, edited, filled_ledger, set_cells
+
+    ws = daemon.ws
+    base = filled_ledger(tmp_path, name="base.xlsx")
+    june = edited(base, tmp_path / f"{UNIT}_6月.xlsx", set_cells({"B3": "2021-06"}))
+    may = edited(base, tmp_path / f"{UNIT}_5月.xlsx", set_cells({"B3": "2021-05", "I5": "五月的进展"}))
+    books = ws / "outbox" / "汇总"
+    daemon.start()
+    drop([june], ws / "inbox")
+    daemon.wait_for(lambda: (books / "汇总台账_2021-06.xlsx").exists() and not inbox_files(ws), "June's 汇总")
+    next_july = ws / "outbox" / UNIT / f"{UNIT}_2021-07_工作台账.xlsx"
+    daemon.wait_for(next_july.exists, "the pre-filled July ledger")
+    june_written = (books / "汇总台账_2021-06.xlsx").stat().st_mtime_ns
+    assert not (books / "汇总台账_2021-05.xlsx").exists()
+
+    drop([may], ws / "inbox")
+    daemon.wait_for(lambda: (books / "汇总台账_2021-05.xlsx").exists()
+                    and (books / "汇总台账_2021-06.xlsx").stat().st_mtime_ns > june_written, "both months rewritten")
+    assert daemon.signal(signal.SIGTERM) == 0
+    assert query(ws, "SELECT month, submission_id FROM monthly_submissions ORDER BY month")[:2] == [
+        ("2021-05", 2), ("2021-06", 1)]
+    assert query(ws, "SELECT DISTINCT submission_id FROM current") == [(1,)]  # June stays the state
+    assert "汇总台账_2099" not in " ".join(p.name for p in books.iterdir())
