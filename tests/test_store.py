@@ -450,3 +450,21 @@ def test_read_commands_refuse_a_mistyped_workspace(tmp_path: Path) -> None:
         assert result.exit_code == 1
         assert "没有中心库" in result.output
     assert not (missing / "store.db").exists()
+
+
+def test_csv_export_never_carries_a_formula(one_accepted: tuple[Workspace, Path]) -> None:
+    """OWASP CSV injection: text starting with = + - @ tab or CR is written with a leading '."""
+    import csv
+
+    ws, _ = one_accepted
+    with sqlite3.connect(ws.store) as conn:
+        conn.execute("UPDATE submissions SET file_name = ?, reason = ?", ["=cmd|' /C calc'!A0", "+1"])
+        conn.execute("UPDATE rows SET description = ?", ["@SUM(1)"])
+    out = ws.root / "export"
+    assert run("store", "export", "--workspace", ws.root, "--format", "csv", "--out", out).exit_code == 0
+    for path in out.glob("*.csv"):
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for row in csv.reader(fh):
+                assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row), (path.name, row)
+    subs = (out / "submissions.csv").read_text(encoding="utf-8-sig")
+    assert "'=cmd|' /C calc'!A0" in subs and "'@SUM(1)" in (out / "rows.csv").read_text(encoding="utf-8-sig")

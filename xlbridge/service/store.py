@@ -348,6 +348,16 @@ EXPORTED = ("submissions", "rows", "findings", "current", "current_rows", "lates
             "indicators", "units", "assignments")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading ' (OWASP)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def export(db: sqlite_utils.Database, out: Path, fmt: str) -> list[Path]:
     import csv
     import json
@@ -362,7 +372,7 @@ def export(db: sqlite_utils.Database, out: Path, fmt: str) -> list[Path]:
             with open(path, "w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(columns)
-                writer.writerows(cursor)
+                writer.writerows([csv_safe(v) for v in row] for row in cursor)
         else:
             path.write_text(json.dumps([dict(zip(columns, r)) for r in cursor], ensure_ascii=False, indent=1), encoding="utf-8")
         paths.append(path)
