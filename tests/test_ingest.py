@@ -26,7 +26,7 @@ from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixtur
 from xlbridge.service import store
 from xlbridge.service.ingest import ingest_file
 from xlbridge.ledger import layout as L
-from xlbridge.service.receipt import UNKNOWN_UNIT_DIR
+from xlbridge.service.workspace import UNKNOWN_UNIT_DIR
 from xlbridge.ledger.sample import clerk_answer
 from xlbridge.service.workspace import Workspace
 

@@ -18,7 +18,6 @@ from xlbridge.errors import XlbridgeError
 from xlbridge.ledger.signature import load_key
 from xlbridge.ledger.writer import write_ledger
 from xlbridge.service import store
-from xlbridge.service.receipt import safe_unit_dir
 from xlbridge.service.workspace import Workspace
 from xlbridge.system.files import load_system
 
@@ -32,7 +31,8 @@ def following_month(period: str) -> str | None:
 
 
 def next_ledger_path(ws: Workspace, unit: str, period: str) -> Path:
-    return ws.outbox / safe_unit_dir(unit) / f"{safe_unit_dir(unit)}_{period}_工作台账.xlsx"
+    folder = ws.unit_outbox(unit)
+    return folder / f"{folder.name}_{period}_工作台账.xlsx"
 
 
 def write_next_ledgers(ws: Workspace, db: sqlite_utils.Database, period: str,

@@ -11,46 +11,45 @@ import sqlite_utils
 
 from xlbridge.service import store
 from xlbridge.findings import SEVERITY_LABELS, Severity
+from xlbridge.service.consolidate import deadline_for
+from xlbridge.service.next_ledgers import following_month, next_ledger_path
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.owned import owned_workbook, text, write_table
 
-UNKNOWN_UNIT_DIR = "未识别单位"
+_NO_MONTH = "月份不明"
 _FIRST = "本考核年度首次报送，没有可比较的上次报送"
 _CHANGE_FIELDS = {"progress": "完成进度", "description": "进度说明", "materials": "上报材料", "links": "网址链接",
                   "secret": "涉密", "person": "责任人", "phone": "联系电话"}
 
 
-def receipt_path(ws: Workspace, submission: dict[str, Any]) -> Path:
-    unit = submission["unit"] or submission["claimed_unit"] or UNKNOWN_UNIT_DIR
-    # The name may come from a rejected file's own metadata: never a path outside outbox/ ("..").
-    safe = safe_unit_dir(unit)
-    month = submission["period"] or "月份不明"
-    return ws.outbox / safe / f"回执_{safe}_{month}_{submission['id']:06d}.xlsx"
-
-
-def safe_unit_dir(unit: str) -> str:
-    # The name may come from a rejected file's own metadata: never a path outside outbox/ ("..").
-    return "".join(ch for ch in unit if ch.isprintable() and ch not in '\\/:*?"<>|')[:60].strip(" .") or UNKNOWN_UNIT_DIR
+def receipt_path(ws: Workspace, submission: dict[str, Any], tag: str | None = None) -> Path:
+    """outbox/<单位>/回执_<单位>_<YYYY-MM>_<n>.xlsx; ``tag`` replaces the number (a duplicate's receipt)."""
+    folder = ws.unit_outbox(submission["unit"] or submission["claimed_unit"])
+    number = tag or f"{submission['id']:06d}"
+    return folder / f"回执_{folder.name}_{submission['period'] or _NO_MONTH}_{number}.xlsx"
 
 
 def write_duplicate_receipt(ws: Workspace, first: dict[str, Any], file_name: str) -> Path:
     """A short receipt for bytes already accepted: when they first came, nothing stored twice."""
-    unit = first["unit"] or first["claimed_unit"] or UNKNOWN_UNIT_DIR
     stamp = datetime.now()
-    path = ws.outbox / safe_unit_dir(unit) / f"回执_{safe_unit_dir(unit)}_{first['period'] or '月份不明'}_重复_{stamp:%Y%m%d-%H%M%S}.xlsx"
+    path = receipt_path(ws, first, tag=f"重复_{stamp:%Y%m%d-%H%M%S}")
+    items = [("报送单位", path.parent.name), ("文件名", file_name), ("收到时间", f"{stamp:%Y-%m-%d %H:%M}"),
+             ("处理结果", "重复报送：内容与已接收的文件完全相同，未重复计入"),
+             ("首次收到", f"{local_time(first['received_at'])}（{first['file_name']}，{first['period']} 台账）"),
+             ("文件指纹", first["sha256"])]
     with owned_workbook(path, small=True) as (wb, st):
-        sheet = wb.add_worksheet("回执")
-        sheet.set_column(0, 0, 16)
-        sheet.set_column(1, 1, 80)
-        sheet.write_string(0, 0, "台账报送回执（重复报送）", st.title)
-        items = [("报送单位", unit), ("文件名", file_name), ("收到时间", local_time(stamp.isoformat(timespec="seconds"))),
-                 ("处理结果", "重复报送：内容与已接收的文件完全相同，未重复计入"),
-                 ("首次收到", f"{local_time(first['received_at'])}（{first['file_name']}，{first['period']} 台账）"),
-                 ("文件指纹", first["sha256"])]
-        for row, (label, value) in enumerate(items, start=2):
-            sheet.write_string(row, 0, label, st.header)
-            sheet.write_string(row, 1, text(value), st.text)
+        _form(wb.add_worksheet("回执"), st, "台账报送回执（重复报送）", items)
     return path
+
+
+def _form(ws: Any, st: Any, title: str, items: list[tuple[str, Any]], styles: dict[str, Any] | None = None) -> None:
+    """A receipt's first sheet: the title, then label and value side by side."""
+    ws.set_column(0, 0, 16)
+    ws.set_column(1, 1, 80)
+    ws.write_string(0, 0, title, st.title)
+    for row, (label, value) in enumerate(items, start=2):
+        ws.write_string(row, 0, label, st.header)
+        ws.write_string(row, 1, text(value), (styles or {}).get(label, st.text))
 
 
 def local_time(iso: str | None) -> str:
@@ -88,17 +87,13 @@ def _counted(db: sqlite_utils.Database, sub: dict[str, Any]) -> str:
 
 def _next_ledger(ws: Workspace, sub: dict[str, Any]) -> str:
     """Where the daemon puts the unit's pre-filled ledger for the following month."""
-    from xlbridge.service.next_ledgers import following_month, next_ledger_path
-
     month = following_month(sub["period"]) if sub["status"] == "accepted" and sub["period"] else None
     if not month or ws.next_ledgers == "off":
         return ""
-    return f"{next_ledger_path(ws, sub['unit'], month).name}（已按本次报送预填，由综合协调组下发，或见 outbox/{safe_unit_dir(sub['unit'])}/）"
+    return f"{next_ledger_path(ws, sub['unit'], month).name}（已按本次报送预填，由综合协调组下发，或见 outbox/{ws.unit_outbox(sub['unit']).name}/）"
 
 
 def _timing(ws: Workspace, sub: dict[str, Any]) -> str:
-    from xlbridge.service.consolidate import deadline_for  # the one definition of the deadline
-
     if not sub["period"]:
         return "—"
     deadline = deadline_for(sub["period"], ws.deadline_day)
@@ -116,9 +111,6 @@ def _finding_indicators(db: sqlite_utils.Database, sub: dict[str, Any]) -> dict[
 def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[Any, ...]] | None,
                    counted: str, timing: str, next_ledger: str = "") -> None:
     accepted = sub["status"] == "accepted"
-    ws.set_column(0, 0, 16)
-    ws.set_column(1, 1, 80)
-    ws.write_string(0, 0, "台账报送回执", st.title)
     verdict = "已接收" if accepted else "已退回，未计入汇总"
     if accepted and sub["errors"]:
         verdict = f"已接收，但有 {sub['errors']} 个错误需整改（见“问题清单”），请修改后重新报送"
@@ -140,10 +132,7 @@ def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[An
         ("说明", "原始文件已存档，不会丢失。退回的台账请按“问题清单”修改后重新报送；"
                  "涉密材料只报纸质件。如有疑问请联系综合协调组。"),
     ]
-    for row, (label, value) in enumerate(items, start=2):
-        ws.write_string(row, 0, label, st.header)
-        style = (st.ok if accepted and not sub["errors"] else st.bad) if label == "处理结果" else st.text
-        ws.write_string(row, 1, text(value), style)
+    _form(ws, st, "台账报送回执", items, {"处理结果": st.ok if accepted and not sub["errors"] else st.bad})
 
 
 def _findings_sheet(ws: Any, st: Any, findings: list[dict[str, Any]], indicators: dict[int, str]) -> None:

@@ -16,6 +16,7 @@ from xlbridge.errors import XlbridgeError
 from xlbridge.system.files import DEFAULT_SYSTEM
 
 CONFIG_NAME = "xlbridge.toml"
+UNKNOWN_UNIT_DIR = "未识别单位"
 
 
 @dataclass
@@ -79,6 +80,12 @@ class Workspace:
     @property
     def consolidated_dir(self) -> Path:
         return self.outbox / "汇总"
+
+    def unit_outbox(self, unit: str | None) -> Path:
+        """outbox/<单位>/, where a unit's receipts and ledgers go. The name may come from a
+        rejected file's own metadata: never a path outside outbox/ ("..")."""
+        name = "".join(ch for ch in unit or "" if ch.isprintable() and ch not in '\\/:*?"<>|')[:60].strip(" .")
+        return self.outbox / (name or UNKNOWN_UNIT_DIR)
 
 
 def _coerce(type_name: Any, value: Any) -> Any:
