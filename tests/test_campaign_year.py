@@ -11,27 +11,18 @@ import openpyxl
 import pytest
 
 from ledger_fixtures import (  # noqa: F401  (baseline, blank, ledger_dir are fixtures)
-    HEADER, KEY, UNIT, baseline, blank, edited, filled_ledger, ledger_dir, set_cells,
+    HEADER, UNIT, baseline, blank, edited, filled_ledger, ledger_dir, set_cells,
 )
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    ARRIVALS, clean_environment, connect, drop, make_workspace, receipt_summary, run, sheet_rows,
+    clean_environment, connect, drop, ingest, make_workspace, receipt_summary, run, sheet_rows,
 )
 from xlbridge.service import store
 from xlbridge.service.consolidate import affected_months, consolidate
-from xlbridge.service.ingest import ingest_file
 from xlbridge.service.workspace import Workspace
 
 OTHER = "信息化工作科"
 MAY, JUNE, JULY = "2021-05", "2021-06", "2021-07"
 ROW = 5  # the first indicator row; I = 进度说明
-
-
-def ingest(ws: Workspace, path: Path):  # type: ignore[no-untyped-def]
-    db = store.open_store(ws.store)
-    try:
-        return ingest_file(ws, db, path, KEY, received_at=ARRIVALS.get(path))
-    finally:
-        db.close()
 
 
 def month_ledger(baseline: Path, tmp_path: Path, period: str, text: str, name: str) -> Path:

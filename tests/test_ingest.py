@@ -20,8 +20,8 @@ from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
     ledger_sheet_member, rewrite_member, set_cells, set_meta, system,
 )
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    ARRIVALS, LATE, clean_environment, count, drop, dump, dumps, foreign_key_problems, is_chinese, make_workspace,
-    receipt_summary, run, submissions,
+    ARRIVALS, LATE, clean_environment, count, drop, dump, dumps, foreign_key_problems, ingest, is_chinese,
+    make_workspace, receipt_summary, run, submissions,
 )
 from xlbridge.service import store
 from xlbridge.service.ingest import ingest_file
@@ -37,14 +37,6 @@ OTHER_UNIT = "信息化工作科"  # another reporting unit of puyang-2020
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
     return make_workspace(tmp_path / "ws")
-
-
-def ingest(ws: Workspace, path: Path):  # type: ignore[no-untyped-def]
-    db = store.open_store(ws.store)
-    try:
-        return ingest_file(ws, db, path, KEY, received_at=ARRIVALS.get(path))
-    finally:
-        db.close()
 
 
 def archived(ws: Workspace, data: bytes, suffix: str = ".xlsx") -> Path:

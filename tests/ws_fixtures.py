@@ -26,6 +26,8 @@ from click.testing import CliRunner, Result
 from ledger_fixtures import CAMPAIGN, KEY, SYSTEM_ID
 from xlbridge.cli import main
 from xlbridge.ledger import layout as L
+from xlbridge.service import store
+from xlbridge.service.ingest import Outcome, ingest_file
 from xlbridge.service.workspace import Workspace
 
 ON_TIME = datetime(2021, 5, 28, 10, 0)
@@ -80,6 +82,15 @@ def drop(ws: Workspace, src: Path, relative: str, when: datetime = ON_TIME) -> P
 
 def arrival(path: Path) -> datetime:
     return ARRIVALS[path]
+
+
+def ingest(ws: Workspace, path: Path) -> Outcome:
+    """One file through the whole pipeline, arriving when ``drop`` said."""
+    db = store.open_store(ws.store)
+    try:
+        return ingest_file(ws, db, path, KEY, received_at=ARRIVALS.get(path))
+    finally:
+        db.close()
 
 
 def set_text(values: dict[str, str]):  # type: ignore[no-untyped-def]

@@ -322,7 +322,7 @@ def key_init(workspace: Path) -> None:
 @friendly
 def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> None:
     """不监视目录，立即收取这些文件（与守护进程相同的流程）。"""
-    from xlbridge.service.consolidate import affected_months, consolidate
+    from xlbridge.service.consolidate import consolidate, months_to_rewrite
     from xlbridge.service.ingest import ingest_groups
     from xlbridge.system.files import load_system
     from xlbridge.ledger.signature import load_key
@@ -335,7 +335,7 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
     key_bytes = load_key(ws.key_file)
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
     failed = 0
-    touched: set[str] = set()  # months whose 汇总 the accepted files change
+    accepted: set[tuple[int, str]] = set()  # (campaign, month) of the accepted files: their 汇总 change
     with batch_gc(), Preparer(ws, key_bytes, ws.workers, fork=True).start(ordered) as preparer:
         db = open_store(ws.store)
         for file, outcome in (item for group in ingest_groups(ws, db, preparer, ordered) for item in group):
@@ -347,14 +347,14 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
                 click.secho(f"失败  {file.name}  {reason}", fg="red", err=True)
                 continue
             if outcome.status == "accepted" and outcome.period and outcome.campaign:
-                touched.update(affected_months(db, load_system(ws.system).id, outcome.campaign, outcome.period))
+                accepted.add((outcome.campaign, outcome.period))
             label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
             click.echo(f"{label}  {file.name}  {outcome.unit or ''}  {outcome.summary}".rstrip())
             if outcome.receipt:
                 click.echo(f"    回执：{outcome.receipt}")
     refresh_search(db)
     if not no_consolidate and len(ordered) > failed:
-        for month in sorted(touched) or [None]:
+        for month in months_to_rewrite(db, load_system(ws.system).id, accepted) or [None]:
             click.echo(f"汇总表：{consolidate(ws, db, month)}")
     if failed:
         sys.exit(1)

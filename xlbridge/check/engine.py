@@ -146,7 +146,7 @@ def validate_grid(grid: LedgerGrid, system: IndicatorSystem, key: bytes | None =
     _check_period(check, header.get("period"), meta, today or date.today())
     _check_column_headers(check)
     table = _check_rows(check, expected, unit)
-    if not _check_filled(check, table):
+    if not _check_blank(check, table):
         _check_contacts(check, table)
     findings = sorted(check.findings, key=lambda f: (f.row or 0, f.column or 0))
     return Validation(Report(findings=findings), meta, header, table, signature_ok)
@@ -251,8 +251,9 @@ def _check_period(check: _Checker, period: str | None, meta: dict[str, str], tod
 _INPUTS = ("progress", "description", "materials", "links", "person", "phone")
 
 
-def _check_filled(check: _Checker, table: RecordTable) -> bool:
-    """An untouched ledger reports nothing: accepting it would reset every answer to 未填."""
+def _check_blank(check: _Checker, table: RecordTable) -> bool:
+    """Whether nothing is filled in (then said as an error): an untouched ledger reports nothing,
+    and accepting it would reset every answer to 未填."""
     if not len(table) or any(any(getattr(table, name)) for name in _INPUTS) or any(table.secret):
         return False
     check.add("ledger-blank", "台账未填写任何内容（与下发时相同），不能作为本月进展报送", hint="请填写完成进度和进度说明后再报送")

@@ -86,7 +86,11 @@ def meta_values(rows: list[list[Any]]) -> dict[str, str]:
     for row in rows:
         if len(row) >= 2 and isinstance(row[0], str) and row[0]:
             value = row[1]
-            meta[row[0]] = "" if value is None else str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+            if value is None:  # an optional key left unset
+                value = ""
+            elif isinstance(value, float) and value.is_integer():
+                value = int(value)
+            meta[row[0]] = str(value)
     return meta
 
 

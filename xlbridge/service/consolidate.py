@@ -8,7 +8,7 @@ on time (before day ``deadline_day`` of the following month).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from xlbridge.errors import XlbridgeError
+from xlbridge.service.store import LATEST_FIRST
 from xlbridge.ledger.layout import PROGRESS_DONE, PROGRESS_PENDING
 from xlbridge.ledger.content import campaign_years
 from xlbridge.system.model import IndicatorSystem
@@ -55,6 +56,11 @@ def deadline_for(period: str, day: int) -> datetime:
     return datetime(year, month, day)
 
 
+def months_to_rewrite(db: sqlite_utils.Database, system_id: str, accepted: Iterable[tuple[int, str]]) -> list[str]:
+    """Every month whose 汇总 the accepted (campaign, reporting month) pairs change, in order."""
+    return sorted({m for campaign, period in set(accepted) for m in affected_months(db, system_id, campaign, period)})
+
+
 def affected_months(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> list[str]:
     """The months whose 汇总 a submission for ``period`` changes: its own and every later month
     of the campaign up to the latest one reported (a later month may still count it)."""
@@ -84,7 +90,7 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     snapshot = _snapshot_rows(db, system.id, campaign, period)
     statuses = _unit_statuses(db, system, units, campaign, period, ws.deadline_day, len(years), snapshot)
     sources = _snapshot_sources(db, system.id, campaign, period)
-    months = _trend(db, system, units, campaign, period, ws.deadline_day, years)
+    months = _trend(db, system, units, campaign, period, ws.deadline_day, years, (snapshot, statuses))
     path = ws.consolidated_dir / f"汇总台账_{period}.xlsx"
     with owned_workbook(path) as (wb, st):
         _overview(wb.add_worksheet("总览"), st, system, period, statuses, ws.deadline_day, sources)
@@ -108,9 +114,9 @@ def check_period(period: str) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-_SNAPSHOT_CTE = """
+_SNAPSHOT_CTE = f"""
     WITH ranked AS (
-        SELECT unit, id, ROW_NUMBER() OVER (PARTITION BY unit ORDER BY period DESC, received_at DESC, id DESC) AS n
+        SELECT unit, id, ROW_NUMBER() OVER (PARTITION BY unit ORDER BY {LATEST_FIRST}) AS n
         FROM submissions
         WHERE status = 'accepted' AND system_id = :system AND campaign = :campaign AND period <= :period),
     snap AS (SELECT unit, id AS sid FROM ranked WHERE n = 1)
@@ -139,18 +145,29 @@ def _snapshot_sources(db: sqlite_utils.Database, system_id: str, campaign: int, 
 
 
 def _trend(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
-           deadline_day: int, years: list[int]) -> list[Month]:
-    """Each month of the campaign up to ``period``, computed as that month's own 汇总 computes it."""
+           deadline_day: int, years: list[int],
+           current: tuple[dict[tuple[str, str], list[str]], list[UnitStatus]]) -> list[Month]:
+    """Each month of the campaign up to ``period``, computed as that month's own 汇总 computes it
+    (``period`` itself: the snapshot and statuses the workbook already has)."""
     months = []
     for month in (m for m in campaign_months(campaign) if m <= period):
-        snapshot = _snapshot_rows(db, system.id, campaign, month)
-        statuses = _unit_statuses(db, system, units, campaign, month, deadline_day, len(years), snapshot)
+        if month == period:
+            snapshot, statuses = current
+        else:
+            snapshot = _snapshot_rows(db, system.id, campaign, month)
+            statuses = _unit_statuses(db, system, units, campaign, month, deadline_day, len(years), snapshot)
         level1 = _level1_rates(system, units, years, snapshot)
         months.append(Month(month, {s.unit: s.status for s in statuses},
-                            {s.unit: (s.done / s.expected if s.expected else 0.0) if any((s.unit, i.key) in snapshot
-                             for i in system.assigned(s.unit)) else None for s in statuses},
+                            {s.unit: _done_rate(s, system, snapshot) for s in statuses},
                             {k: (d / e if e else 0.0) for k, (e, d) in level1.items()}))
     return months
+
+
+def _done_rate(s: UnitStatus, system: IndicatorSystem, snapshot: dict[tuple[str, str], list[str]]) -> float | None:
+    """The unit's done-rate as of the snapshot; None when it has reported nothing yet."""
+    if not any((s.unit, i.key) in snapshot for i in system.assigned(s.unit)):
+        return None
+    return s.done / s.expected if s.expected else 0.0
 
 
 def _level1_rates(system: IndicatorSystem, units: list[str], years: list[int],

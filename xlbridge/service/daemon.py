@@ -32,7 +32,7 @@ from typing import IO, Any
 import watchfiles
 
 from xlbridge.service import store
-from xlbridge.service.consolidate import affected_months, consolidate
+from xlbridge.service.consolidate import consolidate, months_to_rewrite
 from xlbridge.system.files import load_system
 from xlbridge.service.next_ledgers import following_month, write_next_ledgers
 from xlbridge.errors import XlbridgeError
@@ -250,11 +250,11 @@ class Daemon:
         """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled."""
         system = load_system(self.ws.system)
         for unit in sorted(self._next_ledgers):
-            latest = db.execute("SELECT period, campaign FROM latest_submissions WHERE unit = ? AND system_id = ?",
+            latest = db.execute("SELECT period FROM latest_submissions WHERE unit = ? AND system_id = ?",
                                 [unit, system.id]).fetchone()
-            month = following_month(latest[0]) if latest else None
+            month = following_month(latest[0]) if latest else None  # none after December
             try:
-                if month and month <= f"{latest[1]:04d}-12":
+                if month:
                     for path in write_next_ledgers(self.ws, db, month, [unit]):
                         log.info("%s: 已生成 %s 预填台账 → %s", unit, month, path)
             except Exception as exc:  # the unit still has its receipt; `ledgers next` can write it later
@@ -264,9 +264,7 @@ class Daemon:
     def _rewrite_months(self, db) -> Iterator[Path]:  # type: ignore[no-untyped-def]
         """Every month an accepted file changed (its own and the later ones it still counts in),
         else the latest month (a rejection shows there). If one fails, all are rewritten at the retry."""
-        system_id = load_system(self.ws.system).id
-        months = sorted({m for campaign, period in self._dirty_months
-                         for m in affected_months(db, system_id, campaign, period)})
+        months = months_to_rewrite(db, load_system(self.ws.system).id, self._dirty_months)
         for month in months or [None]:
             yield consolidate(self.ws, db, month)
         self._dirty_months.clear()

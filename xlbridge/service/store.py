@@ -39,13 +39,14 @@ _SEARCH_MARK = "search_indexed_through"  # meta key: rows.id up to which rows_ft
 
 _VIEWS = {  # in dependency order
     # Each unit's latest accepted submission per campaign: latest reporting month, then received last.
-    "latest_submissions": """
+    # (Unqualified names in the ORDER BY are the inner query's own columns.)
+    "latest_submissions": f"""
         SELECT s.* FROM submissions s
         WHERE s.status = 'accepted' AND s.id = (
             SELECT s2.id FROM submissions s2
             WHERE s2.status = 'accepted' AND s2.unit = s.unit AND s2.system_id = s.system_id
               AND s2.campaign = s.campaign
-            ORDER BY s2.period DESC, s2.received_at DESC, s2.id DESC LIMIT 1)
+            ORDER BY {LATEST_FIRST} LIMIT 1)
     """,
     # For each unit and month of the campaign from its first report on: the submission that counts
     # as of that month (its latest reporting month ≤ the month; within a month, received last).
@@ -59,7 +60,7 @@ _VIEWS = {  # in dependency order
                (SELECT s2.id FROM submissions s2
                 WHERE s2.status = 'accepted' AND s2.system_id = um.system_id AND s2.campaign = um.campaign
                   AND s2.unit = um.unit AND s2.period <= um.month
-                ORDER BY s2.period DESC, s2.received_at DESC, s2.id DESC LIMIT 1) AS submission_id
+                ORDER BY {LATEST_FIRST} LIMIT 1) AS submission_id
         FROM unit_months um
     """,
     # The state per unit, indicator, year and month: what the 汇总 of that month counts.
