@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,15 +18,10 @@ from xlbridge.findings import Finding, Severity
 from xlbridge.ledger.reader import read_ledger
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.files import load_system
+from xlbridge.service.inbox import is_ignored, read_regular  # noqa: F401  (is_ignored: where callers look)
 from xlbridge.service.workspace import Workspace
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-_LOCK_OR_TEMP = re.compile(r"^(~\$|\.~lock\.|~|\.)|(\.tmp|\.part|\.crdownload|\.partial|#)$", re.IGNORECASE)
-
-
-def is_ignored(path: Path) -> bool:
-    """Excel/WPS lock files (~$x.xlsx), LibreOffice locks (.~lock.x#), temp and partial copies."""
-    return bool(_LOCK_OR_TEMP.search(path.name))
 
 
 @dataclass
@@ -48,7 +42,7 @@ class Prepared:
 def prepare(ws: Workspace, path: Path, key: bytes, received_at: datetime | None = None,
             system: IndicatorSystem | None = None) -> Prepared:
     """Archive and validate one file (against ``system``, by default the workspace's)."""
-    data = path.read_bytes()
+    data = read_regular(path, ws.inbox)  # never through a symlink (to /etc/shadow, to the key)
     sha = hashlib.sha256(data).hexdigest()
     archived = archive_bytes(ws, data, sha, path.suffix)
     received = received_at or arrival_time(path)
@@ -75,13 +69,16 @@ def archive_bytes(ws: Workspace, data: bytes, sha: str, suffix: str) -> Path:
     target = ws.archive / sha[:2] / f"{sha}{suffix}"
     if target.exists() and target.stat().st_size == len(data):
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # submissions are for the coordination group only
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    try:
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600), "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:  # a full disk: no partial copy stays behind
+        tmp.unlink(missing_ok=True)
     _fsync_dir(target.parent)  # the new name too must survive a power cut
     return target
 
