@@ -49,7 +49,7 @@ from xlbridge.ledger.signature import load_key
 from xlbridge.service.inbox import NotRegularFile, claimed_unit_of, entries, is_ignored, kind_of, move_out, open_regular, refused_entry
 from xlbridge.service.prepare import arrival_time
 from xlbridge.service.receipt import write_refusal_receipt
-from xlbridge.service.single_writer import single_writer
+from xlbridge.service.single_writer import rewrite_holder, single_writer
 from xlbridge.gc_tuning import batch_gc
 from xlbridge.service.workers import Preparer
 from xlbridge.service.workspace import Workspace
@@ -61,6 +61,7 @@ RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this lon
 MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
 SEARCH_PART_ROWS = 5_000  # rows indexed per transaction, ~1 s: how long a stop may wait for the index
 STALE_TEMP_SECONDS = 600.0  # a temp file this old belongs to no live writer (they live seconds)
+LOW_DISK_BYTES = 8 << 20  # less free than this at start-up is told: a file needs its archive copy, store rows, receipt
 MAX_RETRY_SECONDS = 300.0  # the back-off of a 汇总 that cannot be replaced doubles up to this
 _ZIP_MAGIC = b"PK\x03\x04"
 _PID_TEMP = re.compile(r"^\..+\.(\d+)\.tmp(\.xlsx)?$")  # archive_bytes and owned_workbook temp files
@@ -120,6 +121,10 @@ class Daemon:
 
     def _start(self, db) -> None:  # type: ignore[no-untyped-def]
         self._sweep_stale_temp()
+        free = shutil.disk_usage(self.ws.root).free
+        if free < LOW_DISK_BYTES:  # started on a full disk: say so once; files wait in the inbox until there is room
+            log.warning("磁盘空间已满或将满（%s 仅剩 %d KB）：收到的文件留在收件箱，腾出空间后自动处理；已存储的数据不受影响",
+                        self.ws.root, free // 1024)
         self._refresh_search(db)  # rows a stop left unindexed
         if self._consolidated_is_behind(db):
             self._mark_dirty()  # killed before the rewrite: catch up
@@ -155,6 +160,7 @@ class Daemon:
         for path in [p for p in self._failed if not p.exists()]:
             del self._failed[path]
         self._refused = {p for p in self._refused if os.path.lexists(p)}
+        rewrite_holder(self.ws, "daemon")  # for the message a second writer gets, if someone deleted it
         self._note(self.ws.inbox)
 
     def _note(self, path: Path) -> None:
@@ -266,7 +272,10 @@ class Daemon:
             return
         self._mark_dirty()  # also after a failure: it may have come after the commit (the receipt)
         if isinstance(outcome, Exception):  # one bad file must never stop the inbox
-            log.error("%s: 处理失败，文件留在 inbox，%d 秒后或文件变化后重试", path.name, RETRY_SECONDS, exc_info=outcome)
+            full = disk_full(outcome) or "disk is full" in str(outcome)
+            log.error("%s: 处理失败%s，文件留在 inbox，%d 秒后或文件变化后重试", path.name,
+                      "（磁盘空间已满，已存储的数据未改变）" if full else "", RETRY_SECONDS,
+                      exc_info=None if full or isinstance(outcome, XlbridgeError) else outcome)
             self._remember_failure(path)
             return
         if outcome.status == "accepted" and outcome.period and outcome.campaign:
@@ -304,7 +313,7 @@ class Daemon:
             self._retry_delay = min(max(self._retry_delay * 2, self.ws.consolidate_retry_seconds), MAX_RETRY_SECONDS)
             self._retry_at = now + self._retry_delay
             log.warning("汇总表暂未更新：%s；%.0f 秒后重试", exc, self._retry_delay,
-                        exc_info=not isinstance(exc, XlbridgeError))
+                        exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc))
             self._dirty_since = self._dirty_first = now
         else:
             self._dirty_since = self._dirty_first = None
@@ -324,7 +333,8 @@ class Daemon:
                     for path in write_next_ledgers(self.ws, db, month, [unit]):
                         log.info("%s: 已生成 %s 预填台账 → %s", unit, month, path)
             except Exception as exc:  # the unit still has its receipt; `ledgers next` can write it later
-                log.warning("%s: 下月台账未能生成：%s", unit, exc, exc_info=not isinstance(exc, XlbridgeError))
+                log.warning("%s: 下月台账未能生成：%s", unit, exc,
+                            exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc))
         self._next_ledgers.clear()
 
     def _rewrite_months(self, db) -> Iterator[Path]:  # type: ignore[no-untyped-def]
