@@ -14,6 +14,9 @@
 3. consolidated  — the consolidated workbook of that store (60,000-row 明细), each case in a fresh
                    subprocess for its peak RSS: xlbridge consolidate() vs openpyxl write-only
                    (styled) and xlsxwriter constant_memory writing the same rows.
+4. daemon        — 500 files dropped at once into the inbox of a real `xlbridge daemon`: time to the
+                   last receipt and to the 汇总, peak RSS of the daemon and its workers, against
+                   `xlbridge ingest` of the same files in the same run.
 
 Inputs are generated through xlbridge's own writer and sample clerk (bench/synth.py) and cached
 in bench/out/ (gitignored). Needs the bench extras (pandas, frictionless): pip install -e '.[bench]';
@@ -46,7 +49,8 @@ sys.path.insert(0, str(HERE))
 synth: Any = None
 CAMPAIGN, PERIOD = 2021, "2021-05"  # = synth.CAMPAIGN, synth.PERIOD
 DEFAULT_OUT = HERE / "out"
-BENCHMARKS = ("validate", "ingest", "consolidated")
+BENCHMARKS = ("validate", "ingest", "consolidated", "daemon")
+ISSUE_12 = (4.9, 60.0)  # the 500-file burst as issue 12 measured it: last receipt (s), daemon peak RSS (MB)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -574,6 +578,138 @@ def timed_loop(loop: Callable[[Path], None], files: list[Path]) -> float:
     return time.perf_counter() - t
 
 
+# --------------------------------------------------------------------------- 4. daemon
+def bench_daemon(args: argparse.Namespace) -> dict[str, Any]:
+    banner(f"4. {args.burst} files at once through a real `xlbridge daemon` (settings as shipped)")
+    data = synth.ingest_files(args.out, args.burst, args.burst_per_unit)
+    files = data["files"]
+    print(f"input: {len(files)} signed ledgers of {len(files)} units × {args.burst_per_unit * 5} rows, Excel-style; "
+          f"{mb(sum(p.stat().st_size for p in files))} in all")
+    print("method: the daemon started and watching; the files copied into its inbox as clerks do (a temp name,")
+    print("        then renamed), the clock started before the first copy; receipts counted in outbox/ every 20 ms;")
+    print("        VmHWM of the daemon and of each of its worker processes read from /proc just before SIGTERM.")
+    print("        Baseline in the same run: `xlbridge ingest` of the same files into an empty workspace (receipts")
+    print("        and 汇总 included), its VmHWM polled while it runs")
+    work = args.out / f"daemon-{os.getpid()}"
+    try:
+        burst = _daemon_burst(work / "daemon", files, data)
+        batch = _ingest_batch(work / "ingest", files, data)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    issue_s, issue_mb = ISSUE_12
+    rows = [
+        ["daemon: last receipt", sec(burst["last_receipt"]), "", ratio(burst["last_receipt"], batch["seconds"]),
+         f"issue 12: {issue_s} s"],
+        ["daemon: 汇总 written", sec(burst["consolidated"]), "", ratio(burst["consolidated"], batch["seconds"]), ""],
+        ["daemon process peak RSS (VmHWM)", "", f"{burst['daemon_mb']:.0f} MB", "", f"issue 12: {issue_mb:.0f} MB"],
+        [f"the {burst['workers']} processes below it (fork server, workers): the largest", "",
+         f"{burst['worker_mb']:.0f} MB", "", ""],
+        ["baseline: xlbridge ingest, same files", sec(batch["seconds"]), f"{batch['peak_mb']:.0f} MB", "1.00×",
+         "receipts and 汇总 included"],
+    ]
+    print()
+    print(table(["what", "time", "peak RSS", "/ ingest", "reference"], rows))
+    ok = burst["last_receipt"] <= 1.5 * batch["seconds"] and burst["daemon_mb"] <= issue_mb * 4 / 3
+    print(f"\ngoal: last receipt ≤ 1.5× `xlbridge ingest` of the same files ({ratio(burst['last_receipt'], batch['seconds'])}) "
+          f"and daemon ≤ {issue_mb * 4 / 3:.0f} MB (issue 12's {issue_mb:.0f} MB + a third) → {verdict(ok)}")
+    return {**burst, "ingest": batch["seconds"], "goal": ok}
+
+
+def _burst_workspace(root: Path, data: dict[str, Any]) -> Path:
+    root.mkdir(parents=True)
+    (root / "xlbridge.key").write_text(synth.KEY.hex() + "\n", encoding="ascii")
+    (root / "xlbridge.toml").write_text(f'system = "{data["system_path"]}"\ncampaign = {CAMPAIGN}\n', encoding="utf-8")
+    return root
+
+
+def _xlbridge_command() -> list[str]:
+    script = Path(sys.executable).with_name("xlbridge")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "xlbridge"]
+
+
+def _daemon_burst(root: Path, files: list[Path], data: dict[str, Any]) -> dict[str, Any]:
+    import signal
+
+    ws = _burst_workspace(root, data)
+    inbox, outbox, log_path = ws / "inbox", ws / "outbox", ws.parent / "daemon.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([*_xlbridge_command(), "daemon", "-w", str(ws)], stdout=log, stderr=log,
+                                stdin=subprocess.DEVNULL)
+    try:
+        _poll(lambda: "watching" in log_path.read_text(encoding="utf-8", errors="replace"), proc, log_path)
+        t0 = time.perf_counter()
+        for src in files:
+            tmp = inbox / f".{src.name}.part"
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, inbox / src.name)
+        _poll(lambda: sum(1 for _ in outbox.rglob("回执_*.xlsx")) >= len(files), proc, log_path)
+        last_receipt = time.perf_counter() - t0
+        _poll(lambda: (ws / "outbox" / "汇总" / f"汇总台账_{PERIOD}.xlsx").exists() and not os.listdir(inbox),
+              proc, log_path)
+        consolidated = time.perf_counter() - t0
+        workers = _descendants(proc.pid)
+        daemon_mb, worker_mb = _vm_hwm(proc.pid), max((_vm_hwm(p) for p in workers), default=0.0)
+        stored = sqlite3.connect(ws / "store.db").execute(
+            "SELECT COUNT(*) FROM submissions WHERE status = 'accepted'").fetchone()[0]
+        if stored != len(files):
+            raise SystemExit(f"daemon benchmark: {stored} of {len(files)} accepted; see {log_path}")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    return {"last_receipt": last_receipt, "consolidated": consolidated, "daemon_mb": daemon_mb,
+            "worker_mb": worker_mb, "workers": len(workers)}
+
+
+def _ingest_batch(root: Path, files: list[Path], data: dict[str, Any]) -> dict[str, Any]:
+    ws = _burst_workspace(root, data)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([*_xlbridge_command(), "ingest", "-w", str(ws), *map(str, files)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, _vm_hwm(proc.pid))
+        time.sleep(0.02)
+    seconds = time.perf_counter() - t0
+    if proc.returncode:
+        raise SystemExit(f"xlbridge ingest failed: {proc.stderr.read().decode(errors='replace')[-2000:]}")
+    return {"seconds": seconds, "peak_mb": peak}
+
+
+def _poll(condition: Callable[[], bool], proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 600) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if proc.poll() is not None or time.perf_counter() > deadline:
+            raise SystemExit(f"daemon benchmark: the daemon {'exited' if proc.poll() is not None else 'timed out'}; "
+                             f"see {log_path}")
+        time.sleep(0.02)
+
+
+def _vm_hwm(pid: int) -> float:
+    """VmHWM of a live process in MB (0 if it is gone or this is no Linux)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            return next((int(line.split()[1]) / 1024 for line in fh if line.startswith("VmHWM:")), 0.0)
+    except OSError:
+        return 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (the fork server and the workers it forked)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        below = [child for child, parent in parents.items() if parent in frontier]
+        found += below
+        frontier = below
+    return found
+
+
 # --------------------------------------------------------------------------- 3. consolidated
 DETAIL_SQL = """
     WITH snap AS (
@@ -762,6 +898,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, help="timed runs per fast measurement (default 9, --quick 3)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="cache and scratch directory (default bench/out)")
     p.add_argument("--no-libreoffice", action="store_true", help="skip the LibreOffice re-saved variant")
+    p.add_argument("--burst", type=int, help="files dropped at once in the daemon benchmark (default 500, --quick 40)")
+    p.add_argument("--burst-per-unit", type=int, default=8, help="indicators per ledger there, × 5 years (default 8)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--child-ws", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--child-system", type=Path, help=argparse.SUPPRESS)
@@ -769,6 +907,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.units = args.units or (12 if args.quick else 300)
     args.repeat = args.repeat or (3 if args.quick else 9)
+    args.burst = args.burst or (40 if args.quick else 500)
     args.rounds = 1 if args.quick else 3
     args.ingest_rounds = 1 if args.quick else 5  # a round is ~20 s; the 2-core machine's noise needs the median of 5
     args.out = args.out.resolve()
@@ -802,6 +941,8 @@ def main(argv: list[str] | None = None) -> int:
         ingest = bench_ingest(args)
     if "consolidated" in args.only:
         bench_consolidated(args, ingest)
+    if "daemon" in args.only:
+        bench_daemon(args)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()} on {os.cpu_count()} CPUs (a load near the CPU "
           "count means the timings shared the machine with other work)")
     return 0
