@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from xlbridge import click_zh
 from xlbridge.errors import XlbridgeError, friendly
 from xlbridge.findings import Finding, Severity
 
@@ -21,7 +22,7 @@ def _utf8_console() -> None:
             stream.reconfigure(encoding="utf-8", errors="replace")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=click_zh.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="xlbridge")
 def main() -> None:
     """xlbridge：法治政府建设工作台账的生成、校验、收取与汇总。"""
@@ -43,15 +44,15 @@ def schema() -> None:
     """指标体系文件：导入、检查、查看。"""
 
 
-system_argument = click.argument("system", metavar="SYSTEM")
+system_argument = click.argument("system", metavar="指标体系")
 
 
 @schema.command("check")
-@click.argument("files", nargs=-1, required=True)
+@click.argument("files", nargs=-1, required=True, metavar="文件或体系名...")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部问题")
 @friendly
 def schema_check(files: tuple[str, ...], as_json: bool) -> None:
-    """检查指标体系文件，逐条报告问题及位置。FILES 可以是文件路径或内置体系名。"""
+    """检查指标体系文件，逐条报告问题及位置。每个可以是文件路径或内置体系名。"""
     from xlbridge.system.files import check_system, load_system
 
     failed = False
@@ -97,7 +98,7 @@ def schema_units(system: str) -> None:
 
 
 @schema.command("import")
-@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("table", metavar="指标表", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出的 .yaml 文件")
 @click.option("--sheet", help="工作表名（默认自动识别含表头的工作表）")
 @click.option("--id", "system_id", help="指标体系 id（默认取输出文件名）")
@@ -243,7 +244,7 @@ def _years(text: str | None) -> list[int] | None:
 
 # --------------------------------------------------------------------------- validate
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="台账文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--system", "system_name", help="指标体系（默认按台账中的标识自动选择）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--all", "show_all", is_flag=True, help="同时列出“提示”（自动规范化的单元格）")
@@ -316,7 +317,7 @@ def key_init(workspace: Path) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @workspace_option
 @click.option("--no-consolidate", is_flag=True, help="只收取，不重写汇总表")
 @friendly
@@ -434,21 +435,23 @@ def store_group() -> None:
 
 @store_group.command("export")
 @workspace_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="文件格式：csv（UTF-8 带 BOM，Excel 可直接打开）或 json")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="输出目录（每个表一个文件）")
+@click.option("--raw", is_flag=True, help="按中心库原样导出：英文表名、列名和代码（accepted、0/1、normal），供其他程序读取")
 @friendly
-def store_export(workspace: Path, fmt: str, out: Path) -> None:
-    """把各表和视图导出为 CSV（UTF-8 带 BOM，Excel 可直接打开）或 JSON。"""
-    from xlbridge.service.store import export
+def store_export(workspace: Path, fmt: str, out: Path, raw: bool) -> None:
+    """把各表和视图导出为 CSV 或 JSON：中文表头和中文取值（是/否、常规/加分项/减分项、★）。"""
+    from xlbridge.service.export import export
 
     ws = _workspace(workspace)
-    for path in export(_existing_store(ws), out, fmt):
+    for path in export(_existing_store(ws), out, fmt, raw):
         click.echo(str(path))
 
 
 @store_group.command("backup")
 @workspace_option
-@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("target", metavar="备份文件", type=click.Path(dir_okay=False, path_type=Path))
 @friendly
 def store_backup(workspace: Path, target: Path) -> None:
     """用 SQLite 在线备份复制中心库（守护进程运行时也可执行）。"""
