@@ -388,19 +388,30 @@ def consolidate(workspace: Path, period: str | None, every_month: bool) -> None:
 
 @main.command()
 @workspace_option
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--period", help="只看这个月各单位的报送情况，如 2021-06（默认：全部报送记录，加上最新月份）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（键名为英文，见 README）")
 @friendly
-def status(workspace: Path, as_json: bool) -> None:
-    """待处理、已接收、已退回的报送。"""
-    from xlbridge.service.prepare import is_ignored
+def status(workspace: Path, period: str | None, as_json: bool) -> None:
+    """报送情况：待处理、已接收、已退回的报送，以及某月各单位是否报送、是否按时、错误数和联系人。"""
+    from xlbridge.service.consolidate import latest_period
+    from xlbridge.service.month_status import month_status
+    from xlbridge.system.files import load_system
 
     ws = _workspace(workspace)
     db = _existing_store(ws)
+    month = period or latest_period(db, load_system(ws.system).id)
+    state = month_status(ws, db, _period(month, ws.campaign)) if month else None
+    if period:
+        click.echo(json.dumps(state.as_json(), ensure_ascii=False, indent=2) if as_json else _month_text(state))
+        return
+    from xlbridge.service.prepare import is_ignored
+
     pending = sorted(str(p.relative_to(ws.inbox)) for p in ws.inbox.rglob("*") if p.is_file() and not is_ignored(p))
     subs = list(db.query("SELECT id, unit, claimed_unit, file_name, period, received_at, status, errors, warnings, reason"
                          " FROM submissions ORDER BY id"))
     if as_json:
-        click.echo(json.dumps({"pending": pending, "submissions": subs}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"pending": pending, "submissions": subs, "month": state.as_json() if state else None},
+                              ensure_ascii=False, indent=2))
         return
     counts = {s: sum(1 for x in subs if x["status"] == s) for s in ("accepted", "rejected")}
     click.echo(f"待处理 {len(pending)}，已接收 {counts['accepted']}，已退回 {counts['rejected']}")
@@ -410,6 +421,27 @@ def status(workspace: Path, as_json: bool) -> None:
         label = "已接收" if s["status"] == "accepted" else "已退回"
         click.echo(f"  {label}  #{s['id']} {s['unit'] or s['claimed_unit'] or '?'} {s['period']} {s['received_at']} "
                    f"{s['file_name']} 错误 {s['errors']} 警告 {s['warnings']}" + (f"  原因：{s['reason']}" if s["reason"] else ""))
+    if state:
+        click.echo("")
+        click.echo(_month_text(state))
+
+
+def _month_text(state) -> str:  # type: ignore[no-untyped-def]
+    from xlbridge.service.receipt import local_time
+
+    counts = "，".join(f"{label} {state.count(label)}" for label in ("按时报送", "逾期报送", "已退回", "未报送"))
+    lines = [f"{state.period} 报送情况（截止 {state.deadline:%Y-%m-%d} 前）：应报 {len(state.units)} 个单位，{counts}"]
+    for n, u in enumerate(state.units, start=1):
+        s, sub = u.status, u.submission
+        source = ("本月报送" if u.counted_from == state.period else f"沿用 {u.counted_from}" if u.counted_from
+                  else "尚无被接收的报送")
+        findings = f"错误 {sub.get('errors') or 0} 警告 {sub.get('warnings') or 0}" if sub else "—"
+        lines.append(f"  {n:>2}. {s.unit}  {s.status}  {local_time(sub.get('received_at')) or '—'}  {findings}  "
+                     f"已完成 {s.done}/{s.expected}  {source}  填表人 {u.filled_by or '—'}  责任人 {u.person or '—'}  "
+                     f"联系电话 {u.phone or '—'}" + (f"  退回原因：{sub['reason']}" if sub.get("reason") else ""))
+    missing = state.not_reported()
+    lines.append(f"本月未报送（含已退回）：{'、'.join(missing)}" if missing else "各单位本月均已报送")
+    return "\n".join(lines)
 
 
 @main.command()
