@@ -460,3 +460,28 @@ def test_a_late_month_rewrites_every_month_it_affects_and_next_ledgers_are_writt
         ("2021-05", 2), ("2021-06", 1)]
     assert query(ws, "SELECT DISTINCT submission_id FROM current") == [(1,)]  # June stays the state
     assert "汇总台账_2099" not in " ".join(p.name for p in books.iterdir())
+
+
+@posix
+def test_after_the_deadline_the_daemon_issues_next_months_ledgers_once(daemon: DaemonProcess) -> None:
+    """next_ledgers = after-deadline, on the real clock: last month closed on the 1st, so this
+    month's ledgers go out at start, and a restart does not issue them again."""
+    from datetime import date
+    today = date.today()
+    if today.month == 1:
+        pytest.skip("in January the campaign of this year has no closed month yet")
+    month = f"{today.year}-{today.month:02d}"
+    units = UNITS[:2]
+    settings = daemon.ws / "xlbridge.toml"
+    text = settings.read_text(encoding="utf-8").replace(f"campaign = {CAMPAIGN}", f"campaign = {today.year}")
+    settings.write_text(text + 'next_ledgers = "after-deadline"\n'
+                        f'expected_units = [{", ".join(chr(34) + u + chr(34) for u in units)}]\n', encoding="utf-8")
+    ledgers = [daemon.ws / "outbox" / u / f"{u}_{month}_工作台账.xlsx" for u in units]
+    daemon.start()
+    daemon.wait_for(lambda: all(p.exists() for p in ledgers), f"the {month} ledgers")
+    assert daemon.signal(signal.SIGTERM) == 0
+    ledgers[0].unlink()
+    daemon.start()
+    assert daemon.signal(signal.SIGTERM) == 0
+    assert not ledgers[0].exists()
+    assert sorted(p.parent.name for p in (daemon.ws / "outbox").glob("*/*_工作台账.xlsx")) == sorted(units[1:])

@@ -34,7 +34,7 @@ import watchfiles
 from xlbridge.service import store
 from xlbridge.service.consolidate import consolidate, months_to_rewrite
 from xlbridge.system.files import load_system
-from xlbridge.service.next_ledgers import following_month, write_next_ledgers
+from xlbridge.service.next_ledgers import following_month, issue_after_deadline, write_next_ledgers
 from xlbridge.errors import XlbridgeError
 from xlbridge.service.ingest import Outcome, ingest_groups
 from xlbridge.ledger.signature import load_key
@@ -46,6 +46,7 @@ from xlbridge.service.workspace import Workspace
 log = logging.getLogger("xlbridge.daemon")
 PARTIAL_GRACE_FACTOR = 60  # × settle_seconds before a zip still missing its end is treated as final
 RESCAN_SECONDS = 5.0  # look at the whole inbox this often: events get lost (network shares, new sub-folders)
+DEADLINE_CHECK_SECONDS = 60.0  # next_ledgers = after-deadline: how often the clock is looked at
 RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this long, or when it changes
 MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
 SEARCH_PART_ROWS = 5_000  # rows indexed per transaction, ~1 s: how long a stop may wait for the index
@@ -85,6 +86,7 @@ class Daemon:
     _dirty_months: set[tuple[int, str]] = field(default_factory=set)  # (campaign, month) accepted files changed
     _next_ledgers: set[str] = field(default_factory=set)  # units whose next-month ledger is to be rewritten
     _last_scan: float = float("-inf")
+    _last_deadline_check: float = float("-inf")
 
     def run(self) -> None:
         previous = self._install_signal_handlers()
@@ -107,6 +109,7 @@ class Daemon:
         self._refresh_search(db)  # rows a stop left unindexed
         if self._consolidated_is_behind(db):
             self._mark_dirty()  # killed before the rewrite: catch up
+        self._issue_due_ledgers(db)  # a month that closed while we were down
         log.info("watching %s", self.ws.inbox)
         for changes in watchfiles.watch(self.ws.inbox, watch_filter=InboxFilter(), stop_event=self.stop,
                                         debounce=200, step=50, rust_timeout=int(self._tick() * 1000),
@@ -116,6 +119,7 @@ class Daemon:
             for _, name in changes:
                 self._note(Path(name))
             self._work(db, preparer)
+            self._issue_due_ledgers(db)
             if self.stop.is_set():
                 break
         self._consolidate(db, force=True)
@@ -260,6 +264,19 @@ class Daemon:
             except Exception as exc:  # the unit still has its receipt; `ledgers next` can write it later
                 log.warning("%s: 下月台账未能生成：%s", unit, exc, exc_info=not isinstance(exc, XlbridgeError))
         self._next_ledgers.clear()
+
+    def _issue_due_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
+        """next_ledgers = after-deadline: when a month closes, every unit's ledger for the next one."""
+        if self.ws.next_ledgers != "after-deadline" or time.monotonic() - self._last_deadline_check < DEADLINE_CHECK_SECONDS:
+            return
+        self._last_deadline_check = time.monotonic()
+        try:
+            paths = issue_after_deadline(self.ws, db, datetime.now())
+        except Exception as exc:  # e.g. the key was moved: say so, try again at the next check
+            log.warning("截止后下发下月台账失败：%s", exc, exc_info=not isinstance(exc, XlbridgeError))
+            return
+        if paths:
+            log.info("报送截止已过：已为 %d 个单位生成下月预填台账 → %s", len(paths), self.ws.outbox)
 
     def _rewrite_months(self, db) -> Iterator[Path]:  # type: ignore[no-untyped-def]
         """Every month an accepted file changed (its own and the later ones it still counts in),
