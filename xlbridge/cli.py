@@ -447,17 +447,17 @@ def _month_text(state) -> str:  # type: ignore[no-untyped-def]
 @main.command()
 @workspace_option
 @click.option("--settle", type=float, help="文件大小和时间保持不变多少秒后才读取")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="日志格式：text（每个事件一行中文）或 json（每个事件一行 JSON）")
 @click.option("-v", "--verbose", is_flag=True, help="输出调试日志")
 @friendly
-def daemon(workspace: Path, settle: float | None, verbose: bool) -> None:
-    """监视 inbox/，自动收取、校验、入库、发回执、更新汇总表（Ctrl+C 停止）。"""
-    import logging
-
+def daemon(workspace: Path, settle: float | None, log_format: str, verbose: bool) -> None:
+    """监视 inbox/，自动收取、校验、入库、发回执、更新汇总表（Ctrl+C 停止）；日志写到标准错误。"""
     from xlbridge.service.daemon import Daemon
+    from xlbridge.service.daemon_log import configure
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(message)s")
-    ws = _workspace(workspace, settle_seconds=settle)
-    Daemon(ws, on_outcome=lambda o: click.echo(f"{o.status}\t{o.path.name}\t{o.unit or ''}", err=True)).run()
+    configure(log_format, verbose)
+    Daemon(_workspace(workspace, settle_seconds=settle)).run()
 
 
 @main.group("store")
