@@ -409,38 +409,3 @@ def backup(db: sqlite_utils.Database, target: Path) -> Path:
 
 def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
-
-
-EXPORTED = ("submissions", "rows", "findings", "current", "current_rows", "latest_submissions", "monthly_submissions",
-            "indicators", "units", "assignments")
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading ' (OWASP)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def export(db: sqlite_utils.Database, out: Path, fmt: str) -> list[Path]:
-    import csv
-    import json
-
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name in EXPORTED:
-        cursor = db.execute(f"SELECT * FROM [{name}]")
-        columns = [d[0] for d in cursor.description]
-        path = out / f"{name}.{fmt}"
-        if fmt == "csv":
-            with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(columns)
-                writer.writerows([csv_safe(v) for v in row] for row in cursor)
-        else:
-            path.write_text(json.dumps([dict(zip(columns, r)) for r in cursor], ensure_ascii=False, indent=1), encoding="utf-8")
-        paths.append(path)
-    return paths
