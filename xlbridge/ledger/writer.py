@@ -5,6 +5,7 @@ cells, explicit row heights (LibreOffice resets them to 15 pt otherwise)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from copy import copy
@@ -26,6 +27,7 @@ from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows_digest
 from xlbridge.ledger.signature import sign
 from xlbridge.system.model import IndicatorSystem
+from xlbridge.xlsx.owned import temp_name
 
 _PROTECT = L.PROTECTION_PASSWORD
 _THIN = Side(style="thin", color="999999")
@@ -107,9 +109,13 @@ def ledger_meta(
 
 def _save_atomically(wb: Workbook, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    wb.save(tmp)
-    os.replace(tmp, path)
+    tmp = temp_name(path)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:  # a full disk or a held target: no half-written temp file stays behind
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _write_lists(wb: Workbook) -> None:

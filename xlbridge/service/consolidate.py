@@ -24,7 +24,7 @@ from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.files import load_system
 from xlbridge.service.trend import Month, write_trend
 from xlbridge.service.workspace import Workspace
-from xlbridge.xlsx.owned import OwnedWorkbook, Styles, owned_workbook, text, write_table
+from xlbridge.xlsx.owned import OwnedWorkbook, fit_name, Styles, owned_workbook, text, write_table
 from xlbridge.xlsx.stream import clean_text
 
 NOT_FILLED = "未填"
@@ -91,8 +91,8 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     statuses = _unit_statuses(db, system, units, campaign, period, ws.deadline_day, len(years), snapshot)
     sources = _snapshot_sources(db, system.id, campaign, period)
     months = _trend(db, system, units, campaign, period, ws.deadline_day, years, (snapshot, statuses))
-    path = ws.consolidated_dir / f"汇总台账_{period}.xlsx"
-    with owned_workbook(path) as (wb, st):
+    path = ws.consolidated_dir / fit_name(f"汇总台账_{period}", ".xlsx")
+    with owned_workbook(path, beside_if_held=True) as (wb, st):
         _overview(wb.add_worksheet("总览"), st, system, period, statuses, ws.deadline_day, sources)
         _matrix(wb.add_worksheet("指标进度"), st, system, units, snapshot)
         _level1(wb, wb.add_worksheet("一级指标"), st, system, units, years, snapshot)

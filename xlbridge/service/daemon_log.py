@@ -31,6 +31,7 @@ EVENTS = {
     "accepted": "已接收",
     "rejected": "已退回",
     "duplicate": "重复报送",
+    "refused": "不是普通文件（符号链接、管道、设备等），未读取",
     "receipt": "已写回执",
     "consolidated": "已重写汇总表",
     "next_ledger": "已生成下月预填台账",

@@ -49,6 +49,9 @@ class Workspace:
     max_cells: int = 500_000
     # Address-space limit of each process that parses a submitted file (MB; 0 = none).
     worker_memory_mb: int = 2048
+    # A 汇总 that cannot be replaced (open in Excel on a share, a folder in its place) is tried again
+    # after this many seconds, then after twice as long each time, at most every 5 minutes.
+    consolidate_retry_seconds: float = 5.0
 
     @classmethod
     def load(cls, root: Path, **overrides: Any) -> Workspace:
@@ -90,6 +93,8 @@ class Workspace:
     def ensure(self) -> Workspace:
         for path in (self.inbox, self.archive, self.outbox):
             path.mkdir(parents=True, exist_ok=True)
+        if os.name == "posix" and self.archive.stat().st_mode & 0o077:
+            self.archive.chmod(0o700)  # every file ever received: for the coordination group's account only
         return self
 
     @property
