@@ -116,6 +116,8 @@ def recognise(names: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for col, name in enumerate(names):
         f = field_of(name)
+        if f == "points" and "points" in found and name != names[found["points"]] and name.endswith(("标准", "细则")):
+            f = "scoring"  # 考核内容 │ 考核标准: the second says how it is scored
         if f is not None and f not in found:
             found[f] = col
     return found
@@ -174,6 +176,7 @@ def _columns(fields: dict[str, int], names: list[str], index: int, first_row: in
         fields["cooperating"] = fields.pop("units")
     cols = Columns(fields, index, names, content_is_level2, first_row)
     cols.assessor = {c for c, n in enumerate(names) if field_of(n) == "assessor"}
+    fields.pop("assessor", None)  # a column to report, not a field of the indicator
     return cols
 
 
@@ -191,7 +194,8 @@ def settle_columns(cols: Columns, data: list[list[Any]]) -> None:
         if "code" not in cols.by_field and _mostly_codes(data, col):
             cols.by_field["code"], cols.by_field[name] = col, col + 1
         elif name == "points" and "level2" not in cols.by_field:
-            cols.by_field["level2"], cols.by_field["points"] = col, col + 1
+            above = "level1" if "level1" not in cols.by_field else "level2"  # the content heads its requirements
+            cols.by_field[above], cols.by_field["points"] = col, col + 1
     if "code" not in cols.by_field:
         for col in range(width):
             named = col < len(cols.header) and cols.header[col]
@@ -222,7 +226,7 @@ def apply_map(cols: Columns, overrides: list[str], file: str) -> None:
             del cols.by_field[f]
         cols.ignored.discard(col)
         cols.assessor.discard(col)
-        if target in ("ignore", "assessor"):
+        if target in ("ignore", "assessor"):  # reported as such, never imported
             (cols.ignored if target == "ignore" else cols.assessor).add(col)
         else:
             cols.by_field[target] = col

@@ -54,7 +54,7 @@ _CODE = re.compile(r"^(?:★\s*\d+|\(\d+\)|\d+)$")
 _GROUP_CODE = re.compile(r"^\(?[一二三四五六七八九十]+\)?[、.]?$")
 # A code printed at the start of the text: （1） needs no separator, 1、 / 1. / ★1、 do; a digit
 # right after the separator is a decimal (1.5倍), not a code.
-_LEADING_CODE = re.compile(r"^\s*(?:(\(\d+\))\s*[、.．]?|(★\s*\d+|\d+)\s*[、.．](?!\d))\s*")
+_LEADING_CODE = re.compile(r"^\s*(?:(\((?:\d+|[一二三四五六七八九十]+)\))\s*[、.．]?|(★\s*\d+|\d+)\s*[、.．](?!\d))\s*")
 _NUMBERED_HEADING = re.compile(r"^[一二三四五六七八九十]+\s*[、.．]")
 _BLOCK = re.compile(r"加分|扣分|减分|附加")
 _FOOTNOTE = re.compile(r"^(注|说明|备注|附注)\s*[:：\d]")
@@ -217,10 +217,18 @@ def split_content(text: str) -> tuple[str, str]:
     return _one_line("\n".join(lines[:first])), "\n".join(lines[first:])
 
 
+_NUMERALS = "一二三四五六七八九十"
+
+
 def _next_code(code: str) -> str:
-    """(1) → (2), 3 → 4, ★1 → ★2."""
+    """(1) → (2), 3 → 4, ★1 → ★2, (一) → (二), (九) → (十)."""
     m = re.search(r"\d+", code)
-    return code[: m.start()] + str(int(m.group()) + 1) + code[m.end() :] if m else code
+    if m:
+        return code[: m.start()] + str(int(m.group()) + 1) + code[m.end() :]
+    m = re.search(f"[{_NUMERALS}]+", code)
+    if m and m.group() in _NUMERALS[:-1]:
+        return code[: m.start()] + _NUMERALS[_NUMERALS.index(m.group()) + 1] + code[m.end() :]
+    return code
 
 
 def split_numbered(text: str) -> list[tuple[str, str]]:
@@ -289,6 +297,11 @@ class _Builder:
                             f"{what}不对应任何字段，其内容（{filled} 格）未导入；"
                             f"如需导入请用 --map '{name}=字段'（如 points、note）", col)
 
+        if not any(f in self.cols.by_field for f in ("lead", "units", "cooperating")):
+            self.report(self.cols.header_row + 1, Severity.warning, "units-column-missing",
+                        "表中没有责任单位（牵头单位）列：导入的指标都没有责任单位，不会出现在任何单位的台账中。"
+                        "请在导入结果中补充 lead，或用 --map '列名=lead' 指定")
+
     def column_map(self) -> list[tuple[int, str, str | None]]:
         return [(c, name, self.cols.field_at(c)) for c, name in enumerate(self.cols.header)]
 
@@ -341,13 +354,14 @@ class _Builder:
         footnote without 注)."""
         if any(self.cell(values, n) for n in ("lead", "units", "cooperating", "persons")):
             return False
-        code = fold_width(self.cell(values, "code")).replace(" ", "")
-        score_cell = self.cell(values, "score")
-        texts = [t for t in distinct if t not in (self.cell(values, "code"), score_cell)]
-        if len(texts) != 1 or (code and not _GROUP_CODE.match(code)):
+        code_cell, score_cell = self.cell(values, "code"), self.cell(values, "score")
+        code = fold_width(code_cell).replace(" ", "")
+        numbered = bool(code) and _GROUP_CODE.match(code) is not None
+        texts = [t for t in distinct if t != score_cell and not (numbered and t == code_cell)]
+        if len(texts) != 1:
             return False
         text = _one_line(texts[0])
-        if code:
+        if numbered:
             name = f"{code}{text}" if code.startswith("(") else f"{code.rstrip('、.')}、{text}"
         elif _NUMBERED_HEADING.match(text) or _BLOCK.search(text) and len(text) <= 40:
             name = text
@@ -538,7 +552,7 @@ class _Builder:
         note = squash(self.cell(values, "note")) or units_note
         kind = _kind(level1, level2 or "")
         scoring = tidy_multiline(self.cell(values, "scoring")) or None
-        score, cap = self._score(number, values, kind, " ".join(filter(None, (level3, points, scoring))))
+        score, cap = self._score(number, values, kind, " ".join(filter(None, (level3, points))), scoring)
         indicator = Indicator(
             key=code,
             code=code,
@@ -564,9 +578,11 @@ class _Builder:
         self.indicators.append(indicator)
         self.rows.append(number)
 
-    def _score(self, number: int, values: list[Any], kind: Kind, text: str) -> tuple[float | None, float | None]:
-        """分值 from its column, else from the text: …3分 at the end of a normal item, 加2分 /
-        扣1分 in a bonus or penalty item, whose cap (最高扣5分) is read too."""
+    def _score(self, number: int, values: list[Any], kind: Kind, text: str,
+               scoring: str | None) -> tuple[float | None, float | None]:
+        """分值 from its column, else from the text: …3分 at the end of a normal item (never from
+        its 评分标准, which says what is deducted), 加2分 / 扣1分 in a bonus or penalty item or
+        its 评分标准, whose cap (最高扣5分) is read too."""
         cell = self.cell(values, "score")
         score = scores.number(cell) if cell else None
         if cell and score is None:
@@ -574,6 +590,7 @@ class _Builder:
                         self.cols.by_field.get("score"))
         if kind is Kind.normal:
             return (score if score is not None else scores.trailing_score(text)), None
+        text = " ".join(filter(None, (text, scoring)))
         return (score if score is not None else scores.per_case(text)), scores.cap(text)
 
     def _materials(self, values: list[Any], points: str | None) -> list[str]:
