@@ -60,9 +60,9 @@ class Unit(Strict):
         default_factory=list,
         description="A group's member units (canonical names): each reports what the group leads.",
     )
-    members_unknown: str | None = Field(
+    members_note: str | None = Field(
         default=None,
-        description="Why a group lists no members here (e.g. the towns are not named in the table).",
+        description="What the member list rests on, or why it is missing (the towns are not named in the table).",
     )
 
 
@@ -188,22 +188,44 @@ class IndicatorSystem(Strict):
 
     @property
     def reporting_units(self) -> list[Unit]:
-        """Units that receive a ledger: every non-group unit that leads or cooperates."""
-        named = {n for i in self.indicators for n in (*i.lead, *i.cooperating)}
-        return [u for u in self.units if not u.group and u.name in named]
+        """Units that receive a ledger: every non-group unit that leads or cooperates, itself or
+        as a member of a group that does."""
+        return [u for u in self.units if not u.group and u.name in self._assignments]
 
     def assigned(self, unit: str) -> list[Indicator]:
-        """Indicators a unit must report on: where it leads or is named as cooperating.
+        """Indicators a unit must report on: where it leads or is named as cooperating, or a
+        group it belongs to is.
 
         Blanket 各部门(单位)配合 is not an assignment: those rows would drown every
         ledger; the lead unit collects them.
         """
-        return list(self._assignments.get(unit, ()))
+        return [ind for ind, _ in self._assignments.get(unit, ())]
+
+    def role(self, ind: Indicator, unit: str) -> Literal["牵头", "配合"] | None:
+        """The role an indicator is assigned to a unit with (None: not on its ledger)."""
+        return next((role for i, role in self._assignments.get(unit, ()) if i is ind), None)
+
+    def reached(self, ind: Indicator) -> dict[str, Literal["牵头", "配合"]]:
+        """Every unit whose ledger carries the indicator, with its role: the units named, then the
+        members of the groups named; a unit both named and a member keeps the stronger role."""
+        out: dict[str, Literal["牵头", "配合"]] = {}
+        for names, role in ((ind.lead, "牵头"), (ind.cooperating, "配合")):
+            for name in names:
+                for unit in (name, *self.members_of(name)):
+                    if out.get(unit) != "牵头":
+                        out[unit] = role  # type: ignore[assignment]
+        return out
+
+    def members_of(self, group: str) -> list[str]:
+        unit = self.unit(group)
+        return list(unit.members) if unit and unit.group else []
 
     @cached_property
-    def _assignments(self) -> dict[str, list[Indicator]]:
-        by_unit: dict[str, list[Indicator]] = {}
+    def _assignments(self) -> dict[str, list[tuple[Indicator, Literal["牵头", "配合"]]]]:
+        groups = {u.name for u in self.units if u.group}
+        by_unit: dict[str, list[tuple[Indicator, Literal["牵头", "配合"]]]] = {}
         for i in self.indicators:
-            for unit in dict.fromkeys((*i.lead, *i.cooperating)):  # once, even if named twice
-                by_unit.setdefault(unit, []).append(i)
+            for unit, role in self.reached(i).items():
+                if unit not in groups:
+                    by_unit.setdefault(unit, []).append((i, role))
         return by_unit
