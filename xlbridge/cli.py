@@ -99,18 +99,36 @@ def schema_units(system: str) -> None:
 
 @schema.command("import")
 @click.argument("table", metavar="指标表", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出的 .yaml 文件")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出的 .yaml 文件（--preview 时可省略）")
 @click.option("--sheet", help="工作表名（默认自动识别含表头的工作表）")
 @click.option("--id", "system_id", help="指标体系 id（默认取输出文件名）")
 @click.option("--issuer", default="未注明", show_default=True, help="发文单位")
+@click.option("--map", "overrides", multiple=True, metavar="列名=字段",
+              help="指定某列对应的字段，优先于自动识别，可多次使用：--map '具体内容=points' --map '主要任务=level1'。"
+                   "列名也可写列字母（C=points）。字段：code level1 level2 level3 points scoring score methods "
+                   "materials lead cooperating units persons deadline note assessor ignore")
+@click.option("--preview", "preview", is_flag=False, flag_value=10, type=int, default=None, metavar="[N]",
+              help="只显示列的对应关系和前 N 项（默认 10）指标的识别结果，不写文件")
 @friendly
-def schema_import(table: Path, output: Path, sheet: str | None, system_id: str | None, issuer: str) -> None:
+def schema_import(table: Path, output: Path | None, sheet: str | None, system_id: str | None, issuer: str,
+                  overrides: tuple[str, ...], preview: int | None) -> None:
     """从 Excel 指标表（常由 Word 转换而来）导入指标体系。"""
     from xlbridge.system.files import save_system
+    from xlbridge.system.summary import import_preview
     from xlbridge.system.table_import import import_table
 
-    result = import_table(table, system_id=system_id or output.stem.lower(), issuer=issuer, sheet=sheet)
+    if output is None and preview is None:
+        raise click.UsageError("请用 -o 指定输出的 .yaml 文件（或用 --preview 先查看识别结果）")
+    default_id = (output.stem if output else table.stem).lower()
+    if system_id is None and preview is not None and output is None:
+        default_id = "preview"
+    result = import_table(table, system_id=system_id or default_id, issuer=issuer, sheet=sheet, overrides=overrides)
     print_findings(result.findings)
+    if preview is not None:
+        click.echo("\n".join(import_preview(result.system, result.columns, preview)))
+        click.echo("（预览，未写入任何文件）")
+        return
+    assert output is not None
     save_system(result.system, output)
     click.echo(f"已导入 {len(result.system.indicators)} 项指标、{len(result.system.units)} 个单位 → {output}")
     if any(f.severity is Severity.error for f in result.findings):

@@ -255,7 +255,7 @@ def _matrix(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], snap
     ws.freeze_panes(2, 3)
     styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
     for ind in system.indicators:
-        roles = {u: ind.role_of(u) for u in units if u in ind.lead or u in ind.cooperating}
+        roles = {u: role for u in units if (role := system.role(ind, u))}
         if not roles:
             continue
         ws.write_string(row, 0, ind.code, st.center)
@@ -323,7 +323,7 @@ def _key_items(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], s
     styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
     for ind in (i for i in system.indicators if i.key_item):
         for unit in units:
-            role = ind.role_of(unit) if (unit in ind.lead or unit in ind.cooperating) else None
+            role = system.role(ind, unit)
             if not role:
                 continue
             status = _cell_status(snapshot.get((unit, ind.key), []))

@@ -353,7 +353,7 @@ def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
         db.execute("DELETE FROM assignments WHERE system_id = ?", [system.id])
         db.conn.executemany(
             "INSERT INTO assignments (system_id, unit, indicator_key, role) VALUES (?,?,?,?)",
-            [(system.id, u.name, i.key, i.role_of(u.name)) for u in system.reporting_units for i in system.assigned(u.name)],
+            [(system.id, u.name, i.key, system.role(i, u.name)) for u in system.reporting_units for i in system.assigned(u.name)],
         )
 
 
