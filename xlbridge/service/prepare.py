@@ -12,11 +12,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from xlbridge.check.engine import Validation, validate_grid
 from xlbridge.errors import XlbridgeError
 from xlbridge.findings import Finding, Severity
 from xlbridge.ledger.reader import read_ledger
+from xlbridge.service import kinds
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.files import load_system
 from xlbridge.service.workspace import Workspace
@@ -43,6 +45,8 @@ class Prepared:
     sender: str | None  # that unit's name in the system, when it is one
     validation: Validation | None  # None: unreadable, or not a ledger of the workspace's system
     findings: list[Finding]
+    kind: str = kinds.LEDGER  # another kind (service/kinds.py): ``other`` holds what its handler prepared
+    other: Any = None
 
 
 def prepare(ws: Workspace, path: Path, key: bytes, received_at: datetime | None = None,
@@ -53,11 +57,15 @@ def prepare(ws: Workspace, path: Path, key: bytes, received_at: datetime | None 
     archived = archive_bytes(ws, data, sha, path.suffix)
     received = received_at or arrival_time(path)
     system = system or load_system(ws.system)
-    validation, findings = _validate(archived, path.name, key, system)
     claimed = claimed_unit(ws, path)
     sender = system.unit(claimed) if claimed else None
-    return Prepared(path, sha, len(data), archived, received, claimed, sender.name if sender else None,
-                    validation, findings)
+    prepared = Prepared(path, sha, len(data), archived, received, claimed, sender.name if sender else None,
+                        *_validate(archived, path.name, key, system))
+    # Not readable as a ledger: another kind the metadata names (asked only then, so ledgers never pay)
+    other = kinds.handler(kinds.kind_of(archived) or "") if prepared.validation is None and kinds.registered() else None
+    if other is not None:
+        prepared.kind, prepared.other, prepared.findings = other.kind, other.prepare(archived, path.name, key, system), []
+    return prepared
 
 
 def arrival_time(path: Path) -> datetime:

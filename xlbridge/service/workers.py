@@ -30,6 +30,7 @@ from typing import Any
 
 from xlbridge.errors import XlbridgeError
 from xlbridge.gc_tuning import BATCH_GC_THRESHOLDS
+from xlbridge.service import kinds
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.service.prepare import Prepared, prepare
 from xlbridge.system.files import load_system
@@ -160,7 +161,8 @@ class Preparer:
                 if self._pool is not None:
                     self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context(),
-                                                 initializer=_worker_started, initargs=(self.system,))
+                                                 initializer=_worker_started,
+                                                 initargs=(self.system, kinds.registered()))
             return self._pool
 
     def _context(self) -> Any:
@@ -178,9 +180,10 @@ class Preparer:
 _system: IndicatorSystem | None = None
 
 
-def _worker_started(system: IndicatorSystem) -> None:
+def _worker_started(system: IndicatorSystem, other_kinds: tuple[kinds.SubmittedKind, ...] = ()) -> None:
     global _system
     _system = system
+    kinds.register(*other_kinds)  # a forkserver's or spawned worker starts with none
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.set_threshold(*BATCH_GC_THRESHOLDS)
     if hasattr(os, "nice"):
