@@ -158,3 +158,47 @@ def test_an_untouched_inspection_is_blank(ws, tmp_path: Path) -> None:
     with connect(ws.store) as conn:
         rules = {r for (r,) in conn.execute("SELECT rule FROM inspection_findings")}
     assert "inspection-blank" in rules
+
+
+def test_cli_plans_and_ingests_an_inspection_beside_a_ledger(ws, tmp_path: Path) -> None:
+    from ledger_fixtures import filled_ledger
+    from ws_fixtures import run
+
+    result = run("inspect", "plan", "-w", ws.root, "--round", "2021-06", "--as-of", "2021-06-01")
+    assert result.exit_code == 0, result.output
+    assert "共生成 1 份 2021-06 检查表" in result.output
+    planned = ws.outbox / "督导检查" / "2021-06" / inspection_filename(UNIT, "2021-06")
+    inspection = fill(planned, ws.inbox / "检查_1.xlsx", {"9": {"conclusion": S.MOSTLY, "problem": "链接失效"}})
+    ledger = filled_ledger(tmp_path / "july", header={"period": "2021-07", "filled_on": "2021-07-28", "filled_by": "王伟"})
+    (ws.inbox / UNIT).mkdir(exist_ok=True)
+    (ws.inbox / UNIT / "7月.xlsx").write_bytes(ledger.read_bytes())
+    # two files: prepared by forked worker processes, which tell the kinds apart too
+    result = run("ingest", "-w", ws.root, inspection, ws.inbox / UNIT / "7月.xlsx")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("已接收") == 2
+    with connect(ws.store) as conn:
+        assert conn.execute("SELECT status FROM inspections").fetchall() == [("accepted",)]
+        assert conn.execute("SELECT period FROM submissions ORDER BY id").fetchall()[-1] == ("2021-07",)
+    bad = run("inspect", "plan", "-w", ws.root, "--round", "2022-01")
+    assert bad.exit_code == 1 and "不在 2021 考核年度内" in bad.output
+
+
+def test_the_daemon_takes_inspection_workbooks_from_the_inbox(ws, tmp_path: Path) -> None:
+    from test_daemon import DaemonProcess
+
+    ws.root.joinpath("xlbridge.toml").write_text(
+        ws.root.joinpath("xlbridge.toml").read_text(encoding="utf-8") + "debounce_ms = 300\n", encoding="utf-8")
+    good = fill(plan(ws, "2021-06"), tmp_path / "good.xlsx", {"9": {"conclusion": S.MOSTLY, "problem": "链接失效"}})
+    bad = fill(plan(ws, "2021-06"), tmp_path / "bad.xlsx", {"9": {"conclusion": S.NONCONFORM}})
+    daemon = DaemonProcess(ws.root).start()
+    try:
+        for src in (good, bad):  # one burst: the daemon's workers (forkserver) prepare both
+            (ws.inbox / src.name).write_bytes(src.read_bytes())
+        receipts = ws.outbox / "督导检查" / "2021-06"
+        daemon.wait_for(lambda: len(list(receipts.glob("回执_*.xlsx"))) == 2, "two inspection receipts")
+    finally:
+        daemon.ensure_stopped()
+    with connect(ws.store) as conn:
+        assert sorted(conn.execute("SELECT file_name, status FROM inspections").fetchall()) == [
+            ("bad.xlsx", "rejected"), ("good.xlsx", "accepted")]
+    assert not list(ws.inbox.glob("*.xlsx"))

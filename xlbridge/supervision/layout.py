@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xlbridge.ledger.layout import HeaderField  # the same label | value cells as a ledger's header block
+
 KIND = "inspection"  # the metadata's kind: how the intake tells this workbook from a ledger
 TEMPLATE_VERSION = "1"
 
@@ -90,17 +92,6 @@ TITLE_ROW, UNIT_ROW, INPUT_ROW, HEADER_ROW = 1, 2, 3, 4
 FIRST_ROW = HEADER_ROW + 1
 REVIEW_HEADER_ROW = 2
 REVIEW_FIRST_ROW = REVIEW_HEADER_ROW + 1
-
-
-@dataclass(frozen=True)
-class HeaderField:
-    key: str
-    label: str
-    row: int
-    label_col: int
-    value_col: int
-    locked: bool
-    prompt: str | None = None
 
 
 HEADER_FIELDS = (
