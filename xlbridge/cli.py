@@ -318,6 +318,14 @@ def _existing_store(ws):  # type: ignore[no-untyped-def]
     return open_store(ws.store)
 
 
+def _register_kinds() -> None:
+    """The intake also takes the supervision group's inspection workbooks (service/kinds.py)."""
+    from xlbridge.service import kinds
+    from xlbridge.supervision.intake import INSPECTION
+
+    kinds.register(INSPECTION)
+
+
 @main.group()
 def key() -> None:
     """综合协调组的签名密钥。"""
@@ -352,6 +360,7 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
 
     ws = _workspace(workspace).ensure()
     key_bytes = load_key(ws.key_file)
+    _register_kinds()
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
     failed = 0
     accepted: set[tuple[int, str]] = set()  # (campaign, month) of the accepted files: their 汇总 change
@@ -475,7 +484,9 @@ def daemon(workspace: Path, settle: float | None, log_format: str, verbose: bool
     from xlbridge.service.daemon_log import configure
 
     configure(log_format, verbose)
-    Daemon(_workspace(workspace, settle_seconds=settle)).run()
+    ws = _workspace(workspace, settle_seconds=settle)
+    _register_kinds()
+    Daemon(ws).run()
 
 
 @main.group("store")
@@ -509,6 +520,99 @@ def store_backup(workspace: Path, target: Path) -> None:
 
     ws = _workspace(workspace)
     click.echo(str(backup(_existing_store(ws), target)))
+
+
+# --------------------------------------------------------------------------- supervision group
+def _as_of(text: str | None):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text) if text else date.today()
+    except ValueError:
+        raise XlbridgeError(f"日期「{text}」格式不对，应写成 2021-07-31") from None
+
+
+as_of_option = click.option("--as-of", "as_of", help="按这一天判断整改事项是否逾期，如 2021-08-01（默认今天）")
+
+
+@main.group()
+def inspect() -> None:
+    """督导检查组：双月检查的检查表。"""
+
+
+@inspect.command("plan")
+@workspace_option
+@click.option("--round", "round_", required=True, help="检查轮次（所检查的月份），如 2021-06")
+@click.option("--unit", "units", multiple=True, help="只生成这个单位的检查表（可重复）")
+@as_of_option
+@friendly
+def inspect_plan(workspace: Path, round_: str, units: tuple[str, ...], as_of: str | None) -> None:
+    """为每个单位生成检查表（预填该月完成情况和未销号的整改事项），写入 outbox/督导检查/<轮次>/。"""
+    from xlbridge.supervision.plan import plan_round
+
+    ws = _workspace(workspace)
+    month = _period(round_, ws.campaign)
+    _signing_key(workspace, None)
+    db = _existing_store(ws)
+    try:
+        paths = plan_round(ws, db, month, list(units) or None, today=_as_of(as_of))
+    finally:
+        db.close()
+    for p in paths:
+        click.echo(str(p))
+    click.echo(f"共生成 {len(paths)} 份 {month} 检查表；填好后放入 {ws.inbox}")
+
+
+@main.group()
+def rectify() -> None:
+    """督导检查组：整改事项（交办、反馈、销号）。"""
+
+
+@rectify.command("add")
+@workspace_option
+@click.option("--unit", required=True, help="责任单位")
+@click.option("--indicator", required=True, help="指标编号")
+@click.option("--problem", required=True, help="发现的问题")
+@click.option("--requirement", default="", help="整改要求")
+@click.option("--due", required=True, help="整改期限，如 2021-07-31")
+@click.option("--by", "by", default="督导检查组", show_default=True, help="提出人")
+@friendly
+def rectify_add(workspace: Path, unit: str, indicator: str, problem: str, requirement: str, due: str, by: str) -> None:
+    """记录一项日常督导发现的整改事项。"""
+    from xlbridge.supervision.commands import add_daily_item
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        item = add_daily_item(ws, db, unit, indicator, problem, requirement, _as_of(due).isoformat(), by)
+    finally:
+        db.close()
+    click.echo(f"已记录整改事项 {item['id']}：{item['unit']} 指标 {item['indicator_key']}，期限 {item['due']}（{item['status']}）")
+
+
+@rectify.command("list")
+@workspace_option
+@click.option("--all", "show_all", is_flag=True, help="包括已销号的事项")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（含每项的变更记录）")
+@as_of_option
+@friendly
+def rectify_list(workspace: Path, show_all: bool, as_json: bool, as_of: str | None) -> None:
+    """列出整改事项及其状态（逾期的先列）。"""
+    from xlbridge.supervision.commands import list_items
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        found = list_items(ws, db, _as_of(as_of), show_all)
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    for i in found:
+        star = "★" if i["key_item"] else ""
+        click.echo(f"{i['id']:>4}  {i['status']}  {i['unit']}  指标 {star}{i['indicator_key']}  期限 {i['due']}  {i['problem']}")
+    click.echo(f"共 {len(found)} 项")
 
 
 # --------------------------------------------------------------------------- Excel add-in

@@ -11,11 +11,13 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from xlbridge.check.engine import Validation, validate_grid
 from xlbridge.errors import XlbridgeError
 from xlbridge.findings import Finding, Severity
 from xlbridge.ledger.reader import read_ledger_bytes
+from xlbridge.service import kinds
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.files import load_system
 from xlbridge.service.inbox import is_ignored, open_regular  # noqa: F401  (is_ignored: where callers look)
@@ -23,6 +25,7 @@ from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.bounds import MB, BoundsError, Limits
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+_NOT_A_LEDGER = ("file-unreadable", "meta-missing", "system-unknown")  # may be another kind of workbook
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Prepared:
     validation: Validation | None  # None: unreadable, or not a ledger of the workspace's system
     findings: list[Finding]
     quarantine: bool = False  # never to be read again: moved to inbox-rejected/, not deleted
+    kind: str = kinds.LEDGER  # another kind (service/kinds.py): ``other`` holds what its handler prepared
+    other: Any = None
 
 
 def prepare(ws: Workspace, path: Path, key: bytes, received_at: datetime | None = None,
@@ -58,7 +63,14 @@ def prepare(ws: Workspace, path: Path, key: bytes, received_at: datetime | None 
     sha = hashlib.sha256(data).hexdigest()
     archived = archive_bytes(ws, data, sha, path.suffix)
     validation, findings = _validate(data, path.name, key, system, limits)
-    return _prepared(ws, path, sha, len(data), archived, received_at, system, validation, findings)
+    prepared = _prepared(ws, path, sha, len(data), archived, received_at, system, validation, findings)
+    if validation is None and findings[0].rule in _NOT_A_LEDGER and kinds.registered():
+        # Within bounds but not a ledger: another kind its metadata names (asked only then, so
+        # ledgers never pay for it)
+        other = kinds.handler(kinds.kind_of(archived) or "")
+        if other is not None:
+            prepared.kind, prepared.other, prepared.findings = other.kind, other.prepare(archived, path.name, key, system), []
+    return prepared
 
 
 def prepare_unsafe(ws: Workspace, path: Path, reason: str, received_at: datetime | None = None) -> Prepared:
