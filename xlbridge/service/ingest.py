@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlite_utils
 
-from xlbridge.service import store
+from xlbridge.service import kinds, store
 from xlbridge.check.engine import Validation
 from xlbridge.errors import StoreError
 from xlbridge.findings import Finding, Severity
@@ -56,6 +56,7 @@ class Outcome:
     period: str | None = None  # the reporting month it counts for (accepted only)
     campaign: int | None = None
     quarantine: bool = False  # moved to inbox-rejected/ once its receipt is written, never read again
+    kind: str = kinds.LEDGER  # another kind's outcome has no month: no 汇总 changes with it
 
 
 def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes, received_at: datetime | None = None) -> Outcome:
@@ -110,6 +111,8 @@ def merge_group(ws: Workspace, db: sqlite_utils.Database, group: list[Prepared])
 
 def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
     """Store one file (inside the caller's transaction); the outcome, its receipt still to write."""
+    if p.kind != kinds.LEDGER:
+        return _handler(p.kind).stage(ws, db, p)
     known = store.known_hash(db, p.sha256)
     if known:  # sent twice, or killed between the merge and the receipt: nothing is stored twice
         return Outcome(p.path, "duplicate", p.sha256, known["unit"], known["id"],
@@ -141,7 +144,9 @@ def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
 
 def _finish(ws: Workspace, db: sqlite_utils.Database, outcome: Outcome) -> Outcome | Exception:
     try:
-        if outcome.status == "duplicate":
+        if outcome.kind != kinds.LEDGER:
+            receipt = _handler(outcome.kind).finish(ws, db, outcome)
+        elif outcome.status == "duplicate":
             first = store.submission(db, outcome.submission_id)
             receipt = receipt_path(ws, first)
             if receipt.exists():  # a genuine second send (not a crash before the first receipt)
@@ -158,6 +163,13 @@ def _finish(ws: Workspace, db: sqlite_utils.Database, outcome: Outcome) -> Outco
         _remove_from_inbox(ws, outcome.path)
     outcome.receipt = receipt
     return outcome
+
+
+def _handler(kind: str) -> kinds.SubmittedKind:
+    handler = kinds.handler(kind)
+    if handler is None:  # prepared by a worker that had it: this process must have it too
+        raise StoreError(f"本进程未登记「{kind}」类文件的处理程序，文件留在收件箱")
+    return handler
 
 
 def _submission_record(ws: Workspace, p: Prepared, unit: str | None, findings: list[Finding], status: str,

@@ -8,27 +8,24 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from xlbridge.check.engine import Validation, validate_grid
 from xlbridge.errors import XlbridgeError
 from xlbridge.findings import Finding, Severity
 from xlbridge.ledger.reader import read_ledger_bytes
+from xlbridge.service import kinds
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.files import load_system
+from xlbridge.service.inbox import is_ignored, open_regular  # noqa: F401  (is_ignored: where callers look)
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.bounds import MB, BoundsError, Limits
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-_LOCK_OR_TEMP = re.compile(r"^(~\$|\.~lock\.|~|\.)|(\.tmp|\.part|\.crdownload|\.partial|#)$", re.IGNORECASE)
-
-
-def is_ignored(path: Path) -> bool:
-    """Excel/WPS lock files (~$x.xlsx), LibreOffice locks (.~lock.x#), temp and partial copies."""
-    return bool(_LOCK_OR_TEMP.search(path.name))
+_NOT_A_LEDGER = ("file-unreadable", "meta-missing", "system-unknown")  # may be another kind of workbook
 
 
 @dataclass
@@ -45,6 +42,8 @@ class Prepared:
     validation: Validation | None  # None: unreadable, or not a ledger of the workspace's system
     findings: list[Finding]
     quarantine: bool = False  # never to be read again: moved to inbox-rejected/, not deleted
+    kind: str = kinds.LEDGER  # another kind (service/kinds.py): ``other`` holds what its handler prepared
+    other: Any = None
 
 
 def prepare(ws: Workspace, path: Path, key: bytes, received_at: datetime | None = None,
@@ -53,7 +52,7 @@ def prepare(ws: Workspace, path: Path, key: bytes, received_at: datetime | None 
     are read once (never more than max_file_mb of them) and serve the archive, the bounds scan
     and the reader."""
     limits = ws.limits
-    with open(path, "rb") as fh:
+    with open_regular(path, ws.inbox) as fh:  # never through a symlink (to /etc/shadow, to the key)
         data = fh.read(limits.file_bytes + 1)
     system = system or load_system(ws.system)
     if len(data) > limits.file_bytes:  # archived as it is, by streaming it; never read whole
@@ -64,7 +63,14 @@ def prepare(ws: Workspace, path: Path, key: bytes, received_at: datetime | None 
     sha = hashlib.sha256(data).hexdigest()
     archived = archive_bytes(ws, data, sha, path.suffix)
     validation, findings = _validate(data, path.name, key, system, limits)
-    return _prepared(ws, path, sha, len(data), archived, received_at, system, validation, findings)
+    prepared = _prepared(ws, path, sha, len(data), archived, received_at, system, validation, findings)
+    if validation is None and findings[0].rule in _NOT_A_LEDGER and kinds.registered():
+        # Within bounds but not a ledger: another kind its metadata names (asked only then, so
+        # ledgers never pay for it)
+        other = kinds.handler(kinds.kind_of(archived) or "")
+        if other is not None:
+            prepared.kind, prepared.other, prepared.findings = other.kind, other.prepare(archived, path.name, key, system), []
+    return prepared
 
 
 def prepare_unsafe(ws: Workspace, path: Path, reason: str, received_at: datetime | None = None) -> Prepared:
@@ -99,29 +105,41 @@ def archive_bytes(ws: Workspace, data: bytes, sha: str, suffix: str) -> Path:
     target = ws.archive / sha[:2] / f"{sha}{suffix}"
     if target.exists() and target.stat().st_size == len(data):
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # submissions are for the coordination group only
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    try:
+        with open(_private(tmp), "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:  # a full disk: no partial copy stays behind
+        tmp.unlink(missing_ok=True)
     _fsync_dir(target.parent)  # the new name too must survive a power cut
     return target
+
+
+def _private(path: Path) -> int:
+    """A new file only the coordination group's account can read (submissions may be confidential)."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
 
 
 def archive_stream(ws: Workspace, path: Path) -> tuple[str, int, Path]:
     """Hash and archive a file in 1 MB steps (a file over the size limit, or one not to be parsed)."""
     digest, size = hashlib.sha256(), 0
     tmp = ws.archive / f".stream.{os.getpid()}.tmp"
-    ws.archive.mkdir(parents=True, exist_ok=True)
-    with open(path, "rb") as src, open(tmp, "wb") as dst:
-        while chunk := src.read(MB):
-            digest.update(chunk)
-            dst.write(chunk)
-            size += len(chunk)
-        dst.flush()
-        os.fsync(dst.fileno())
+    ws.archive.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        with open_regular(path, ws.inbox) as src, open(_private(tmp), "wb") as dst:
+            while chunk := src.read(MB):
+                digest.update(chunk)
+                dst.write(chunk)
+                size += len(chunk)
+            dst.flush()
+            os.fsync(dst.fileno())
+    except BaseException:  # a full disk: no partial copy stays behind
+        tmp.unlink(missing_ok=True)
+        raise
     sha = digest.hexdigest()
     suffix = path.suffix.lower() if path.suffix.lower() in WORKBOOK_SUFFIXES else ".bin"
     target = ws.archive / sha[:2] / f"{sha}{suffix}"

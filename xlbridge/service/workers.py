@@ -38,6 +38,7 @@ from typing import Any
 
 from xlbridge.errors import XlbridgeError
 from xlbridge.gc_tuning import BATCH_GC_THRESHOLDS
+from xlbridge.service import kinds
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.service.prepare import Prepared, prepare, prepare_unsafe
 from xlbridge.system.files import load_system
@@ -130,8 +131,11 @@ class Preparer:
         """``path`` prepared in a process of its own (a worker died while it was in the pool)."""
         self._current_pool(broken)  # the broken pool replaced for the files after it
         with ProcessPoolExecutor(1, mp_context=self._context(), initializer=_worker_started,
-                                 initargs=(self.system, self.ws.worker_memory_mb)) as pool:
+                                 initargs=self._worker_args()) as pool:
             return _unpickled(pool.submit(_prepare_pickled, self.ws, path, self.key).result())
+
+    def _worker_args(self) -> tuple[Any, ...]:
+        return self.system, self.ws.worker_memory_mb, kinds.registered()
 
     def in_groups(self, paths: Sequence[Path], limit: int = GROUP_LIMIT) -> Iterator[list[Pending]]:
         """The paths' preparations in order, in groups to merge together: the next file, and those
@@ -184,7 +188,7 @@ class Preparer:
                     self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = ProcessPoolExecutor(max(self.workers, 1), mp_context=self._context(),
                                                  initializer=_worker_started,
-                                                 initargs=(self.system, self.ws.worker_memory_mb))
+                                                 initargs=self._worker_args())
             return self._pool
 
     def _context(self) -> Any:
@@ -202,9 +206,11 @@ class Preparer:
 _system: IndicatorSystem | None = None
 
 
-def _worker_started(system: IndicatorSystem, memory_mb: int = 0) -> None:
+def _worker_started(system: IndicatorSystem, memory_mb: int = 0,
+                    other_kinds: tuple[kinds.SubmittedKind, ...] = ()) -> None:
     global _system
     _system = system
+    kinds.register(*other_kinds)  # a forkserver's or spawned worker starts with none
     if memory_mb > 0:
         limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
