@@ -307,19 +307,25 @@ def _position(letters: bytes, digits: bytes) -> tuple[int, int]:
     return (int(digits) if digits else 0), col
 
 
+def _far_row(file: str, sheet: str, limits: SheetLimits, row: int) -> None:
+    raise BoundsError(f"{file}：工作表「{sheet}」第 {row} 行超出{limits.what}（最多 {limits.rows} 行），已拒收；"
+                      "请删除多余的行后重新保存")
+
+
 def _walk(xml: bytes, file: str, sheet: str, limits: SheetLimits, scan: SheetScan) -> None:
     """Every cell and row tag, placed as readers place them (a cell or row without ``r`` goes
     after the one before): the farthest position, and the number of cells and rows."""
     row = col = cells = rows = 0
+    far_row = False  # a row past the limit: said at its first cell, which names it better
     for match in _ANY_TAG.finditer(xml):
         attr = _R_ATTR.search(match.group(2))
         if match.group(1) == b"row":
+            if far_row:
+                _far_row(file, sheet, limits, row)
             rows += 1
             row = int(attr.group(1)) if attr and attr.group(1).strip().isdigit() else row + 1
             col = 0
-            if row > limits.rows or rows > limits.rows:
-                raise BoundsError(f"{file}：工作表「{sheet}」第 {row} 行超出{limits.what}（最多 {limits.rows} 行），已拒收；"
-                                  "请删除多余的行后重新保存")
+            far_row = row > limits.rows or rows > limits.rows
             scan.max_row = max(scan.max_row, row)
             continue
         cells += 1
@@ -336,6 +342,8 @@ def _walk(xml: bytes, file: str, sheet: str, limits: SheetLimits, scan: SheetSca
         if cells > limits.cells:
             raise BoundsError(f"{file}：工作表「{sheet}」的单元格超过 {limits.cells} 个，超出{limits.what}，已拒收")
         scan.max_row, scan.max_column = max(scan.max_row, cell_row), max(scan.max_column, col)
+    if far_row:
+        _far_row(file, sheet, limits, row)
     if scan.max_row * scan.max_column > limits.cells:
         raise BoundsError(f"{file}：工作表「{sheet}」的范围 {column_letter(scan.max_column)}{scan.max_row} 共 "
                           f"{scan.max_row * scan.max_column} 格，超过上限 {limits.cells} 格，已拒收")
