@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from xlbridge import click_zh
 from xlbridge.errors import XlbridgeError, friendly
 from xlbridge.findings import Finding, Severity
 
@@ -21,7 +22,7 @@ def _utf8_console() -> None:
             stream.reconfigure(encoding="utf-8", errors="replace")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=click_zh.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="xlbridge")
 def main() -> None:
     """xlbridge：法治政府建设工作台账的生成、校验、收取与汇总。"""
@@ -43,15 +44,15 @@ def schema() -> None:
     """指标体系文件：导入、检查、查看。"""
 
 
-system_argument = click.argument("system", metavar="SYSTEM")
+system_argument = click.argument("system", metavar="指标体系")
 
 
 @schema.command("check")
-@click.argument("files", nargs=-1, required=True)
+@click.argument("files", nargs=-1, required=True, metavar="文件或体系名...")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部问题")
 @friendly
 def schema_check(files: tuple[str, ...], as_json: bool) -> None:
-    """检查指标体系文件，逐条报告问题及位置。FILES 可以是文件路径或内置体系名。"""
+    """检查指标体系文件，逐条报告问题及位置。每个可以是文件路径或内置体系名。"""
     from xlbridge.system.files import check_system, load_system
 
     failed = False
@@ -97,7 +98,7 @@ def schema_units(system: str) -> None:
 
 
 @schema.command("import")
-@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("table", metavar="指标表", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出的 .yaml 文件（--preview 时可省略）")
 @click.option("--sheet", help="工作表名（默认自动识别含表头的工作表）")
 @click.option("--id", "system_id", help="指标体系 id（默认取输出文件名）")
@@ -261,7 +262,7 @@ def _years(text: str | None) -> list[int] | None:
 
 # --------------------------------------------------------------------------- validate
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="台账文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--system", "system_name", help="指标体系（默认按台账中的标识自动选择）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--all", "show_all", is_flag=True, help="同时列出“提示”（自动规范化的单元格）")
@@ -334,7 +335,7 @@ def key_init(workspace: Path) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @workspace_option
 @click.option("--no-consolidate", is_flag=True, help="只收取，不重写汇总表")
 @friendly
@@ -405,19 +406,30 @@ def consolidate(workspace: Path, period: str | None, every_month: bool) -> None:
 
 @main.command()
 @workspace_option
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--period", help="只看这个月各单位的报送情况，如 2021-06（默认：全部报送记录，加上最新月份）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（键名为英文，见 README）")
 @friendly
-def status(workspace: Path, as_json: bool) -> None:
-    """待处理、已接收、已退回的报送。"""
-    from xlbridge.service.prepare import is_ignored
+def status(workspace: Path, period: str | None, as_json: bool) -> None:
+    """报送情况：待处理、已接收、已退回的报送，以及某月各单位是否报送、是否按时、错误数和联系人。"""
+    from xlbridge.service.consolidate import latest_period
+    from xlbridge.service.month_status import month_status
+    from xlbridge.system.files import load_system
 
     ws = _workspace(workspace)
     db = _existing_store(ws)
+    month = period or latest_period(db, load_system(ws.system).id)
+    state = month_status(ws, db, _period(month, ws.campaign)) if month else None
+    if period:
+        click.echo(json.dumps(state.as_json(), ensure_ascii=False, indent=2) if as_json else _month_text(state))
+        return
+    from xlbridge.service.prepare import is_ignored
+
     pending = sorted(str(p.relative_to(ws.inbox)) for p in ws.inbox.rglob("*") if p.is_file() and not is_ignored(p))
     subs = list(db.query("SELECT id, unit, claimed_unit, file_name, period, received_at, status, errors, warnings, reason"
                          " FROM submissions ORDER BY id"))
     if as_json:
-        click.echo(json.dumps({"pending": pending, "submissions": subs}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"pending": pending, "submissions": subs, "month": state.as_json() if state else None},
+                              ensure_ascii=False, indent=2))
         return
     counts = {s: sum(1 for x in subs if x["status"] == s) for s in ("accepted", "rejected")}
     click.echo(f"待处理 {len(pending)}，已接收 {counts['accepted']}，已退回 {counts['rejected']}")
@@ -427,22 +439,43 @@ def status(workspace: Path, as_json: bool) -> None:
         label = "已接收" if s["status"] == "accepted" else "已退回"
         click.echo(f"  {label}  #{s['id']} {s['unit'] or s['claimed_unit'] or '?'} {s['period']} {s['received_at']} "
                    f"{s['file_name']} 错误 {s['errors']} 警告 {s['warnings']}" + (f"  原因：{s['reason']}" if s["reason"] else ""))
+    if state:
+        click.echo("")
+        click.echo(_month_text(state))
+
+
+def _month_text(state) -> str:  # type: ignore[no-untyped-def]
+    from xlbridge.service.receipt import local_time
+
+    counts = "，".join(f"{label} {state.count(label)}" for label in ("按时报送", "逾期报送", "已退回", "未报送"))
+    lines = [f"{state.period} 报送情况（截止 {state.deadline:%Y-%m-%d} 前）：应报 {len(state.units)} 个单位，{counts}"]
+    for n, u in enumerate(state.units, start=1):
+        s, sub = u.status, u.submission
+        source = ("本月报送" if u.counted_from == state.period else f"沿用 {u.counted_from}" if u.counted_from
+                  else "尚无被接收的报送")
+        findings = f"错误 {sub.get('errors') or 0} 警告 {sub.get('warnings') or 0}" if sub else "—"
+        lines.append(f"  {n:>2}. {s.unit}  {s.status}  {local_time(sub.get('received_at')) or '—'}  {findings}  "
+                     f"已完成 {s.done}/{s.expected}  {source}  填表人 {u.filled_by or '—'}  责任人 {u.person or '—'}  "
+                     f"联系电话 {u.phone or '—'}" + (f"  退回原因：{sub['reason']}" if sub.get("reason") else ""))
+    missing = state.not_reported()
+    lines.append(f"本月未报送（含已退回）：{'、'.join(missing)}" if missing else "各单位本月均已报送")
+    return "\n".join(lines)
 
 
 @main.command()
 @workspace_option
 @click.option("--settle", type=float, help="文件大小和时间保持不变多少秒后才读取")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="日志格式：text（每个事件一行中文）或 json（每个事件一行 JSON）")
 @click.option("-v", "--verbose", is_flag=True, help="输出调试日志")
 @friendly
-def daemon(workspace: Path, settle: float | None, verbose: bool) -> None:
-    """监视 inbox/，自动收取、校验、入库、发回执、更新汇总表（Ctrl+C 停止）。"""
-    import logging
-
+def daemon(workspace: Path, settle: float | None, log_format: str, verbose: bool) -> None:
+    """监视 inbox/，自动收取、校验、入库、发回执、更新汇总表（Ctrl+C 停止）；日志写到标准错误。"""
     from xlbridge.service.daemon import Daemon
+    from xlbridge.service.daemon_log import configure
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(message)s")
-    ws = _workspace(workspace, settle_seconds=settle)
-    Daemon(ws, on_outcome=lambda o: click.echo(f"{o.status}\t{o.path.name}\t{o.unit or ''}", err=True)).run()
+    configure(log_format, verbose)
+    Daemon(_workspace(workspace, settle_seconds=settle)).run()
 
 
 @main.group("store")
@@ -452,21 +485,23 @@ def store_group() -> None:
 
 @store_group.command("export")
 @workspace_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="文件格式：csv（UTF-8 带 BOM，Excel 可直接打开）或 json")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="输出目录（每个表一个文件）")
+@click.option("--raw", is_flag=True, help="按中心库原样导出：英文表名、列名和代码（accepted、0/1、normal），供其他程序读取")
 @friendly
-def store_export(workspace: Path, fmt: str, out: Path) -> None:
-    """把各表和视图导出为 CSV（UTF-8 带 BOM，Excel 可直接打开）或 JSON。"""
-    from xlbridge.service.store import export
+def store_export(workspace: Path, fmt: str, out: Path, raw: bool) -> None:
+    """把各表和视图导出为 CSV 或 JSON：中文表头和中文取值（是/否、常规/加分项/减分项、★）。"""
+    from xlbridge.service.export import export
 
     ws = _workspace(workspace)
-    for path in export(_existing_store(ws), out, fmt):
+    for path in export(_existing_store(ws), out, fmt, raw):
         click.echo(str(path))
 
 
 @store_group.command("backup")
 @workspace_option
-@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("target", metavar="备份文件", type=click.Path(dir_okay=False, path_type=Path))
 @friendly
 def store_backup(workspace: Path, target: Path) -> None:
     """用 SQLite 在线备份复制中心库（守护进程运行时也可执行）。"""

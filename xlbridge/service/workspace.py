@@ -17,6 +17,7 @@ from xlbridge.system.files import DEFAULT_SYSTEM
 
 CONFIG_NAME = "xlbridge.toml"
 UNKNOWN_UNIT_DIR = "未识别单位"
+NEXT_LEDGER_MODES = ("after-submission", "after-deadline", "off")
 
 
 @dataclass
@@ -35,7 +36,8 @@ class Workspace:
     expected_units: list[str] = field(default_factory=list)  # default: every reporting unit
     workers: int | None = None  # processes preparing files ahead of the merge; default one per CPU (≤ 4)
     # The daemon writes a unit's next-month ledger, pre-filled, after each accepted submission
-    # ("after-submission"), or leaves it to `xlbridge ledgers next` ("off").
+    # ("after-submission"), every unit's once a month's deadline has passed ("after-deadline"),
+    # or leaves it to `xlbridge ledgers next` ("off").
     next_ledgers: str = "after-submission"
 
     @classmethod
@@ -65,8 +67,8 @@ class Workspace:
                 raise XlbridgeError(f"设置 {name} 的值「{value}」不正确（见 {config} 或环境变量 XLBRIDGE_{name.upper()}）") from None
         if not 1 <= ws.deadline_day <= 28:  # every month has the day: deadline_for() builds a date from it
             raise XlbridgeError(f"设置 deadline_day 应为 1–28 之间的日期（下月几日前报送），实为 {ws.deadline_day}")
-        if ws.next_ledgers not in ("after-submission", "off"):
-            raise XlbridgeError(f"设置 next_ledgers 应为 after-submission 或 off，实为「{ws.next_ledgers}」")
+        if ws.next_ledgers not in NEXT_LEDGER_MODES:
+            raise XlbridgeError(f"设置 next_ledgers 应为 {'、'.join(NEXT_LEDGER_MODES)} 之一，实为「{ws.next_ledgers}」")
         for name in ("inbox", "archive", "outbox", "store", "key_file"):
             path = Path(getattr(ws, name))
             setattr(ws, name, path if path.is_absolute() else root / path)
