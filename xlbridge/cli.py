@@ -98,6 +98,18 @@ def schema_units(system: str) -> None:
     click.echo("\n".join(unit_assignments(load_system(system))))
 
 
+@schema.command("diff")
+@click.argument("old", metavar="旧版本")
+@click.argument("new", metavar="新版本")
+@friendly
+def schema_diff(old: str, new: str) -> None:
+    """两个版本的指标体系之间：新增、删除、改写、调整责任单位的指标，以及更名的单位。"""
+    from xlbridge.system.files import load_system
+    from xlbridge.system.revision import compare, describe
+
+    click.echo("\n".join(describe(compare(load_system(old), load_system(new)))))
+
+
 @schema.command("import")
 @click.argument("table", metavar="指标表", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出的 .yaml 文件（--preview 时可省略）")
