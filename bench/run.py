@@ -14,9 +14,13 @@
 3. consolidated  — the consolidated workbook of that store (60,000-row 明细), each case in a fresh
                    subprocess for its peak RSS: xlbridge consolidate() vs openpyxl write-only
                    (styled) and xlsxwriter constant_memory writing the same rows.
-4. daemon        — 500 files dropped at once into the inbox of a real `xlbridge daemon`: time to the
+4. bounds        — the cost of the checks run before any reader (xlsx/bounds.py) on a normal
+                   200-row ledger: the bounds scan (which also finds the formulas) vs the formula
+                   pass it replaced, as a share of validate_file (goal: the difference < 5 %).
+5. month         — a campaign month end to end as the daemon does it (bench/month.py).
+6. daemon        — 500 files dropped at once into the inbox of a real `xlbridge daemon`: time to the
                    last receipt and to the 汇总, peak RSS of the daemon and its workers, against
-                   `xlbridge ingest` of the same files in the same run.
+                   `xlbridge ingest` of the same files in the same run (bench/burst.py).
 
 Inputs are generated through xlbridge's own writer and sample clerk (bench/synth.py) and cached
 in bench/out/ (gitignored). Needs the bench extras (pandas, frictionless): pip install -e '.[bench]';
@@ -26,10 +30,8 @@ without them those baselines are shown as n/a.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
-import platform
 import resource
 import shutil
 import sqlite3
@@ -49,122 +51,9 @@ sys.path.insert(0, str(HERE))
 synth: Any = None
 CAMPAIGN, PERIOD = 2021, "2021-05"  # = synth.CAMPAIGN, synth.PERIOD
 DEFAULT_OUT = HERE / "out"
-BENCHMARKS = ("validate", "ingest", "consolidated", "daemon")
-ISSUE_12 = (4.9, 60.0)  # the 500-file burst as issue 12 measured it: last receipt (s), daemon peak RSS (MB)
-
-
-# --------------------------------------------------------------------------- helpers
-def optional(name: str) -> Any:
-    try:
-        return __import__(name)
-    except ImportError:
-        return None
-
-
-def interleaved(fns: dict[str, Callable[[], Any]], repeat: int) -> tuple[dict[str, list[float]], dict[str, Any]]:
-    """Times of each function, run round-robin (one warm-up round first) so that every one of
-    them sees the same background load. Each starts after a full collection, so that none pays
-    for collecting the garbage of the one before. Returns the times per round and each last result."""
-    last = {name: fn() for name, fn in fns.items()}
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            last[name] = None
-            gc.collect()
-            t = time.perf_counter()
-            last[name] = fn()
-            times[name].append(time.perf_counter() - t)
-    return times, last
-
-
-def load() -> str:
-    try:
-        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return ""
-
-
-def table(headers: list[str], rows: list[list[Any]]) -> str:
-    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
-    widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
-    out = []
-    for n, r in enumerate(cells):
-        out.append("  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths)).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
-
-
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def ms(seconds: float | None) -> str:
-    return "n/a" if seconds is None else f"{seconds * 1000:.0f} ms"
-
-
-def sec(seconds: float | None) -> str:
-    return "n/a" if seconds is None else f"{seconds:.2f} s"
-
-
-def ratio(a: float | None, b: float | None) -> str:
-    return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
-
-
-def verdict(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("MET" if ok else "NOT MET")
-
-
-def mb(n_bytes: float) -> str:
-    return f"{n_bytes / 1e6:.1f} MB"
-
-
-def versions() -> str:
-    import openpyxl
-    import xlsxwriter
-    from importlib.metadata import PackageNotFoundError, version
-
-    parts = [f"Python {platform.python_version()}", f"{os.cpu_count()} CPUs"]
-    for dist in ("python-calamine", "openpyxl", "xlsxwriter", "pandas", "frictionless"):
-        try:
-            parts.append(f"{dist} {version(dist)}")
-        except PackageNotFoundError:
-            parts.append(f"{dist} (not installed)")
-    del openpyxl, xlsxwriter
-    return ", ".join(parts)
-
-
-def banner(title: str) -> None:
-    print(f"\n=== {title} " + "=" * max(3, 90 - len(title)), flush=True)
-
-
-class Stages:
-    """Wrap module attributes to sum the time spent in them (a name missing in this version is skipped)."""
-
-    def __init__(self, targets: list[tuple[Any, str]]) -> None:
-        self.targets = [(m, n) for m, n in targets if hasattr(m, n)]
-        self.times: dict[str, float] = {}
-        self._saved: list[tuple[Any, str, Any]] = []
-
-    def __enter__(self) -> Stages:
-        for module, name in self.targets:
-            real = getattr(module, name)
-            self._saved.append((module, name, real))
-            setattr(module, name, self._wrap(name, real))
-        return self
-
-    def _wrap(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*a: Any, **k: Any) -> Any:
-            t = time.perf_counter()
-            try:
-                return real(*a, **k)
-            finally:
-                self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - t
-        return timed
-
-    def __exit__(self, *exc: Any) -> None:
-        for module, name, real in reversed(self._saved):
-            setattr(module, name, real)
+BENCHMARKS = ("validate", "ingest", "consolidated", "month", "bounds", "daemon")
+from report import (Naive, Stages, banner, interleaved, load, mb, ms, optional, ratio, sec, table,
+                    timed_loop, verdict, versions)
 
 
 # --------------------------------------------------------------------------- 1. validate
@@ -365,25 +254,6 @@ def bench_validate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- 2. ingest
-class Naive:
-    """The issue's naive loop: pandas.read_excel (openpyxl) + DataFrame.to_sql, per file."""
-
-    def __init__(self, db_path: Path) -> None:
-        import pandas as pd
-
-        self.pd, self.conn, self.rows = pd, sqlite3.connect(str(db_path)), 0
-        self.times = {"read_excel": 0.0, "to_sql": 0.0}
-
-    def __call__(self, path: Path) -> None:
-        t = time.perf_counter()
-        df = self.pd.read_excel(path, sheet_name="台账", header=3, engine="openpyxl")
-        t1 = time.perf_counter()
-        df.to_sql("rows", self.conn, if_exists="append", index=False)
-        self.times["read_excel"] += t1 - t
-        self.times["to_sql"] += time.perf_counter() - t1
-        self.rows += len(df)
-
-
 class CalamineExecutemany:
     """python-calamine read of the 台账 sheet + one executemany and commit per file."""
 
@@ -571,145 +441,6 @@ def _xlbridge_round(ws: Any, inbox: list[Path], workers: int) -> tuple[float, in
     return seconds, commits, outcomes
 
 
-def timed_loop(loop: Callable[[Path], None], files: list[Path]) -> float:
-    t = time.perf_counter()
-    for path in files:
-        loop(path)
-    return time.perf_counter() - t
-
-
-# --------------------------------------------------------------------------- 4. daemon
-def bench_daemon(args: argparse.Namespace) -> dict[str, Any]:
-    banner(f"4. {args.burst} files at once through a real `xlbridge daemon` (settings as shipped)")
-    data = synth.ingest_files(args.out, args.burst, args.burst_per_unit)
-    files = data["files"]
-    print(f"input: {len(files)} signed ledgers of {len(files)} units × {args.burst_per_unit * 5} rows, Excel-style; "
-          f"{mb(sum(p.stat().st_size for p in files))} in all")
-    print("method: the daemon started and watching; the files copied into its inbox as clerks do (a temp name,")
-    print("        then renamed), the clock started before the first copy; receipts counted in outbox/ every 20 ms;")
-    print("        VmHWM of the daemon and of each of its worker processes read from /proc just before SIGTERM.")
-    print("        Baseline in the same run: `xlbridge ingest` of the same files into an empty workspace (receipts")
-    print("        and 汇总 included), its VmHWM polled while it runs")
-    work = args.out / f"daemon-{os.getpid()}"
-    try:
-        burst = _daemon_burst(work / "daemon", files, data)
-        batch = _ingest_batch(work / "ingest", files, data)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    issue_s, issue_mb = ISSUE_12
-    rows = [
-        ["daemon: last receipt", sec(burst["last_receipt"]), "", ratio(burst["last_receipt"], batch["seconds"]),
-         f"issue 12: {issue_s} s"],
-        ["daemon: 汇总 written", sec(burst["consolidated"]), "", ratio(burst["consolidated"], batch["seconds"]), ""],
-        ["daemon process peak RSS (VmHWM)", "", f"{burst['daemon_mb']:.0f} MB", "", f"issue 12: {issue_mb:.0f} MB"],
-        [f"the {burst['workers']} processes below it (fork server, workers): the largest", "",
-         f"{burst['worker_mb']:.0f} MB", "", ""],
-        ["baseline: xlbridge ingest, same files", sec(batch["seconds"]), f"{batch['peak_mb']:.0f} MB", "1.00×",
-         "receipts and 汇总 included"],
-    ]
-    print()
-    print(table(["what", "time", "peak RSS", "/ ingest", "reference"], rows))
-    ok = burst["last_receipt"] <= 1.5 * batch["seconds"] and burst["daemon_mb"] <= issue_mb * 4 / 3
-    print(f"\ngoal: last receipt ≤ 1.5× `xlbridge ingest` of the same files ({ratio(burst['last_receipt'], batch['seconds'])}) "
-          f"and daemon ≤ {issue_mb * 4 / 3:.0f} MB (issue 12's {issue_mb:.0f} MB + a third) → {verdict(ok)}")
-    return {**burst, "ingest": batch["seconds"], "goal": ok}
-
-
-def _burst_workspace(root: Path, data: dict[str, Any]) -> Path:
-    root.mkdir(parents=True)
-    (root / "xlbridge.key").write_text(synth.KEY.hex() + "\n", encoding="ascii")
-    (root / "xlbridge.toml").write_text(f'system = "{data["system_path"]}"\ncampaign = {CAMPAIGN}\n', encoding="utf-8")
-    return root
-
-
-def _xlbridge_command() -> list[str]:
-    script = Path(sys.executable).with_name("xlbridge")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "xlbridge"]
-
-
-def _daemon_burst(root: Path, files: list[Path], data: dict[str, Any]) -> dict[str, Any]:
-    import signal
-
-    ws = _burst_workspace(root, data)
-    inbox, outbox, log_path = ws / "inbox", ws / "outbox", ws.parent / "daemon.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([*_xlbridge_command(), "daemon", "-w", str(ws)], stdout=log, stderr=log,
-                                stdin=subprocess.DEVNULL)
-    try:
-        _poll(lambda: "watching" in log_path.read_text(encoding="utf-8", errors="replace"), proc, log_path)
-        t0 = time.perf_counter()
-        for src in files:
-            tmp = inbox / f".{src.name}.part"
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, inbox / src.name)
-        _poll(lambda: sum(1 for _ in outbox.rglob("回执_*.xlsx")) >= len(files), proc, log_path)
-        last_receipt = time.perf_counter() - t0
-        _poll(lambda: (ws / "outbox" / "汇总" / f"汇总台账_{PERIOD}.xlsx").exists() and not os.listdir(inbox),
-              proc, log_path)
-        consolidated = time.perf_counter() - t0
-        workers = _descendants(proc.pid)
-        daemon_mb, worker_mb = _vm_hwm(proc.pid), max((_vm_hwm(p) for p in workers), default=0.0)
-        stored = sqlite3.connect(ws / "store.db").execute(
-            "SELECT COUNT(*) FROM submissions WHERE status = 'accepted'").fetchone()[0]
-        if stored != len(files):
-            raise SystemExit(f"daemon benchmark: {stored} of {len(files)} accepted; see {log_path}")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
-    return {"last_receipt": last_receipt, "consolidated": consolidated, "daemon_mb": daemon_mb,
-            "worker_mb": worker_mb, "workers": len(workers)}
-
-
-def _ingest_batch(root: Path, files: list[Path], data: dict[str, Any]) -> dict[str, Any]:
-    ws = _burst_workspace(root, data)
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([*_xlbridge_command(), "ingest", "-w", str(ws), *map(str, files)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0.0
-    while proc.poll() is None:
-        peak = max(peak, _vm_hwm(proc.pid))
-        time.sleep(0.02)
-    seconds = time.perf_counter() - t0
-    if proc.returncode:
-        raise SystemExit(f"xlbridge ingest failed: {proc.stderr.read().decode(errors='replace')[-2000:]}")
-    return {"seconds": seconds, "peak_mb": peak}
-
-
-def _poll(condition: Callable[[], bool], proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 600) -> None:
-    deadline = time.perf_counter() + timeout
-    while not condition():
-        if proc.poll() is not None or time.perf_counter() > deadline:
-            raise SystemExit(f"daemon benchmark: the daemon {'exited' if proc.poll() is not None else 'timed out'}; "
-                             f"see {log_path}")
-        time.sleep(0.02)
-
-
-def _vm_hwm(pid: int) -> float:
-    """VmHWM of a live process in MB (0 if it is gone or this is no Linux)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            return next((int(line.split()[1]) / 1024 for line in fh if line.startswith("VmHWM:")), 0.0)
-    except OSError:
-        return 0.0
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every live process below ``pid`` (the fork server and the workers it forked)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-    found, frontier = [], [pid]
-    while frontier:
-        below = [child for child, parent in parents.items() if parent in frontier]
-        found += below
-        frontier = below
-    return found
-
-
 # --------------------------------------------------------------------------- 3. consolidated
 DETAIL_SQL = """
     WITH snap AS (
@@ -888,6 +619,64 @@ def bench_consolidated(args: argparse.Namespace, ingest: dict[str, Any] | None) 
 
 
 # --------------------------------------------------------------------------- main
+def _old_formula_pass(path: Path) -> Any:
+    """What the reader did before the bounds scan: inflate the 台账 sheet once more and look for
+    formulas (the baseline the scan's cost is measured against: the scan now does both)."""
+    import zipfile
+
+    from xlbridge.ledger import layout as L
+    from xlbridge.xlsx.bounds import Limits, sheet_members
+
+    data = path.read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read(sheet_members(data, path.name, Limits())[L.LEDGER_SHEET])
+    return b"<f>" in xml or b"<f " in xml
+
+
+def _ms2(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def bench_bounds(args: argparse.Namespace, rows: int = 200) -> dict[str, Any]:
+    from xlbridge.check.files import validate_file
+    from xlbridge.ledger.reader import ledger_sheet_limits
+    from xlbridge.system.files import load_system
+    from xlbridge.xlsx.bounds import Limits, scan_workbook, verify_members
+
+    banner(f"4. The bounds checked before any reader, on a normal {rows}-row ledger (medians of {args.repeat} rounds)")
+    data = synth.validate_files(args.out, rows, libreoffice=False)
+    system_path = data["system_path"]
+    system = load_system(system_path)
+    limits = Limits()
+    sheets = ledger_sheet_limits(limits, system)
+    out, results = [], {}
+    for kind, path in data["files"].items():
+        raw = path.read_bytes()
+
+        def scan() -> Any:
+            result = scan_workbook(raw, path.name, sheets, limits)
+            verify_members(raw, path.name, limits)
+            return result
+
+        fns = {"validate": lambda: validate_file(path, str(system_path), synth.KEY), "scan": scan,
+               "old formula pass": lambda: _old_formula_pass(path)}
+        times, last = interleaved(fns, max(args.repeat, 15))
+        med = {name: statistics.median(ts) for name, ts in times.items()}
+        if not last["validate"].valid:
+            raise SystemExit(f"benchmark input is not valid: {path}: {last['validate'].summary}")
+        added = med["scan"] - med["old formula pass"]
+        share = added / med["validate"]
+        results[kind] = {"validate": med["validate"], "scan": med["scan"], "old": med["old formula pass"], "share": share}
+        out.append([kind, _ms2(med["validate"]), _ms2(med["scan"]), f"{100 * med['scan'] / med['validate']:.1f} %",
+                    _ms2(med["old formula pass"]), _ms2(added), f"{100 * share:.1f} %", verdict(share < 0.05)])
+    print(table(["file", "validate_file", "bounds scan", "scan/validate", "old formula pass", "added",
+                 "added/validate", "goal <5 %"], out))
+    print("bounds scan = zip members (declared and real sizes, each one's ratio), the 台账 and metadata sheets "
+          "inflated with a cap and scanned (dimension, farthest cell and row, cells and rows without a reference, "
+          "formulas); it replaces the reader's own formula pass, so the cost added is scan − old formula pass")
+    return results
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke run: fewer repeats, 12 ledgers instead of 300")
@@ -896,6 +685,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--units", type=int, help="ledgers for ingest/consolidated (default 300, --quick 12)")
     p.add_argument("--per-unit", type=int, default=40, help="indicators per unit, × 5 years = rows per ledger (default 40)")
     p.add_argument("--repeat", type=int, help="timed runs per fast measurement (default 9, --quick 3)")
+    p.add_argument("--month-rounds", type=int, help="rounds of the month benchmark (default 3, --quick 1)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="cache and scratch directory (default bench/out)")
     p.add_argument("--no-libreoffice", action="store_true", help="skip the LibreOffice re-saved variant")
     p.add_argument("--burst", type=int, help="files dropped at once in the daemon benchmark (default 500, --quick 40)")
@@ -909,6 +699,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.repeat = args.repeat or (3 if args.quick else 9)
     args.burst = args.burst or (40 if args.quick else 500)
     args.rounds = 1 if args.quick else 3
+    args.month_rounds = args.month_rounds or (1 if args.quick else 3)
     args.ingest_rounds = 1 if args.quick else 5  # a round is ~20 s; the 2-core machine's noise needs the median of 5
     args.out = args.out.resolve()
     args.only = [b.strip() for b in args.only.split(",") if b.strip()]
@@ -941,8 +732,16 @@ def main(argv: list[str] | None = None) -> int:
         ingest = bench_ingest(args)
     if "consolidated" in args.only:
         bench_consolidated(args, ingest)
+    if "month" in args.only:
+        from month import bench_month
+
+        bench_month(args, synth)
+    if "bounds" in args.only:
+        bench_bounds(args)
     if "daemon" in args.only:
-        bench_daemon(args)
+        from burst import bench_daemon
+
+        bench_daemon(args, synth)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()} on {os.cpu_count()} CPUs (a load near the CPU "
           "count means the timings shared the machine with other work)")
     return 0

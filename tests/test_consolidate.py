@@ -365,9 +365,14 @@ def _stuff_unit_text(store_path: Path) -> list[tuple[Any, ...]]:
         with conn:
             ids = [r[0] for r in conn.execute("SELECT id FROM rows ORDER BY id")]
             n = len(UNIT_TEXT)
-            conn.executemany("UPDATE rows SET description = ?, materials = ?, links = ?, person = ?, phone = ? WHERE id = ?",
-                             [(UNIT_TEXT[k % n], UNIT_TEXT[(k + 1) % n], UNIT_TEXT[(k + 2) % n], UNIT_TEXT[(k + 3) % n],
-                               UNIT_TEXT[(k + 4) % n], row_id) for k, row_id in enumerate(ids)])
+            text_ids: dict[Any, Any] = {None: None}  # each text stored once, as the store keeps it
+            for text in (t for t in UNIT_TEXT if t is not None):
+                conn.execute("INSERT OR IGNORE INTO texts (hash, text) VALUES (?, ?)", [store._text_hash(text), text])
+                text_ids[text] = conn.execute("SELECT id FROM texts WHERE hash = ?", [store._text_hash(text)]).fetchone()[0]
+            conn.executemany("UPDATE ledger_rows SET description_id = ?, materials_id = ?, links = ?, person = ?, phone = ?"
+                             " WHERE id = ?",
+                             [(text_ids[UNIT_TEXT[k % n]], text_ids[UNIT_TEXT[(k + 1) % n]], UNIT_TEXT[(k + 2) % n],
+                               UNIT_TEXT[(k + 3) % n], UNIT_TEXT[(k + 4) % n], row_id) for k, row_id in enumerate(ids)])
         return [tuple(map(_cell, r)) for r in conn.execute(DETAIL_REFERENCE)]
     finally:
         conn.close()

@@ -42,7 +42,7 @@ import watchfiles
 from xlbridge.service import store
 from xlbridge.service.consolidate import consolidate, months_to_rewrite
 from xlbridge.system.files import load_system
-from xlbridge.service.next_ledgers import following_month, write_next_ledgers
+from xlbridge.service.next_ledgers import following_month, issue_after_deadline, write_next_ledgers
 from xlbridge.errors import XlbridgeError
 from xlbridge.service.ingest import Outcome, ingest_groups
 from xlbridge.ledger.signature import load_key
@@ -51,12 +51,14 @@ from xlbridge.service.prepare import arrival_time
 from xlbridge.service.receipt import write_refusal_receipt
 from xlbridge.service.single_writer import rewrite_holder, single_writer
 from xlbridge.gc_tuning import batch_gc
+from xlbridge.service.daemon_log import event
 from xlbridge.service.workers import Preparer
 from xlbridge.service.workspace import Workspace
 
 log = logging.getLogger("xlbridge.daemon")
 PARTIAL_GRACE_FACTOR = 60  # × settle_seconds before a zip still missing its end is treated as final
 RESCAN_SECONDS = 5.0  # look at the whole inbox this often: events get lost (network shares, new sub-folders)
+DEADLINE_CHECK_SECONDS = 60.0  # next_ledgers = after-deadline: how often the clock is looked at
 RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this long, or when it changes
 MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
 SEARCH_PART_ROWS = 5_000  # rows indexed per transaction, ~1 s: how long a stop may wait for the index
@@ -98,6 +100,7 @@ class Daemon:
     _dirty_months: set[tuple[int, str]] = field(default_factory=set)  # (campaign, month) accepted files changed
     _next_ledgers: set[str] = field(default_factory=set)  # units whose next-month ledger is to be rewritten
     _last_scan: float = float("-inf")
+    _last_deadline_check: float = float("-inf")
     _refused: set[Path] = field(default_factory=set)  # entries refused but not movable: told once
     _retry_delay: float = 0.0  # the consolidation back-off now (0: the last rewrite worked)
     _retry_at: float = float("-inf")
@@ -117,20 +120,21 @@ class Daemon:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        log.info("stopped")
+        log.info("已停止", **event("stopped"))
 
     def _start(self, db) -> None:  # type: ignore[no-untyped-def]
         self._sweep_stale_temp()
         free = shutil.disk_usage(self.ws.root).free
         if free < LOW_DISK_BYTES:  # started on a full disk: say so once; files wait in the inbox until there is room
             log.warning("磁盘空间已满或将满（%s 仅剩 %d KB）：收到的文件留在收件箱，腾出空间后自动处理；已存储的数据不受影响",
-                        self.ws.root, free // 1024)
+                        self.ws.root, free // 1024, **event("disk_full", path=self.ws.root, free_kb=free // 1024))
         self._refresh_search(db)  # rows a stop left unindexed
         if self._consolidated_is_behind(db):
             self._mark_dirty()  # killed before the rewrite: catch up
+        self._issue_due_ledgers(db)  # a month that closed while we were down
 
     def _watch(self, db, preparer: Preparer) -> None:  # type: ignore[no-untyped-def]
-        log.info("watching %s", self.ws.inbox)
+        log.info("开始监视 %s", self.ws.inbox, **event("watching", inbox=self.ws.inbox))
         for changes in watchfiles.watch(self.ws.inbox, watch_filter=InboxFilter(), stop_event=self.stop,
                                         debounce=200, step=50, rust_timeout=int(self._tick() * 1000),
                                         yield_on_timeout=True, raise_interrupt=False):
@@ -139,9 +143,10 @@ class Daemon:
             for _, name in changes:
                 self._note(Path(name))
             self._work(db, preparer)
+            self._issue_due_ledgers(db)
             if self.stop.is_set():
                 break
-        self._consolidate(db, force=True)
+        self.after_burst(db)
 
     def _tick(self) -> float:
         return max(0.2, min(self.ws.settle_seconds / 2, 1.0))
@@ -204,7 +209,8 @@ class Daemon:
             receipt = f"回执 {write_refusal_receipt(self.ws, claimed_unit_of(self.ws.inbox, entry), name, kind)}"
         except Exception as exc:  # the log line still tells
             receipt = f"回执未能写出（{exc}）"
-        log.warning("%s：是%s，不是普通文件，未读取；%s；%s", name, kind, where, receipt)
+        log.warning("%s：是%s，不是普通文件，未读取；%s；%s", name, kind, where, receipt,
+                    **event("refused", file=name, kind=kind, where=where, receipt=receipt))
 
     def _note_file(self, path: Path) -> None:
         if path in self._seen or is_ignored(path):
@@ -218,7 +224,18 @@ class Daemon:
             if (stat.st_size, stat.st_mtime_ns) == failed[:2] and time.monotonic() < failed[2]:
                 return  # failed as it is: wait for a new copy or the retry time
             del self._failed[path]
+            log.info("再次处理 %s", self._shown(path), **event("retry", file=self._shown(path)))
+        else:
+            log.info("收到 %s", self._shown(path), **event("received", file=self._shown(path)))
         self._seen[path] = _Seen(-1, -1, time.monotonic())
+
+    def _shown(self, path: Path) -> str:
+        """A file as the log names it: its place in the inbox (units may send files of one name),
+        else in the workspace (outbox/<单位>/回执_….xlsx)."""
+        for root in (self.ws.inbox, self.ws.root):
+            if path.is_relative_to(root):
+                return str(path.relative_to(root))
+        return str(path)
 
     def _ready(self) -> list[Path]:
         """Settled, complete files in arrival order (when each landed, as the pipeline records it)."""
@@ -242,7 +259,8 @@ class Daemon:
                 continue
             if _arrival(path, self.ws.inbox) == "partial" and quiet < settle * PARTIAL_GRACE_FACTOR:
                 if not seen.told_waiting:
-                    log.info("%s: 文件尚不完整（仍在复制？），等待", path.name)
+                    log.info("%s 尚不完整（仍在复制？），等待", self._shown(path),
+                             **event("waiting", file=self._shown(path)))
                     seen.told_waiting = True
                 continue
             try:
@@ -255,13 +273,24 @@ class Daemon:
     def _work(self, db, preparer: Preparer) -> None:  # type: ignore[no-untyped-def]
         if self.stop.is_set():
             return
-        with contextlib.closing(ingest_groups(self.ws, db, preparer, self._ready())) as batch:
+        if self.take(db, preparer, self._ready()):
+            self._consolidate(db)
+
+    def take(self, db, preparer: Preparer, paths: list[Path]) -> bool:  # type: ignore[no-untyped-def]
+        """Ingest ``paths`` (settled, in arrival order): archive, validate, merge, receipts. False
+        when a stop came between two groups (files read ahead stay in the inbox and the archive)."""
+        with contextlib.closing(ingest_groups(self.ws, db, preparer, paths)) as batch:
             for group in batch:
                 for path, outcome in group:
                     self._took(path, outcome)
                 if self.stop.is_set():
-                    return  # stop cleanly between groups; files read ahead stay in the inbox (and archive)
-        self._consolidate(db)
+                    return False
+        return True
+
+    def after_burst(self, db) -> None:  # type: ignore[no-untyped-def]
+        """What the daemon does once a burst has settled: every affected month's 汇总, next
+        month's pre-filled ledgers, the search index. (The benchmark drives it as the daemon does.)"""
+        self._consolidate(db, force=True)
 
     def _took(self, path: Path, outcome: Outcome | Exception) -> None:
         self._seen.pop(path, None)
@@ -273,17 +302,34 @@ class Daemon:
         self._mark_dirty()  # also after a failure: it may have come after the commit (the receipt)
         if isinstance(outcome, Exception):  # one bad file must never stop the inbox
             full = disk_full(outcome) or "disk is full" in str(outcome)
-            log.error("%s: 处理失败%s，文件留在 inbox，%d 秒后或文件变化后重试", path.name,
-                      "（磁盘空间已满，已存储的数据未改变）" if full else "", RETRY_SECONDS,
-                      exc_info=None if full or isinstance(outcome, XlbridgeError) else outcome)
+            log.error("处理失败 %s%s：%s；文件留在 inbox，%d 秒后或文件变化后重试", self._shown(path),
+                      "（磁盘空间已满，已存储的数据未改变）" if full else "", outcome, int(RETRY_SECONDS),
+                      exc_info=None if full or isinstance(outcome, XlbridgeError) else outcome,
+                      **event("error", file=self._shown(path), reason=outcome, disk_full=full))
             self._remember_failure(path)
             return
         if outcome.status == "accepted" and outcome.period and outcome.campaign:
             self._dirty_months.add((outcome.campaign, outcome.period))
             if outcome.unit and self.ws.next_ledgers == "after-submission":
                 self._next_ledgers.add(outcome.unit)
-        log.info("%s: %s %s", path.name, outcome.status, outcome.unit or "")
+        self._log_outcome(path, outcome)
         self.on_outcome(outcome)
+
+    def _log_outcome(self, path: Path, outcome: Outcome) -> None:
+        """One line for the verdict, one for the receipt: the two events a unit asks about."""
+        shown, unit = self._shown(path), outcome.unit or "单位不明"
+        fields = {"file": shown, "unit": outcome.unit, "submission_id": outcome.submission_id}
+        if outcome.status == "accepted":
+            note = f"，{outcome.summary}" if outcome.summary else ""
+            log.info("已接收 %s（%s，%s%s）", shown, unit, outcome.period, note,
+                     **event("accepted", **fields, period=outcome.period, note=outcome.summary or None))
+        elif outcome.status == "rejected":
+            log.info("已退回 %s（%s）：%s", shown, unit, outcome.summary, **event("rejected", **fields, reason=outcome.summary))
+        else:
+            log.info("重复报送 %s（%s），未重复计入", shown, unit, **event("duplicate", **fields))
+        if outcome.receipt:
+            receipt = self._shown(outcome.receipt)
+            log.info("已写回执 %s", receipt, **event("receipt", file=shown, unit=outcome.unit, path=receipt))
 
     def _remember_failure(self, path: Path) -> None:
         try:
@@ -308,12 +354,13 @@ class Daemon:
             return  # a 汇总 could not be replaced: wait out the back-off
         try:
             for path in self._rewrite_months(db):
-                log.info("consolidated → %s", path)
+                log.info("已重写汇总表 %s", self._shown(path), **event("consolidated", path=self._shown(path)))
         except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
             self._retry_delay = min(max(self._retry_delay * 2, self.ws.consolidate_retry_seconds), MAX_RETRY_SECONDS)
             self._retry_at = now + self._retry_delay
             log.warning("汇总表暂未更新：%s；%.0f 秒后重试", exc, self._retry_delay,
-                        exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc))
+                        exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc),
+                        **event("postponed", what="consolidation", reason=exc, retry_seconds=self._retry_delay))
             self._dirty_since = self._dirty_first = now
         else:
             self._dirty_since = self._dirty_first = None
@@ -331,11 +378,28 @@ class Daemon:
             try:
                 if month:
                     for path in write_next_ledgers(self.ws, db, month, [unit]):
-                        log.info("%s: 已生成 %s 预填台账 → %s", unit, month, path)
+                        log.info("已生成 %s 的 %s 预填台账 %s", unit, month, self._shown(path),
+                                 **event("next_ledger", unit=unit, period=month, path=self._shown(path)))
             except Exception as exc:  # the unit still has its receipt; `ledgers next` can write it later
-                log.warning("%s: 下月台账未能生成：%s", unit, exc,
-                            exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc))
+                log.warning("%s 的下月台账未能生成：%s", unit, exc,
+                            exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc),
+                            **event("error", unit=unit, reason=exc))
         self._next_ledgers.clear()
+
+    def _issue_due_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
+        """next_ledgers = after-deadline: when a month closes, every unit's ledger for the next one."""
+        if self.ws.next_ledgers != "after-deadline" or time.monotonic() - self._last_deadline_check < DEADLINE_CHECK_SECONDS:
+            return
+        self._last_deadline_check = time.monotonic()
+        try:
+            paths = issue_after_deadline(self.ws, db, datetime.now())
+        except Exception as exc:  # e.g. the key was moved: say so, try again at the next check
+            log.warning("截止后下发下月台账失败：%s", exc, exc_info=not isinstance(exc, XlbridgeError),
+                        **event("error", reason=exc))
+            return
+        if paths:
+            log.info("报送截止已过：已为 %d 个单位生成下月预填台账 → %s", len(paths), self.ws.outbox,
+                     **event("next_ledger", count=len(paths), path=self.ws.outbox))
 
     def _rewrite_months(self, db) -> Iterator[Path]:  # type: ignore[no-untyped-def]
         """Every month an accepted file changed (its own and the later ones it still counts in),
@@ -352,7 +416,7 @@ class Daemon:
             while store.refresh_search(db, limit=SEARCH_PART_ROWS) == SEARCH_PART_ROWS and not self.stop.is_set():
                 pass
         except Exception as exc:  # the store locked by another writer: the rows wait for the next burst
-            log.warning("search index refresh postponed: %s", exc)
+            log.warning("全文索引推迟更新（%s），下一批报送后再更新", exc, **event("postponed", what="search", reason=exc))
 
     # ------------------------------------------------------------------ after a crash
     def _consolidated_is_behind(self, db) -> bool:  # type: ignore[no-untyped-def]
@@ -374,12 +438,12 @@ class Daemon:
                     if stat.S_ISDIR(st.st_mode):
                         if folder and (old or _dead(int(folder[1]))):
                             shutil.rmtree(path)
-                            log.info("removed stale temp folder %s", path)
+                            log.info("已删除残留的临时文件夹 %s", path, **event("temp_removed", path=path))
                         continue
                     match = _PID_TEMP.match(path.name)
                     if (match and (old or _dead(int(match[1])))) or (_MKSTEMP.match(path.name) and old):
                         path.unlink()
-                        log.info("removed stale temp file %s", path)
+                        log.info("已删除残留的临时文件 %s", path, **event("temp_removed", path=path))
                 except OSError:
                     continue
 
