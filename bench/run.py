@@ -48,6 +48,7 @@ synth: Any = None
 CAMPAIGN, PERIOD = 2021, "2021-05"  # = synth.CAMPAIGN, synth.PERIOD
 DEFAULT_OUT = HERE / "out"
 BENCHMARKS = ("validate", "ingest", "consolidated", "month", "bounds")
+
 from report import (Naive, Stages, banner, interleaved, load, mb, ms, optional, ratio, sec, table,
                     timed_loop, verdict, versions)
 

@@ -23,9 +23,9 @@ if not DEFUSEDXML:  # pragma: no cover - defusedxml is a hard dependency
     raise ImportError("defusedxml 未安装：不能安全解析外来的工作簿")
 
 
-def open_untrusted_workbook(path: Path, limits: Limits | None = None, **kwargs: Any) -> Any:
-    """openpyxl load of ``path`` (read once) after the bounds of every sheet are checked; any
-    parser failure becomes a LedgerError naming the file."""
+def check_workbook_zip(path: Path, limits: Limits | None = None) -> bytes:
+    """Raise LedgerError (Chinese, naming the file) unless ``path`` is an xlsx within ``limits``,
+    every sheet scanned (:mod:`xlbridge.xlsx.bounds`); its bytes, read once, for the reader."""
     limits = limits or Limits()
     try:
         with open(path, "rb") as fh:
@@ -35,6 +35,13 @@ def open_untrusted_workbook(path: Path, limits: Limits | None = None, **kwargs: 
     sheets = {name: limits.sheet() for name in sheet_names(data, path.name, limits)}
     scan_workbook(data, path.name, sheets, limits)
     verify_members(data, path.name, limits)
+    return data
+
+
+def open_untrusted_workbook(path: Path, limits: Limits | None = None, **kwargs: Any) -> Any:
+    """openpyxl load of ``path`` (read once) after the bounds of every sheet are checked; any
+    parser failure becomes a LedgerError naming the file."""
+    data = check_workbook_zip(path, limits)
     try:
         return openpyxl.load_workbook(BytesIO(data), **kwargs)
     except Exception as exc:  # openpyxl raises many types for malformed parts
