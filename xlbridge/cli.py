@@ -3,6 +3,7 @@ prints; every XlbridgeError becomes a Chinese message and exit code 1, never a t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -95,6 +96,18 @@ def schema_units(system: str) -> None:
     from xlbridge.system.summary import unit_assignments
 
     click.echo("\n".join(unit_assignments(load_system(system))))
+
+
+@schema.command("diff")
+@click.argument("old", metavar="旧版本")
+@click.argument("new", metavar="新版本")
+@friendly
+def schema_diff(old: str, new: str) -> None:
+    """两个版本的指标体系之间：新增、删除、改写、调整责任单位的指标，以及更名的单位。"""
+    from xlbridge.system.files import load_system
+    from xlbridge.system.revision import compare, describe
+
+    click.echo("\n".join(describe(compare(load_system(old), load_system(new)))))
 
 
 @schema.command("import")
@@ -346,9 +359,28 @@ def key_init(workspace: Path) -> None:
 @click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @workspace_option
 @click.option("--no-consolidate", is_flag=True, help="只收取，不重写汇总表")
+@click.option("--wait", "wait_seconds", type=float, default=300, show_default=True,
+              help="守护进程正在运行时：最多等它处理这些文件多少秒")
 @friendly
-def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> None:
-    """不监视目录，立即收取这些文件（与守护进程相同的流程）。"""
+def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, wait_seconds: float) -> None:
+    """不监视目录，立即收取这些文件（与守护进程相同的流程）。
+
+    守护进程正在运行时，文件交给它的收件箱处理（工作区只有一个写入者），本命令等待并报告结果。"""
+    from xlbridge.service.single_writer import WorkspaceBusy, single_writer
+
+    ws = _workspace(workspace).ensure()
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(single_writer(ws, "ingest"))
+        except WorkspaceBusy as busy:
+            if busy.role != "daemon":
+                raise
+            _hand_to_daemon(ws, files, busy.pid, wait_seconds)
+            return
+        _ingest_here(ws, files, no_consolidate)
+
+
+def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool) -> None:  # type: ignore[no-untyped-def]
     from xlbridge.service.consolidate import consolidate, months_to_rewrite
     from xlbridge.service.ingest import ingest_groups
     from xlbridge.system.files import load_system
@@ -358,7 +390,6 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
     from xlbridge.gc_tuning import batch_gc
     from xlbridge.service.workers import Preparer
 
-    ws = _workspace(workspace).ensure()
     key_bytes = load_key(ws.key_file)
     _register_kinds()
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
@@ -385,6 +416,33 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
         for month in months_to_rewrite(db, load_system(ws.system).id, accepted) or [None]:
             click.echo(f"汇总表：{consolidate(ws, db, month)}")
     if failed:
+        sys.exit(1)
+
+
+def _hand_to_daemon(ws, files: tuple[Path, ...], pid: int | None, wait_seconds: float) -> None:  # type: ignore[no-untyped-def]
+    from xlbridge.service.handover import hand_over, last_submission_id, wait_taken
+    from xlbridge.service.inbox import is_ignored
+    from xlbridge.service.receipt import receipt_path
+
+    since = last_submission_id(ws)
+    handed = hand_over(ws, [f for f in files if not is_ignored(f)])
+    click.echo(f"守护进程（进程号 {pid or '未知'}）正在运行：{len(handed)} 个文件已交给它的收件箱 {ws.inbox} 处理"
+               "（工作区只有一个写入者，本命令不直接写中心库），等待结果…")
+    late = 0
+    labels = {"accepted": "已接收", "rejected": "已退回"}
+    for item in wait_taken(ws, handed, since, wait_seconds):
+        sub = item.submission
+        if not item.taken:
+            late += 1
+            click.secho(f"未完成  {item.source.name}  {wait_seconds:.0f} 秒内守护进程尚未处理完，文件仍在收件箱，"
+                        "回执稍后写入 outbox/", fg="yellow", err=True)
+        elif sub is None:
+            click.echo(f"重复  {item.source.name}  内容与已收到的文件相同，未重复计入（回执见 outbox/）")
+        else:
+            click.echo(f"{labels.get(sub['status'], sub['status'])}  {item.source.name}  {sub['unit'] or ''}  "
+                       f"{sub['reason'] or (str(sub['errors']) + ' 个错误需整改' if sub['errors'] else '')}".rstrip())
+            click.echo(f"    回执：{receipt_path(ws, sub)}")
+    if late:
         sys.exit(1)
 
 
@@ -419,8 +477,9 @@ def consolidate(workspace: Path, period: str | None, every_month: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（键名为英文，见 README）")
 @friendly
 def status(workspace: Path, period: str | None, as_json: bool) -> None:
-    """报送情况：待处理、已接收、已退回的报送，以及某月各单位是否报送、是否按时、错误数和联系人。"""
+    """报送情况：收件箱里待处理、已忽略和不是普通文件的条目，已接收、已退回的报送，以及某月各单位是否报送、是否按时、错误数和联系人。"""
     from xlbridge.service.consolidate import latest_period
+    from xlbridge.service.inbox import entries, ignored_reason, kind_of, refused_listing
     from xlbridge.service.month_status import month_status
     from xlbridge.system.files import load_system
 
@@ -431,19 +490,36 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
     if period:
         click.echo(json.dumps(state.as_json(), ensure_ascii=False, indent=2) if as_json else _month_text(state))
         return
-    from xlbridge.service.prepare import is_ignored
-
-    pending = sorted(str(p.relative_to(ws.inbox)) for p in ws.inbox.rglob("*") if p.is_file() and not is_ignored(p))
+    pending, ignored, special = [], [], []  # the inbox as it is, nothing followed
+    for path, st in entries(ws.inbox):
+        name = str(path.relative_to(ws.inbox))
+        reason, kind = ignored_reason(path), kind_of(st.st_mode)
+        if reason:
+            ignored.append({"name": name, "reason": reason})
+        elif kind:
+            special.append({"name": name, "kind": kind})
+        else:
+            pending.append(name)
+    refused = [{"name": name, "kind": kind, "moved_at": when.isoformat(timespec="seconds")}
+               for name, kind, when in refused_listing(ws.inbox)]
     subs = list(db.query("SELECT id, unit, claimed_unit, file_name, period, received_at, status, errors, warnings, reason"
                          " FROM submissions ORDER BY id"))
     if as_json:
-        click.echo(json.dumps({"pending": pending, "submissions": subs, "month": state.as_json() if state else None},
+        click.echo(json.dumps({"pending": pending, "ignored": ignored, "not_regular": special, "refused": refused,
+                               "submissions": subs, "month": state.as_json() if state else None},
                               ensure_ascii=False, indent=2))
         return
     counts = {s: sum(1 for x in subs if x["status"] == s) for s in ("accepted", "rejected")}
-    click.echo(f"待处理 {len(pending)}，已接收 {counts['accepted']}，已退回 {counts['rejected']}")
+    click.echo(f"待处理 {len(pending)}，已忽略 {len(ignored)}，非普通文件 {len(special) + len(refused)}，"
+               f"已接收 {counts['accepted']}，已退回 {counts['rejected']}")
     for name in pending:
         click.echo(f"  待处理  {name}")
+    for item in ignored:
+        click.echo(f"  已忽略  {item['name']}  （{item['reason']}）")
+    for item in special:
+        click.echo(f"  不读取  {item['name']}  （{item['kind']}，不是普通文件；守护进程会把它移到 inbox-rejected/）")
+    for item in refused:
+        click.echo(f"  已移出  inbox-rejected/{item['name']}  （{item['kind']}，不是普通文件，未读取；{item['moved_at']}）")
     for s in subs:
         label = "已接收" if s["status"] == "accepted" else "已退回"
         click.echo(f"  {label}  #{s['id']} {s['unit'] or s['claimed_unit'] or '?'} {s['period']} {s['received_at']} "

@@ -146,6 +146,11 @@ def validate_grid(grid: LedgerGrid, system: IndicatorSystem, key: bytes | None =
     meta = grid.meta or {}
     signature_ok = _check_meta(check, meta, key)
     unit = meta.get("unit") or cells.as_text(check.cell(L.UNIT_ROW, L.HEADER_FIELD["unit"].value_col), [])
+    if _other_version(meta, system):
+        # Its rows are those of another version: comparing them with this one would only list
+        # every added and removed indicator as a mistake of the clerk's. One message says it all.
+        findings = sorted(check.findings, key=lambda f: (f.row or 0, f.column or 0))
+        return Validation(Report(findings=findings), meta, {}, RecordTable(*([] for _ in range(10))), signature_ok)
     expected = _expected_rows(check, meta, unit)
     header = _check_header_block(check, unit)
     _check_period(check, header.get("period"), meta, today or date.today())
@@ -173,9 +178,11 @@ def _check_meta(check: _Checker, meta: dict[str, str], key: bytes | None) -> boo
         return False if key else None
     if meta.get("system_id") != system.id:
         check.add("system-unknown", f"台账属于指标体系「{meta.get('system_id')}」，不是「{system.id}」")
-    elif meta.get("system_version") != system.version:
-        check.add("system-changed", f"台账按指标体系第 {meta.get('system_version')} 版生成，现行为第 {system.version} 版",
-                  hint="请向综合协调组领取新版台账")
+    elif _other_version(meta, system):
+        check.add("system-changed",
+                  f"这份台账按指标体系第 {meta.get('system_version')} 版生成，现行的是第 {system.version} 版"
+                  "（指标或责任分工已修订），本份未计入",
+                  hint=f"请改用综合协调组下发的第 {system.version} 版台账填报；已报送过的内容会预填在新版台账中")
     if meta.get("template_version") != L.TEMPLATE_VERSION:
         check.add("template-version", f"台账模板版本 {meta.get('template_version')}，系统要求 {L.TEMPLATE_VERSION}",
                   hint="请向综合协调组领取新版台账")
@@ -190,6 +197,10 @@ def _check_meta(check: _Checker, meta: dict[str, str], key: bytes | None) -> boo
                   hint="请使用系统下发的台账模板重新填报")
         return False
     return True
+
+
+def _other_version(meta: dict[str, str], system: IndicatorSystem) -> bool:
+    return bool(meta) and meta.get("system_id") == system.id and meta.get("system_version") != system.version
 
 
 def _expected_rows(check: _Checker, meta: dict[str, str], unit: str) -> IssuedLedger | None:

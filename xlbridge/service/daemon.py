@@ -49,7 +49,7 @@ from xlbridge.ledger.signature import load_key
 from xlbridge.service.inbox import NotRegularFile, claimed_unit_of, entries, is_ignored, kind_of, move_out, open_regular, refused_entry
 from xlbridge.service.prepare import arrival_time
 from xlbridge.service.receipt import write_refusal_receipt
-from xlbridge.service.single_writer import single_writer
+from xlbridge.service.single_writer import rewrite_holder, single_writer
 from xlbridge.gc_tuning import batch_gc
 from xlbridge.service.daemon_log import event
 from xlbridge.service.workers import Preparer
@@ -63,6 +63,7 @@ RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this lon
 MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
 SEARCH_PART_ROWS = 5_000  # rows indexed per transaction, ~1 s: how long a stop may wait for the index
 STALE_TEMP_SECONDS = 600.0  # a temp file this old belongs to no live writer (they live seconds)
+LOW_DISK_BYTES = 8 << 20  # less free than this at start-up is told: a file needs its archive copy, store rows, receipt
 MAX_RETRY_SECONDS = 300.0  # the back-off of a 汇总 that cannot be replaced doubles up to this
 _ZIP_MAGIC = b"PK\x03\x04"
 _PID_TEMP = re.compile(r"^\..+\.(\d+)\.tmp(\.xlsx)?$")  # archive_bytes and owned_workbook temp files
@@ -123,6 +124,10 @@ class Daemon:
 
     def _start(self, db) -> None:  # type: ignore[no-untyped-def]
         self._sweep_stale_temp()
+        free = shutil.disk_usage(self.ws.root).free
+        if free < LOW_DISK_BYTES:  # started on a full disk: say so once; files wait in the inbox until there is room
+            log.warning("磁盘空间已满或将满（%s 仅剩 %d KB）：收到的文件留在收件箱，腾出空间后自动处理；已存储的数据不受影响",
+                        self.ws.root, free // 1024, **event("disk_full", path=self.ws.root, free_kb=free // 1024))
         self._refresh_search(db)  # rows a stop left unindexed
         if self._consolidated_is_behind(db):
             self._mark_dirty()  # killed before the rewrite: catch up
@@ -160,6 +165,7 @@ class Daemon:
         for path in [p for p in self._failed if not p.exists()]:
             del self._failed[path]
         self._refused = {p for p in self._refused if os.path.lexists(p)}
+        rewrite_holder(self.ws, "daemon")  # for the message a second writer gets, if someone deleted it
         self._note(self.ws.inbox)
 
     def _note(self, path: Path) -> None:
@@ -295,9 +301,11 @@ class Daemon:
             return
         self._mark_dirty()  # also after a failure: it may have come after the commit (the receipt)
         if isinstance(outcome, Exception):  # one bad file must never stop the inbox
-            log.error("处理失败 %s：%s；文件留在 inbox，%d 秒后或文件变化后重试", self._shown(path), outcome,
-                      int(RETRY_SECONDS), exc_info=None if isinstance(outcome, XlbridgeError) else outcome,
-                      **event("error", file=self._shown(path), reason=outcome))
+            full = disk_full(outcome) or "disk is full" in str(outcome)
+            log.error("处理失败 %s%s：%s；文件留在 inbox，%d 秒后或文件变化后重试", self._shown(path),
+                      "（磁盘空间已满，已存储的数据未改变）" if full else "", outcome, int(RETRY_SECONDS),
+                      exc_info=None if full or isinstance(outcome, XlbridgeError) else outcome,
+                      **event("error", file=self._shown(path), reason=outcome, disk_full=full))
             self._remember_failure(path)
             return
         if outcome.status == "accepted" and outcome.period and outcome.campaign:
@@ -351,7 +359,7 @@ class Daemon:
             self._retry_delay = min(max(self._retry_delay * 2, self.ws.consolidate_retry_seconds), MAX_RETRY_SECONDS)
             self._retry_at = now + self._retry_delay
             log.warning("汇总表暂未更新：%s；%.0f 秒后重试", exc, self._retry_delay,
-                        exc_info=not isinstance(exc, XlbridgeError),
+                        exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc),
                         **event("postponed", what="consolidation", reason=exc, retry_seconds=self._retry_delay))
             self._dirty_since = self._dirty_first = now
         else:
@@ -373,7 +381,8 @@ class Daemon:
                         log.info("已生成 %s 的 %s 预填台账 %s", unit, month, self._shown(path),
                                  **event("next_ledger", unit=unit, period=month, path=self._shown(path)))
             except Exception as exc:  # the unit still has its receipt; `ledgers next` can write it later
-                log.warning("%s 的下月台账未能生成：%s", unit, exc, exc_info=not isinstance(exc, XlbridgeError),
+                log.warning("%s 的下月台账未能生成：%s", unit, exc,
+                            exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc),
                             **event("error", unit=unit, reason=exc))
         self._next_ledgers.clear()
 

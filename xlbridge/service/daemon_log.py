@@ -38,6 +38,8 @@ EVENTS = {
     "temp_removed": "已删除残留的临时文件",
     "postponed": "推迟（稍后重试）",
     "error": "处理失败",
+    "disk_full": "磁盘空间已满或将满",
+    "quarantined": "读取时处理进程两次异常终止，已拒收并移出收件箱",
 }
 
 

@@ -160,13 +160,18 @@ def move_out(inbox: Path, entry: Path) -> Path:
     (a number added if one of that name is there). Raises OSError if it cannot be moved."""
     target_dir = rejected_dir(inbox) / entry.parent.relative_to(inbox)
     target_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    target = target_dir / entry.name
-    n = 1
-    while os.path.lexists(target):
-        n += 1
-        target = target_dir / fit_name(f"{Path(entry.name).stem}（{n}）", Path(entry.name).suffix)
+    target = free_name(target_dir / entry.name)
     os.rename(entry, target)
     return target
+
+
+def free_name(target: Path) -> Path:
+    """``target``, or with （2）, （3）… before its suffix if an entry of that name is there."""
+    candidate, n = target, 1
+    while os.path.lexists(candidate):
+        n += 1
+        candidate = target.with_name(fit_name(f"{Path(target.name).stem}（{n}）", Path(target.name).suffix))
+    return candidate
 
 
 def claimed_unit_of(inbox: Path, entry: Path) -> str | None:

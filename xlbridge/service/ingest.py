@@ -123,6 +123,8 @@ def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
     # A rejected file sent again is processed again: the name or the configuration may be fixed now.
     validation, findings = p.validation, list(p.findings)
     unit = (validation.meta.get("unit") if validation else None) or p.claimed
+    if unit and (renamed := load_system(ws.system).unit(unit)):
+        unit = renamed.name  # a ledger issued before its unit was renamed (old name kept as alias)
     if validation and p.sender and p.sender != unit:
         findings.insert(0, Finding(
             rule="unit-mismatch", severity=Severity.error, file=p.path.name,

@@ -25,11 +25,13 @@ class WorkspaceBusy(XlbridgeError):
     """Another process writes to the workspace; ``role`` and ``pid`` say which, when known."""
 
     def __init__(self, ws: Workspace, role: str | None, pid: int | None) -> None:
-        who = f"{ROLES.get(role or '', '另一个进程')}（进程号 {pid or '未知'}）"
         if role == "daemon":
-            message = f"工作区 {ws.root} 已有守护进程在运行（进程号 {pid or '未知'}），同一工作区只能运行一个"
-        else:
-            message = f"工作区 {ws.root} 正由{who}写入，同一时间只能有一个写入者；请等它结束后再试"
+            message = f"工作区 {ws.root} 已有守护进程在运行（进程号 {pid}），同一工作区只能运行一个"
+        elif role in ROLES:
+            message = (f"工作区 {ws.root} 正由 {ROLES[role]}（进程号 {pid}）写入，同一工作区只能运行一个写入者；"
+                       "请等它结束后再试")
+        else:  # the holder file was deleted or is unreadable: the lock itself still holds
+            message = f"工作区 {ws.root} 已有守护进程或 xlbridge ingest 在运行（进程号未知），同一工作区只能运行一个写入者"
         super().__init__(message)
         self.role, self.pid = role, pid
 
@@ -63,6 +65,12 @@ def holder(ws: Workspace) -> tuple[str | None, int | None]:
         return role, int(pid)
     except (OSError, ValueError):
         return None, None
+
+
+def rewrite_holder(ws: Workspace, role: str) -> None:
+    """Write the holder file again if someone deleted it (the daemon does at each rescan)."""
+    if not (ws.root / HOLDER_NAME).exists():
+        _write_holder(ws, role)
 
 
 def _write_holder(ws: Workspace, role: str) -> None:

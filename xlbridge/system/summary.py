@@ -66,8 +66,8 @@ def import_preview(system: IndicatorSystem, columns: list[tuple[int, str, str | 
     lines.append(f"前 {min(n, len(system.indicators))} 项指标（共 {len(system.indicators)} 项）：")
     for ind in system.indicators[:n]:
         lines.append(f"  [{ind.key}] 编号 {ind.code}｜{KIND_LABELS[ind.kind]}｜一级：{ind.level1}"
-                     + (f"｜二级：{_short(ind.level2)}" if ind.level2 else ""))
-        lines.append(f"      内容：{_short(ind.text)}")
+                     + (f"｜二级：{short(ind.level2)}" if ind.level2 else ""))
+        lines.append(f"      内容：{short(ind.text)}")
         extra = [f"牵头：{'、'.join(ind.lead)}" if ind.lead else "牵头：（无）"]
         if ind.cooperating:
             extra.append(f"配合：{'、'.join(ind.cooperating)}")
@@ -81,6 +81,7 @@ def import_preview(system: IndicatorSystem, columns: list[tuple[int, str, str | 
     return lines
 
 
-def _short(text: str | None, n: int = 40) -> str:
+def short(text: str | None, n: int = 40) -> str:
+    """One line, cut at n characters with …"""
     text = " ".join((text or "").split())
     return text if len(text) <= n else text[:n] + "…"

@@ -72,7 +72,7 @@ def temp_name(path: Path, tag: str = "") -> Path:
 
 def held_copy(path: Path) -> Path:
     """汇总台账_2021-05.xlsx → 汇总台账_2021-05（新）.xlsx: where a new version goes while the old one is held."""
-    return path.with_name(fit_name(path.stem + HELD_SUFFIX, path.suffix))
+    return path.with_name(fit_name(path.stem, HELD_SUFFIX + path.suffix))
 
 
 class HeldWorkbook(XlbridgeError):
@@ -147,11 +147,11 @@ def owned_workbook(path: Path, small: bool = False, beside_if_held: bool = False
                 splice_rows(tmp, spliced, wb.row_streams)
                 done = spliced
         except (OSError, FileCreateError) as exc:  # e.g. the folder is read-only or the disk full
-            raise XlbridgeError(f"无法写入 {path}（{_reason(exc)}），已保留上一版本，稍后重试") from None
+            raise XlbridgeError(f"无法写入 {path}（{failure_reason(exc)}），已保留上一版本，稍后重试") from None
         try:
             os.replace(done, path)
         except OSError as exc:
-            held = "正被其他程序打开" if isinstance(exc, PermissionError) else f"无法替换（{_reason(exc)}）"
+            held = "正被其他程序打开" if isinstance(exc, PermissionError) else f"无法替换（{failure_reason(exc)}）"
             beside = _put_beside(done, path) if beside_if_held else None
             kept = f"新版本已写为 {beside.name}" if beside else "已保留上一版本"
             raise HeldWorkbook(f"{path} {held}，{kept}，稍后重试", beside) from None
@@ -175,7 +175,10 @@ def _put_beside(done: Path, path: Path) -> Path | None:
     return beside
 
 
-def _reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
+    """Why a write failed, for a Chinese message: 磁盘空间已满, or the system's own words."""
+    if isinstance(exc, FileCreateError) and exc.args and isinstance(exc.args[0], OSError):
+        exc = exc.args[0]  # xlsxwriter's wrapper of the OSError
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return "磁盘空间已满"
     return getattr(exc, "strerror", None) or str(exc)

@@ -24,8 +24,8 @@ if not DEFUSEDXML:  # pragma: no cover - defusedxml is a hard dependency
 
 
 def check_workbook_zip(path: Path, limits: Limits | None = None) -> bytes:
-    """Raise LedgerError (Chinese, naming the file) unless ``path`` is an xlsx within ``limits``,
-    every sheet scanned (:mod:`xlbridge.xlsx.bounds`); its bytes, read once, for the reader."""
+    """The bytes of ``path`` (read once) after every member and the bounds of every sheet are
+    checked, for a reader that is then given them (or the file)."""
     limits = limits or Limits()
     try:
         with open(path, "rb") as fh:
@@ -39,8 +39,8 @@ def check_workbook_zip(path: Path, limits: Limits | None = None) -> bytes:
 
 
 def open_untrusted_workbook(path: Path, limits: Limits | None = None, **kwargs: Any) -> Any:
-    """openpyxl load of ``path`` (read once) after the bounds of every sheet are checked; any
-    parser failure becomes a LedgerError naming the file."""
+    """openpyxl load of ``path`` after its bounds are checked; any parser failure becomes a
+    LedgerError naming the file."""
     data = check_workbook_zip(path, limits)
     try:
         return openpyxl.load_workbook(BytesIO(data), **kwargs)
