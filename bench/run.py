@@ -649,12 +649,9 @@ def bench_bounds(args: argparse.Namespace, rows: int = 200) -> dict[str, Any]:
     out, results = [], {}
     for kind, path in data["files"].items():
         raw = path.read_bytes()
-
-        def scan() -> Any:
-            return scan_workbook(raw, path.name, sheets, limits)
-
-        fns = {"validate": lambda: validate_file(path, str(system_path), synth.KEY), "scan": scan,
-               "old formula pass": lambda: _old_formula_pass(path)}
+        fns = {"validate": lambda path=path: validate_file(path, str(system_path), synth.KEY),
+               "scan": lambda raw=raw, path=path: scan_workbook(raw, path.name, sheets, limits),
+               "old formula pass": lambda path=path: _old_formula_pass(path)}
         times, last = interleaved(fns, max(args.repeat, 15))
         med = {name: statistics.median(ts) for name, ts in times.items()}
         if not last["validate"].valid:
