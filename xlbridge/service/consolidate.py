@@ -354,7 +354,8 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, db: sqlite_utils.Database, 
     # A stored submission's rows never change, so the counts stay true while the rows are read.
     snapshot = db.execute(_SNAPSHOT_CTE + """
         SELECT s.unit, s.sid, sub.system_id, sub.period,
-               (SELECT COUNT(*) FROM rows r JOIN indicators i ON i.system_id = sub.system_id AND i.key = r.indicator_key
+               (SELECT COUNT(*) FROM rows r JOIN indicators i ON i.system_id = sub.system_id
+                    AND i.system_version = sub.system_version AND i.key = r.indicator_key
                 WHERE r.submission_id = s.sid)
         FROM snap s JOIN submissions sub ON sub.id = s.sid
         ORDER BY s.unit
@@ -372,7 +373,9 @@ def _detail_rows(db: sqlite_utils.Database, snapshot: list[tuple[Any, ...]]) -> 
     sql = """
         SELECT r.year, i.code, i.level1, r.progress, r.description, r.materials, r.links,
                CASE r.secret WHEN 1 THEN '是' ELSE '否' END, r.person, r.phone
-        FROM rows r JOIN indicators i ON i.system_id = :system AND i.key = r.indicator_key
+        FROM rows r JOIN submissions sub ON sub.id = r.submission_id
+        JOIN indicators i ON i.system_id = sub.system_id AND i.system_version = sub.system_version
+                         AND i.key = r.indicator_key
         WHERE r.submission_id = :sid
         ORDER BY r.id
     """
