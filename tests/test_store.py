@@ -239,7 +239,7 @@ def test_a_version_4_store_is_migrated_to_texts_stored_once(one_accepted: tuple[
         assert db.execute("PRAGMA foreign_key_check").fetchall() == [] and db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         db.close()
-    result = run("store", "export", "-w", ws.root, "--format", "csv", "--out", tmp_path / "export")
+    result = run("store", "export", "-w", ws.root, "--format", "csv", "--out", tmp_path / "export", "--raw")
     assert result.exit_code == 0, result.output
     with open(tmp_path / "export" / "rows.csv", encoding="utf-8-sig", newline="") as fh:
         header, *exported = list(csv.reader(fh))

@@ -3,6 +3,7 @@ prints; every XlbridgeError becomes a Chinese message and exit code 1, never a t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -330,6 +331,14 @@ def _existing_store(ws):  # type: ignore[no-untyped-def]
     return open_store(ws.store)
 
 
+def _register_kinds() -> None:
+    """The intake also takes the supervision group's inspection workbooks (service/kinds.py)."""
+    from xlbridge.service import kinds
+    from xlbridge.supervision.intake import INSPECTION
+
+    kinds.register(INSPECTION)
+
+
 @main.group()
 def key() -> None:
     """综合协调组的签名密钥。"""
@@ -350,9 +359,28 @@ def key_init(workspace: Path) -> None:
 @click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @workspace_option
 @click.option("--no-consolidate", is_flag=True, help="只收取，不重写汇总表")
+@click.option("--wait", "wait_seconds", type=float, default=300, show_default=True,
+              help="守护进程正在运行时：最多等它处理这些文件多少秒")
 @friendly
-def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> None:
-    """不监视目录，立即收取这些文件（与守护进程相同的流程）。"""
+def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, wait_seconds: float) -> None:
+    """不监视目录，立即收取这些文件（与守护进程相同的流程）。
+
+    守护进程正在运行时，文件交给它的收件箱处理（工作区只有一个写入者），本命令等待并报告结果。"""
+    from xlbridge.service.single_writer import WorkspaceBusy, single_writer
+
+    ws = _workspace(workspace).ensure()
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(single_writer(ws, "ingest"))
+        except WorkspaceBusy as busy:
+            if busy.role != "daemon":
+                raise
+            _hand_to_daemon(ws, files, busy.pid, wait_seconds)
+            return
+        _ingest_here(ws, files, no_consolidate)
+
+
+def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool) -> None:  # type: ignore[no-untyped-def]
     from xlbridge.service.consolidate import consolidate, months_to_rewrite
     from xlbridge.service.ingest import ingest_groups
     from xlbridge.system.files import load_system
@@ -362,8 +390,8 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
     from xlbridge.gc_tuning import batch_gc
     from xlbridge.service.workers import Preparer
 
-    ws = _workspace(workspace).ensure()
     key_bytes = load_key(ws.key_file)
+    _register_kinds()
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
     failed = 0
     accepted: set[tuple[int, str]] = set()  # (campaign, month) of the accepted files: their 汇总 change
@@ -388,6 +416,33 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
         for month in months_to_rewrite(db, load_system(ws.system).id, accepted) or [None]:
             click.echo(f"汇总表：{consolidate(ws, db, month)}")
     if failed:
+        sys.exit(1)
+
+
+def _hand_to_daemon(ws, files: tuple[Path, ...], pid: int | None, wait_seconds: float) -> None:  # type: ignore[no-untyped-def]
+    from xlbridge.service.handover import hand_over, last_submission_id, wait_taken
+    from xlbridge.service.inbox import is_ignored
+    from xlbridge.service.receipt import receipt_path
+
+    since = last_submission_id(ws)
+    handed = hand_over(ws, [f for f in files if not is_ignored(f)])
+    click.echo(f"守护进程（进程号 {pid or '未知'}）正在运行：{len(handed)} 个文件已交给它的收件箱 {ws.inbox} 处理"
+               "（工作区只有一个写入者，本命令不直接写中心库），等待结果…")
+    late = 0
+    labels = {"accepted": "已接收", "rejected": "已退回"}
+    for item in wait_taken(ws, handed, since, wait_seconds):
+        sub = item.submission
+        if not item.taken:
+            late += 1
+            click.secho(f"未完成  {item.source.name}  {wait_seconds:.0f} 秒内守护进程尚未处理完，文件仍在收件箱，"
+                        "回执稍后写入 outbox/", fg="yellow", err=True)
+        elif sub is None:
+            click.echo(f"重复  {item.source.name}  内容与已收到的文件相同，未重复计入（回执见 outbox/）")
+        else:
+            click.echo(f"{labels.get(sub['status'], sub['status'])}  {item.source.name}  {sub['unit'] or ''}  "
+                       f"{sub['reason'] or (str(sub['errors']) + ' 个错误需整改' if sub['errors'] else '')}".rstrip())
+            click.echo(f"    回执：{receipt_path(ws, sub)}")
+    if late:
         sys.exit(1)
 
 
@@ -422,8 +477,9 @@ def consolidate(workspace: Path, period: str | None, every_month: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（键名为英文，见 README）")
 @friendly
 def status(workspace: Path, period: str | None, as_json: bool) -> None:
-    """报送情况：待处理、已接收、已退回的报送，以及某月各单位是否报送、是否按时、错误数和联系人。"""
+    """报送情况：收件箱里待处理、已忽略和不是普通文件的条目，已接收、已退回的报送，以及某月各单位是否报送、是否按时、错误数和联系人。"""
     from xlbridge.service.consolidate import latest_period
+    from xlbridge.service.inbox import entries, ignored_reason, kind_of, refused_listing
     from xlbridge.service.month_status import month_status
     from xlbridge.system.files import load_system
 
@@ -434,19 +490,36 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
     if period:
         click.echo(json.dumps(state.as_json(), ensure_ascii=False, indent=2) if as_json else _month_text(state))
         return
-    from xlbridge.service.prepare import is_ignored
-
-    pending = sorted(str(p.relative_to(ws.inbox)) for p in ws.inbox.rglob("*") if p.is_file() and not is_ignored(p))
+    pending, ignored, special = [], [], []  # the inbox as it is, nothing followed
+    for path, st in entries(ws.inbox):
+        name = str(path.relative_to(ws.inbox))
+        reason, kind = ignored_reason(path), kind_of(st.st_mode)
+        if reason:
+            ignored.append({"name": name, "reason": reason})
+        elif kind:
+            special.append({"name": name, "kind": kind})
+        else:
+            pending.append(name)
+    refused = [{"name": name, "kind": kind, "moved_at": when.isoformat(timespec="seconds")}
+               for name, kind, when in refused_listing(ws.inbox)]
     subs = list(db.query("SELECT id, unit, claimed_unit, file_name, period, received_at, status, errors, warnings, reason"
                          " FROM submissions ORDER BY id"))
     if as_json:
-        click.echo(json.dumps({"pending": pending, "submissions": subs, "month": state.as_json() if state else None},
+        click.echo(json.dumps({"pending": pending, "ignored": ignored, "not_regular": special, "refused": refused,
+                               "submissions": subs, "month": state.as_json() if state else None},
                               ensure_ascii=False, indent=2))
         return
     counts = {s: sum(1 for x in subs if x["status"] == s) for s in ("accepted", "rejected")}
-    click.echo(f"待处理 {len(pending)}，已接收 {counts['accepted']}，已退回 {counts['rejected']}")
+    click.echo(f"待处理 {len(pending)}，已忽略 {len(ignored)}，非普通文件 {len(special) + len(refused)}，"
+               f"已接收 {counts['accepted']}，已退回 {counts['rejected']}")
     for name in pending:
         click.echo(f"  待处理  {name}")
+    for item in ignored:
+        click.echo(f"  已忽略  {item['name']}  （{item['reason']}）")
+    for item in special:
+        click.echo(f"  不读取  {item['name']}  （{item['kind']}，不是普通文件；守护进程会把它移到 inbox-rejected/）")
+    for item in refused:
+        click.echo(f"  已移出  inbox-rejected/{item['name']}  （{item['kind']}，不是普通文件，未读取；{item['moved_at']}）")
     for s in subs:
         label = "已接收" if s["status"] == "accepted" else "已退回"
         click.echo(f"  {label}  #{s['id']} {s['unit'] or s['claimed_unit'] or '?'} {s['period']} {s['received_at']} "
@@ -487,7 +560,9 @@ def daemon(workspace: Path, settle: float | None, log_format: str, verbose: bool
     from xlbridge.service.daemon_log import configure
 
     configure(log_format, verbose)
-    Daemon(_workspace(workspace, settle_seconds=settle)).run()
+    ws = _workspace(workspace, settle_seconds=settle)
+    _register_kinds()
+    Daemon(ws).run()
 
 
 @main.group("store")
@@ -521,6 +596,99 @@ def store_backup(workspace: Path, target: Path) -> None:
 
     ws = _workspace(workspace)
     click.echo(str(backup(_existing_store(ws), target)))
+
+
+# --------------------------------------------------------------------------- supervision group
+def _as_of(text: str | None):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text) if text else date.today()
+    except ValueError:
+        raise XlbridgeError(f"日期「{text}」格式不对，应写成 2021-07-31") from None
+
+
+as_of_option = click.option("--as-of", "as_of", help="按这一天判断整改事项是否逾期，如 2021-08-01（默认今天）")
+
+
+@main.group()
+def inspect() -> None:
+    """督导检查组：双月检查的检查表。"""
+
+
+@inspect.command("plan")
+@workspace_option
+@click.option("--round", "round_", required=True, help="检查轮次（所检查的月份），如 2021-06")
+@click.option("--unit", "units", multiple=True, help="只生成这个单位的检查表（可重复）")
+@as_of_option
+@friendly
+def inspect_plan(workspace: Path, round_: str, units: tuple[str, ...], as_of: str | None) -> None:
+    """为每个单位生成检查表（预填该月完成情况和未销号的整改事项），写入 outbox/督导检查/<轮次>/。"""
+    from xlbridge.supervision.plan import plan_round
+
+    ws = _workspace(workspace)
+    month = _period(round_, ws.campaign)
+    _signing_key(workspace, None)
+    db = _existing_store(ws)
+    try:
+        paths = plan_round(ws, db, month, list(units) or None, today=_as_of(as_of))
+    finally:
+        db.close()
+    for p in paths:
+        click.echo(str(p))
+    click.echo(f"共生成 {len(paths)} 份 {month} 检查表；填好后放入 {ws.inbox}")
+
+
+@main.group()
+def rectify() -> None:
+    """督导检查组：整改事项（交办、反馈、销号）。"""
+
+
+@rectify.command("add")
+@workspace_option
+@click.option("--unit", required=True, help="责任单位")
+@click.option("--indicator", required=True, help="指标编号")
+@click.option("--problem", required=True, help="发现的问题")
+@click.option("--requirement", default="", help="整改要求")
+@click.option("--due", required=True, help="整改期限，如 2021-07-31")
+@click.option("--by", "by", default="督导检查组", show_default=True, help="提出人")
+@friendly
+def rectify_add(workspace: Path, unit: str, indicator: str, problem: str, requirement: str, due: str, by: str) -> None:
+    """记录一项日常督导发现的整改事项。"""
+    from xlbridge.supervision.commands import add_daily_item
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        item = add_daily_item(ws, db, unit, indicator, problem, requirement, _as_of(due).isoformat(), by)
+    finally:
+        db.close()
+    click.echo(f"已记录整改事项 {item['id']}：{item['unit']} 指标 {item['indicator_key']}，期限 {item['due']}（{item['status']}）")
+
+
+@rectify.command("list")
+@workspace_option
+@click.option("--all", "show_all", is_flag=True, help="包括已销号的事项")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（含每项的变更记录）")
+@as_of_option
+@friendly
+def rectify_list(workspace: Path, show_all: bool, as_json: bool, as_of: str | None) -> None:
+    """列出整改事项及其状态（逾期的先列）。"""
+    from xlbridge.supervision.commands import list_items
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        found = list_items(ws, db, _as_of(as_of), show_all)
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    for i in found:
+        star = "★" if i["key_item"] else ""
+        click.echo(f"{i['id']:>4}  {i['status']}  {i['unit']}  指标 {star}{i['indicator_key']}  期限 {i['due']}  {i['problem']}")
+    click.echo(f"共 {len(found)} 项")
 
 
 # --------------------------------------------------------------------------- Excel add-in

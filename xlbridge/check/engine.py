@@ -35,6 +35,7 @@ _URL = re.compile(
 _PHONE_SPLIT = re.compile(r"[,，、;；/\n]+")
 _PHONE = re.compile(r"^(?:\+?86-?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|\d{7,8}|\(0\d{2,3}\)\d{7,8})$")
 _EXCEL_CELL_LIMIT = 32767
+FINDINGS_PER_RULE = 200  # then one summary finding: receipts and the store stay small whatever the file
 
 
 @dataclass(slots=True)
@@ -106,9 +107,13 @@ class _Checker:
     def __init__(self, grid: LedgerGrid, system: IndicatorSystem) -> None:
         self.grid, self.system = grid, system
         self.findings: list[Finding] = []
+        self.per_rule: dict[str, int] = {}
 
     def add(self, rule: str, message: str, row: int | None = None, column: L.Column | int | None = None,
             hint: str | None = None, value: object = None) -> None:
+        n = self.per_rule[rule] = self.per_rule.get(rule, 0) + 1
+        if n > FINDINGS_PER_RULE:
+            return  # counted, said once at the end (bounded_findings)
         if isinstance(column, L.Column):
             col, header = column.index, column.header
         else:
@@ -153,8 +158,15 @@ def validate_grid(grid: LedgerGrid, system: IndicatorSystem, key: bytes | None =
     table = _check_rows(check, expected, unit)
     if not _check_blank(check, table):
         _check_contacts(check, table)
-    findings = sorted(check.findings, key=lambda f: (f.row or 0, f.column or 0))
+    findings = sorted(check.findings, key=lambda f: (f.row or 0, f.column or 0)) + _more_findings(check)
     return Validation(Report(findings=findings), meta, header, table, signature_ok)
+
+
+def _more_findings(check: _Checker) -> list[Finding]:
+    """One finding per rule said more than FINDINGS_PER_RULE times: how many more there are."""
+    return [Finding(rule, severity(rule), f"另有 {n - FINDINGS_PER_RULE} 处同类问题（{RULES[rule][1]}）未逐一列出，"
+                    f"共 {n} 处", "请按上面列出的问题逐一检查同类单元格", check.grid.file, L.LEDGER_SHEET)
+            for rule, n in check.per_rule.items() if n > FINDINGS_PER_RULE]
 
 
 # --------------------------------------------------------------------------- template
@@ -238,7 +250,22 @@ def _check_header_block(check: _Checker, unit: str) -> dict[str, Any]:
                 check.report_changes(changes, raw, value, f.row, f.value_col)
     if unit and header.get("unit") and cells.as_compact(header["unit"], []) != cells.as_compact(unit, []):
         check.add("prefilled-changed", f"责任单位被改为「{header['unit']}」，下发时为「{unit}」", L.UNIT_ROW, 2, value=header["unit"])
+    _check_locked_header(check)
     return header
+
+
+def _check_locked_header(check: _Checker) -> None:
+    """Every other locked cell above the column headings as issued (title, labels, 考核体系,
+    考核年度, and the empty cells between them), from what the signed metadata says was issued."""
+    meta = check.grid.meta or {}
+    if not meta.get("unit"):
+        return  # not our ledger: meta-missing says so
+    for (row, col), want in L.issued_header(meta).items():
+        got = check.cell(row, col)
+        if cells.as_compact(got, []) != cells.as_compact(want, []):
+            ref = f"{column_letter(col)}{row}"
+            check.add("header-changed", f"单元格 {ref} 应为「{_short(want)}」，实为「{_short(got)}」（表头锁定内容被修改）",
+                      row, col, hint="表头为下发时的锁定内容，请勿修改", value=got)
 
 
 def _check_period(check: _Checker, period: str | None, meta: dict[str, str], today: date) -> None:

@@ -5,6 +5,7 @@ cells, explicit row heights (LibreOffice resets them to 15 pt otherwise)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from copy import copy
@@ -26,6 +27,7 @@ from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows_digest
 from xlbridge.ledger.signature import sign
 from xlbridge.system.model import IndicatorSystem
+from xlbridge.xlsx.owned import failure_reason, temp_name
 
 _PROTECT = L.PROTECTION_PASSWORD
 _THIN = Side(style="thin", color="999999")
@@ -107,9 +109,15 @@ def ledger_meta(
 
 def _save_atomically(wb: Workbook, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    wb.save(tmp)
-    os.replace(tmp, path)
+    tmp = temp_name(path)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise XlbridgeError(f"无法写入 {path}（{failure_reason(exc)}）") from None
+    finally:  # a full disk or a held target: no half-written temp file stays behind
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _write_lists(wb: Workbook) -> None:
@@ -128,7 +136,7 @@ def _write_lists(wb: Workbook) -> None:
 def _write_header_block(ws, system: IndicatorSystem, unit: str, campaign: int, period: str | None) -> None:  # type: ignore[no-untyped-def]
     last = get_column_letter(len(L.COLUMNS))
     ws.merge_cells(f"A{L.TITLE_ROW}:{last}{L.TITLE_ROW}")
-    title = ws.cell(L.TITLE_ROW, 1, f"{unit} {campaign} 年法治政府建设工作台账")
+    title = ws.cell(L.TITLE_ROW, 1, L.ledger_title(unit, campaign))
     title.font = Font(size=16, bold=True)
     title.alignment = _CENTER
     ws.row_dimensions[L.TITLE_ROW].height = 30

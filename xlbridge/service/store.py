@@ -22,9 +22,10 @@ the ones above a watermark is exact — and a text already stored is never index
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import repeat
 from datetime import datetime
 from pathlib import Path
@@ -108,13 +109,47 @@ _VIEWS = {  # in dependency order
 }
 
 
+BUSY_TIMEOUT_SECONDS = 30  # how long a writer waits for another (a backup, a sqlite3 shell) to commit
+
+
+class Store(sqlite_utils.Database):
+    """sqlite-utils' Database whose transactions take the write lock when they begin.
+
+    ``atomic()`` of sqlite-utils begins with a plain (deferred) BEGIN: the transaction reads, then
+    asks for the write lock; if another connection wrote meanwhile, SQLite cannot wait (the read
+    snapshot is stale) and fails at once with "database is locked", whatever the busy timeout.
+    BEGIN IMMEDIATE waits for the lock up front, up to the busy timeout, so concurrent writers
+    queue instead. Nested blocks stay savepoints, as in sqlite-utils."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        if self.conn.in_transaction:
+            with super().atomic() as db:
+                yield db
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.rollback()
+                raise
+
+
 def open_store(path: Path) -> sqlite_utils.Database:
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30)
+    # isolation_level: the transactions Python's sqlite3 opens by itself (sqlite-utils' writes
+    # outside atomic()) take the write lock up front too.
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level="IMMEDIATE")
     # A row carries 1–2 KB of Chinese text: 16 KB pages (a new store only; an existing one keeps
     # its size) hold several, and a merge writes a third fewer WAL frames than with 4 KB.
     conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-    db = sqlite_utils.Database(conn)
+    db = Store(conn)
     db.execute("PRAGMA foreign_keys = ON")
     if db.journal_mode != "wal":
         db.enable_wal()  # readers (consolidation, Datasette) never block the daemon
