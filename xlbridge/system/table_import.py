@@ -107,6 +107,7 @@ def import_table(path: Path, *, system_id: str, issuer: str = "未注明", sheet
             level_names=builder.level_names(),
             points_label=builder.points_label(),
             units=builder.units(),
+            total_score=scores.total(" ".join(_text(v) for row in grid[: cols.header_row] for v in row)) or builder.total,
             bonus_cap=builder.caps.get(Kind.bonus),
             penalty_cap=builder.caps.get(Kind.penalty),
             level1_scores=builder.level1_scores(indicators),
@@ -255,6 +256,7 @@ class _Builder:
         self.file, self.sheet, self.cols = file, sheet, cols
         self.wide_rows = wide_rows or set()  # rows merged across the table: headings, footnotes
         self.caps: dict[Kind, float] = {}  # 加分总和不超过10分, per bonus / penalty block
+        self.total: float | None = None  # 满分100分, in a note under the table
         self._headings: dict[str, scores.Heading] = {}  # level-1 name → the numbers its heading printed
         self.indicators: list[Indicator] = []
         self.rows: list[int] = []  # the sheet row of each indicator, for findings about it
@@ -342,6 +344,7 @@ class _Builder:
 
     def _footnote(self, number: int, text: str) -> None:
         self.report(number, Severity.info, "footnote", f"脚注行已跳过：{squash(text)[:40]}")
+        self.total = self.total if self.total is not None else scores.total(text)
         kind = _kind(text, "")
         limit = scores.cap(text)
         if kind is not Kind.normal and limit is not None and kind not in self.caps:
