@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from office_tables import (
     write_awkward_header,
@@ -21,12 +22,10 @@ from office_tables import (
     write_task_division,
 )
 
-import pytest
-
 from xlbridge.cli import main
-from xlbridge.system.table_header import field_of, header_name
 from xlbridge.system.files import load_system
 from xlbridge.system.model import IndicatorSystem, Kind
+from xlbridge.system.table_header import field_of, header_name
 
 
 def run(*args: str | Path) -> Result:
