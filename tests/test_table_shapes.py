@@ -237,7 +237,7 @@ def test_header_names_by_meaning(printed: str, field: str | None) -> None:
 
 
 def test_check_level1_score_of_no_indicator(tmp_path: Path) -> None:
-    got, _ = imported(write_scoring_standard(tmp_path / "评分.xlsx"))
+    imported(write_scoring_standard(tmp_path / "评分.xlsx"))
     text = (tmp_path / "评分.yaml").read_text(encoding="utf-8").replace("- name: 二、制度建设\n", "- name: 二、制度建没\n")
     (tmp_path / "评分.yaml").write_text(text, encoding="utf-8")
     result = run("schema", "check", tmp_path / "评分.yaml")
