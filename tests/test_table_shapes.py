@@ -243,3 +243,23 @@ def test_check_level1_score_of_no_indicator(tmp_path: Path) -> None:
     result = run("schema", "check", tmp_path / "评分.yaml")
     assert result.exit_code == 1
     assert "level1_scores 中的一级指标「二、制度建没」没有任何指标（规则 level1-unknown）" in result.output
+
+
+def test_level2_rows_and_dotted_codes(tmp_path: Path) -> None:
+    """一 / （一） / 1.1: level 1 and level 2 as rows of their own, codes printed 1.1, 1、 in the code column."""
+    table = write_grid(tmp_path / "t.xlsx", [
+        ["序号", "考核内容", "分值", "责任单位"],
+        ["一", "组织领导", 6, None],
+        ["（一）", "领导体制", None, None],
+        ["1.1", "成立领导小组。", 3, "司法局"],
+        ["1.2", "主要负责人听取汇报。", 3, "政府办"],
+        ["（二）", "工作计划", None, None],
+        ["1、", "制定年度计划。", None, "司法局"],
+    ])
+    got, output = imported(table)
+    assert rows(got, "key", "code", "level1", "level2", "score") == [
+        ("1.1", "1.1", "一、组织领导", "(一)领导体制", 3),
+        ("1.2", "1.2", "一、组织领导", "(一)领导体制", 3),
+        ("1", "1", "一、组织领导", "(二)工作计划", None),
+    ]
+    assert "第 3 行：二级指标「(一)领导体制」单独成行" in output
