@@ -323,8 +323,8 @@ def _missing_units(ws: Any, st: Styles, system: IndicatorSystem, statuses: list[
         if s.status not in ("未报送", "已退回"):
             continue
         sub = s.submission or {}
-        lead = sum(s.unit in i.lead for i in system.indicators)
-        coop = sum(s.unit in i.cooperating for i in system.indicators)
+        roles = [system.role(i, s.unit) for i in system.assigned(s.unit)]  # a group's members count its rows
+        lead, coop = roles.count("牵头"), roles.count("配合")
         who = sources.get(s.unit, {})  # from the unit's last accepted submission: who to call
         values = [s.unit, s.status, lead, coop, text(sub.get("received_at")).replace("T", " "), text(sub.get("reason")),
                   text(who.get("filled_by")), text(who.get("person")), text(who.get("phone"))]

@@ -48,6 +48,13 @@ def unit_assignments(system: IndicatorSystem) -> list[str]:
             lines.append("  牵头：" + " ".join(lead))
         if coop:
             lines.append("  配合：" + " ".join(coop))
+        if unit.group:
+            lines.append("  成员：" + ("、".join(unit.members) if unit.members else "（未登记，见 schema check）"))
+        for group in (g for g in system.units if g.group and unit.name in g.members):
+            via = [i.key for i in system.indicators if group.name in (*i.lead, *i.cooperating)
+                   and unit.name not in (*i.lead, *i.cooperating)]
+            if via:
+                lines.append(f"  作为「{group.name}」的成员报送：" + " ".join(via))
     if blanket:
         lines.append(f"各部门（单位）均需配合的指标 {len(blanket)} 项：" + " ".join(blanket))
     return lines
