@@ -510,9 +510,10 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
                               ensure_ascii=False, indent=2))
         return
     counts = {s: sum(1 for x in subs if x["status"] == s) for s in ("accepted", "rejected")}
-    tally = [f"待处理 {len(pending)}"] + [f"{label} {n}" for label, n in (("已忽略", len(ignored)),
-             ("非普通文件", len(special) + len(refused))) if n] + [f"已接收 {counts['accepted']}", f"已退回 {counts['rejected']}"]
-    click.echo("，".join(tally))  # the unusual counts only when there is something to say
+    inbox_counts = [("待处理", len(pending), True), ("已忽略", len(ignored), False), ("不读取", len(special), False),
+                    ("已移出", len(refused), False)]
+    click.echo("，".join([f"{label} {n}" for label, n, always in inbox_counts if n or always]
+                        + [f"已接收 {counts['accepted']}", f"已退回 {counts['rejected']}"]))
     for name in pending:
         click.echo(f"  待处理  {name}")
     for item in ignored:
@@ -520,7 +521,8 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
     for item in special:
         click.echo(f"  不读取  {item['name']}  （{item['kind']}，不是普通文件；守护进程会把它移到 inbox-rejected/）")
     for item in refused:
-        click.echo(f"  已移出  inbox-rejected/{item['name']}  （{item['kind']}，不是普通文件，未读取；{item['moved_at']}）")
+        why = f"{item['kind']}，不是普通文件，未读取" if item["kind"] else "工作簿无法安全读取，已拒收，不再读取"
+        click.echo(f"  已移出  inbox-rejected/{item['name']}  （{why}；{item['moved_at']}）")
     for s in subs:
         label = "已接收" if s["status"] == "accepted" else "已退回"
         click.echo(f"  {label}  #{s['id']} {s['unit'] or s['claimed_unit'] or '?'} {s['period']} {s['received_at']} "

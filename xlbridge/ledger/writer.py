@@ -27,7 +27,7 @@ from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows_digest
 from xlbridge.ledger.signature import sign
 from xlbridge.system.model import IndicatorSystem
-from xlbridge.xlsx.owned import failure_reason, temp_name
+from xlbridge.xlsx.owned import close_open_zips, failure_reason, temp_name
 
 _PROTECT = L.PROTECTION_PASSWORD
 _THIN = Side(style="thin", color="999999")
@@ -114,6 +114,7 @@ def _save_atomically(wb: Workbook, path: Path) -> None:
         wb.save(tmp)
         os.replace(tmp, path)
     except OSError as exc:
+        close_open_zips(exc)
         raise XlbridgeError(f"无法写入 {path}（{failure_reason(exc)}）") from None
     finally:  # a full disk or a held target: no half-written temp file stays behind
         with contextlib.suppress(OSError):
