@@ -246,16 +246,22 @@ class Daemon:
         overdue = now - self._dirty_first >= MAX_CONSOLIDATION_DELAY
         if not force and not overdue and (self._seen or now - self._dirty_since < self.ws.debounce_ms / 1000):
             return  # more files are on their way: one rewrite per burst
+        # The search index is brought up to date beside the workbooks, on its own connection:
+        # SQLite leaves the GIL while it indexes, so the two CPUs share the burst's last work.
+        indexing = threading.Thread(target=self._refresh_search_apart, name="xlbridge-search-index")
+        indexing.start()
         try:
-            for path in self._rewrite_months(db):
-                log.info("consolidated → %s", path)
-        except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
-            log.warning("consolidation postponed: %s", exc, exc_info=not isinstance(exc, XlbridgeError))
-            self._dirty_since = self._dirty_first = now
-        else:
-            self._dirty_since = self._dirty_first = None
-        self._write_next_ledgers(db)
-        self._refresh_search(db)
+            try:
+                for path in self._rewrite_months(db):
+                    log.info("consolidated → %s", path)
+            except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
+                log.warning("consolidation postponed: %s", exc, exc_info=not isinstance(exc, XlbridgeError))
+                self._dirty_since = self._dirty_first = now
+            else:
+                self._dirty_since = self._dirty_first = None
+            self._write_next_ledgers(db)
+        finally:
+            indexing.join()
 
     def _write_next_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
         """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled."""
@@ -279,6 +285,17 @@ class Daemon:
         for month in months or [None]:
             yield consolidate(self.ws, db, month)
         self._dirty_months.clear()
+
+    def _refresh_search_apart(self) -> None:
+        try:
+            db = store.open_store(self.ws.store)
+        except Exception as exc:
+            log.warning("search index refresh postponed: %s", exc)
+            return
+        try:
+            self._refresh_search(db)
+        finally:
+            db.close()
 
     def _refresh_search(self, db) -> None:  # type: ignore[no-untyped-def]
         """The search index, once per burst like the workbook, in parts: a stop is not kept
