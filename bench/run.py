@@ -14,6 +14,9 @@
 3. consolidated  — the consolidated workbook of that store (60,000-row 明细), each case in a fresh
                    subprocess for its peak RSS: xlbridge consolidate() vs openpyxl write-only
                    (styled) and xlsxwriter constant_memory writing the same rows.
+4. bounds        — the cost of the checks run before any reader (xlsx/bounds.py) on a normal
+                   200-row ledger: the bounds scan (which also finds the formulas) vs the formula
+                   pass it replaced, as a share of validate_file (goal: the difference < 5 %).
 
 Inputs are generated through xlbridge's own writer and sample clerk (bench/synth.py) and cached
 in bench/out/ (gitignored). Needs the bench extras (pandas, frictionless): pip install -e '.[bench]';
@@ -44,9 +47,7 @@ sys.path.insert(0, str(HERE))
 synth: Any = None
 CAMPAIGN, PERIOD = 2021, "2021-05"  # = synth.CAMPAIGN, synth.PERIOD
 DEFAULT_OUT = HERE / "out"
-BENCHMARKS = ("validate", "ingest", "consolidated", "month")
-
-
+BENCHMARKS = ("validate", "ingest", "consolidated", "month", "bounds")
 from report import (Naive, Stages, banner, interleaved, load, mb, ms, optional, ratio, sec, table,
                     timed_loop, verdict, versions)
 
@@ -614,6 +615,64 @@ def bench_consolidated(args: argparse.Namespace, ingest: dict[str, Any] | None) 
 
 
 # --------------------------------------------------------------------------- main
+def _old_formula_pass(path: Path) -> Any:
+    """What the reader did before the bounds scan: inflate the 台账 sheet once more and look for
+    formulas (the baseline the scan's cost is measured against: the scan now does both)."""
+    import zipfile
+
+    from xlbridge.ledger import layout as L
+    from xlbridge.xlsx.bounds import Limits, sheet_members
+
+    data = path.read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read(sheet_members(data, path.name, Limits())[L.LEDGER_SHEET])
+    return b"<f>" in xml or b"<f " in xml
+
+
+def _ms2(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def bench_bounds(args: argparse.Namespace, rows: int = 200) -> dict[str, Any]:
+    from xlbridge.check.files import validate_file
+    from xlbridge.ledger.reader import ledger_sheet_limits
+    from xlbridge.system.files import load_system
+    from xlbridge.xlsx.bounds import Limits, scan_workbook, verify_members
+
+    banner(f"4. The bounds checked before any reader, on a normal {rows}-row ledger (medians of {args.repeat} rounds)")
+    data = synth.validate_files(args.out, rows, libreoffice=False)
+    system_path = data["system_path"]
+    system = load_system(system_path)
+    limits = Limits()
+    sheets = ledger_sheet_limits(limits, system)
+    out, results = [], {}
+    for kind, path in data["files"].items():
+        raw = path.read_bytes()
+
+        def scan() -> Any:
+            result = scan_workbook(raw, path.name, sheets, limits)
+            verify_members(raw, path.name, limits)
+            return result
+
+        fns = {"validate": lambda: validate_file(path, str(system_path), synth.KEY), "scan": scan,
+               "old formula pass": lambda: _old_formula_pass(path)}
+        times, last = interleaved(fns, max(args.repeat, 15))
+        med = {name: statistics.median(ts) for name, ts in times.items()}
+        if not last["validate"].valid:
+            raise SystemExit(f"benchmark input is not valid: {path}: {last['validate'].summary}")
+        added = med["scan"] - med["old formula pass"]
+        share = added / med["validate"]
+        results[kind] = {"validate": med["validate"], "scan": med["scan"], "old": med["old formula pass"], "share": share}
+        out.append([kind, _ms2(med["validate"]), _ms2(med["scan"]), f"{100 * med['scan'] / med['validate']:.1f} %",
+                    _ms2(med["old formula pass"]), _ms2(added), f"{100 * share:.1f} %", verdict(share < 0.05)])
+    print(table(["file", "validate_file", "bounds scan", "scan/validate", "old formula pass", "added",
+                 "added/validate", "goal <5 %"], out))
+    print("bounds scan = zip members (declared and real sizes, each one's ratio), the 台账 and metadata sheets "
+          "inflated with a cap and scanned (dimension, farthest cell and row, cells and rows without a reference, "
+          "formulas); it replaces the reader's own formula pass, so the cost added is scan − old formula pass")
+    return results
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke run: fewer repeats, 12 ledgers instead of 300")
@@ -670,6 +729,8 @@ def main(argv: list[str] | None = None) -> int:
         from month import bench_month
 
         bench_month(args, synth)
+    if "bounds" in args.only:
+        bench_bounds(args)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()} on {os.cpu_count()} CPUs (a load near the CPU "
           "count means the timings shared the machine with other work)")
     return 0

@@ -18,6 +18,7 @@ from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixtur
 )
 from xlbridge.service import store
 from xlbridge.service.consolidate import affected_months, consolidate
+from xlbridge.service.next_ledgers import closed_month, issue_after_deadline
 from xlbridge.service.workspace import Workspace
 
 OTHER = "信息化工作科"
@@ -140,6 +141,24 @@ def test_next_months_ledgers_are_pre_filled(ws: Workspace, baseline: Path, tmp_p
     assert state(ws, "SELECT period FROM submissions WHERE id = ?", june.submission_id) == [(JUNE,)]
     assert state(ws, "SELECT COUNT(*) FROM findings WHERE submission_id = ? AND severity != 'info'", june.submission_id) == [(0,)]
     assert first_description(ws, "current") == {"五月的进展情况"}
+
+
+def test_after_the_deadline_every_unit_gets_next_months_ledger_once(ws: Workspace, baseline: Path,
+                                                                    tmp_path: Path) -> None:
+    """next_ledgers = after-deadline: May closes on 1 June (deadline_day 1); June's ledgers go out,
+    pre-filled where a unit reported, and only once, even when the group deletes one."""
+    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, MAY, "五月的进展情况", "may.xlsx"), f"{UNIT}_5.xlsx"))
+    with store.open_store(ws.store) as db:
+        may = issue_after_deadline(ws, db, datetime(2021, 5, 31, 23, 59))  # April has closed: May's ledgers
+        assert {p.name for p in may} >= {f"{UNIT}_{MAY}_工作台账.xlsx", f"{OTHER}_{MAY}_工作台账.xlsx"}
+        june = issue_after_deadline(ws, db, datetime(2021, 6, 1, 0, 5))
+        assert {p.name for p in june} >= {f"{UNIT}_{JUNE}_工作台账.xlsx", f"{OTHER}_{JUNE}_工作台账.xlsx"}
+        assert openpyxl.load_workbook(ws.outbox / UNIT / f"{UNIT}_{JUNE}_工作台账.xlsx")["台账"][f"I{ROW}"].value == "五月的进展情况"
+        (ws.outbox / OTHER / f"{OTHER}_{JUNE}_工作台账.xlsx").unlink()
+        assert issue_after_deadline(ws, db, datetime(2021, 6, 20)) == []
+        assert not (ws.outbox / OTHER / f"{OTHER}_{JUNE}_工作台账.xlsx").exists()
+        assert issue_after_deadline(ws, db, datetime(2022, 1, 2)) == []  # December closed: no 2022 ledger
+    assert closed_month(2021, 5, datetime(2021, 6, 4)) == "2021-04"  # May is due before 5 June
 
 
 def test_ledgers_next_needs_the_workspace_key(ws: Workspace) -> None:

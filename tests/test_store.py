@@ -22,9 +22,10 @@ import pytest
 
 from ledger_fixtures import KEY, UNIT, cell, data_row, edited, filled_ledger, set_cells, system, validate
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    LATE, ON_TIME, clean_environment, connect, count, drop, dumps, make_workspace, run, submissions,
+    LATE, ON_TIME, clean_environment, connect, count, drop, dumps, is_chinese, make_workspace, run, submissions,
 )
 from xlbridge.service import store
+from xlbridge.service.export import EXPORTED, HEADERS
 from xlbridge.service.consolidate import _SNAPSHOT_CTE
 from xlbridge.errors import StoreError
 from xlbridge.service.ingest import ingest_file
@@ -238,7 +239,7 @@ def test_a_version_4_store_is_migrated_to_texts_stored_once(one_accepted: tuple[
         assert db.execute("PRAGMA foreign_key_check").fetchall() == [] and db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         db.close()
-    result = run("store", "export", "-w", ws.root, "--format", "csv", "--out", tmp_path / "export")
+    result = run("store", "export", "-w", ws.root, "--format", "csv", "--out", tmp_path / "export", "--raw")
     assert result.exit_code == 0, result.output
     with open(tmp_path / "export" / "rows.csv", encoding="utf-8-sig", newline="") as fh:
         header, *exported = list(csv.reader(fh))
@@ -394,28 +395,72 @@ def test_plain_sqlite_without_xlbridge_gives_the_same_results(populated: Workspa
 
 # =========================================================================== export, backup
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_export_through_the_cli(populated: Workspace, tmp_path: Path, fmt: str) -> None:
+def test_raw_export_through_the_cli_is_the_store_as_stored(populated: Workspace, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / "export"
-    result = run("store", "export", "-w", populated.root, "--format", fmt, "--out", out)
+    result = run("store", "export", "-w", populated.root, "--format", fmt, "--out", out, "--raw")
     assert result.exit_code == 0, result.output
     names = [Path(line).name for line in result.output.splitlines()]
-    assert names == [f"{n}.{fmt}" for n in store.EXPORTED]
+    assert names == [f"{n}.{fmt}" for n in EXPORTED]
     with connect(populated.store) as conn:
-        for name in store.EXPORTED:
+        for name in EXPORTED:
             cursor = conn.execute(f"SELECT * FROM [{name}]")
             columns = [d[0] for d in cursor.description]
             expected = [[_as_text(v) if fmt == "csv" else v for v in row] for row in cursor]
-            path = out / f"{name}.{fmt}"
-            if fmt == "csv":
-                assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 CSV by its BOM
-                with open(path, encoding="utf-8-sig", newline="") as fh:
-                    header, *rows = list(csv.reader(fh))
-                assert header == columns and rows == expected, name
-            else:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                assert [list(d) for d in data[:1]] == ([columns] if expected else [])
-                assert [list(d.values()) for d in data] == expected, name
+            header, rows = _read_export(out / f"{name}.{fmt}")
+            assert rows, name
+            assert header == columns and rows == expected, name
     assert REVIEW in (out / f"rows.{fmt}").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_through_the_cli_speaks_chinese(populated: Workspace, tmp_path: Path, fmt: str) -> None:
+    """Chinese file names, headers for every column, and coded values in words; the rows are the store's."""
+    out = tmp_path / "export"
+    result = run("store", "export", "-w", populated.root, "--format", fmt, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert [Path(line).name for line in result.output.splitlines()] == [f"{n}.{fmt}" for n in EXPORTED.values()]
+    with connect(populated.store) as conn:
+        for name, label in EXPORTED.items():
+            cursor = conn.execute(f"SELECT * FROM [{name}]")
+            header, rows = _read_export(out / f"{label}.{fmt}")
+            assert all(is_chinese(h) for h in header), (name, header)
+            assert len(header) == len(cursor.description) and len(rows) == len(cursor.fetchall()), name
+        stored = conn.execute("SELECT status, signature FROM submissions ORDER BY id").fetchall()
+        secret = conn.execute("SELECT secret FROM rows ORDER BY id").fetchall()
+        kinds = conn.execute("SELECT kind, key_item FROM indicators ORDER BY system_id, key").fetchall()
+    header, subs = _read_export(out / f"报送记录.{fmt}")
+    at = header.index
+    assert [(s[at("处理结果")], s[at("签名核验")]) for s in subs] == \
+        [({"accepted": "已接收", "rejected": "已退回"}[a], {"valid": "通过", "invalid": "不通过", "missing": "缺少签名"}[b]) for a, b in stored]
+    header, rows = _read_export(out / f"填报内容_全部历史.{fmt}")
+    assert [r[header.index("涉密")] for r in rows] == [("是" if v else "否") for (v,) in secret]
+    assert REVIEW in [r[header.index("进度说明")] for r in rows]
+    header, indicators = _read_export(out / f"指标.{fmt}")
+    shown = [(i[header.index("类别")], i[header.index("重点")]) for i in indicators]
+    labels = {"normal": "常规", "bonus": "加分项", "penalty": "减分项"}
+    assert sorted(shown) == sorted((labels[k], "★" if key else "") for k, key in kinds)
+    assert {"加分项", "减分项", "常规"} <= {k for k, _ in shown} and ("常规", "★") in shown  # puyang has them all
+    header, findings = _read_export(out / f"问题清单.{fmt}")
+    assert {f[header.index("级别")] for f in findings} <= {"错误", "警告", "提示"}
+
+
+def test_every_exported_column_has_a_chinese_header(populated: Workspace) -> None:
+    """A column added to the store without a header here would reach users in English."""
+    with connect(populated.store) as conn:
+        for name in EXPORTED:
+            columns = [d[0] for d in conn.execute(f"SELECT * FROM [{name}] LIMIT 0").description]
+            assert set(columns) <= set(HEADERS), (name, set(columns) - set(HEADERS))
+
+
+def _read_export(path: Path) -> tuple[list[str], list[list[Any]]]:
+    if path.suffix == ".csv":
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 CSV by its BOM
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header, *rows = list(csv.reader(fh))
+        return header, rows
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert "\\u" not in path.read_text(encoding="utf-8")  # Chinese as it is, not escaped
+    return (list(data[0]) if data else []), [list(d.values()) for d in data]
 
 
 def test_backup_through_the_cli_is_consistent_while_a_writer_is_busy(populated: Workspace, tmp_path: Path) -> None:
@@ -539,7 +584,8 @@ def test_read_commands_refuse_a_mistyped_workspace(tmp_path: Path) -> None:
     assert not (missing / "store.db").exists()
 
 
-def test_csv_export_never_carries_a_formula(one_accepted: tuple[Workspace, Path]) -> None:
+@pytest.mark.parametrize("raw", [False, True], ids=["labelled", "raw"])
+def test_csv_export_never_carries_a_formula(one_accepted: tuple[Workspace, Path], raw: bool) -> None:
     """OWASP CSV injection: text starting with = + - @ tab or CR is written with a leading '."""
     import csv
 
@@ -548,10 +594,11 @@ def test_csv_export_never_carries_a_formula(one_accepted: tuple[Workspace, Path]
         conn.execute("UPDATE submissions SET file_name = ?, reason = ?", ["=cmd|' /C calc'!A0", "+1"])
         conn.execute("UPDATE texts SET text = '@SUM(1)' || id")  # every 进度说明 and 上报材料 of the rows
     out = ws.root / "export"
-    assert run("store", "export", "--workspace", ws.root, "--format", "csv", "--out", out).exit_code == 0
+    assert run("store", "export", "--workspace", ws.root, "--format", "csv", "--out", out, *["--raw"] * raw).exit_code == 0
     for path in out.glob("*.csv"):
         with open(path, encoding="utf-8-sig", newline="") as fh:
             for row in csv.reader(fh):
                 assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row), (path.name, row)
-    subs = (out / "submissions.csv").read_text(encoding="utf-8-sig")
-    assert "'=cmd|' /C calc'!A0" in subs and "'@SUM(1)" in (out / "rows.csv").read_text(encoding="utf-8-sig")
+    subs, rows = (out / f"{name if raw else EXPORTED[name]}.csv" for name in ("submissions", "rows"))
+    assert "'=cmd|' /C calc'!A0" in subs.read_text(encoding="utf-8-sig")
+    assert "'@SUM(1)" in rows.read_text(encoding="utf-8-sig")

@@ -20,6 +20,7 @@ empty cell.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import zipfile
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from xlbridge.errors import XlbridgeError
+from xlbridge.xlsx.owned import failure_reason, temp_name
 from xlbridge.xlsx.stream import worksheet_parts, xml_text
 
 MAGIC_ROWS = 900_000  # the row count the skeleton's validation ranges are written for, replaced per ledger
@@ -82,19 +85,25 @@ class Skeleton:
                          str(last + 1 + self.extra_rows).join(self.tail)])
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            for info, data in self.parts:
-                if info.filename == self.ledger_part:
-                    data = sheet.encode("utf-8")
-                elif info.filename == self.meta_part:
-                    data = _filled(data.decode("utf-8"), values).encode("utf-8")
-                elif info.filename == "docProps/core.xml":
-                    data = _CORE_TIME.sub(lambda m: m[1] + now + m[2], data.decode("utf-8")).encode("utf-8")
-                out = zipfile.ZipInfo(info.filename, info.date_time)
-                out.compress_type, out.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
-                zf.writestr(out, data)
-        os.replace(tmp, path)
+        tmp = temp_name(path)
+        try:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+                for info, data in self.parts:
+                    if info.filename == self.ledger_part:
+                        data = sheet.encode("utf-8")
+                    elif info.filename == self.meta_part:
+                        data = _filled(data.decode("utf-8"), values).encode("utf-8")
+                    elif info.filename == "docProps/core.xml":
+                        data = _CORE_TIME.sub(lambda m: m[1] + now + m[2], data.decode("utf-8")).encode("utf-8")
+                    out = zipfile.ZipInfo(info.filename, info.date_time)
+                    out.compress_type, out.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+                    zf.writestr(out, data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise XlbridgeError(f"无法写入 {path}（{failure_reason(exc)}）") from None
+        finally:  # a full disk or a held target: no half-written temp file stays behind
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
         return path
 
     def _rows_xml(self, rows: Iterable[tuple[float, Sequence[object]]]) -> Iterable[str]:

@@ -162,7 +162,7 @@ def _write_lists(wb: Workbook) -> None:
 def _write_header_block(ws, system: IndicatorSystem, unit: str, campaign: int, period: str | None) -> None:  # type: ignore[no-untyped-def]
     last = get_column_letter(len(L.COLUMNS))
     ws.merge_cells(f"A{L.TITLE_ROW}:{last}{L.TITLE_ROW}")
-    title = ws.cell(L.TITLE_ROW, 1, f"{unit} {campaign} 年法治政府建设工作台账")
+    title = ws.cell(L.TITLE_ROW, 1, L.ledger_title(unit, campaign))
     title.font = Font(size=16, bold=True)
     title.alignment = _CENTER
     ws.row_dimensions[L.TITLE_ROW].height = 30

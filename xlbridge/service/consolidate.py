@@ -24,7 +24,7 @@ from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.files import load_system
 from xlbridge.service.trend import Month, write_trend
 from xlbridge.service.workspace import Workspace
-from xlbridge.xlsx.owned import OwnedWorkbook, Styles, owned_workbook, text, write_table
+from xlbridge.xlsx.owned import OwnedWorkbook, fit_name, Styles, owned_workbook, text, write_table
 from xlbridge.xlsx.stream import clean_text
 
 NOT_FILLED = "未填"
@@ -92,8 +92,8 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     statuses = _unit_statuses(db, system, units, campaign, period, ws.deadline_day, len(years), snapshot)
     sources = _snapshot_sources(db, system.id, campaign, period)
     months = _trend(db, system, units, campaign, period, ws.deadline_day, years, (snapshot, statuses))
-    path = ws.consolidated_dir / f"汇总台账_{period}.xlsx"
-    with owned_workbook(path) as (wb, st):
+    path = ws.consolidated_dir / fit_name(f"汇总台账_{period}", ".xlsx")
+    with owned_workbook(path, beside_if_held=True) as (wb, st):
         _overview(wb.add_worksheet("总览"), st, system, period, statuses, ws.deadline_day, sources)
         _matrix(wb.add_worksheet("指标进度"), st, system, units, snapshot)
         _level1(wb, wb.add_worksheet("一级指标"), st, system, units, years, snapshot)
@@ -274,7 +274,7 @@ def _matrix(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], snap
     ws.freeze_panes(2, 3)
     styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
     for ind in system.indicators:
-        roles = {u: ind.role_of(u) for u in units if u in ind.lead or u in ind.cooperating}
+        roles = {u: role for u in units if (role := system.role(ind, u))}
         if not roles:
             continue
         ws.write_string(row, 0, ind.code, st.center)
@@ -342,7 +342,7 @@ def _key_items(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], s
     styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
     for ind in (i for i in system.indicators if i.key_item):
         for unit in units:
-            role = ind.role_of(unit) if (unit in ind.lead or unit in ind.cooperating) else None
+            role = system.role(ind, unit)
             if not role:
                 continue
             status = _cell_status(snapshot.get((unit, ind.key), []))

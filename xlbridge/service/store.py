@@ -22,9 +22,10 @@ the ones above a watermark is exact — and a text already stored is never index
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import repeat
 from datetime import datetime
 from pathlib import Path
@@ -107,13 +108,47 @@ _VIEWS = {  # in dependency order
 }
 
 
+BUSY_TIMEOUT_SECONDS = 30  # how long a writer waits for another (a backup, a sqlite3 shell) to commit
+
+
+class Store(sqlite_utils.Database):
+    """sqlite-utils' Database whose transactions take the write lock when they begin.
+
+    ``atomic()`` of sqlite-utils begins with a plain (deferred) BEGIN: the transaction reads, then
+    asks for the write lock; if another connection wrote meanwhile, SQLite cannot wait (the read
+    snapshot is stale) and fails at once with "database is locked", whatever the busy timeout.
+    BEGIN IMMEDIATE waits for the lock up front, up to the busy timeout, so concurrent writers
+    queue instead. Nested blocks stay savepoints, as in sqlite-utils."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        if self.conn.in_transaction:
+            with super().atomic() as db:
+                yield db
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.rollback()
+                raise
+
+
 def open_store(path: Path) -> sqlite_utils.Database:
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30)
+    # isolation_level: the transactions Python's sqlite3 opens by itself (sqlite-utils' writes
+    # outside atomic()) take the write lock up front too.
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level="IMMEDIATE")
     # A row carries 1–2 KB of Chinese text: 16 KB pages (a new store only; an existing one keeps
     # its size) hold several, and a merge writes a third fewer WAL frames than with 4 KB.
     conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-    db = sqlite_utils.Database(conn)
+    db = Store(conn)
     db.execute("PRAGMA foreign_keys = ON")
     if db.journal_mode != "wal":
         db.enable_wal()  # readers (consolidation, Datasette) never block the daemon
@@ -318,7 +353,7 @@ def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
         db.execute("DELETE FROM assignments WHERE system_id = ?", [system.id])
         db.conn.executemany(
             "INSERT INTO assignments (system_id, unit, indicator_key, role) VALUES (?,?,?,?)",
-            [(system.id, u.name, i.key, i.role_of(u.name)) for u in system.reporting_units for i in system.assigned(u.name)],
+            [(system.id, u.name, i.key, system.role(i, u.name)) for u in system.reporting_units for i in system.assigned(u.name)],
         )
 
 
@@ -409,38 +444,3 @@ def backup(db: sqlite_utils.Database, target: Path) -> Path:
 
 def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
-
-
-EXPORTED = ("submissions", "rows", "findings", "current", "current_rows", "latest_submissions", "monthly_submissions",
-            "indicators", "units", "assignments")
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading ' (OWASP)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def export(db: sqlite_utils.Database, out: Path, fmt: str) -> list[Path]:
-    import csv
-    import json
-
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name in EXPORTED:
-        cursor = db.execute(f"SELECT * FROM [{name}]")
-        columns = [d[0] for d in cursor.description]
-        path = out / f"{name}.{fmt}"
-        if fmt == "csv":
-            with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(columns)
-                writer.writerows([csv_safe(v) for v in row] for row in cursor)
-        else:
-            path.write_text(json.dumps([dict(zip(columns, r)) for r in cursor], ensure_ascii=False, indent=1), encoding="utf-8")
-        paths.append(path)
-    return paths
