@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from ledger_fixtures import HEADER, KEY, build_ledger, edited, filled_ledger, set_cells, system
+from ledger_fixtures import HEADER, KEY, build_ledger, cell, data_row, edited, filled_ledger, set_cells, system
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
     LATE, ON_TIME, clean_environment, connect, drop, make_workspace, run, set_text, sheet_rows, sheet_xml,
 )
@@ -290,6 +290,62 @@ def test_a_system_without_key_items_says_so(tmp_path: Path) -> None:
     finally:
         db.close()
     assert sheet_rows(path, "重点")[1][0] == "本指标体系没有标注★的重点指标"
+
+
+# =========================================================================== 缺链接, 联系人
+def test_missing_links_are_the_web_search_rows_without_a_link(own: Workspace, tmp_path: Path) -> None:
+    # June from the on-time unit: two 网络检索 rows without their link, one now 涉密 (no link allowed).
+    no_link, secret = [data_row(2016, "18"), data_row(2017, "9")], data_row(2018, "18")
+    june = edited(filled_ledger(tmp_path, unit=ON_TIME_UNIT, name="june.xlsx"), tmp_path / "june-no-links.xlsx",
+                  set_cells({"B3": "2021-06", **{cell("links", r): None for r in no_link},
+                             cell("secret", secret): "是", cell("links", secret): None, cell("materials", secret): None}))
+    db = store.open_store(own.store)
+    try:
+        when = ON_TIME.replace(month=6, day=29)
+        assert ingest_file(own, db, drop(own, june, f"{ON_TIME_UNIT}_2021-06.xlsx", when), KEY, received_at=when).status == "accepted"
+        path = consolidate(own, db, "2021-06")
+    finally:
+        db.close()
+    header, *rows = sheet_rows(path, "缺链接")[1:]
+    assert header == ("单位", "年度", "指标编号", "指标", "测评方法", "完成进度", "责任人", "联系电话")
+    with connect(own.store) as conn:  # the same question, asked of the store in plain SQL
+        wanted = conn.execute("""
+            SELECT c.unit, c.year, c.code, i.methods, COALESCE(c.progress, ''), COALESCE(c.person, ''), COALESCE(c.phone, '')
+            FROM current_rows c JOIN indicators i ON i.system_id = c.system_id AND i.key = c.indicator_key
+            WHERE c.campaign = 2021 AND i.methods LIKE '%网络检索%' AND COALESCE(c.links, '') = ''
+              AND NOT COALESCE(c.secret, 0)
+            ORDER BY c.unit, c.submission_id, c.year
+        """).fetchall()
+    got = [(r[0], r[1], r[2], r[4], r[5] or "", r[6] or "", r[7] or "") for r in rows]
+    assert sorted(got) == sorted(wanted)
+    assert [(r[0], r[1], r[2]) for r in got] == [(ON_TIME_UNIT, 2016, "18"), (ON_TIME_UNIT, 2017, "9")]
+    assert all("网络检索" in r[4] for r in rows)
+    by_code = {i.code: i for i in system().indicators}
+    assert all(by_code[r[2]].text.startswith(r[3].rstrip("…")) for r in rows)
+    # May as it stood: every 网络检索 row had its link.
+    assert sheet_rows(own.outbox / "汇总" / "汇总台账_2021-05.xlsx", "缺链接")[2][0] == "没有缺少网址链接的网络检索类指标行"
+
+
+def test_contacts_are_each_units_last_accepted_submission(scenario: Scenario) -> None:
+    header, *rows = sheet_rows(scenario.workbook, "联系人")
+    assert header == ("单位", "本月状态", "填表人", "责任人", "联系电话", "来自报送月份", "报送时间")
+    by_unit = {r[0]: r for r in rows if r[0]}
+    assert list(by_unit) == UNITS
+    with connect(scenario.ws.store) as conn:
+        for unit in UNITS:
+            last = conn.execute("SELECT id, filled_by, period, received_at FROM submissions WHERE unit = ?"
+                                " AND status = 'accepted' ORDER BY received_at DESC LIMIT 1", [unit]).fetchone()
+            row = by_unit[unit]
+            if last is None:
+                assert tuple(v or None for v in row[2:6]) == (None, None, None, "尚无被接收的报送"), unit
+                continue
+            sid, filled_by, period, received = last
+            person, phone = (conn.execute(f"SELECT {col} FROM rows WHERE submission_id = ? AND {col} != ''"
+                                          f" GROUP BY {col} ORDER BY COUNT(*) DESC LIMIT 1", [sid]).fetchone()[0]
+                             for col in ("person", "phone"))
+            assert row[2:7] == (filled_by, person, phone, period, received.replace("T", " ")[:16]), unit
+            assert filled_by and person and phone
+    assert by_unit[ON_TIME_UNIT][1] == "按时报送" and by_unit[SILENT[0]][1] == "未报送"
 
 
 # =========================================================================== 明细, formulas

@@ -46,7 +46,7 @@ def write_duplicate_receipt(ws: Workspace, first: dict[str, Any], file_name: str
     return path
 
 
-_FORM_WIDTHS = (12, 8, 20, 10, 26, 20)  # one portrait A4 page wide
+_FORM_WIDTHS = (14, 8, 19, 10, 25, 20)  # one portrait A4 page wide
 _FINDING_HEADERS = ("级别", "单元格", "指标", "栏目", "说明", "建议")
 
 
@@ -148,7 +148,7 @@ def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[An
         ("指标行数", str(sub["rows"] or 0)),
         ("与上次相比", "—" if not accepted else _FIRST if changes is None else f"{len(changes)} 处变化（见“变化”工作表）" if changes else "没有变化"),
         ("文件指纹", sub["sha256"]),
-        ("说明", "原始文件已存档，不会丢失。退回的台账请按“问题清单”修改后重新报送；"
+        ("说明", "原始文件已存档，不会丢失。退回的台账请按下方问题清单修改后重新报送；"
                  "涉密材料只报纸质件。如有疑问请联系综合协调组。"),
     ]
     return _form(ws, st, "台账报送回执", items, {"处理结果": st.ok if accepted and not sub["errors"] else st.bad})
