@@ -18,6 +18,7 @@ from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixtur
 )
 from xlbridge.service import store
 from xlbridge.service.consolidate import affected_months, consolidate
+from xlbridge.service.next_ledgers import closed_month, issue_after_deadline
 from xlbridge.service.workspace import Workspace
 
 OTHER = "信息化工作科"
@@ -66,8 +67,9 @@ def test_an_old_month_resent_never_replaces_a_newer_one(ws: Workspace, baseline:
         june_book = consolidate(ws, db, JUNE)
     finally:
         db.close()
-    detail = [r for r in sheet_rows(june_book, "明细") if r[0] == UNIT]
-    assert "六月的进展情况" in {r[5] for r in detail} and "五月的进展情况（更正）" not in {r[5] for r in detail}
+    header, *rows = sheet_rows(june_book, "明细")
+    described = {r[header.index("进度说明")] for r in rows if r[0] == UNIT}
+    assert "六月的进展情况" in described and "五月的进展情况（更正）" not in described
 
 
 def test_a_skipped_month_counts_the_month_before(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
@@ -142,6 +144,24 @@ def test_next_months_ledgers_are_pre_filled(ws: Workspace, baseline: Path, tmp_p
     assert first_description(ws, "current") == {"五月的进展情况"}
 
 
+def test_after_the_deadline_every_unit_gets_next_months_ledger_once(ws: Workspace, baseline: Path,
+                                                                    tmp_path: Path) -> None:
+    """next_ledgers = after-deadline: May closes on 1 June (deadline_day 1); June's ledgers go out,
+    pre-filled where a unit reported, and only once, even when the group deletes one."""
+    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, MAY, "五月的进展情况", "may.xlsx"), f"{UNIT}_5.xlsx"))
+    with store.open_store(ws.store) as db:
+        may = issue_after_deadline(ws, db, datetime(2021, 5, 31, 23, 59))  # April has closed: May's ledgers
+        assert {p.name for p in may} >= {f"{UNIT}_{MAY}_工作台账.xlsx", f"{OTHER}_{MAY}_工作台账.xlsx"}
+        june = issue_after_deadline(ws, db, datetime(2021, 6, 1, 0, 5))
+        assert {p.name for p in june} >= {f"{UNIT}_{JUNE}_工作台账.xlsx", f"{OTHER}_{JUNE}_工作台账.xlsx"}
+        assert openpyxl.load_workbook(ws.outbox / UNIT / f"{UNIT}_{JUNE}_工作台账.xlsx")["台账"][f"I{ROW}"].value == "五月的进展情况"
+        (ws.outbox / OTHER / f"{OTHER}_{JUNE}_工作台账.xlsx").unlink()
+        assert issue_after_deadline(ws, db, datetime(2021, 6, 20)) == []
+        assert not (ws.outbox / OTHER / f"{OTHER}_{JUNE}_工作台账.xlsx").exists()
+        assert issue_after_deadline(ws, db, datetime(2022, 1, 2)) == []  # December closed: no 2022 ledger
+    assert closed_month(2021, 5, datetime(2021, 6, 4)) == "2021-04"  # May is due before 5 June
+
+
 def test_ledgers_next_needs_the_workspace_key(ws: Workspace) -> None:
     ws.key_file.unlink()
     result = run("ledgers", "next", "-w", ws.root, "--period", JUNE)
@@ -170,3 +190,22 @@ def test_the_year_at_a_glance(ws: Workspace, baseline: Path, tmp_path: Path) -> 
     missing = {r[0]: r for r in sheet_rows(june, "未报送")[1:] if r[0]}
     filled_by, person, phone = missing[UNIT][6:9]  # who to call, from the May submission
     assert filled_by == HEADER["filled_by"] and person and phone and phone.isdigit()
+
+
+def test_the_trend_follows_a_late_earlier_month(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
+    """Each month's 趋势 figures are computed once and kept while the store holds nothing new for
+    that month: a June file arriving after July's 汇总 shows in July's 趋势 when July is rewritten."""
+    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, MAY, "五月", "may.xlsx"), f"{UNIT}_5.xlsx",
+                    when=datetime(2021, 5, 28)))
+    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, JULY, "七月", "july.xlsx"), f"{UNIT}_7.xlsx",
+                    when=datetime(2021, 7, 28)))
+    db = store.open_store(ws.store)
+    try:
+        before = next(r for r in sheet_rows(consolidate(ws, db, JULY), "趋势") if r[0] == UNIT)
+        assert before[6].startswith("未报送 ")  # June: nothing sent, May's figures carried
+        ingest(ws, drop(ws, month_ledger(baseline, tmp_path, JUNE, "六月", "june.xlsx"), f"{UNIT}_6.xlsx",
+                        when=datetime(2021, 7, 29)))
+        after = next(r for r in sheet_rows(consolidate(ws, db, JULY), "趋势") if r[0] == UNIT)
+    finally:
+        db.close()
+    assert after[6].startswith("逾期 ") and after[5] == before[5] and after[7] == before[7]

@@ -9,6 +9,7 @@ or link per line, as the store keeps them.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,10 @@ from xlbridge.errors import XlbridgeError
 from xlbridge.ledger.signature import load_key
 from xlbridge.ledger.writer import write_ledger
 from xlbridge.service import store
+from xlbridge.service.consolidate import campaign_months, deadline_for
 from xlbridge.service.workspace import Workspace
 from xlbridge.system.files import load_system
+from xlbridge.xlsx.owned import fit_name
 
 _CARRIED = ("progress", "description", "materials", "links", "secret", "person", "phone")
 
@@ -30,9 +33,33 @@ def following_month(period: str) -> str | None:
     return None if month == 12 else f"{year:04d}-{month + 1:02d}"
 
 
+def closed_month(campaign: int, deadline_day: int, now: datetime) -> str | None:
+    """The campaign's latest month whose deadline has passed at ``now``."""
+    closed = [m for m in campaign_months(campaign) if deadline_for(m, deadline_day) <= now]
+    return closed[-1] if closed else None
+
+
+def issue_after_deadline(ws: Workspace, db: sqlite_utils.Database, now: datetime) -> list[Path]:
+    """Once a month's deadline has passed, every expected unit's ledger for the month after it,
+    written once: the store remembers the issue, so a restart or the group deleting an outbox
+    file does not bring it back. Nothing after December, nothing before the campaign's first month."""
+    system = load_system(ws.system)
+    campaign = ws.campaign or now.year
+    closed = closed_month(campaign, ws.deadline_day, now)
+    month = following_month(closed) if closed else None
+    if month is None:
+        return []
+    mark = f"ledgers_issued/{system.id}/{month}"
+    if db["meta"].count_where("key = ?", [mark]):
+        return []
+    paths = write_next_ledgers(ws, db, month)
+    db["meta"].insert({"key": mark, "value": now.isoformat(timespec="seconds")}, pk="key", replace=True)
+    return paths
+
+
 def next_ledger_path(ws: Workspace, unit: str, period: str) -> Path:
     folder = ws.unit_outbox(unit)
-    return folder / f"{folder.name}_{period}_工作台账.xlsx"
+    return folder / fit_name(f"{folder.name}_{period}_工作台账", ".xlsx")
 
 
 def write_next_ledgers(ws: Workspace, db: sqlite_utils.Database, period: str,

@@ -3,6 +3,7 @@ with its cell, and what changed since the unit's previous accepted submission.""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from xlbridge.service.consolidate import deadline_for, local_time
 from xlbridge.service.next_ledgers import following_month, next_ledger_path
 from xlbridge.service.workspace import Workspace
 from xlbridge.ledger.layout import LEDGER_SHEET
-from xlbridge.xlsx.owned import owned_workbook, text, write_table
+from xlbridge.xlsx.owned import fit_name, owned_workbook, text, write_table
 from xlbridge.xlsx.printing import Page, row_height, setup_xlsxwriter
 
 _NO_MONTH = "月份不明"
@@ -29,7 +30,7 @@ def receipt_path(ws: Workspace, submission: dict[str, Any], tag: str | None = No
     """outbox/<单位>/回执_<单位>_<YYYY-MM>_<n>.xlsx; ``tag`` replaces the number (a duplicate's receipt)."""
     folder = ws.unit_outbox(submission["unit"] or submission["claimed_unit"])
     number = tag or f"{submission['id']:06d}"
-    return folder / f"回执_{folder.name}_{submission['period'] or _NO_MONTH}_{number}.xlsx"
+    return folder / fit_name(f"回执_{folder.name}_{submission['period'] or _NO_MONTH}_{number}", ".xlsx")
 
 
 def write_duplicate_receipt(ws: Workspace, first: dict[str, Any], file_name: str) -> Path:
@@ -42,7 +43,26 @@ def write_duplicate_receipt(ws: Workspace, first: dict[str, Any], file_name: str
              ("文件指纹", first["sha256"])]
     with owned_workbook(path, small=True) as (wb, st):
         sheet = wb.add_worksheet("回执")
-        _print_form(sheet, f"台账报送回执 — {path.parent.name}", _form(sheet, st, "台账报送回执（重复报送）", items) - 1)
+        _print_form(sheet, path, _form(sheet, st, "台账报送回执（重复报送）", items) - 1)
+    return path
+
+
+def write_refusal_receipt(ws: Workspace, unit: str | None, name: str, kind: str) -> Path:
+    """The receipt of an inbox entry that is no regular file (a symlink, a FIFO…): never read,
+    moved to inbox-rejected/, nothing stored. Named like a rejection's, with the time and a tag."""
+    stamp = datetime.now()
+    tag = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    path = receipt_path(ws, {"unit": unit, "claimed_unit": None, "period": None},
+                        tag=f"退回_{stamp:%Y%m%d-%H%M%S}_{tag}")
+    items = [("报送单位", unit or "（无法识别）"), ("文件名", name), ("收到时间", f"{stamp:%Y-%m-%d %H:%M}"),
+             ("处理结果", "已退回，未读取，未计入汇总"),
+             ("退回原因", f"收件箱中的“{name}”是{kind}，不是普通文件。为安全起见，系统不读取、不跟随这类条目，"
+                          "已把它移出收件箱（移到 inbox-rejected/）"),
+             ("说明", "请把填好的台账文件本身（.xlsx）放入收件箱，不要放快捷方式、链接或其他特殊文件。"
+                     "如有疑问请联系综合协调组。")]
+    with owned_workbook(path, small=True) as (wb, st):
+        sheet = wb.add_worksheet("回执")
+        _print_form(sheet, path, _form(sheet, st, "台账报送回执（已退回）", items, {"处理结果": st.bad}) - 1)
     return path
 
 
@@ -69,8 +89,13 @@ def _form(ws: Any, st: Any, title: str, items: list[tuple[str, Any]], styles: di
     return row
 
 
-def _print_form(ws: Any, title: str, last_row: int) -> None:
-    setup_xlsxwriter(ws, Page(title, _FORM_WIDTHS, last_row, landscape=False))
+def _print_form(ws: Any, path: Path, last_row: int) -> None:
+    setup_xlsxwriter(ws, Page(_print_title(path), _FORM_WIDTHS, last_row, landscape=False))
+
+
+def _print_title(path: Path) -> str:
+    """The page header of a receipt's pages: whose receipt it is (its folder is the unit's)."""
+    return f"台账报送回执 — {path.parent.name}"
 
 
 def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int) -> Path:
@@ -81,13 +106,12 @@ def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int) 
     counted = _counted(db, sub) if sub["status"] == "accepted" else ""
     timing = _timing(ws, sub)
     indicators = _finding_indicators(db, sub)
-    title = f"台账报送回执 — {path.parent.name}"
     with owned_workbook(path, small=True) as (wb, st):
         sheet = wb.add_worksheet("回执")
         row = _summary_sheet(sheet, st, sub, changes, counted, timing, _next_ledger(ws, sub))
-        _print_form(sheet, title, _findings(sheet, st, row + 1, findings, indicators) - 1)
+        _print_form(sheet, path, _findings(sheet, st, row + 1, findings, indicators) - 1)
         if changes:
-            _changes_sheet(wb.add_worksheet("变化"), st, changes, title)
+            _changes_sheet(wb.add_worksheet("变化"), st, changes, _print_title(path))
     return path
 
 
