@@ -1,13 +1,14 @@
 """What the system's workbooks look like on paper: one demo run (23 units of jinfeng-2020, two
-months), each output printed to PDF by a real LibreOffice once per session, read back with
-poppler. Every page of a sheet is found by its page header, which names the sheet (``&A``).
+months) and one supervision round's inspection workbook, each output printed to PDF by a real
+LibreOffice once per module, read back with poppler. Every page of a sheet is found by its page header, which names the sheet (``&A``).
 
 Asserted: a clean receipt is one page, label and value on one line; a receipt with findings
 lists each with its cell and indicator below the form; 总览 for 23 units is one page, one page
 wide; every page of 指标进度 carries indicator codes and at least two unit names; every page of
 a table sheet holds its first and its last column (no column alone on a page); each chart's page
 holds its title and every label; the ledger repeats its header row and numbers its pages; wrapped
-text is printed whole (LibreOffice leaves out what a too-low row cuts off).
+text is printed whole (LibreOffice leaves out what a too-low row cuts off); an inspection workbook
+prints one page wide with its header row on every page.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import openpyxl
 import pytest
 
 from soffice_fixtures import SOFFICE, page_count, page_texts, to_pdf
+from supervision_fixtures import plan, reported_workspace
 from ws_fixtures import receipt_findings, receipt_summary, sheet_rows
 from xlbridge.demo import NEXT_PERIOD, PERIOD, run_demo
 from xlbridge.ledger import layout as L
+from xlbridge.supervision import layout as S
 from xlbridge.system.files import DEFAULT_SYSTEM, load_system
 
 if SOFFICE is None or shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None:
@@ -64,13 +67,20 @@ def _receipts(root: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def printed(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Printed]:
+def inspection(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A supervision round's inspection workbook for the tests' unit (puyang-2020)."""
+    return plan(reported_workspace(tmp_path_factory.mktemp("supervision") / "ws"), "2021-07")
+
+
+@pytest.fixture(scope="module")
+def printed(demo: Path, inspection: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Printed]:
     """Each kind of output, printed once: the June 汇总 (23 units), a clean receipt and one with
-    findings, the issued ledger with the most rows."""
+    findings, the issued ledger with the most rows, an inspection workbook."""
     clean = next(r for r in _receipts(demo) if receipt_summary(r)["错误 / 警告"] == "0 个错误，0 个警告")
     faulty = next(r for r in _receipts(demo) if receipt_summary(r)["处理结果"].startswith("已接收，但有"))
     ledger = max(demo.glob("ledgers/*.xlsx"), key=lambda p: openpyxl.load_workbook(p, read_only=True)[L.LEDGER_SHEET].max_row)
-    files = {"汇总": demo / f"outbox/汇总/汇总台账_{NEXT_PERIOD}.xlsx", "clean": clean, "faulty": faulty, "ledger": ledger}
+    files = {"汇总": demo / f"outbox/汇总/汇总台账_{NEXT_PERIOD}.xlsx", "clean": clean, "faulty": faulty, "ledger": ledger,
+             "inspection": inspection}
     work = tmp_path_factory.mktemp("pdf")
     copies = {}
     for name, path in files.items():  # distinct stems for one soffice run
@@ -198,3 +208,18 @@ def test_the_ledger_repeats_its_header_row_and_numbers_its_pages(printed: dict[s
     indicator = L.COLUMN["indicator"].index - 1
     texts = [flat(str(r[indicator])) for r in sheet_rows(ledger.xlsx, L.LEDGER_SHEET)[L.FIRST_DATA_ROW - 1:] if r[indicator]]
     assert texts and [t for t in texts if t not in raw] == []
+
+
+def test_an_inspection_workbook_prints_one_page_wide_with_its_header_on_every_page(printed: dict[str, Printed]) -> None:
+    book = printed["inspection"]
+    pages = book.sheet_pages(S.INSPECTION_SHEET)
+    assert pages
+    total = page_count(book.pdf)
+    title = openpyxl.load_workbook(book.xlsx, read_only=True)[S.INSPECTION_SHEET]["A1"].value
+    first, last = S.INSPECTION_COLUMNS[0].header, S.INSPECTION_COLUMNS[-1].header
+    for n, page in enumerate(pages, start=1):
+        assert title in page.splitlines()[0]
+        header = next(line.split() for line in page.splitlines() if line.split()[:1] == [first])
+        assert header[-1] == last  # the whole width on the page
+        assert f"第 {n} 页，共 {total} 页" in page
+    assert book.sheet_pages(S.GUIDE_SHEET) and len(book.sheet_pages(S.GUIDE_SHEET)) == 1
