@@ -285,7 +285,7 @@ def _cell_status(values: list[str]) -> str:
     return PROGRESS_PENDING
 
 
-_MATRIX_LEFT = (7, 34)  # 编号 and the indicator's short text: repeated at the left of every printed page
+_MATRIX_LEFT = (7, 36)  # 编号 and the indicator's short text: repeated at the left of every printed page
 _MATRIX_UNIT = 9
 _MATRIX_TEXT = 16  # characters of the indicator's text: one line of the left column
 _MATRIX_SCALE = 85  # percent: three blocks of units for 23 units, four pages down for 99 indicators
