@@ -3,7 +3,7 @@ wide (or page-sized column blocks), the header rows (and left columns) repeated 
 the workbook's title in the page header and 「第 n 页，共 N 页」 in the footer, a print area.
 
 One description of a page (:class:`Page`) applied by xlsxwriter (receipts, 汇总) or openpyxl
-(ledgers). Neither Excel nor LibreOffice sizes a row to its wrapped text when the file was
+(ledgers, inspection workbooks). Neither Excel nor LibreOffice sizes a row to its wrapped text when the file was
 written by a library (they show the default 15 pt and cut the rest), so the writers give every
 row of wrapped text a height from :func:`row_height`: an estimate from the text's length and its
 column's width, CJK characters counting double.
@@ -16,6 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break, ColBreak, RowBreak
+
 FOOTER = "第 &P 页，共 &N 页"
 A4 = 9  # OOXML paperSize
 # Margins in inches: room for the page header and footer, narrow enough sides for wide tables.
@@ -24,7 +28,6 @@ HEADER_MARGIN = 0.3
 # A4 is 595 × 842 pt; what is left inside the side margins, in points.
 PORTRAIT_PT = 595 - 72 * (MARGINS["left"] + MARGINS["right"])
 LANDSCAPE_PT = 842 - 72 * (MARGINS["left"] + MARGINS["right"])
-LANDSCAPE_HEIGHT_PT = 595 - 72 * (MARGINS["top"] + MARGINS["bottom"])
 LINE_PT = 13.5  # one line of 10 pt text (the owned workbooks' font)
 MAX_ROW_PT = 409  # Excel's limit
 _MAX_HEADER = 250  # Excel allows 255 characters in a page header
@@ -161,10 +164,6 @@ def setup_xlsxwriter(ws: Any, page: Page) -> None:
 
 
 def setup_openpyxl(ws: Any, page: Page) -> None:
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.page import PageMargins
-    from openpyxl.worksheet.pagebreak import Break, ColBreak, RowBreak
-
     ws.page_setup.paperSize = A4
     ws.page_setup.orientation = "landscape" if page.is_landscape else "portrait"
     ws.page_margins = PageMargins(**MARGINS, header=HEADER_MARGIN, footer=HEADER_MARGIN)
@@ -183,6 +182,6 @@ def setup_openpyxl(ws: Any, page: Page) -> None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
     else:
         ws.page_setup.scale = page.scale
-        ws.col_breaks = ColBreak([Break(id=c) for c in page.col_breaks])
+        ws.col_breaks = ColBreak(brk=[Break(id=c) for c in page.col_breaks])
     if page.row_breaks:
-        ws.row_breaks = RowBreak([Break(id=r) for r in page.row_breaks])
+        ws.row_breaks = RowBreak(brk=[Break(id=r) for r in page.row_breaks])
