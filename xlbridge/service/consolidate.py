@@ -25,7 +25,7 @@ from xlbridge.system.files import load_system
 from xlbridge.service.trend import Month, write_trend
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.owned import OwnedWorkbook, fit_name, Styles, owned_workbook, text, write_table
-from xlbridge.xlsx.printing import Page, blocks, per_page, row_height, rows_for_px, setup_xlsxwriter, spanning
+from xlbridge.xlsx.printing import Page, blocks, per_page, row_height, row_heights, rows_for_px, setup_xlsxwriter, spanning
 from xlbridge.xlsx.stream import clean_text
 
 NOT_FILLED = "未填"
@@ -480,12 +480,8 @@ def _key_items(ws: Any, st: Styles, title: str, system: IndicatorSystem, units: 
 _DETAIL_HEADERS = ["单位", "年度", "指标编号", "一级指标", "测评方法", "完成进度", "进度说明", "上报材料", "网址链接", "涉密", "责任人",
                    "联系电话", "报送月份"]
 _DETAIL_WIDTHS = (16, 6, 8, 16, 12, 8, 50, 34, 30, 5, 8, 13, 8)
-# The columns whose text wraps: a streamed row's height is estimated from these alone.
-_DETAIL_WRAPPED = tuple((n, _DETAIL_WIDTHS[n]) for n in (0, 3, 4, 6, 7, 8))
-
-
-def _detail_height(values: Sequence[Any]) -> float:
-    return row_height((values[n], width) for n, width in _DETAIL_WRAPPED)
+# A row's height from the columns whose text wraps (the others hold a word or a number).
+_detail_height = row_heights([(n, _DETAIL_WIDTHS[n]) for n in (0, 3, 4, 6, 7, 8)])
 
 
 def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_utils.Database, system_id: str,
