@@ -594,7 +594,7 @@ def bench_consolidated(args: argparse.Namespace, ingest: dict[str, Any] | None) 
                          "times": [r["seconds"] for r in rs]}
     rows = []
     labels = {
-        "xlbridge": "xlbridge consolidate(): 6 sheets incl. 明细 (xlsxwriter + streamed 明细 rows)",
+        "xlbridge": "xlbridge consolidate(): every sheet incl. 明细 (xlsxwriter + streamed 明细 rows)",
         "openpyxl": "baseline: openpyxl write_only, styled cells, 明细 only",
         "xlsxwriter": "baseline: xlsxwriter constant_memory, one format, 明细 only",
         "xlbridge+pandas": "xlbridge consolidate() in this venv: sqlite-utils also imports pandas+numpy",
