@@ -29,9 +29,17 @@ def main() -> None:
     _utf8_console()
 
 
+json_option = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（英文键名、中文原样，见 README）")
+
+
+def echo_json(data: Any) -> None:
+    """JSON for other programs: stable English keys, Chinese as it is (not \\u-escaped)."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
 def print_findings(findings: list[Finding], as_json: bool = False) -> None:
     if as_json:
-        click.echo(json.dumps([f.as_json() for f in findings], ensure_ascii=False, indent=2))
+        echo_json([f.as_json() for f in findings])
         return
     for f in findings:
         color = {Severity.error: "red", Severity.warning: "yellow"}.get(f.severity)
@@ -49,7 +57,7 @@ system_argument = click.argument("system", metavar="指标体系")
 
 @schema.command("check")
 @click.argument("files", nargs=-1, required=True, metavar="文件或体系名...")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部问题")
+@json_option
 @friendly
 def schema_check(files: tuple[str, ...], as_json: bool) -> None:
     """检查指标体系文件，逐条报告问题及位置。每个可以是文件路径或内置体系名。"""
@@ -77,24 +85,34 @@ def schema_check(files: tuple[str, ...], as_json: bool) -> None:
 
 @schema.command("show")
 @system_argument
+@json_option
 @friendly
-def schema_show(system: str) -> None:
+def schema_show(system: str, as_json: bool) -> None:
     """指标体系概况：各级指标、类别、测评方法的数量。"""
     from xlbridge.system.files import load_system
-    from xlbridge.system.summary import describe
+    from xlbridge.system.summary import describe, overview
 
-    click.echo("\n".join(describe(load_system(system))))
+    loaded = load_system(system)
+    if as_json:
+        echo_json(overview(loaded))
+    else:
+        click.echo("\n".join(describe(loaded)))
 
 
 @schema.command("units")
 @system_argument
+@json_option
 @friendly
-def schema_units(system: str) -> None:
+def schema_units(system: str, as_json: bool) -> None:
     """每个责任单位牵头和配合的指标。"""
     from xlbridge.system.files import load_system
-    from xlbridge.system.summary import unit_assignments
+    from xlbridge.system.summary import assignments, unit_assignments
 
-    click.echo("\n".join(unit_assignments(load_system(system))))
+    loaded = load_system(system)
+    if as_json:
+        echo_json(assignments(loaded))
+    else:
+        click.echo("\n".join(unit_assignments(loaded)))
 
 
 @schema.command("import")
@@ -103,18 +121,25 @@ def schema_units(system: str) -> None:
 @click.option("--sheet", help="工作表名（默认自动识别含表头的工作表）")
 @click.option("--id", "system_id", help="指标体系 id（默认取输出文件名）")
 @click.option("--issuer", default="未注明", show_default=True, help="发文单位")
+@json_option
 @friendly
-def schema_import(table: Path, output: Path, sheet: str | None, system_id: str | None, issuer: str) -> None:
+def schema_import(table: Path, output: Path, sheet: str | None, system_id: str | None, issuer: str, as_json: bool) -> None:
     """从 Excel 指标表（常由 Word 转换而来）导入指标体系。"""
     from xlbridge.system.files import save_system
     from xlbridge.system.table_import import import_table
 
     result = import_table(table, system_id=system_id or output.stem.lower(), issuer=issuer, sheet=sheet)
-    print_findings(result.findings)
     save_system(result.system, output)
-    click.echo(f"已导入 {len(result.system.indicators)} 项指标、{len(result.system.units)} 个单位 → {output}")
-    if any(f.severity is Severity.error for f in result.findings):
-        click.secho("有无法识别的行（见上），请核对原表后重新导入或手工补充。", fg="red")
+    failed = any(f.severity is Severity.error for f in result.findings)
+    if as_json:
+        echo_json({"output": output, "indicators": len(result.system.indicators), "units": len(result.system.units),
+                   "findings": [f.as_json() for f in result.findings]})
+    else:
+        print_findings(result.findings)
+        click.echo(f"已导入 {len(result.system.indicators)} 项指标、{len(result.system.units)} 个单位 → {output}")
+        if failed:
+            click.secho("有无法识别的行（见上），请核对原表后重新导入或手工补充。", fg="red")
+    if failed:
         sys.exit(1)
 
 
@@ -171,9 +196,10 @@ def ledgers() -> None:
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="用这个工作区的签名密钥签名（与 --key-file 二选一）")
 @key_option
+@json_option
 @friendly
 def ledgers_build(system: str, campaign: int, out: Path, units: tuple[str, ...], years: str | None,
-                  period: str | None, workspace: Path | None, key_file: Path | None) -> None:
+                  period: str | None, workspace: Path | None, key_file: Path | None, as_json: bool) -> None:
     """为每个责任单位生成工作台账（带下拉、字数限制、锁定和签名）。"""
     from xlbridge.ledger.writer import build_ledgers
     from xlbridge.system.files import load_system
@@ -183,17 +209,27 @@ def ledgers_build(system: str, campaign: int, out: Path, units: tuple[str, ...],
     month = _period(period, campaign) if period else None
     key_bytes = _signing_key(workspace, key_file)
     paths = build_ledgers(indicator_system, campaign, out, key_bytes, list(units) or None, year_list, month)
+    _echo_files(paths, f"共生成 {len(paths)} 份台账 → {out}", as_json)
+
+
+def _echo_files(paths: list[Path], total: str | None, as_json: bool) -> None:
+    """The files a command wrote, one a line and a total, or as JSON {"files": [...]}."""
+    if as_json:
+        echo_json({"files": paths})
+        return
     for p in paths:
         click.echo(str(p))
-    click.echo(f"共生成 {len(paths)} 份台账 → {out}")
+    if total:
+        click.echo(total)
 
 
 @ledgers.command("next")
 @workspace_option
 @click.option("--period", required=True, help="下发哪个月的台账，如 2021-06")
 @click.option("--unit", "units", multiple=True, help="只生成这个单位的台账（可重复）")
+@json_option
 @friendly
-def ledgers_next(workspace: Path, period: str, units: tuple[str, ...]) -> None:
+def ledgers_next(workspace: Path, period: str, units: tuple[str, ...], as_json: bool) -> None:
     """按各单位最近一次被接收的填报内容预填，生成该月台账，写入 outbox/<单位>/。"""
     from xlbridge.service.next_ledgers import write_next_ledgers
 
@@ -205,9 +241,7 @@ def ledgers_next(workspace: Path, period: str, units: tuple[str, ...]) -> None:
         paths = write_next_ledgers(ws, db, month, list(units) or None)
     finally:
         db.close()
-    for p in paths:
-        click.echo(str(p))
-    click.echo(f"共生成 {len(paths)} 份 {month} 台账（已按上次报送预填）")
+    _echo_files(paths, f"共生成 {len(paths)} 份 {month} 台账（已按上次报送预填）", as_json)
 
 
 def _signing_key(workspace: Path | None, key_file: Path | None) -> bytes:
@@ -246,7 +280,7 @@ def _years(text: str | None) -> list[int] | None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="台账文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--system", "system_name", help="指标体系（默认按台账中的标识自动选择）")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@json_option
 @click.option("--all", "show_all", is_flag=True, help="同时列出“提示”（自动规范化的单元格）")
 @key_option
 @friendly
@@ -264,10 +298,8 @@ def validate(files: tuple[Path, ...], system_name: str | None, as_json: bool, sh
         failed |= not result.valid
         results.append((file, result))
     if as_json:
-        click.echo(json.dumps(
-            [{"file": str(f), "valid": r.valid, "summary": r.summary,
-              "findings": [x.as_json() for x in r.findings]} for f, r in results],
-            ensure_ascii=False, indent=2))
+        echo_json([{"file": f, "valid": r.valid, "summary": r.summary, "findings": [x.as_json() for x in r.findings]}
+                   for f, r in results])
     else:
         for file, result in results:
             click.secho(f"{file}：{result.summary}", fg="green" if result.valid else "red", bold=True)
@@ -320,8 +352,9 @@ def key_init(workspace: Path) -> None:
 @click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @workspace_option
 @click.option("--no-consolidate", is_flag=True, help="只收取，不重写汇总表")
+@json_option
 @friendly
-def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> None:
+def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, as_json: bool) -> None:
     """不监视目录，立即收取这些文件（与守护进程相同的流程）。"""
     from xlbridge.service.consolidate import consolidate, months_to_rewrite
     from xlbridge.service.ingest import ingest_groups
@@ -337,6 +370,7 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
     failed = 0
     accepted: set[tuple[int, str]] = set()  # (campaign, month) of the accepted files: their 汇总 change
+    results: list[dict[str, Any]] = []
     with batch_gc(), Preparer(ws, key_bytes, ws.workers, fork=True).start(ordered) as preparer:
         db = open_store(ws.store)
         for file, outcome in (item for group in ingest_groups(ws, db, preparer, ordered) for item in group):
@@ -345,18 +379,29 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
                     raise outcome
                 failed += 1  # one bad file must not stop the batch; nothing of it was merged
                 reason = outcome if isinstance(outcome, XlbridgeError) else f"无法读取（{outcome.strerror}）"
-                click.secho(f"失败  {file.name}  {reason}", fg="red", err=True)
+                results.append({"file": file, "status": "failed", "reason": reason})
+                if not as_json:
+                    click.secho(f"失败  {file.name}  {reason}", fg="red", err=True)
                 continue
             if outcome.status == "accepted" and outcome.period and outcome.campaign:
                 accepted.add((outcome.campaign, outcome.period))
-            label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
-            click.echo(f"{label}  {file.name}  {outcome.unit or ''}  {outcome.summary}".rstrip())
-            if outcome.receipt:
-                click.echo(f"    回执：{outcome.receipt}")
+            results.append({"file": file, "status": outcome.status, "unit": outcome.unit, "period": outcome.period,
+                            "submission_id": outcome.submission_id, "summary": outcome.summary,
+                            "receipt": outcome.receipt})
+            if not as_json:
+                label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
+                click.echo(f"{label}  {file.name}  {outcome.unit or ''}  {outcome.summary}".rstrip())
+                if outcome.receipt:
+                    click.echo(f"    回执：{outcome.receipt}")
     refresh_search(db)
+    workbooks = []
     if not no_consolidate and len(ordered) > failed:
         for month in months_to_rewrite(db, load_system(ws.system).id, accepted) or [None]:
-            click.echo(f"汇总表：{consolidate(ws, db, month)}")
+            workbooks.append(consolidate(ws, db, month))
+            if not as_json:
+                click.echo(f"汇总表：{workbooks[-1]}")
+    if as_json:
+        echo_json({"files": results, "consolidated": workbooks})
     if failed:
         sys.exit(1)
 
@@ -365,31 +410,43 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
 @workspace_option
 @click.option("--period", help="报送月份，如 2021-05（默认为已收到的最新月份）")
 @click.option("--all", "every_month", is_flag=True, help="重写考核年度内已报送的每个月的汇总表")
+@json_option
 @friendly
-def consolidate(workspace: Path, period: str | None, every_month: bool) -> None:
+def consolidate(workspace: Path, period: str | None, every_month: bool, as_json: bool) -> None:
     """生成综合协调组的汇总台账。"""
     from xlbridge.service.consolidate import consolidate as run, latest_period, reported_months
+    from xlbridge.service.month_status import month_status
     from xlbridge.system.files import load_system
 
     ws = _workspace(workspace)
     db = _existing_store(ws)
-    if not every_month:
-        click.echo(str(run(ws, db, period)))
-        return
     system_id = load_system(ws.system).id
     latest = latest_period(db, system_id)
-    campaign = ws.campaign or (int(latest[:4]) if latest else None)
-    months = reported_months(db, system_id, campaign) if campaign else []
-    if not months:
-        raise XlbridgeError("中心库中还没有被接收的台账，没有可汇总的月份")
-    for month in months:
-        click.echo(str(run(ws, db, month)))
+    months: list[str | None] = [period or latest]
+    if every_month:
+        campaign = ws.campaign or (int(latest[:4]) if latest else None)
+        months = list(reported_months(db, system_id, campaign)) if campaign else []
+        if not months:
+            raise XlbridgeError("中心库中还没有被接收的台账，没有可汇总的月份")
+    written = [(month, run(ws, db, month)) for month in months]
+    if not as_json:
+        for _, path in written:
+            click.echo(str(path))
+        return
+    workbooks = []
+    for month, path in written:  # with each workbook its month's 总览 in figures (none before any report)
+        entry: dict[str, Any] = {"path": path, "period": None, "counts": None}
+        if month:
+            state = month_status(ws, db, month)
+            entry.update(period=state.period, counts=state.as_json()["counts"])
+        workbooks.append(entry)
+    echo_json({"workbooks": workbooks})
 
 
 @main.command()
 @workspace_option
 @click.option("--period", help="只看这个月各单位的报送情况，如 2021-06（默认：全部报送记录，加上最新月份）")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（键名为英文，见 README）")
+@json_option
 @friendly
 def status(workspace: Path, period: str | None, as_json: bool) -> None:
     """报送情况：待处理、已接收、已退回的报送，以及某月各单位是否报送、是否按时、错误数和联系人。"""
@@ -402,7 +459,7 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
     month = period or latest_period(db, load_system(ws.system).id)
     state = month_status(ws, db, _period(month, ws.campaign)) if month else None
     if period:
-        click.echo(json.dumps(state.as_json(), ensure_ascii=False, indent=2) if as_json else _month_text(state))
+        echo_json(state.as_json()) if as_json else click.echo(_month_text(state))
         return
     from xlbridge.service.prepare import is_ignored
 
@@ -410,8 +467,7 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
     subs = list(db.query("SELECT id, unit, claimed_unit, file_name, period, received_at, status, errors, warnings, reason"
                          " FROM submissions ORDER BY id"))
     if as_json:
-        click.echo(json.dumps({"pending": pending, "submissions": subs, "month": state.as_json() if state else None},
-                              ensure_ascii=False, indent=2))
+        echo_json({"pending": pending, "submissions": subs, "month": state.as_json() if state else None})
         return
     counts = {s: sum(1 for x in subs if x["status"] == s) for s in ("accepted", "rejected")}
     click.echo(f"待处理 {len(pending)}，已接收 {counts['accepted']}，已退回 {counts['rejected']}")
@@ -471,14 +527,14 @@ def store_group() -> None:
               help="文件格式：csv（UTF-8 带 BOM，Excel 可直接打开）或 json")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="输出目录（每个表一个文件）")
 @click.option("--raw", is_flag=True, help="按中心库原样导出：英文表名、列名和代码（accepted、0/1、normal），供其他程序读取")
+@json_option
 @friendly
-def store_export(workspace: Path, fmt: str, out: Path, raw: bool) -> None:
+def store_export(workspace: Path, fmt: str, out: Path, raw: bool, as_json: bool) -> None:
     """把各表和视图导出为 CSV 或 JSON：中文表头和中文取值（是/否、常规/加分项/减分项、★）。"""
     from xlbridge.service.export import export
 
     ws = _workspace(workspace)
-    for path in export(_existing_store(ws), out, fmt, raw):
-        click.echo(str(path))
+    _echo_files(export(_existing_store(ws), out, fmt, raw), None, as_json)
 
 
 @store_group.command("backup")
