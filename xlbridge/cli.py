@@ -456,8 +456,8 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
 
     ws = _workspace(workspace)
     db = _existing_store(ws)
-    month = period or latest_period(db, load_system(ws.system).id)
-    state = month_status(ws, db, _period(month, ws.campaign)) if month else None
+    month = _period(period, ws.campaign) if period else latest_period(db, load_system(ws.system).id)
+    state = month_status(ws, db, month) if month else None
     if period:
         echo_json(state.as_json()) if as_json else click.echo(_month_text(state))
         return
