@@ -23,6 +23,7 @@ from xlbridge.system.files import load_system
 NO_TABLE = {
     "demo": "the demo's narration",
     "key init": "one line",
+    "rectify add": "one line",
     "schema jsonschema": "JSON already",
     "store backup": "one path",
     "addin build": "two lines",

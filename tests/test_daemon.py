@@ -224,8 +224,8 @@ def test_burst_of_50_is_processed_with_one_consolidation(daemon: DaemonProcess, 
     assert_archive_exact(ws, {sha256(f) for f in files})
     assert_store_consistent(ws)
     assert [p for p in (ws / "outbox").rglob("*") if p.name.startswith((".", "tmp"))] == []
-    # The burst's end also brought the full-text index up to date: every stored row, once.
-    assert query(ws, "SELECT COUNT(*) FROM rows_fts_docsize") == query(ws, "SELECT COUNT(*) FROM rows") != [(0,)]
+    # The burst's end also brought the full-text index up to date: every stored text, once.
+    assert query(ws, "SELECT COUNT(*) FROM texts_fts_docsize") == query(ws, "SELECT COUNT(*) FROM texts") != [(0,)]
 
 
 @posix

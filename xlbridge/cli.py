@@ -3,6 +3,7 @@ prints; every XlbridgeError becomes a Chinese message and exit code 1, never a t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -115,20 +116,65 @@ def schema_units(system: str, as_json: bool) -> None:
         click.echo("\n".join(unit_assignments(loaded)))
 
 
+@schema.command("diff")
+@click.argument("old", metavar="旧版本")
+@click.argument("new", metavar="新版本")
+@json_option
+@friendly
+def schema_diff(old: str, new: str, as_json: bool) -> None:
+    """两个版本的指标体系之间：新增、删除、改写、调整责任单位的指标，以及更名的单位。"""
+    from xlbridge.system.files import load_system
+    from xlbridge.system.revision import compare, describe
+
+    rev = compare(load_system(old), load_system(new))
+    if not as_json:
+        click.echo("\n".join(describe(rev)))
+        return
+    echo_json({
+        "old": {"id": rev.old.id, "version": rev.old.version}, "new": {"id": rev.new.id, "version": rev.new.version},
+        "added": [{"key": i.key, "level1": i.level1, "text": i.text, "lead": i.lead} for i in rev.added],
+        "removed": [{"key": i.key, "level1": i.level1, "text": i.text} for i in rev.removed],
+        "reworded": [{"key": after.key, "fields": changed} for _, after, changed in rev.reworded],
+        "reassigned": [{"key": after.key, "lead": [before.lead, after.lead],
+                        "cooperating": [before.cooperating, after.cooperating]} for before, after in rev.reassigned],
+        "renamed": [{"old": a, "new": b} for a, b in rev.renamed.items()],
+        "units_added": rev.units_added, "units_removed": rev.units_removed,
+    })
+
+
 @schema.command("import")
 @click.argument("table", metavar="指标表", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出的 .yaml 文件")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出的 .yaml 文件（--preview 时可省略）")
 @click.option("--sheet", help="工作表名（默认自动识别含表头的工作表）")
 @click.option("--id", "system_id", help="指标体系 id（默认取输出文件名）")
 @click.option("--issuer", default="未注明", show_default=True, help="发文单位")
+@click.option("--map", "overrides", multiple=True, metavar="列名=字段",
+              help="指定某列对应的字段，优先于自动识别，可多次使用：--map '具体内容=points' --map '主要任务=level1'。"
+                   "列名也可写列字母（C=points）。字段：code level1 level2 level3 points scoring score methods "
+                   "materials lead cooperating units persons deadline note assessor ignore")
+@click.option("--preview", "preview", is_flag=False, flag_value=10, type=int, default=None, metavar="[N]",
+              help="只显示列的对应关系和前 N 项（默认 10）指标的识别结果，不写文件")
 @json_option
 @friendly
-def schema_import(table: Path, output: Path, sheet: str | None, system_id: str | None, issuer: str, as_json: bool) -> None:
+def schema_import(table: Path, output: Path | None, sheet: str | None, system_id: str | None, issuer: str,
+                  overrides: tuple[str, ...], preview: int | None, as_json: bool) -> None:
     """从 Excel 指标表（常由 Word 转换而来）导入指标体系。"""
     from xlbridge.system.files import save_system
+    from xlbridge.system.summary import import_preview
     from xlbridge.system.table_import import import_table
 
-    result = import_table(table, system_id=system_id or output.stem.lower(), issuer=issuer, sheet=sheet)
+    if output is None and preview is None:
+        raise click.UsageError("请用 -o 指定输出的 .yaml 文件（或用 --preview 先查看识别结果）")
+    default_id = (output.stem if output else table.stem).lower()
+    if system_id is None and preview is not None and output is None:
+        default_id = "preview"
+    result = import_table(table, system_id=system_id or default_id, issuer=issuer, sheet=sheet, overrides=overrides)
+    if preview is not None:
+        print_findings(result.findings)
+        click.echo("\n".join(import_preview(result.system, result.columns, preview)))
+        click.echo("（预览，未写入任何文件）")
+        return
+    assert output is not None
     save_system(result.system, output)
     failed = any(f.severity is Severity.error for f in result.findings)
     if as_json:
@@ -332,6 +378,14 @@ def _existing_store(ws):  # type: ignore[no-untyped-def]
     return open_store(ws.store)
 
 
+def _register_kinds() -> None:
+    """The intake also takes the supervision group's inspection workbooks (service/kinds.py)."""
+    from xlbridge.service import kinds
+    from xlbridge.supervision.intake import INSPECTION
+
+    kinds.register(INSPECTION)
+
+
 @main.group()
 def key() -> None:
     """综合协调组的签名密钥。"""
@@ -352,10 +406,29 @@ def key_init(workspace: Path) -> None:
 @click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @workspace_option
 @click.option("--no-consolidate", is_flag=True, help="只收取，不重写汇总表")
+@click.option("--wait", "wait_seconds", type=float, default=300, show_default=True,
+              help="守护进程正在运行时：最多等它处理这些文件多少秒")
 @json_option
 @friendly
-def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, as_json: bool) -> None:
-    """不监视目录，立即收取这些文件（与守护进程相同的流程）。"""
+def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, wait_seconds: float, as_json: bool) -> None:
+    """不监视目录，立即收取这些文件（与守护进程相同的流程）。
+
+    守护进程正在运行时，文件交给它的收件箱处理（工作区只有一个写入者），本命令等待并报告结果。"""
+    from xlbridge.service.single_writer import WorkspaceBusy, single_writer
+
+    ws = _workspace(workspace).ensure()
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(single_writer(ws, "ingest"))
+        except WorkspaceBusy as busy:
+            if busy.role != "daemon":
+                raise
+            _hand_to_daemon(ws, files, busy.pid, wait_seconds, as_json)
+            return
+        _ingest_here(ws, files, no_consolidate, as_json)
+
+
+def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     from xlbridge.service.consolidate import consolidate, months_to_rewrite
     from xlbridge.service.ingest import ingest_groups
     from xlbridge.system.files import load_system
@@ -365,8 +438,8 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, as_js
     from xlbridge.gc_tuning import batch_gc
     from xlbridge.service.workers import Preparer
 
-    ws = _workspace(workspace).ensure()
     key_bytes = load_key(ws.key_file)
+    _register_kinds()
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
     failed = 0
     accepted: set[tuple[int, str]] = set()  # (campaign, month) of the accepted files: their 汇总 change
@@ -403,6 +476,44 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, as_js
     if as_json:
         echo_json({"files": results, "consolidated": workbooks})
     if failed:
+        sys.exit(1)
+
+
+def _hand_to_daemon(ws, files: tuple[Path, ...], pid: int | None, wait_seconds: float,  # type: ignore[no-untyped-def]
+                    as_json: bool = False) -> None:
+    from xlbridge.service.handover import hand_over, last_submission_id, wait_taken
+    from xlbridge.service.inbox import is_ignored
+    from xlbridge.service.receipt import receipt_path
+
+    since = last_submission_id(ws)
+    handed = hand_over(ws, [f for f in files if not is_ignored(f)])
+    click.echo(f"守护进程（进程号 {pid or '未知'}）正在运行：{len(handed)} 个文件已交给它的收件箱 {ws.inbox} 处理"
+               "（工作区只有一个写入者，本命令不直接写中心库），等待结果…", err=as_json)
+    late = 0
+    labels = {"accepted": "已接收", "rejected": "已退回"}
+    results: list[dict[str, Any]] = []
+    for item in wait_taken(ws, handed, since, wait_seconds):
+        sub = item.submission
+        if not item.taken:
+            late += 1
+            results.append({"file": item.source, "status": "pending"})
+            click.secho(f"未完成  {item.source.name}  {wait_seconds:.0f} 秒内守护进程尚未处理完，文件仍在收件箱，"
+                        "回执稍后写入 outbox/", fg="yellow", err=True)
+        elif sub is None:
+            results.append({"file": item.source, "status": "duplicate"})
+            if not as_json:
+                click.echo(f"重复  {item.source.name}  内容与已收到的文件相同，未重复计入（回执见 outbox/）")
+        else:
+            summary = sub["reason"] or (f"{sub['errors']} 个错误需整改" if sub["errors"] else "")
+            results.append({"file": item.source, "status": sub["status"], "unit": sub["unit"], "period": sub["period"],
+                            "submission_id": sub["id"], "summary": summary, "receipt": receipt_path(ws, sub)})
+            if not as_json:
+                click.echo(f"{labels.get(sub['status'], sub['status'])}  {item.source.name}  {sub['unit'] or ''}  "
+                           f"{summary}".rstrip())
+                click.echo(f"    回执：{receipt_path(ws, sub)}")
+    if as_json:
+        echo_json({"files": results, "consolidated": []})  # the daemon rewrites the 汇总 itself
+    if late:
         sys.exit(1)
 
 
@@ -449,8 +560,9 @@ def consolidate(workspace: Path, period: str | None, every_month: bool, as_json:
 @json_option
 @friendly
 def status(workspace: Path, period: str | None, as_json: bool) -> None:
-    """报送情况：待处理、已接收、已退回的报送，以及某月各单位是否报送、是否按时、错误数和联系人。"""
+    """报送情况：收件箱里待处理、已忽略和不是普通文件的条目，已接收、已退回的报送，以及某月各单位是否报送、是否按时、错误数和联系人。"""
     from xlbridge.service.consolidate import latest_period
+    from xlbridge.service.inbox import entries, ignored_reason, kind_of, refused_listing
     from xlbridge.service.month_status import month_status
     from xlbridge.system.files import load_system
 
@@ -461,18 +573,36 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
     if period:
         echo_json(state.as_json()) if as_json else click.echo(_month_text(state))
         return
-    from xlbridge.service.prepare import is_ignored
-
-    pending = sorted(str(p.relative_to(ws.inbox)) for p in ws.inbox.rglob("*") if p.is_file() and not is_ignored(p))
+    pending, ignored, special = [], [], []  # the inbox as it is, nothing followed
+    for path, st in entries(ws.inbox):
+        name = str(path.relative_to(ws.inbox))
+        reason, kind = ignored_reason(path), kind_of(st.st_mode)
+        if reason:
+            ignored.append({"name": name, "reason": reason})
+        elif kind:
+            special.append({"name": name, "kind": kind})
+        else:
+            pending.append(name)
+    refused = [{"name": name, "kind": kind, "moved_at": when.isoformat(timespec="seconds")}
+               for name, kind, when in refused_listing(ws.inbox)]
     subs = list(db.query("SELECT id, unit, claimed_unit, file_name, period, received_at, status, errors, warnings, reason"
                          " FROM submissions ORDER BY id"))
     if as_json:
-        echo_json({"pending": pending, "submissions": subs, "month": state.as_json() if state else None})
+        echo_json({"pending": pending, "ignored": ignored, "not_regular": special, "refused": refused,
+                   "submissions": subs, "month": state.as_json() if state else None})
         return
     counts = {s: sum(1 for x in subs if x["status"] == s) for s in ("accepted", "rejected")}
-    click.echo(f"待处理 {len(pending)}，已接收 {counts['accepted']}，已退回 {counts['rejected']}")
+    tally = [f"待处理 {len(pending)}"] + [f"{label} {n}" for label, n in (("已忽略", len(ignored)),
+             ("非普通文件", len(special) + len(refused))) if n] + [f"已接收 {counts['accepted']}", f"已退回 {counts['rejected']}"]
+    click.echo("，".join(tally))  # the unusual counts only when there is something to say
     for name in pending:
         click.echo(f"  待处理  {name}")
+    for item in ignored:
+        click.echo(f"  已忽略  {item['name']}  （{item['reason']}）")
+    for item in special:
+        click.echo(f"  不读取  {item['name']}  （{item['kind']}，不是普通文件；守护进程会把它移到 inbox-rejected/）")
+    for item in refused:
+        click.echo(f"  已移出  inbox-rejected/{item['name']}  （{item['kind']}，不是普通文件，未读取；{item['moved_at']}）")
     for s in subs:
         label = "已接收" if s["status"] == "accepted" else "已退回"
         click.echo(f"  {label}  #{s['id']} {s['unit'] or s['claimed_unit'] or '?'} {s['period']} {s['received_at']} "
@@ -513,7 +643,9 @@ def daemon(workspace: Path, settle: float | None, log_format: str, verbose: bool
     from xlbridge.service.daemon_log import configure
 
     configure(log_format, verbose)
-    Daemon(_workspace(workspace, settle_seconds=settle)).run()
+    ws = _workspace(workspace, settle_seconds=settle)
+    _register_kinds()
+    Daemon(ws).run()
 
 
 @main.group("store")
@@ -547,6 +679,98 @@ def store_backup(workspace: Path, target: Path) -> None:
 
     ws = _workspace(workspace)
     click.echo(str(backup(_existing_store(ws), target)))
+
+
+# --------------------------------------------------------------------------- supervision group
+def _as_of(text: str | None):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text) if text else date.today()
+    except ValueError:
+        raise XlbridgeError(f"日期「{text}」格式不对，应写成 2021-07-31") from None
+
+
+as_of_option = click.option("--as-of", "as_of", help="按这一天判断整改事项是否逾期，如 2021-08-01（默认今天）")
+
+
+@main.group()
+def inspect() -> None:
+    """督导检查组：双月检查的检查表。"""
+
+
+@inspect.command("plan")
+@workspace_option
+@click.option("--round", "round_", required=True, help="检查轮次（所检查的月份），如 2021-06")
+@click.option("--unit", "units", multiple=True, help="只生成这个单位的检查表（可重复）")
+@as_of_option
+@json_option
+@friendly
+def inspect_plan(workspace: Path, round_: str, units: tuple[str, ...], as_of: str | None, as_json: bool) -> None:
+    """为每个单位生成检查表（预填该月完成情况和未销号的整改事项），写入 outbox/督导检查/<轮次>/。"""
+    from xlbridge.supervision.plan import plan_round
+
+    ws = _workspace(workspace)
+    month = _period(round_, ws.campaign)
+    _signing_key(workspace, None)
+    db = _existing_store(ws)
+    try:
+        paths = plan_round(ws, db, month, list(units) or None, today=_as_of(as_of))
+    finally:
+        db.close()
+    _echo_files(paths, f"共生成 {len(paths)} 份 {month} 检查表；填好后放入 {ws.inbox}", as_json)
+
+
+@main.group()
+def rectify() -> None:
+    """督导检查组：整改事项（交办、反馈、销号）。"""
+
+
+@rectify.command("add")
+@workspace_option
+@click.option("--unit", required=True, help="责任单位")
+@click.option("--indicator", required=True, help="指标编号")
+@click.option("--problem", required=True, help="发现的问题")
+@click.option("--requirement", default="", help="整改要求")
+@click.option("--due", required=True, help="整改期限，如 2021-07-31")
+@click.option("--by", "by", default="督导检查组", show_default=True, help="提出人")
+@friendly
+def rectify_add(workspace: Path, unit: str, indicator: str, problem: str, requirement: str, due: str, by: str) -> None:
+    """记录一项日常督导发现的整改事项。"""
+    from xlbridge.supervision.commands import add_daily_item
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        item = add_daily_item(ws, db, unit, indicator, problem, requirement, _as_of(due).isoformat(), by)
+    finally:
+        db.close()
+    click.echo(f"已记录整改事项 {item['id']}：{item['unit']} 指标 {item['indicator_key']}，期限 {item['due']}（{item['status']}）")
+
+
+@rectify.command("list")
+@workspace_option
+@click.option("--all", "show_all", is_flag=True, help="包括已销号的事项")
+@json_option
+@as_of_option
+@friendly
+def rectify_list(workspace: Path, show_all: bool, as_json: bool, as_of: str | None) -> None:
+    """列出整改事项及其状态（逾期的先列）。"""
+    from xlbridge.supervision.commands import list_items
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        found = list_items(ws, db, _as_of(as_of), show_all)
+    finally:
+        db.close()
+    if as_json:
+        echo_json(found)  # each item with its history
+        return
+    for i in found:
+        star = "★" if i["key_item"] else ""
+        click.echo(f"{i['id']:>4}  {i['status']}  {i['unit']}  指标 {star}{i['indicator_key']}  期限 {i['due']}  {i['problem']}")
+    click.echo(f"共 {len(found)} 项")
 
 
 # --------------------------------------------------------------------------- Excel add-in

@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from xlbridge.ledger.layout import COLUMNS, Kind
-from xlbridge.normalise import fold_alnum, fold_width, tidy_multiline
+from xlbridge.normalise import fold_alnum, fold_width, no_new_formula, tidy_multiline
 
 # Control characters and odd spaces; searched as one character class (fast on long text).
 _ODD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\u3000\u00a0]")
@@ -82,7 +82,7 @@ def _clean_text(value: str, changes: Changes) -> str:
     tidy = tidy_multiline(cleaned)
     if tidy != cleaned:
         changes.append("normalised-space")
-    return tidy
+    return no_new_formula(value, tidy)
 
 
 def as_compact(value: object, changes: Changes, *, fold_all: bool = False) -> str:
@@ -94,7 +94,7 @@ def as_compact(value: object, changes: Changes, *, fold_all: bool = False) -> st
     compact = "".join(folded.split()) if " " in folded or "\n" in folded else folded
     if compact != folded and "normalised-space" not in changes:
         changes.append("normalised-space")
-    return compact
+    return no_new_formula(text, compact)
 
 
 def as_year(value: object, changes: Changes) -> int | str:

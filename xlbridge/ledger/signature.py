@@ -12,6 +12,7 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 from xlbridge.errors import XlbridgeError
@@ -20,16 +21,18 @@ from xlbridge.ledger.layout import META_KEYS, OPTIONAL_META_KEYS
 KEY_ENV = "XLBRIDGE_KEY_FILE"
 
 
-def sign(meta: dict[str, str], key: bytes) -> str:
-    return hmac.new(key, _canonical(meta), hashlib.sha256).hexdigest()
+def sign(meta: dict[str, str], key: bytes, keys: Sequence[str] = META_KEYS) -> str:
+    """The HMAC of ``meta``'s ``keys`` (a ledger's by default; other workbooks the group issues,
+    such as inspection workbooks, name their own)."""
+    return hmac.new(key, _canonical(meta, keys), hashlib.sha256).hexdigest()
 
 
-def verify(meta: dict[str, str], key: bytes) -> bool:
-    return hmac.compare_digest(sign(meta, key), meta.get("signature", ""))
+def verify(meta: dict[str, str], key: bytes, keys: Sequence[str] = META_KEYS) -> bool:
+    return hmac.compare_digest(sign(meta, key, keys), meta.get("signature", ""))
 
 
-def _canonical(meta: dict[str, str]) -> bytes:
-    signed = {k: str(meta.get(k, "")) for k in META_KEYS
+def _canonical(meta: dict[str, str], keys: Sequence[str]) -> bytes:
+    signed = {k: str(meta.get(k, "")) for k in keys
               if k != "signature" and (k not in OPTIONAL_META_KEYS or meta.get(k))}
     return json.dumps(signed, ensure_ascii=False, sort_keys=True).encode("utf-8")
 

@@ -31,12 +31,15 @@ EVENTS = {
     "accepted": "已接收",
     "rejected": "已退回",
     "duplicate": "重复报送",
+    "refused": "不是普通文件（符号链接、管道、设备等），未读取",
     "receipt": "已写回执",
     "consolidated": "已重写汇总表",
     "next_ledger": "已生成下月预填台账",
     "temp_removed": "已删除残留的临时文件",
     "postponed": "推迟（稍后重试）",
     "error": "处理失败",
+    "disk_full": "磁盘空间已满或将满",
+    "quarantined": "读取时处理进程两次异常终止，已拒收并移出收件箱",
 }
 
 

@@ -1,0 +1,108 @@
+"""The inspection workbook's layout, declared once: the writer, the reader and the checks take
+sheets, columns, choices and metadata keys from here.
+
+检查 sheet:
+    row 1   title
+    row 2   被检查单位 | 检查轮次 | 考核体系            (pre-filled, locked)
+    row 3   检查人 | 检查日期                          (input)
+    row 4   column headers
+    row 5…  one row per indicator of the unit: its state as of the round's month, locked; the
+            inspection's inputs beside it.
+整改复核 sheet: rectification items still open from earlier rounds, locked, with the review inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xlbridge.ledger.layout import HeaderField  # the same label | value cells as a ledger's header block
+
+KIND = "inspection"  # the metadata's kind: how the intake tells this workbook from a ledger
+TEMPLATE_VERSION = "1"
+
+INSPECTION_SHEET = "检查"
+REVIEW_SHEET = "整改复核"
+GUIDE_SHEET = "填写说明"
+LISTS_SHEET = "选项"
+META_SHEET = "xlbridge"  # as a ledger's: very hidden, the signature is the proof
+
+CONFORM, MOSTLY, NONCONFORM, UNCHECKED = "符合", "基本符合", "不符合", "未检查"
+CONCLUSIONS = (CONFORM, MOSTLY, NONCONFORM, UNCHECKED)
+CLOSE, REJECT = "销号", "未通过"
+REVIEWS = (CLOSE, REJECT)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: float
+    locked: bool = True
+    choices: tuple[str, ...] = ()
+    list_name: str | None = None
+    prompt: str | None = None
+    number: bool = False  # 扣分: typed as a number
+
+    @property
+    def index(self) -> int:
+        return self.__dict__["_index"]
+
+
+def _numbered(columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    for n, column in enumerate(columns, start=1):
+        object.__setattr__(column, "_index", n)
+    return columns
+
+
+INSPECTION_COLUMNS = _numbered((
+    Column("code", "指标编号", 9),
+    Column("level1", "一级指标", 14),
+    Column("indicator", "指标内容", 40),
+    Column("methods", "测评方法", 10),
+    Column("points", "分值", 7),
+    Column("reported", "报送月份", 9),
+    Column("progress", "完成进度", 9),
+    Column("description", "进度说明", 36),
+    Column("materials", "上报材料", 26),
+    Column("links", "网址链接", 24),
+    Column("conclusion", "检查结论", 10, locked=False, choices=CONCLUSIONS, list_name="检查结论选项",
+           prompt="请选择：符合 / 基本符合 / 不符合 / 未检查"),
+    Column("problem", "发现问题", 30, locked=False, prompt="不符合、基本符合的，写明发现的问题"),
+    Column("deduction", "扣分", 7, locked=False, number=True, prompt="扣分不超过本指标分值；不扣分可不填"),
+    Column("requirement", "整改要求", 30, locked=False, prompt="不符合的，写明整改要求"),
+    Column("due", "整改期限", 12, locked=False, prompt="如 2021-07-31；不得早于本轮检查"),
+))
+REVIEW_COLUMNS = _numbered((
+    Column("item", "事项编号", 9),
+    Column("code", "指标编号", 9),
+    Column("round", "提出轮次", 9),
+    Column("problem", "问题", 30),
+    Column("requirement", "整改要求", 30),
+    Column("due", "整改期限", 11),
+    Column("status", "状态", 8),
+    Column("measures", "单位整改措施", 30),
+    Column("review", "复核结论", 10, locked=False, choices=REVIEWS, list_name="复核结论选项",
+           prompt="请选择：销号 / 未通过；未复核的留空"),
+    Column("review_note", "复核说明", 30, locked=False, prompt="未通过的，写明原因"),
+))
+INSPECTION_COLUMN = {c.key: c for c in INSPECTION_COLUMNS}
+REVIEW_COLUMN = {c.key: c for c in REVIEW_COLUMNS}
+
+TITLE_ROW, UNIT_ROW, INPUT_ROW, HEADER_ROW = 1, 2, 3, 4
+FIRST_ROW = HEADER_ROW + 1
+REVIEW_HEADER_ROW = 2
+REVIEW_FIRST_ROW = REVIEW_HEADER_ROW + 1
+
+
+HEADER_FIELDS = (
+    HeaderField("unit", "被检查单位", UNIT_ROW, 1, 2, locked=True),
+    HeaderField("round", "检查轮次", UNIT_ROW, 4, 5, locked=True),
+    HeaderField("system", "考核体系", UNIT_ROW, 7, 8, locked=True),
+    HeaderField("inspector", "检查人", INPUT_ROW, 1, 2, locked=False, prompt="检查组成员姓名"),
+    HeaderField("inspected_on", "检查日期", INPUT_ROW, 4, 5, locked=False, prompt="如 2021-06-20"),
+)
+HEADER_FIELD = {f.key: f for f in HEADER_FIELDS}
+
+# Signed, in this order (the signature covers every key but itself).
+META_KEYS = ("kind", "unit", "system_id", "system_version", "campaign", "round", "template_version", "issued_at",
+             "rows_digest", "items_digest", "signature")

@@ -1,0 +1,121 @@
+"""The supervision group's tables, in the coordination group's store (the same SQLite file),
+created here idempotently: the service's store knows nothing of them. Documented in the README
+("The store"), readable with plain SQLite.
+
+inspections            one row per inspection workbook received (accepted or rejected)
+inspection_rows        each indicator's conclusion, problem, deduction, requirement, deadline
+inspection_findings    every finding of every inspection workbook
+rectification_items    整改事项: one per problem found, current status
+rectification_history  every change of an item, who and when; only ever inserted
+scores                 a unit's score as each accepted inspection left it
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from xlbridge.findings import Finding
+
+TABLES = ("inspections", "inspection_rows", "inspection_findings", "rectification_items", "rectification_history",
+          "scores")
+
+
+def ensure_tables(db: sqlite_utils.Database) -> sqlite_utils.Database:
+    if set(TABLES) <= set(db.table_names()):
+        return db
+    with db.atomic():
+        _create(db)
+    return db
+
+
+def _create(db: sqlite_utils.Database) -> None:
+    names = set(db.table_names())
+    if "inspections" not in names:
+        db["inspections"].create(
+            {"id": int, "sha256": str, "file_name": str, "archive_path": str, "size": int, "received_at": str,
+             "processed_at": str, "unit": str, "claimed_unit": str, "system_id": str, "campaign": int, "round": str,
+             "inspector": str, "inspected_on": str, "signature": str, "status": str, "reason": str, "errors": int,
+             "warnings": int},
+            pk="id", not_null={"sha256", "file_name", "received_at", "status"})
+        db["inspections"].create_index(["sha256"])
+        db["inspections"].create_index(["system_id", "campaign", "unit", "round", "status"])
+    if "inspection_rows" not in names:
+        db["inspection_rows"].create(
+            {"id": int, "inspection_id": int, "indicator_key": str, "sheet_row": int, "points": float,
+             "conclusion": str, "problem": str, "deduction": float, "requirement": str, "due": str},
+            pk="id", foreign_keys=[("inspection_id", "inspections", "id")])
+        db["inspection_rows"].create_index(["inspection_id"])
+    if "inspection_findings" not in names:
+        db["inspection_findings"].create(
+            {"id": int, "inspection_id": int, "rule": str, "severity": str, "sheet": str, "row": int, "col": int,
+             "cell": str, "field": str, "message": str, "hint": str},
+            pk="id", foreign_keys=[("inspection_id", "inspections", "id")])
+        db["inspection_findings"].create_index(["inspection_id"])
+    if "rectification_items" not in names:
+        db["rectification_items"].create(
+            {"id": int, "system_id": str, "campaign": int, "unit": str, "indicator_key": str, "round": str,
+             "source": str, "inspection_id": int, "problem": str, "requirement": str, "due": str, "key_item": int,
+             "status": str, "measures": str, "completion": str, "evidence": str, "created_at": str,
+             "created_by": str, "updated_at": str},
+            pk="id", not_null={"unit", "problem", "due", "status"},
+            foreign_keys=[("inspection_id", "inspections", "id")])
+        db["rectification_items"].create_index(["system_id", "unit", "status"])
+    if "rectification_history" not in names:
+        db["rectification_history"].create(
+            {"id": int, "item_id": int, "at": str, "by": str, "old_status": str, "new_status": str, "note": str,
+             "source": str, "ref": int},
+            pk="id", not_null={"item_id", "at", "new_status"}, foreign_keys=[("item_id", "rectification_items", "id")])
+        db["rectification_history"].create_index(["item_id"])
+    if "scores" not in names:
+        db["scores"].create(
+            {"id": int, "inspection_id": int, "system_id": str, "campaign": int, "unit": str, "round": str,
+             "full_marks": float, "deductions": float, "score": float, "equal_weights": int},
+            pk="id", foreign_keys=[("inspection_id", "inspections", "id")])
+
+
+def known_inspection(db: sqlite_utils.Database, sha256: str) -> dict[str, Any] | None:
+    rows = list(db["inspections"].rows_where("sha256 = ? AND status = 'accepted'", [sha256], order_by="id", limit=1))
+    return rows[0] if rows else None
+
+
+def round_stored(db: sqlite_utils.Database, system_id: str, unit: str, round_: str) -> dict[str, Any] | None:
+    rows = list(db["inspections"].rows_where(
+        "system_id = ? AND unit = ? AND round = ? AND status = 'accepted'", [system_id, unit, round_], limit=1))
+    return rows[0] if rows else None
+
+
+def insert_inspection(db: sqlite_utils.Database, record: dict[str, Any], findings: list[Finding]) -> int:
+    """The inspection's record and findings (inside the caller's transaction)."""
+    inspection_id = int(db["inspections"].insert(record).last_pk)
+    db.conn.executemany(
+        "INSERT INTO inspection_findings (inspection_id, rule, severity, sheet, row, col, cell, field, message, hint)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+        [(inspection_id, f.rule, f.severity.value, f.sheet, f.row, f.column, f.cell, f.field, f.message, f.hint)
+         for f in findings])
+    return inspection_id
+
+
+def open_items(db: sqlite_utils.Database, system_id: str, unit: str | None = None) -> list[dict[str, Any]]:
+    """Items not closed (销号), oldest first; of one unit or all."""
+    where, params = "system_id = ? AND status != '已销号'", [system_id]
+    if unit:
+        where, params = where + " AND unit = ?", [*params, unit]
+    return list(db["rectification_items"].rows_where(where, params, order_by="id"))
+
+
+def items(db: sqlite_utils.Database, system_id: str, campaign: int | None = None) -> list[dict[str, Any]]:
+    where, params = "system_id = ?", [system_id]
+    if campaign:
+        where, params = where + " AND campaign = ?", [*params, campaign]
+    return list(db["rectification_items"].rows_where(where, params, order_by="id"))
+
+
+def history(db: sqlite_utils.Database, item_id: int) -> list[dict[str, Any]]:
+    return list(db["rectification_history"].rows_where("item_id = ?", [item_id], order_by="id"))
+
+
+def now() -> str:
+    return datetime.now().isoformat(timespec="seconds")

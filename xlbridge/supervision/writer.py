@@ -1,0 +1,163 @@
+"""Write an inspection workbook (openpyxl), native as a ledger is so that it works with no
+add-in: dropdowns from defined names, input prompts, text format on free-text inputs, locked
+pre-filled cells under sheet protection, the signed metadata in a very hidden sheet."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from xlbridge.ledger.layout import HEADER_FILL, INPUT_FILL, LOCKED_FILL, PROTECTION_PASSWORD
+from xlbridge.ledger.signature import sign
+from xlbridge.supervision import layout as S
+from xlbridge.supervision.content import IssuedInspection
+from xlbridge.system.model import IndicatorSystem
+
+_THIN = Side(style="thin", color="999999")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_EXTRA_ROWS = 200  # validations reach past the rows, as a ledger's do
+
+GUIDE = [
+    "填写说明（督导检查组）",
+    "1. 灰色单元格为预填内容（指标、分值、被检查单位截至本轮所报送的完成情况），已锁定并签名，请勿修改。",
+    "2. 检查结论：从下拉列表选择 符合 / 基本符合 / 不符合 / 未检查。",
+    "3. 不符合的，必须写明发现问题、整改要求和整改期限（如 2021-07-31，不得早于本轮检查）；系统据此生成整改事项。",
+    "4. 扣分：不超过该指标的分值；不扣分可不填。",
+    "5. “整改复核”表列出本单位以前提出、尚未销号的整改事项：复核结论选 销号 或 未通过；未通过的写明原因。",
+    "6. 填好后保存为 .xlsx，放入收件箱（inbox/）；系统校验后在 outbox/督导检查/ 中生成回执。",
+]
+
+
+def inspection_filename(unit: str, round_: str) -> str:
+    return f"督导检查_{unit}_{round_}.xlsx"
+
+
+def inspection_meta(system: IndicatorSystem, issued: IssuedInspection, key: bytes,
+                    issued_at: datetime | None = None) -> dict[str, str]:
+    meta = {
+        "kind": S.KIND, "unit": issued.unit, "system_id": system.id, "system_version": system.version,
+        "campaign": str(issued.campaign), "round": issued.round, "template_version": S.TEMPLATE_VERSION,
+        "issued_at": (issued_at or datetime.now()).isoformat(timespec="seconds"),
+        "rows_digest": issued.rows_digest, "items_digest": issued.items_digest,
+    }
+    meta["signature"] = sign(meta, key, S.META_KEYS)
+    return meta
+
+
+def write_inspection(system: IndicatorSystem, issued: IssuedInspection, path: Path, key: bytes,
+                     issued_at: datetime | None = None) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = S.INSPECTION_SHEET
+    _write_lists(wb)
+    _header_block(ws, system, issued)
+    _table(ws, S.INSPECTION_COLUMNS, S.HEADER_ROW, issued.rows)
+    review = wb.create_sheet(S.REVIEW_SHEET)
+    review.cell(1, 1, f"{issued.unit} 尚未销号的整改事项（{len(issued.items)} 项）").font = Font(size=14, bold=True)
+    _table(review, S.REVIEW_COLUMNS, S.REVIEW_HEADER_ROW, issued.items)
+    guide = wb.create_sheet(S.GUIDE_SHEET)
+    guide.column_dimensions["A"].width = 100
+    for row, line in enumerate([*GUIDE, f"7. 分值：{issued.marks.note}。"], start=1):
+        guide.cell(row, 1, line).alignment = _WRAP
+    meta = wb.create_sheet(S.META_SHEET)
+    for row, (name, value) in enumerate(inspection_meta(system, issued, key, issued_at).items(), start=1):
+        meta.cell(row, 1, name)
+        meta.cell(row, 2, value).number_format = "@"
+    meta.sheet_state = "veryHidden"
+    for sheet in (ws, review, guide, meta):
+        sheet.protection.sheet = True
+        sheet.protection.password = PROTECTION_PASSWORD
+    wb.security = WorkbookProtection(workbookPassword=PROTECTION_PASSWORD, lockStructure=True)
+    wb.active = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    wb.save(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def _write_lists(wb: Workbook) -> None:
+    ws = wb.create_sheet(S.LISTS_SHEET)
+    listed = [c for c in (*S.INSPECTION_COLUMNS, *S.REVIEW_COLUMNS) if c.list_name]
+    for col, column in enumerate(listed, start=1):
+        for row, choice in enumerate(column.choices, start=1):
+            ws.cell(row, col, choice)
+        letter = get_column_letter(col)
+        ref = f"{quote_sheetname(S.LISTS_SHEET)}!${letter}$1:${letter}${len(column.choices)}"
+        wb.defined_names[column.list_name] = DefinedName(column.list_name, attr_text=ref)
+    ws.sheet_state = "hidden"
+
+
+def _header_block(ws, system: IndicatorSystem, issued: IssuedInspection) -> None:  # type: ignore[no-untyped-def]
+    last = get_column_letter(len(S.INSPECTION_COLUMNS))
+    ws.merge_cells(f"A{S.TITLE_ROW}:{last}{S.TITLE_ROW}")
+    title = ws.cell(S.TITLE_ROW, 1, f"{issued.unit} {issued.round} 督导检查表")
+    title.font = Font(size=16, bold=True)
+    title.alignment = _CENTER
+    ws.row_dimensions[S.TITLE_ROW].height = 30
+    values = {"unit": issued.unit, "round": issued.round, "system": system.title}
+    for f in S.HEADER_FIELDS:
+        ws.cell(f.row, f.label_col, f.label).font = Font(bold=True)
+        cell = ws.cell(f.row, f.value_col, values.get(f.key))
+        cell.border = _BORDER
+        if not f.locked:
+            cell.protection = Protection(locked=False)
+            cell.number_format = "@"
+            cell.fill = PatternFill("solid", fgColor=INPUT_FILL)
+            dv = DataValidation(type="custom", formula1="TRUE", allow_blank=True)  # prompt only
+            dv.promptTitle, dv.prompt, dv.showInputMessage = f.label, f.prompt, True
+            dv.add(cell.coordinate)
+            ws.add_data_validation(dv)
+    ws.freeze_panes = ws.cell(S.FIRST_ROW, 3)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _table(ws, columns: tuple[S.Column, ...], header_row: int, rows: list[dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+    for column in columns:
+        cell = ws.cell(header_row, column.index, column.header)
+        cell.font, cell.alignment, cell.border = Font(bold=True), _CENTER, _BORDER
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        ws.column_dimensions[get_column_letter(column.index)].width = column.width
+    first = header_row + 1
+    for offset, values in enumerate(rows):
+        for column in columns:
+            cell = ws.cell(first + offset, column.index)
+            cell.border, cell.alignment = _BORDER, _WRAP
+            if column.locked:
+                cell.value = values.get(column.key) or None
+                cell.number_format = "@"  # text, as signed: 分值 "3.33" must come back as written
+                cell.fill = PatternFill("solid", fgColor=LOCKED_FILL)
+            else:
+                cell.protection = Protection(locked=False)
+                if not column.number:
+                    cell.number_format = "@"
+        ws.row_dimensions[first + offset].height = 45
+    last = first + len(rows) + _EXTRA_ROWS
+    for column in columns:
+        if column.locked or not column.prompt:
+            continue
+        if column.list_name:
+            dv = DataValidation(type="list", formula1=column.list_name, allow_blank=True)
+            dv.error, dv.showErrorMessage = f"请从下拉列表中选择：{' / '.join(column.choices)}", True
+        elif column.number:
+            dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+            dv.error, dv.showErrorMessage = "扣分应为不小于 0 的数字", True
+        else:
+            dv = DataValidation(type="custom", formula1="TRUE", allow_blank=True)
+        dv.errorTitle = "输入不符合要求"
+        dv.promptTitle, dv.prompt, dv.showInputMessage = column.header, column.prompt, True
+        letter = get_column_letter(column.index)
+        dv.add(f"{letter}{first}:{letter}{last}")
+        ws.add_data_validation(dv)
