@@ -97,4 +97,5 @@ def test_a_burst_logs_one_json_object_per_event(json_daemon: DaemonProcess, subm
     assert (rejected["file"], rejected["unit"]) == (NOT_A_WORKBOOK, None) and "不是有效的 .xlsx" in rejected["reason"]
     accepted = [e for e in events if e["event"] == "accepted"]
     assert {(e["unit"], e["period"]) for e in accepted} == {(u, "2021-05") for u in units}
+    assert all(isinstance(e["submission_id"], int) for e in accepted)
     assert {e["path"] for e in events if e["event"] == "consolidated"} == {"outbox/汇总/汇总台账_2021-05.xlsx"}

@@ -46,7 +46,12 @@ EVENTS = {
 def event(kind: str, **fields: Any) -> dict[str, Any]:
     """``log.info(message, *args, **event("accepted", file=..., unit=...))``."""
     assert kind in EVENTS, kind
-    return {"extra": {"event": kind, "fields": {k: str(v) if v is not None else None for k, v in fields.items()}}}
+    return {"extra": {"event": kind, "fields": {k: _plain(v) for k, v in fields.items()}}}
+
+
+def _plain(value: Any) -> Any:
+    """A field as JSON holds it: numbers stay numbers, paths and errors become their text."""
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
 
 
 class TextFormatter(logging.Formatter):
