@@ -571,7 +571,7 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
     month = _period(period, ws.campaign) if period else latest_period(db, load_system(ws.system).id)
     state = month_status(ws, db, month) if month else None
     if period:
-        echo_json(state.as_json()) if as_json else click.echo(_month_text(state))
+        echo_json(state.as_json()) if as_json else click.echo("\n".join(state.lines()))
         return
     pending, ignored, special = [], [], []  # the inbox as it is, nothing followed
     for path, st in entries(ws.inbox):
@@ -609,25 +609,7 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
                    f"{s['file_name']} 错误 {s['errors']} 警告 {s['warnings']}" + (f"  原因：{s['reason']}" if s["reason"] else ""))
     if state:
         click.echo("")
-        click.echo(_month_text(state))
-
-
-def _month_text(state) -> str:  # type: ignore[no-untyped-def]
-    from xlbridge.service.receipt import local_time
-
-    counts = "，".join(f"{label} {state.count(label)}" for label in ("按时报送", "逾期报送", "已退回", "未报送"))
-    lines = [f"{state.period} 报送情况（截止 {state.deadline:%Y-%m-%d} 前）：应报 {len(state.units)} 个单位，{counts}"]
-    for n, u in enumerate(state.units, start=1):
-        s, sub = u.status, u.submission
-        source = ("本月报送" if u.counted_from == state.period else f"沿用 {u.counted_from}" if u.counted_from
-                  else "尚无被接收的报送")
-        findings = f"错误 {sub.get('errors') or 0} 警告 {sub.get('warnings') or 0}" if sub else "—"
-        lines.append(f"  {n:>2}. {s.unit}  {s.status}  {local_time(sub.get('received_at')) or '—'}  {findings}  "
-                     f"已完成 {s.done}/{s.expected}  {source}  填表人 {u.filled_by or '—'}  责任人 {u.person or '—'}  "
-                     f"联系电话 {u.phone or '—'}" + (f"  退回原因：{sub['reason']}" if sub.get("reason") else ""))
-    missing = state.not_reported()
-    lines.append(f"本月未报送（含已退回）：{'、'.join(missing)}" if missing else "各单位本月均已报送")
-    return "\n".join(lines)
+        click.echo("\n".join(state.lines()))
 
 
 @main.command()
