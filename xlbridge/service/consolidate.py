@@ -376,8 +376,8 @@ def _missing_units(ws: Any, st: Styles, title: str, system: IndicatorSystem, sta
         if s.status not in ("未报送", "已退回"):
             continue
         sub = s.submission or {}
-        lead = sum(s.unit in i.lead for i in system.indicators)
-        coop = sum(s.unit in i.cooperating for i in system.indicators)
+        roles = [system.role(i, s.unit) for i in system.assigned(s.unit)]  # a group's members count its rows
+        lead, coop = roles.count("牵头"), roles.count("配合")
         who = sources.get(s.unit, {})  # from the unit's last accepted submission: who to call
         values = [s.unit, s.status, lead, coop, local_time(sub.get("received_at")), text(sub.get("reason")),
                   text(who.get("filled_by")), text(who.get("person")), text(who.get("phone"))]
@@ -501,7 +501,8 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_util
     # A stored submission's rows never change, so the counts stay true while the rows are read.
     snapshot = db.execute(_SNAPSHOT_CTE + """
         SELECT s.unit, s.sid, sub.system_id, sub.period,
-               (SELECT COUNT(*) FROM rows r JOIN indicators i ON i.system_id = sub.system_id AND i.key = r.indicator_key
+               (SELECT COUNT(*) FROM rows r JOIN indicators i ON i.system_id = sub.system_id
+                    AND i.system_version = sub.system_version AND i.key = r.indicator_key
                 WHERE r.submission_id = s.sid)
         FROM snap s JOIN submissions sub ON sub.id = s.sid
         ORDER BY s.unit
@@ -522,7 +523,9 @@ def _detail_rows(db: sqlite_utils.Database, snapshot: list[tuple[Any, ...]]) -> 
     sql = """
         SELECT r.year, i.code, i.level1, i.methods, r.progress, r.description, r.materials, r.links,
                CASE r.secret WHEN 1 THEN '是' ELSE '否' END, r.person, r.phone
-        FROM rows r JOIN indicators i ON i.system_id = :system AND i.key = r.indicator_key
+        FROM rows r JOIN submissions sub ON sub.id = r.submission_id
+        JOIN indicators i ON i.system_id = sub.system_id AND i.system_version = sub.system_version
+                         AND i.key = r.indicator_key
         WHERE r.submission_id = :sid
         ORDER BY r.id
     """

@@ -147,8 +147,10 @@ def _timing(ws: Workspace, sub: dict[str, Any]) -> str:
 def _finding_indicators(db: sqlite_utils.Database, sub: dict[str, Any]) -> dict[int, str]:
     """Sheet row → indicator code and short text, for the findings list (accepted files only)."""
     sql = """SELECT r.sheet_row, i.code, COALESCE(NULLIF(i.level3, ''), i.points) FROM rows r
-             JOIN indicators i ON i.system_id = ? AND i.key = r.indicator_key WHERE r.submission_id = ?"""
-    return {row: f"{code} {(name or '')[:20]}" for row, code, name in db.execute(sql, [sub["system_id"], sub["id"]])}
+             JOIN indicators i ON i.system_id = ? AND i.system_version = ? AND i.key = r.indicator_key
+             WHERE r.submission_id = ?"""
+    params = [sub["system_id"], sub["system_version"], sub["id"]]
+    return {row: f"{code} {(name or '')[:20]}" for row, code, name in db.execute(sql, params)}
 
 
 def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[Any, ...]] | None,

@@ -13,6 +13,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,7 @@ def owned_workbook(path: Path, small: bool = False, beside_if_held: bool = False
                 splice_rows(tmp, spliced, wb.row_streams)
                 done = spliced
         except (OSError, FileCreateError) as exc:  # e.g. the folder is read-only or the disk full
+            close_open_zips(exc)
             raise XlbridgeError(f"无法写入 {path}（{failure_reason(exc)}），已保留上一版本，稍后重试") from None
         try:
             os.replace(done, path)
@@ -167,6 +169,21 @@ def owned_workbook(path: Path, small: bool = False, beside_if_held: bool = False
                 leftover.unlink(missing_ok=True)
         if parts is not None:
             shutil.rmtree(parts, ignore_errors=True)
+
+
+def close_open_zips(exc: BaseException) -> None:
+    """xlsxwriter (and openpyxl) leave their zip open when a write fails. Closed here (where a second failure is
+    expected and dropped), not at collection, where Python would print it as a traceback."""
+    seen: BaseException | None = exc
+    while seen is not None:  # xlsxwriter re-raises the OSError as FileCreateError: look at both
+        tb = seen.__traceback__
+        while tb is not None:
+            for value in list(tb.tb_frame.f_locals.values()):
+                if isinstance(value, zipfile.ZipFile):
+                    with contextlib.suppress(Exception):
+                        value.close()
+            tb = tb.tb_next
+        seen = seen.__context__
 
 
 def _put_beside(done: Path, path: Path) -> Path | None:

@@ -83,7 +83,7 @@ def splice_rows(source: Path, target: Path, streams: dict[str, RowStream]) -> No
     (by sheet name) after the last row xlsxwriter wrote there, the template row."""
     with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED,
                                                          compresslevel=COMPRESS_LEVEL) as dst:
-        parts = _worksheet_parts(src)
+        parts = worksheet_parts(src)
         missing = set(streams) - set(parts)
         if missing:
             raise ValueError(f"no worksheet named {', '.join(sorted(missing))}")
@@ -100,7 +100,7 @@ def splice_rows(source: Path, target: Path, streams: dict[str, RowStream]) -> No
                     _write_in_thread(out, _sheet_chunks(data.decode("utf-8"), stream))
 
 
-def _worksheet_parts(src: zipfile.ZipFile) -> dict[str, str]:
+def worksheet_parts(src: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → its part in the package, from xl/workbook.xml and its relationships."""
     rels = ET.fromstring(src.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG_REL}Relationship")}
@@ -170,9 +170,9 @@ def _rows_xml(rows: Iterable[Sequence[Any]], first_row: int, columns: list[tuple
                 if value.__class__ in (int, float) and math.isfinite(value):
                     cells.append(f'<c r="{col}{number}"{style}><v>{value:.16G}</v></c>')
                     continue
-                value = _text(str(value))
+                value = xml_text(str(value))
             elif not plain:
-                value = _text(value)
+                value = xml_text(value)
             if not value:
                 cells.append(f'<c r="{col}{number}"{style}/>')
             elif value[0].isspace() or value[-1].isspace():
@@ -189,7 +189,7 @@ def clean_text(value: Any) -> Any:
     return _FORBIDDEN.sub("", value) if value.__class__ is str else value
 
 
-def _text(value: str) -> str:
+def xml_text(value: str) -> str:
     """A string as the XML text of an inline string (see the module docstring)."""
     value = _FORBIDDEN.sub("", value)
     if len(value) > _EXCEL_CELL_LIMIT // 2:
@@ -230,4 +230,4 @@ def _write_in_thread(out: IO[bytes], chunks: Iterator[bytes]) -> None:
         raise failed[0]
 
 
-__all__ = ["COMPRESS_LEVEL", "RowStream", "clean_text", "splice_rows"]
+__all__ = ["COMPRESS_LEVEL", "RowStream", "clean_text", "splice_rows", "worksheet_parts", "xml_text"]
