@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,8 @@ class Styles:
         self.header = wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter"})
         self.text = wb.add_format(base)
         self.plain = wb.add_format({"font_name": "等线", "font_size": 10})
+        self.section = wb.add_format({"font_name": "等线", "font_size": 11, "bold": True})
+        self.group = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2"})
         self.center = wb.add_format({**base, "align": "center"})
         self.percent = wb.add_format({**base, "num_format": "0.0%"})
         self.done = wb.add_format({**base, "align": "center", "bg_color": "#C6EFCE", "font_color": "#006100"})
@@ -109,13 +111,14 @@ class OwnedWorkbook(xlsxwriter.Workbook):
         super().__init__(filename, options)
         self.row_streams: dict[str, RowStream] = {}
 
-    def stream_rows(self, worksheet: Any, rows: Iterable[Sequence[Any]], count: int) -> None:
+    def stream_rows(self, worksheet: Any, rows: Iterable[Sequence[Any]], count: int,
+                    height: Callable[[Sequence[Any]], float] | None = None) -> None:
         """Append ``count`` rows to ``worksheet`` when the workbook is saved, after the last row
         written to it through xlsxwriter: the *template row*, whose cell styles (per column) the
         streamed cells take. Nothing may be written to the worksheet after that row. The rows are
         read only then, inside ``owned_workbook``; see :mod:`xlbridge.xlsx.stream` for how cells
-        are written (text always as text)."""
-        self.row_streams[worksheet.name] = RowStream(rows, count)
+        are written (text always as text). ``height`` gives each row its height in points."""
+        self.row_streams[worksheet.name] = RowStream(rows, count, height)
 
 
 @contextlib.contextmanager
