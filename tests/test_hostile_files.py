@@ -430,3 +430,15 @@ def test_a_held_consolidated_workbook_gets_its_new_version_beside_it_and_a_back_
     daemon.wait_for(lambda: target.is_file() and not beside.exists(), "the 汇总 itself", timeout=WAIT + 30)
     assert daemon.signal(signal.SIGTERM) == 0
     assert [p for p in (ws / "outbox").rglob("*") if p.name.startswith((".", "tmp"))] == []
+
+
+def test_folder_names_from_a_file_never_leave_the_outbox(tmp_path: Path) -> None:
+    """A unit or a round is read from the submitted file, signed or not: "../.." stays a name."""
+    from xlbridge.service.workspace import Workspace
+    from xlbridge.supervision.receipt import round_folder
+
+    ws = Workspace.load(tmp_path / "ws")
+    for hostile in ("../../../tmp/x", "..", "/etc", "a/../../b", "\x00\n"):
+        for folder in (ws.unit_outbox(hostile), round_folder(ws, hostile)):
+            assert folder.resolve().is_relative_to(ws.outbox.resolve()) and folder.parent.name in ("outbox", "督导检查"), folder
+    assert round_folder(ws, "..").name == "轮次不明" and ws.unit_outbox("/").name == "未识别单位"

@@ -114,8 +114,14 @@ class Workspace:
     def unit_outbox(self, unit: str | None) -> Path:
         """outbox/<单位>/, where a unit's receipts and ledgers go. The name may come from a
         rejected file's own metadata: never a path outside outbox/ ("..")."""
-        name = "".join(ch for ch in unit or "" if ch.isprintable() and ch not in '\\/:*?"<>|')[:60].strip(" .")
-        return self.outbox / (name or UNKNOWN_UNIT_DIR)
+        return self.outbox / folder_name(unit, UNKNOWN_UNIT_DIR)
+
+
+def folder_name(text: str | None, fallback: str) -> str:
+    """A folder name made from text a submitted file supplied (a unit, a round): no separators,
+    no "..", nothing unprintable, at most 60 characters; ``fallback`` when nothing is left."""
+    name = "".join(ch for ch in text or "" if ch.isprintable() and ch not in '\\/:*?"<>|')[:60].strip(" .")
+    return name or fallback
 
 
 def _coerce(type_name: Any, value: Any) -> Any:
