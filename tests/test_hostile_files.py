@@ -53,7 +53,7 @@ def workspace_contents(ws: Path) -> Iterator[tuple[Path, bytes]]:
                         yield path / member, zf.read(member)
 
 
-def places_holding(ws: Path, secret: bytes, besides: set[Path] = frozenset()) -> list[Path]:  # type: ignore[assignment]
+def places_holding(ws: Path, secret: bytes, besides: frozenset[Path] | set[Path] = frozenset()) -> list[Path]:
     return [p for p, data in workspace_contents(ws) if secret in data and p not in besides]
 
 
@@ -442,3 +442,17 @@ def test_folder_names_from_a_file_never_leave_the_outbox(tmp_path: Path) -> None
         for folder in (ws.unit_outbox(hostile), round_folder(ws, hostile)):
             assert folder.resolve().is_relative_to(ws.outbox.resolve()) and folder.parent.name in ("outbox", "督导检查"), folder
     assert round_folder(ws, "..").name == "轮次不明" and ws.unit_outbox("/").name == "未识别单位"
+
+
+def test_ingest_given_a_symlink_refuses_it_and_takes_the_rest(submissions: Submissions, tmp_path: Path) -> None:
+    from ws_fixtures import make_workspace, run
+
+    ws = make_workspace(tmp_path / "ws")
+    (good,) = submissions.make(1)
+    link = tmp_path / "司法鉴定管理科_链接.xlsx"
+    link.symlink_to(ws.key_file)
+    result = run("ingest", "-w", ws.root, link, good, "--no-consolidate")
+    assert result.exit_code == 1  # one file failed
+    assert f"失败  {link.name}  {link.name}：是符号链接，不是普通文件，不读取" in result.output
+    assert "已接收" in result.output and count(ws.root, "status = 'accepted'") == 1 and count(ws.root) == 1
+    assert places_holding(ws.root, KEY.hex().encode(), besides={ws.key_file}) == []
