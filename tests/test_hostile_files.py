@@ -243,7 +243,7 @@ def test_ingest_beside_a_running_daemon_hands_its_files_to_the_daemon(
     files = submissions.make(3)
     daemon.start()
     result = subprocess.run([*daemon_command(), "ingest", "-w", str(ws), *map(str, files)], capture_output=True,
-                            timeout=WAIT, env=clean_env())
+                            timeout=WAIT, env=clean_env(), check=False)
     out, err = result.stdout.decode("utf-8"), result.stderr.decode("utf-8")
     assert result.returncode == 0, out + err
     assert "正在运行：3 个文件已交给它的收件箱" in out and "本命令不直接写中心库" in out
@@ -288,7 +288,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 24 MB tmpfs to fill up."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(disk)], capture_output=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(disk)], capture_output=True, check=False)
     if mounted.returncode:
         pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.decode(errors='replace').strip()})")
     try:
