@@ -38,11 +38,9 @@ def bench_daemon(args: Any, synth: Any) -> dict[str, Any]:
     print("        Baseline in the same run: `xlbridge ingest` of the same files into an empty workspace (receipts")
     print("        and 汇总 included), its VmHWM polled while it runs")
     work = args.out / f"daemon-{os.getpid()}"
-    try:
-        burst = _daemon_burst(work / "daemon", files, data, synth)
-        batch = _ingest_batch(work / "ingest", files, data, synth)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    burst = _daemon_burst(work / "daemon", files, data, synth)  # on failure the workspace and log stay
+    batch = _ingest_batch(work / "ingest", files, data, synth)
+    shutil.rmtree(work, ignore_errors=True)
     issue_s, issue_mb = ISSUE_12
     rows = [
         ["daemon: last receipt", sec(burst["last_receipt"]), "", ratio(burst["last_receipt"], batch["seconds"]),
@@ -81,7 +79,7 @@ def _daemon_burst(root: Path, files: list[Path], data: dict[str, Any], synth: An
         proc = subprocess.Popen([*_xlbridge_command(), "daemon", "-w", str(ws)], stdout=log, stderr=log,
                                 stdin=subprocess.DEVNULL)
     try:
-        _poll(lambda: "watching" in log_path.read_text(encoding="utf-8", errors="replace"), proc, log_path)
+        _poll(lambda: "开始监视" in log_path.read_text(encoding="utf-8", errors="replace"), proc, log_path)
         t0 = time.perf_counter()
         for src in files:
             tmp = inbox / f".{src.name}.part"

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xlbridge.demo import NEXT_PERIOD, PERIOD, run_demo  # noqa: E402
+from xlbridge.demo import NEXT_PERIOD, PERIOD, run_demo
 
 # picture name → (output, sheet, which of the sheet's pages, a text that page must hold or "")
 PAGES = {

@@ -24,7 +24,8 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from ledger_fixtures import HEADER, KEY, build_ledger, cell, data_row, edited, filled_ledger, set_cells, system
+from ledger_fixtures import HEADER, KEY, build_ledger, data_row, edited, filled_ledger, set_cells, system
+from ledger_fixtures import cell as ledger_cell
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
     LATE, ON_TIME, clean_environment, connect, drop, make_workspace, run, set_text, sheet_rows, sheet_xml,
 )
@@ -297,8 +298,8 @@ def test_missing_links_are_the_web_search_rows_without_a_link(own: Workspace, tm
     # June from the on-time unit: two 网络检索 rows without their link, one now 涉密 (no link allowed).
     no_link, secret = [data_row(2016, "18"), data_row(2017, "9")], data_row(2018, "18")
     june = edited(filled_ledger(tmp_path, unit=ON_TIME_UNIT, name="june.xlsx"), tmp_path / "june-no-links.xlsx",
-                  set_cells({"B3": "2021-06", **{cell("links", r): None for r in no_link},
-                             cell("secret", secret): "是", cell("links", secret): None, cell("materials", secret): None}))
+                  set_cells({"B3": "2021-06", **{ledger_cell("links", r): None for r in no_link},
+                             ledger_cell("secret", secret): "是", ledger_cell("links", secret): None, ledger_cell("materials", secret): None}))
     db = store.open_store(own.store)
     try:
         when = ON_TIME.replace(month=6, day=29)

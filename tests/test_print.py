@@ -19,10 +19,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from soffice_fixtures import SOFFICE, page_count, page_texts, to_pdf
 from supervision_fixtures import plan, reported_workspace
 from ws_fixtures import receipt_findings, receipt_summary, sheet_rows
+
 from xlbridge.demo import NEXT_PERIOD, PERIOD, run_demo
 from xlbridge.ledger import layout as L
 from xlbridge.supervision import layout as S

@@ -11,7 +11,15 @@ from openpyxl import Workbook
 
 from xlbridge.xlsx.owned import owned_workbook
 from xlbridge.xlsx.printing import (
-    FOOTER, MAX_ROW_PT, Page, blocks, per_page, row_height, setup_openpyxl, setup_xlsxwriter, text_lines,
+    FOOTER,
+    MAX_ROW_PT,
+    Page,
+    blocks,
+    per_page,
+    row_height,
+    setup_openpyxl,
+    setup_xlsxwriter,
+    text_lines,
 )
 
 

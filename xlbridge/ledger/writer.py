@@ -67,8 +67,10 @@ def write_ledger(
     rows = issued_rows(system, unit, years)
     meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at, period)
     answers = answers or {}
-    cells = [(_row_height(r.values), [r.values.get(c.key) if c.locked else _answer(c, answers.get(r.identity, {}))
-                                      for c in L.COLUMNS]) for r in rows]
+    cells = []
+    for r in rows:
+        row = _row_values(r, answers.get(r.identity, {}))
+        cells.append((_row_height(row), row))
     values: dict[str, str | None] = {"unit": unit, "period": period, **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS}}
     return _skeleton(system.title, system.issuer, system.document, campaign, tuple(years)).write(path, values, cells)
 
@@ -202,8 +204,8 @@ def _write_rows(ws, rows: Sequence[Any], answers: Mapping[tuple[int, str], Mappi
     for offset, issued in enumerate(rows):
         r = L.FIRST_DATA_ROW + offset
         answer = answers.get(issued.identity, {})
-        for column in L.COLUMNS:
-            value = issued.values.get(column.key) if column.locked else _answer(column, answer)
+        row = _row_values(issued, answer)
+        for column, value in zip(L.COLUMNS, row):
             cell = ws.cell(r, column.index, value)
             if column.index in first:
                 cell._style = copy(first[column.index])
@@ -217,7 +219,7 @@ def _write_rows(ws, rows: Sequence[Any], answers: Mapping[tuple[int, str], Mappi
                 if column.kind is not L.Kind.year:
                     cell.number_format = "@"
             first[column.index] = cell._style
-        ws.row_dimensions[r].height = _row_height({**issued.values, **{k: v for k, v in answer.items() if isinstance(v, str)}})
+        ws.row_dimensions[r].height = _row_height(row)
 
 
 def _answer(column: L.Column, answer: Mapping[str, object]) -> object:
@@ -228,9 +230,17 @@ def _answer(column: L.Column, answer: Mapping[str, object]) -> object:
     return value if value not in (None, "") else None
 
 
-def _row_height(values: Mapping[str, object]) -> float:
+def _row_values(issued: Any, answer: Mapping[str, object]) -> list[object]:
+    """A data row's cells in column order: the issued values, the carried-over answers."""
+    return [issued.values.get(c.key) if c.locked else _answer(c, answer) for c in L.COLUMNS]
+
+
+_WIDTHS = [c.width for c in L.COLUMNS]
+
+
+def _row_height(row: Sequence[object]) -> float:
     """Enough lines for the longest cell (pre-filled or carried over), at least two."""
-    return row_height(((values.get(c.key), c.width) for c in L.COLUMNS), line_pt=_LINE_PT, min_lines=2)
+    return row_height(zip(row, _WIDTHS), line_pt=_LINE_PT, min_lines=2)
 
 
 _EXTRA_ROWS = 500

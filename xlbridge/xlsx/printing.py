@@ -123,8 +123,7 @@ def row_heights(columns: Sequence[tuple[int, float]], line_pt: float = LINE_PT) 
             value = values[n]
             if value.__class__ is str and len(value) > one_line:
                 found = _lines(value, k)
-                if found > lines:
-                    lines = found
+                lines = max(lines, found)
         return min(MAX_ROW_PT, lines * line_pt + 3)
 
     return height
