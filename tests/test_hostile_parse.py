@@ -294,7 +294,8 @@ def test_the_daemon_survives_every_hostile_file_and_takes_the_next_good_one(tmp_
             assert daemon.proc.poll() is None, name  # type: ignore[union-attr]
         assert count(daemon_ws / "store.db", "rows") == 0  # nothing of any of them stored
         _daemon_drop(daemon_ws, good)
-        daemon.wait_for(lambda: query(daemon_ws, "SELECT COUNT(*) FROM submissions WHERE status = 'accepted'") == [(1,)],
+        daemon.wait_for(lambda: query(daemon_ws, "SELECT COUNT(*) FROM submissions WHERE status = 'accepted'") == [(1,)]
+                        and not list((daemon_ws / "inbox").rglob("*.xlsx")),  # taken from the inbox after the commit
                         "the good file after them")
         daemon_peak = _vm_hwm_mb(daemon.proc.pid)  # type: ignore[union-attr]
         rejected = submissions(daemon_ws / "store.db")[:-1]

@@ -201,7 +201,7 @@ class Daemon:
             return
         name = str(entry.relative_to(self.ws.inbox))
         try:
-            where = f"已移到 {move_out(self.ws.inbox, entry).relative_to(self.ws.inbox.parent)}"
+            where = f"已移到 {self._shown(move_out(self.ws.inbox, entry, self.ws.quarantine))}"
         except OSError as exc:
             self._refused.add(entry)
             where = f"无法移出收件箱（{exc.strerror}），此后不再读取"
