@@ -58,6 +58,7 @@ class Outcome:
     campaign: int | None = None
     quarantine: bool = False  # moved to inbox-rejected/ once its receipt is written, never read again
     kind: str = kinds.LEDGER  # another kind's outcome has no month: no 汇总 changes with it
+    left_over: bool = False  # a duplicate that is the stored file itself, left in the inbox by a kill
 
 
 def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes, received_at: datetime | None = None) -> Outcome:
@@ -116,8 +117,10 @@ def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
         return _handler(p.kind).stage(ws, db, p)
     known = store.known_hash(db, p.sha256)
     if known:  # sent twice, or killed between the merge and the receipt: nothing is stored twice
+        # The same name arriving at the same moment is the stored file itself, not a second send.
+        left_over = (known["file_name"], known["received_at"]) == (p.path.name, p.received.isoformat(timespec="seconds"))
         return Outcome(p.path, "duplicate", p.sha256, known["unit"], known["id"],
-                       summary="重复报送（内容与已收到的文件相同），未重复计入")
+                       summary="重复报送（内容与已收到的文件相同），未重复计入", left_over=left_over)
     refused = store.known_hash(db, p.sha256, "rejected")
     if refused and not receipt_path(ws, refused).exists():  # killed before its receipt: finish that job
         return Outcome(p.path, "rejected", p.sha256, refused["unit"], refused["id"], summary=refused["reason"] or "")
@@ -152,10 +155,10 @@ def _finish(ws: Workspace, db: sqlite_utils.Database, outcome: Outcome) -> Outco
         elif outcome.status == "duplicate":
             first = store.submission(db, outcome.submission_id)
             receipt = receipt_path(ws, first)
-            if receipt.exists():  # a genuine second send (not a crash before the first receipt)
-                receipt = write_duplicate_receipt(ws, first, outcome.path.name)
-            else:
+            if not receipt.exists():  # killed before the first receipt: finish that job
                 receipt = write_receipt(ws, db, outcome.submission_id)
+            elif not outcome.left_over:  # a genuine second send (the clerk is told it counted once)
+                receipt = write_duplicate_receipt(ws, first, outcome.path.name)
         else:
             receipt = write_receipt(ws, db, outcome.submission_id)
     except Exception as exc:  # stored, but no receipt: the file stays and comes round as a duplicate
