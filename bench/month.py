@@ -57,7 +57,7 @@ def stage_targets() -> list[tuple[Any, str]]:
     from xlbridge.service import store
 
     return [(store, "merge_submission"), (ingest_mod, "write_receipt"), (daemon_mod, "consolidate"),
-            (daemon_mod, "write_next_ledgers"), (store, "refresh_search")]
+            (daemon_mod.Daemon, "_write_next_ledgers"), (store, "refresh_search")]
 
 
 def daemon_month(ws: Any, paths: list[Path]) -> tuple[float, dict[str, float], list[Any]]:
@@ -83,6 +83,11 @@ def daemon_month(ws: Any, paths: list[Path]) -> tuple[float, dict[str, float], l
     bad = [o for o in outcomes if o.status != "accepted"]
     if bad or len(outcomes) != len(paths):
         raise SystemExit(f"month benchmark: {len(outcomes)} of {len(paths)} files taken, e.g. {bad[:1]}")
+    from xlbridge.service.next_ledgers import following_month, next_ledger_path
+
+    missing = [o.unit for o in outcomes if not next_ledger_path(ws, o.unit, following_month(o.period)).exists()]
+    if missing:
+        raise SystemExit(f"month benchmark: no next-month ledger for {len(missing)} units, e.g. {missing[0]}")
     return seconds, stages.times, outcomes
 
 
@@ -164,7 +169,7 @@ def report_months(args: Any, files: dict[str, list[Path]], times: dict[str, list
         rows.append([f"{month}: xlbridge daemon, end to end", sec(xl_t), ratio(naive_t, xl_t), f"≥ {goal:.0f}× {verdict(ok)}",
                      f"{rows_new[month]:,} rows, {int(parts.get('texts', 0)):,} new texts indexed"])
         shown = {"merge_submission": "merge", "write_receipt": "receipts", "consolidate": "汇总",
-                 "write_next_ledgers": "next-month ledgers", "refresh_search": "search index"}
+                 "_write_next_ledgers": "next-month ledgers", "refresh_search": "search index"}
         other = xl_t - sum(parts.get(k, 0.0) for k in shown)
         rows.append(["  of which (last round)", "", "", "",
                      ", ".join(f"{label} {sec(parts.get(k))}" for k, label in shown.items())

@@ -10,6 +10,7 @@ import re
 import tempfile
 from copy import copy
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -235,11 +236,14 @@ def _row_height(values: dict[str, object]) -> float:
     """Enough lines for the longest pre-filled cell; CJK characters take two width units."""
     lines = 1
     for column in L.LOCKED:
-        text = str(values.get(column.key) or "")
-        chars_per_line = max(int(column.width) - 1, 1)
-        needed = sum(max(1, math.ceil(_display_width(part) / chars_per_line)) for part in text.split("\n"))
-        lines = max(lines, needed)
+        lines = max(lines, _lines(str(values.get(column.key) or ""), max(int(column.width) - 1, 1)))
     return min(_MAX_ROW_PT, max(2, lines) * _LINE_PT)
+
+
+@lru_cache(maxsize=65_536)
+def _lines(text: str, chars_per_line: int) -> int:
+    """Lines a locked cell's text takes (the same texts come back for every year and every month)."""
+    return sum(max(1, math.ceil(_display_width(part) / chars_per_line)) for part in text.split("\n"))
 
 
 _WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and beyond: two width units
