@@ -444,6 +444,28 @@ def previous_accepted(db: sqlite_utils.Database, system_id: str, campaign: int, 
     return row[0] if row and row[0] is not None else None
 
 
+TEXT_FIELDS = ("description", "materials")  # the fields whose values are ids of texts in submission_values
+
+
+def submission_values(db: sqlite_utils.Database, submission_id: int) -> dict[tuple[int, str], dict[str, Any]]:
+    """A submission's rows as stored, (year, indicator key) → fields, ``description`` and
+    ``materials`` as ids in ``texts`` (equal ids, equal text): to compare two submissions
+    without reading their texts."""
+    cursor = db.conn.execute("SELECT year, indicator_key, sheet_row, progress, description_id, materials_id, links,"
+                             " secret, person, phone FROM ledger_rows WHERE submission_id = ?", [submission_id])
+    names = ("year", "indicator_key", "sheet_row", "progress", *TEXT_FIELDS, "links", "secret", "person", "phone")
+    return {(r[0], r[1]): dict(zip(names, r)) for r in cursor}
+
+
+def texts_by_id(db: sqlite_utils.Database, ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    out: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):  # well under SQLite's parameter limit
+        part = wanted[start:start + 500]
+        out.update(db.conn.execute(f"SELECT id, text FROM texts WHERE id IN ({','.join('?' * len(part))})", part))
+    return out
+
+
 def submission_rows(db: sqlite_utils.Database, submission_id: int) -> dict[tuple[int, str], dict[str, Any]]:
     return {(r["year"], r["indicator_key"]): r for r in db["rows"].rows_where("submission_id = ?", [submission_id])}
 
