@@ -17,8 +17,18 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from ledger_fixtures import CAMPAIGN, KEY, SYSTEM_ID, UNIT, cell, data_row, edited, filled_ledger, rewrite_member, set_cells
+from ledger_fixtures import (
+    CAMPAIGN,
+    KEY,
+    SYSTEM_ID,
+    UNIT,
+    cell,
+    data_row,
+    edited,
+    filled_ledger,
+    rewrite_member,
+    set_cells,
+)
 from test_daemon import DaemonProcess, query
 from ws_fixtures import (
     clean_environment,  # noqa: F401  (autouse)
@@ -32,6 +42,7 @@ from ws_fixtures import (
     sheet_xml,
     submissions,
 )
+
 from xlbridge.check.engine import FINDINGS_PER_RULE
 from xlbridge.ledger import layout as L
 from xlbridge.xlsx.bounds import Limits, sheet_members
@@ -50,6 +61,10 @@ def _with_cell(src: Path, dst: Path, sheet: str, ref: str, row: int) -> Path:
     """One more cell at ``ref`` in ``sheet``'s XML (no API writes a cell that far cheaply)."""
     extra = f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>x</t></is></c></row>'.encode()
     return rewrite_member(src, dst, _member(src, sheet), lambda xml: xml.replace(b"</sheetData>", extra + b"</sheetData>"))
+
+
+def _with_xml(src: Path, dst: Path, extra: bytes) -> Path:
+    return rewrite_member(src, dst, _member(src, L.LEDGER_SHEET), lambda xml: xml.replace(b"</sheetData>", extra + b"</sheetData>"))
 
 
 def _with_dimension(src: Path, dst: Path, ref: str) -> Path:
@@ -83,6 +98,12 @@ def hostile_files(src: Path, good: Path) -> dict[str, tuple[Path, list[str]]]:
         "far-meta": (_with_cell(good, d / f"{UNIT}_far-meta.xlsx", meta, "XFD1048576", 1048576),
                      [f"工作表「{meta}」", "XFD1048576"]),
         "zz200000": (_with_cell(good, d / f"{UNIT}_zz.xlsx", L.LEDGER_SHEET, "ZZ200000", 200000), ["ZZ200000"]),
+        # the far reference where the fast pattern does not look for it: after another attribute, in single quotes
+        "far-odd-attribute": (_with_xml(good, d / f"{UNIT}_odd.xlsx", b"<row r='40'><c t=\"n\" r = 'XFD40'><v>1</v></c></row>"),
+                              ["XFD40", "超出台账范围"]),
+        # cells without a reference, which readers place one after the other: the 65th is column BM
+        "positional-cells": (_with_xml(good, d / f"{UNIT}_pos.xlsx", b'<row r="41">' + b"<c><v>1</v></c>" * 70 + b"</row>"),
+                             ["BM41", "超出台账范围"]),
         "dimension": (_with_dimension(good, d / f"{UNIT}_dim.xlsx", "A1:XFD1048576"), ["声明的范围", "XFD1048576"]),
         "bomb-beside-stored": (_with_members(good, d / f"{UNIT}_bomb.xlsx", {
             "xl/media/photo.bin": (os.urandom(4 << 20), zipfile.ZIP_STORED),  # dilutes the whole zip's ratio
@@ -120,6 +141,34 @@ def test_a_file_over_max_file_mb_is_archived_unread(tmp_path: Path, good: Path) 
     assert outcome.status == "rejected"
     assert "超过上限 1 MB" in receipt_summary(outcome.receipt)["退回原因"]  # type: ignore[arg-type]
     assert (ws.archive / outcome.sha256[:2] / f"{outcome.sha256}.xlsx").read_bytes() == big.read_bytes()
+
+
+def _understated(path: Path, member: str, declared: int) -> None:
+    """Write ``declared`` as ``member``'s uncompressed size in both zip headers (a lying header)."""
+    raw = bytearray(path.read_bytes())
+    name = member.encode()
+    for sig, fixed, size_at in ((b"PK\x01\x02", 46, 24), (b"PK\x03\x04", 30, 22)):
+        at = raw.find(sig)
+        while at >= 0:
+            if raw[at + fixed: at + fixed + len(name)] == name:
+                raw[at + size_at: at + size_at + 4] = declared.to_bytes(4, "little")
+            at = raw.find(sig, at + 1)
+    path.write_bytes(bytes(raw))
+
+
+def test_members_whose_headers_understate_them_are_inflated_with_the_cap(tmp_path: Path, good: Path) -> None:
+    """Three members of 90 MB of zeros (90 KB packed each), each declaring 1 KB: no ratio shows on
+    their headers, and none alone could pass the 256 MB cap, but together they could. The third
+    is inflated with the cap and its real size refused, before any reader opens the workbook."""
+    path = _with_members(good, tmp_path / f"{UNIT}_liars.xlsx",
+                         {f"xl/media/z{n}.bin": (b"\0" * (90 << 20), zipfile.ZIP_DEFLATED) for n in range(3)})
+    for n in range(3):
+        _understated(path, f"xl/media/z{n}.bin", 1024)
+    ws = make_workspace(tmp_path / "ws")
+    outcome = ingest(ws, drop(ws, path, path.name))
+    assert outcome.status == "rejected"
+    reason = receipt_summary(outcome.receipt)["退回原因"]  # type: ignore[arg-type]
+    assert "z2.bin" in reason and "与声明的 1024 字节不符" in reason, reason
 
 
 def test_ten_million_rows_are_rejected_before_any_reader(tmp_path: Path, good: Path) -> None:
@@ -181,8 +230,8 @@ def test_normalisation_never_makes_a_formula_of_typed_text(tmp_path: Path, good:
     (description, person, phone), = query(ws.root, "SELECT description, person, phone FROM rows WHERE sheet_row = ?", (r9,))
     assert not description.startswith("=") and description.strip() == "=1+1"
     assert person == "＝1+1" and not phone.startswith("=")
-    from xlbridge.service.consolidate import consolidate
     from xlbridge.service import store
+    from xlbridge.service.consolidate import consolidate
 
     db = store.open_store(ws.store)
     book = consolidate(ws, db, "2021-05")
@@ -245,7 +294,8 @@ def test_the_daemon_survives_every_hostile_file_and_takes_the_next_good_one(tmp_
             assert daemon.proc.poll() is None, name  # type: ignore[union-attr]
         assert count(daemon_ws / "store.db", "rows") == 0  # nothing of any of them stored
         _daemon_drop(daemon_ws, good)
-        daemon.wait_for(lambda: query(daemon_ws, "SELECT COUNT(*) FROM submissions WHERE status = 'accepted'") == [(1,)],
+        daemon.wait_for(lambda: query(daemon_ws, "SELECT COUNT(*) FROM submissions WHERE status = 'accepted'") == [(1,)]
+                        and not list((daemon_ws / "inbox").rglob("*.xlsx")),  # taken from the inbox after the commit
                         "the good file after them")
         daemon_peak = _vm_hwm_mb(daemon.proc.pid)  # type: ignore[union-attr]
         rejected = submissions(daemon_ws / "store.db")[:-1]
@@ -286,7 +336,7 @@ def test_a_reader_that_dies_costs_its_file_alone_which_is_quarantined(tmp_path: 
     assert "工作簿无法安全读取" in sub["reason"] and sub["file_name"] == killer.name
     assert (ws / "archive" / sub["sha256"][:2] / f"{sub['sha256']}.xlsx").read_bytes() == killer.read_bytes()
     assert not (ws / "inbox" / killer.name).exists()
-    assert log.count("两次异常终止，拒收并移至") == 1  # tried twice, then never again
+    assert log.count("两次异常终止，拒收并移至") == 1  # tried twice, then never again (the rejection line also quotes the reason)
     receipts = list((ws / "outbox" / UNIT).glob("回执_*.xlsx"))
     assert any("工作簿无法安全读取" in receipt_summary(r).get("退回原因", "") for r in receipts)
 

@@ -84,8 +84,10 @@ class Skeleton:
         last = self.first_row + len(rows) - 1
         head = _DIMENSION.sub(lambda m: f'<dimension ref="{m[1]}:{m[2]}{max(last, self.first_row - 1)}" />',
                               self.head, count=1)
+        # The tail holds the page header (the unit's name) as well as the validation ranges.
         sheet = "".join([_filled(head, values), *self._rows_xml(rows),
-                         str(last + 1 + self.extra_rows).join(self.tail)])
+                         str(last + 1 + self.extra_rows).join(_filled(t, values) for t in self.tail)])
+        print_end = (f"${self.first_row + MAGIC_ROWS - 1}<".encode(), f"${max(last, self.first_row - 1)}<".encode())
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_name(path)
@@ -96,6 +98,8 @@ class Skeleton:
                         data = sheet.encode("utf-8")
                     elif info.filename == self.meta_part:
                         data = _filled(data.decode("utf-8"), values).encode("utf-8")
+                    elif info.filename == "xl/workbook.xml":  # the print area ends at the last row
+                        data = data.replace(*print_end)
                     elif info.filename == "docProps/core.xml":
                         data = _CORE_TIME.sub(lambda m: m[1] + now + m[2], data.decode("utf-8")).encode("utf-8")
                     out = zipfile.ZipInfo(info.filename, info.date_time)

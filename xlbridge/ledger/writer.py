@@ -5,12 +5,9 @@ cells, explicit row heights (LibreOffice resets them to 15 pt otherwise)."""
 
 from __future__ import annotations
 
-import math
-import re
 import tempfile
 from copy import copy
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,6 +28,7 @@ from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows
 from xlbridge.ledger.package import MAGIC_ROWS, Skeleton, token
 from xlbridge.ledger.signature import sign
 from xlbridge.system.model import IndicatorSystem
+from xlbridge.xlsx.printing import Page, row_height, setup_openpyxl
 
 _PROTECT = L.PROTECTION_PASSWORD
 _THIN = Side(style="thin", color="999999")
@@ -43,7 +41,6 @@ _TOO_LONG_FILL = PatternFill("solid", fgColor="F8CBAD")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _LINE_PT = 15
-_MAX_ROW_PT = 409  # Excel's limit
 
 
 def ledger_filename(unit: str, campaign: int) -> str:
@@ -70,8 +67,10 @@ def write_ledger(
     rows = issued_rows(system, unit, years)
     meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at, period)
     answers = answers or {}
-    cells = [(_row_height(r.values), [r.values.get(c.key) if c.locked else _answer(c, answers.get(r.identity, {}))
-                                      for c in L.COLUMNS]) for r in rows]
+    cells = []
+    for r in rows:
+        row = _row_values(r, answers.get(r.identity, {}))
+        cells.append((_row_height(row), row))
     values: dict[str, str | None] = {"unit": unit, "period": period, **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS}}
     return _skeleton(system.title, system.issuer, system.document, campaign, tuple(years)).write(path, values, cells)
 
@@ -110,6 +109,10 @@ def _workbook(system: IndicatorSystem, unit: str, campaign: int, years: list[int
     _write_lists(wb)
     _write_header_block(ws, system, unit, campaign, period)
     _write_rows(ws, rows, {})
+    # Every page: the column headers on top, the ledger's title in the page header, page numbers.
+    # The print area ends at the last row (the skeleton's n_rows is replaced per ledger).
+    setup_openpyxl(ws, Page(L.ledger_title(unit, campaign), [c.width for c in L.COLUMNS],
+                            L.FIRST_DATA_ROW + n_rows - 2, header_rows=(L.HEADER_ROW - 1, L.HEADER_ROW - 1)))
     _add_validations(ws, n_rows)
     _add_conditional_formats(ws, n_rows)
     _protect(ws)
@@ -191,11 +194,6 @@ def _write_header_block(ws, system: IndicatorSystem, unit: str, campaign: int, p
         ws.column_dimensions[get_column_letter(column.index)].width = column.width
     ws.row_dimensions[L.HEADER_ROW].height = 30
     ws.freeze_panes = ws.cell(L.FIRST_DATA_ROW, 3)
-    ws.print_title_rows = f"{L.HEADER_ROW}:{L.HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _write_rows(ws, rows: Sequence[Any], answers: Mapping[tuple[int, str], Mapping[str, object]]) -> None:  # type: ignore[no-untyped-def]
@@ -206,8 +204,8 @@ def _write_rows(ws, rows: Sequence[Any], answers: Mapping[tuple[int, str], Mappi
     for offset, issued in enumerate(rows):
         r = L.FIRST_DATA_ROW + offset
         answer = answers.get(issued.identity, {})
-        for column in L.COLUMNS:
-            value = issued.values.get(column.key) if column.locked else _answer(column, answer)
+        row = _row_values(issued, answer)
+        for column, value in zip(L.COLUMNS, row):
             cell = ws.cell(r, column.index, value)
             if column.index in first:
                 cell._style = copy(first[column.index])
@@ -221,7 +219,7 @@ def _write_rows(ws, rows: Sequence[Any], answers: Mapping[tuple[int, str], Mappi
                 if column.kind is not L.Kind.year:
                     cell.number_format = "@"
             first[column.index] = cell._style
-        ws.row_dimensions[r].height = _row_height(issued.values)
+        ws.row_dimensions[r].height = _row_height(row)
 
 
 def _answer(column: L.Column, answer: Mapping[str, object]) -> object:
@@ -232,25 +230,17 @@ def _answer(column: L.Column, answer: Mapping[str, object]) -> object:
     return value if value not in (None, "") else None
 
 
-def _row_height(values: dict[str, object]) -> float:
-    """Enough lines for the longest pre-filled cell; CJK characters take two width units."""
-    lines = 1
-    for column in L.LOCKED:
-        lines = max(lines, _lines(str(values.get(column.key) or ""), max(int(column.width) - 1, 1)))
-    return min(_MAX_ROW_PT, max(2, lines) * _LINE_PT)
+def _row_values(issued: Any, answer: Mapping[str, object]) -> list[object]:
+    """A data row's cells in column order: the issued values, the carried-over answers."""
+    return [issued.values.get(c.key) if c.locked else _answer(c, answer) for c in L.COLUMNS]
 
 
-@lru_cache(maxsize=65_536)
-def _lines(text: str, chars_per_line: int) -> int:
-    """Lines a locked cell's text takes (the same texts come back for every year and every month)."""
-    return sum(max(1, math.ceil(_display_width(part) / chars_per_line)) for part in text.split("\n"))
+_WIDTHS = [c.width for c in L.COLUMNS]
 
 
-_WIDE = re.compile("[\u2e81-\U0010ffff]")  # CJK and beyond: two width units
-
-
-def _display_width(text: str) -> int:
-    return 2 * len(text) - len(_WIDE.sub("", text))
+def _row_height(row: Sequence[object]) -> float:
+    """Enough lines for the longest cell (pre-filled or carried over), at least two."""
+    return row_height(zip(row, _WIDTHS), line_pt=_LINE_PT, min_lines=2)
 
 
 _EXTRA_ROWS = 500
@@ -345,13 +335,15 @@ GUIDE = [
 
 
 def _write_guide(ws, system: IndicatorSystem, years: list[int]) -> None:  # type: ignore[no-untyped-def]
-    ws.column_dimensions["A"].width = 110
-    for row, text in enumerate(GUIDE, start=1):
-        cell = ws.cell(row, 1, text)
+    width = 95  # one portrait page wide
+    ws.column_dimensions["A"].width = width
+    lines = [*GUIDE, "", f"指标体系：{system.title}（{system.issuer} {system.document or ''}）；台账年度：{years[0]}–{years[-1]}"]
+    for row, text in enumerate(lines, start=1):
+        cell = ws.cell(row, 1, text or None)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[row].height = 36 if row > 1 else 24
+        ws.row_dimensions[row].height = row_height([(text, width)], line_pt=_LINE_PT) if row > 1 else 24
     ws["A1"].font = Font(size=14, bold=True)
-    ws.cell(len(GUIDE) + 2, 1, f"指标体系：{system.title}（{system.issuer} {system.document or ''}）；台账年度：{years[0]}–{years[-1]}")
+    setup_openpyxl(ws, Page(system.title, [width], len(lines) - 1))
     ws.protection.sheet = True
     ws.protection.password = _PROTECT
 

@@ -203,7 +203,7 @@ class Daemon:
             return
         name = str(entry.relative_to(self.ws.inbox))
         try:
-            where = f"已移到 {move_out(self.ws.inbox, entry).relative_to(self.ws.inbox.parent)}"
+            where = f"已移到 {self._shown(move_out(self.ws.inbox, entry, self.ws.quarantine))}"
         except OSError as exc:
             self._refused.add(entry)
             where = f"无法移出收件箱（{exc.strerror}），此后不再读取"
@@ -212,7 +212,7 @@ class Daemon:
         except Exception as exc:  # the log line still tells
             receipt = f"回执未能写出（{exc}）"
         log.warning("%s：是%s，不是普通文件，未读取；%s；%s", name, kind, where, receipt,
-                    **event("refused", file=name, entry=kind, where=where, receipt=receipt))
+                    **event("refused", file=name, what=kind, where=where, receipt=receipt))
 
     def _note_file(self, path: Path) -> None:
         if path in self._seen or is_ignored(path):

@@ -41,7 +41,7 @@ import re
 import threading
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -75,6 +75,7 @@ class RowStream:
 
     rows: Iterable[Sequence[Any]]
     count: int
+    height: Callable[[Sequence[Any]], float] | None = None  # each row's height in points (None: the default)
 
 
 def splice_rows(source: Path, target: Path, streams: dict[str, RowStream]) -> None:
@@ -134,7 +135,7 @@ def _sheet_chunks(xml: str, stream: RowStream) -> Iterator[bytes]:
     yield head.encode("utf-8")
     written = 0
     batch: list[str] = []
-    for row in _rows_xml(stream.rows, template_row + 1, columns):
+    for row in _rows_xml(stream.rows, template_row + 1, columns, stream.height):
         written += 1
         if written > stream.count:
             break
@@ -147,7 +148,8 @@ def _sheet_chunks(xml: str, stream: RowStream) -> Iterator[bytes]:
     yield ("".join(batch) + tail).encode("utf-8", "replace")
 
 
-def _rows_xml(rows: Iterable[Sequence[Any]], first_row: int, columns: list[tuple[str, str]]) -> Iterator[str]:
+def _rows_xml(rows: Iterable[Sequence[Any]], first_row: int, columns: list[tuple[str, str]],
+              height: Callable[[Sequence[Any]], float] | None = None) -> Iterator[str]:
     width = len(columns)
     for number, values in enumerate(rows, start=first_row):
         if len(values) > width:
@@ -177,7 +179,8 @@ def _rows_xml(rows: Iterable[Sequence[Any]], first_row: int, columns: list[tuple
                 cells.append(f'<c r="{col}{number}"{style} t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>')
             else:
                 cells.append(f'<c r="{col}{number}"{style} t="inlineStr"><is><t>{value}</t></is></c>')
-        yield f'<row r="{number}">{"".join(cells)}</row>'
+        ht = f' ht="{height(values):g}" customHeight="1"' if height else ""
+        yield f'<row r="{number}"{ht}>{"".join(cells)}</row>'
 
 
 def clean_text(value: Any) -> Any:
