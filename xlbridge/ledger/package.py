@@ -26,7 +26,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from xlbridge.errors import XlbridgeError
@@ -46,7 +46,7 @@ _CORE_TIME = re.compile(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)
 
 def token(name: str) -> str:
     """The placeholder a skeleton carries where ``name``'s value goes."""
-    return "{{xlbridge:%s}}" % name
+    return f"{{{{xlbridge:{name}}}}}"
 
 
 @dataclass
@@ -68,7 +68,7 @@ class Skeleton:
             names = worksheet_parts(zf)
             parts = [(info, zf.read(info)) for info in zf.infolist()]
         ledger_part, meta_part = names[ledger_sheet], names[meta_sheet]
-        xml = dict((i.filename, d) for i, d in parts)[ledger_part].decode("utf-8")
+        xml = {i.filename: d for i, d in parts}[ledger_part].decode("utf-8")
         start = xml.index(f'<row r="{first_row}"')
         end = xml.index("</row>", start) + len("</row>")
         template = xml[start:end]
@@ -88,7 +88,7 @@ class Skeleton:
         sheet = "".join([_filled(head, values), *self._rows_xml(rows),
                          str(last + 1 + self.extra_rows).join(_filled(t, values) for t in self.tail)])
         print_end = (f"${self.first_row + MAGIC_ROWS - 1}<".encode(), f"${max(last, self.first_row - 1)}<".encode())
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = temp_name(path)
         try:
