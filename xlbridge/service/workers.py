@@ -30,7 +30,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -171,6 +171,13 @@ class Preparer:
         if system is not self.system:
             self.system = system
             self.close()
+
+    def run_apart(self, fn: Callable[..., Any], *args: Any) -> Future[Any] | None:
+        """``fn(*args)`` in a worker process (other work than preparing: the burst's next-month
+        ledgers), or None when there are no workers."""
+        if self.workers < 1:
+            return None
+        return self._current_pool().submit(fn, *args)
 
     def submit(self, path: Path, broken: ProcessPoolExecutor | None = None) -> Pending:
         """Queue ``path`` in the pool, first replacing the pool if it is the ``broken`` one
