@@ -7,6 +7,7 @@ Not a conftest: test modules import what they use.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,11 @@ import pytest
 from ledger_fixtures import KEY, UNIT, filled_ledger
 from ws_fixtures import drop, make_workspace
 
-from xlbridge.service import kinds, store
+from xlbridge.service import store
 from xlbridge.service.ingest import Outcome, ingest_file
 from xlbridge.service.workspace import Workspace
+from xlbridge.supervision import hooks
 from xlbridge.supervision import layout as S
-from xlbridge.supervision.intake import INSPECTION
 from xlbridge.supervision.plan import plan_round
 
 CODES = ("9", "18", "19", "(12)", "(13)")  # UNIT's indicators, in sheet order: rows 5–9
@@ -28,8 +29,10 @@ ROW = {code: S.FIRST_ROW + n for n, code in enumerate(CODES)}
 
 
 @pytest.fixture(autouse=True)
-def inspection_kind() -> None:
-    kinds.register(INSPECTION)  # as the faces do (cli ingest / daemon, the demo)
+def inspection_kind() -> Iterator[None]:
+    hooks.register()  # as the faces do (cli ingest / daemon / ledgers next, the demo)
+    yield
+    hooks.unregister()
 
 
 def reported_workspace(root: Path, months: tuple[str, ...] = ("2021-05", "2021-06")) -> Workspace:

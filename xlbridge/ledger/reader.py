@@ -19,6 +19,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from xlbridge.errors import LedgerError
 from xlbridge.ledger import layout as L
+from xlbridge.ledger import rectification as R
 from xlbridge.xlsx.safety import check_workbook_zip
 
 _NS = {
@@ -41,6 +42,7 @@ class LedgerGrid:
     # merged ranges of the 台账 sheet: (first row, first col, last row, last col), 1-based, inclusive;
     # only the first cell of each holds a value
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    rectification: list[list[Any]] | None = None  # the 整改 sheet from A1, when the ledger has one
 
 
 # Above this size the formula scan runs beside calamine's parse (both release the GIL while they
@@ -75,9 +77,10 @@ def _read_values(path: Path) -> LedgerGrid:
         merged = [(top + 1, left + 1, bottom + 1, right + 1)
                   for (top, left), (bottom, right) in sheet.merged_cell_ranges or ()]
         meta = meta_values(wb.get_sheet_by_name(L.META_SHEET).to_python()) if L.META_SHEET in names else None
+        items = wb.get_sheet_by_name(R.SHEET).to_python() if R.SHEET in names else None
     except CalamineError as exc:
         raise LedgerError(f"{path.name}：工作簿内容无法解析（{exc}）") from None
-    return LedgerGrid(rows=rows, meta=meta, file=path.name, sheet_names=names, merged=merged)
+    return LedgerGrid(rows=rows, meta=meta, file=path.name, sheet_names=names, merged=merged, rectification=items)
 
 
 def meta_values(rows: list[list[Any]]) -> dict[str, str]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from collections.abc import Mapping
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -21,6 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from xlbridge.errors import XlbridgeError
 from xlbridge.ledger import layout as L
+from xlbridge.ledger import rectification
 from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows_digest
 from xlbridge.ledger.signature import sign
 from xlbridge.system.model import IndicatorSystem
@@ -53,12 +54,15 @@ def write_ledger(
     issued_at: datetime | None = None,
     period: str | None = None,
     answers: Mapping[tuple[int, str], Mapping[str, object]] | None = None,
+    items: Sequence[Mapping[str, object]] = (),
 ) -> Path:
     """One unit's ledger; for ``period`` (YYYY-MM, pre-filled and signed) and with ``answers``
-    (year, indicator key → the unit's last accepted input values) pre-filled in the white cells."""
+    (year, indicator key → the unit's last accepted input values) pre-filled in the white cells;
+    with its open rectification ``items`` in a 整改 sheet (ledger/rectification.py), when it has any."""
     years = campaign_years(system, campaign, years)
     rows = issued_rows(system, unit, years)
-    meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at, period)
+    meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at, period,
+                       rectification.digest([rectification.cells(i) for i in items]) if items else None)
     wb = Workbook()
     ws = wb.active
     ws.title = L.LEDGER_SHEET
@@ -68,6 +72,8 @@ def write_ledger(
     _add_validations(ws, len(rows))
     _add_conditional_formats(ws, len(rows))
     _protect(ws)
+    if items:
+        rectification.write_sheet(wb, items)
     _write_guide(wb.create_sheet(L.GUIDE_SHEET), system, years)
     _write_meta(wb.create_sheet(L.META_SHEET), meta)
     wb.security = WorkbookProtection(workbookPassword=_PROTECT, lockStructure=True)
@@ -85,6 +91,7 @@ def ledger_meta(
     key: bytes,
     issued_at: datetime | None = None,
     period: str | None = None,
+    items_digest: str | None = None,
 ) -> dict[str, str]:
     meta = {
         "unit": unit,
@@ -99,6 +106,8 @@ def ledger_meta(
     }
     if period:
         meta["period"] = period
+    if items_digest:
+        meta["items_digest"] = items_digest
     meta["signature"] = sign(meta, key)
     return meta
 

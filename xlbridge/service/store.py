@@ -359,13 +359,15 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def export(db: sqlite_utils.Database, out: Path, fmt: str) -> list[Path]:
+def export(db: sqlite_utils.Database, out: Path, fmt: str, extra: Iterable[str] = ()) -> list[Path]:
+    """Every table and view of EXPORTED, then those of ``extra`` the store has (another package's)."""
     import csv
     import json
 
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name in EXPORTED:
+    present = set(db.table_names())
+    for name in (*EXPORTED, *(t for t in extra if t in present)):
         cursor = db.execute(f"SELECT * FROM [{name}]")
         columns = [d[0] for d in cursor.description]
         path = out / f"{name}.{fmt}"

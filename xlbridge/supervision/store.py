@@ -23,8 +23,12 @@ TABLES = ("inspections", "inspection_rows", "inspection_findings", "rectificatio
           "scores")
 
 
+def has_tables(db: sqlite_utils.Database) -> bool:
+    return set(TABLES) <= set(db.table_names())
+
+
 def ensure_tables(db: sqlite_utils.Database) -> sqlite_utils.Database:
-    if set(TABLES) <= set(db.table_names()):
+    if has_tables(db):
         return db
     with db.atomic():
         _create(db)

@@ -15,7 +15,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from xlbridge.ledger.layout import HEADER_FILL, INPUT_FILL, LOCKED_FILL, PROTECTION_PASSWORD
+from xlbridge.ledger.layout import HEADER_FILL, INPUT_FILL, LOCKED_FILL, PROTECTION_PASSWORD, Column
 from xlbridge.ledger.signature import sign
 from xlbridge.supervision import layout as S
 from xlbridge.supervision.content import IssuedInspection
@@ -124,7 +124,7 @@ def _header_block(ws, system: IndicatorSystem, issued: IssuedInspection) -> None
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _table(ws, columns: tuple[S.Column, ...], header_row: int, rows: list[dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+def _table(ws, columns: tuple[Column, ...], header_row: int, rows: list[dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
     for column in columns:
         cell = ws.cell(header_row, column.index, column.header)
         cell.font, cell.alignment, cell.border = Font(bold=True), _CENTER, _BORDER
@@ -141,7 +141,7 @@ def _table(ws, columns: tuple[S.Column, ...], header_row: int, rows: list[dict[s
                 cell.fill = PatternFill("solid", fgColor=LOCKED_FILL)
             else:
                 cell.protection = Protection(locked=False)
-                if not column.number:
+                if column.key not in S.NUMBER_INPUTS:
                     cell.number_format = "@"
         ws.row_dimensions[first + offset].height = 45
     last = first + len(rows) + _EXTRA_ROWS
@@ -151,7 +151,7 @@ def _table(ws, columns: tuple[S.Column, ...], header_row: int, rows: list[dict[s
         if column.list_name:
             dv = DataValidation(type="list", formula1=column.list_name, allow_blank=True)
             dv.error, dv.showErrorMessage = f"请从下拉列表中选择：{' / '.join(column.choices)}", True
-        elif column.number:
+        elif column.key in S.NUMBER_INPUTS:
             dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
             dv.error, dv.showErrorMessage = "扣分应为不小于 0 的数字", True
         else:
