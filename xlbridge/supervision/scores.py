@@ -1,0 +1,77 @@
+"""Scores as of a month, per unit (the method: scoring.py). A unit's score is its latest accepted
+inspection of the campaign up to that month: its indicators' full marks less the deductions that
+inspection recorded, each within its indicator's marks; by level-1 indicator too. Units are
+ranked by score (equal scores share a rank); a unit not yet inspected has no score and no rank."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from xlbridge.supervision import store
+from xlbridge.supervision.scoring import full_marks
+from xlbridge.system.model import IndicatorSystem
+
+
+@dataclass
+class Deduction:
+    code: str
+    points: float
+    reason: str
+
+
+@dataclass
+class UnitScore:
+    unit: str
+    round: str | None  # the inspection the score comes from; None: not inspected yet
+    full_marks: float
+    score: float | None
+    method: str
+    subtotals: list[dict[str, Any]] = field(default_factory=list)  # level1, full_marks, score
+    deductions: list[Deduction] = field(default_factory=list)
+    rank: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def unit_scores(db: sqlite_utils.Database, system: IndicatorSystem, campaign: int, period: str,
+                units: list[str]) -> list[UnitScore]:
+    store.ensure_tables(db)
+    scores = [_unit_score(db, system, campaign, period, unit) for unit in units]
+    ranked = sorted((s for s in scores if s.score is not None), key=lambda s: -s.score)  # type: ignore[operator]
+    for n, s in enumerate(ranked):
+        s.rank = ranked[n - 1].rank if n and ranked[n - 1].score == s.score else n + 1
+    return sorted(scores, key=lambda s: (s.rank is None, s.rank or 0, s.unit))
+
+
+def _unit_score(db: sqlite_utils.Database, system: IndicatorSystem, campaign: int, period: str, unit: str) -> UnitScore:
+    marks = full_marks(system, unit)
+    total = round(sum(p for p in marks.points.values() if p is not None), 2)
+    latest = db.execute(
+        "SELECT id, round FROM inspections WHERE status = 'accepted' AND system_id = ? AND campaign = ? AND unit = ?"
+        " AND round <= ? ORDER BY round DESC, id DESC LIMIT 1", [system.id, campaign, unit, period]).fetchone()
+    if latest is None:
+        return UnitScore(unit, None, total, None, marks.note)
+    deducted: dict[str, float] = {}
+    deductions = []
+    for code, deduction, problem, conclusion in db.execute(
+            "SELECT indicator_key, deduction, problem, conclusion FROM inspection_rows WHERE inspection_id = ?"
+            " ORDER BY sheet_row", [latest[0]]):
+        points = marks.points.get(code)
+        if points is None or not deduction:
+            continue
+        deducted[code] = min(deduction, points)
+        deductions.append(Deduction(code, deducted[code], problem or conclusion))
+    subtotals: dict[str, dict[str, Any]] = {}
+    for ind in system.assigned(unit):
+        points = marks.points.get(ind.key)
+        if points is None:
+            continue
+        sub = subtotals.setdefault(ind.level1, {"level1": ind.level1, "full_marks": 0.0, "score": 0.0})
+        sub["full_marks"] = round(sub["full_marks"] + points, 2)
+        sub["score"] = round(sub["score"] + points - deducted.get(ind.key, 0.0), 2)
+    score = round(total - sum(deducted.values()), 2)
+    return UnitScore(unit, latest[1], total, score, marks.note, list(subtotals.values()), deductions)
