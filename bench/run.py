@@ -14,6 +14,9 @@
 3. consolidated  — the consolidated workbook of that store (60,000-row 明细), each case in a fresh
                    subprocess for its peak RSS: xlbridge consolidate() vs openpyxl write-only
                    (styled) and xlsxwriter constant_memory writing the same rows.
+4. bounds        — the cost of the checks run before any reader (xlsx/bounds.py) on a normal
+                   200-row ledger: the bounds scan (which also finds the formulas) vs the formula
+                   pass it replaced, as a share of validate_file (goal: the difference < 5 %).
 
 Inputs are generated through xlbridge's own writer and sample clerk (bench/synth.py) and cached
 in bench/out/ (gitignored). Needs the bench extras (pandas, frictionless): pip install -e '.[bench]';
@@ -23,10 +26,8 @@ without them those baselines are shown as n/a.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
-import platform
 import resource
 import shutil
 import sqlite3
@@ -46,121 +47,9 @@ sys.path.insert(0, str(HERE))
 synth: Any = None
 CAMPAIGN, PERIOD = 2021, "2021-05"  # = synth.CAMPAIGN, synth.PERIOD
 DEFAULT_OUT = HERE / "out"
-BENCHMARKS = ("validate", "ingest", "consolidated")
-
-
-# --------------------------------------------------------------------------- helpers
-def optional(name: str) -> Any:
-    try:
-        return __import__(name)
-    except ImportError:
-        return None
-
-
-def interleaved(fns: dict[str, Callable[[], Any]], repeat: int) -> tuple[dict[str, list[float]], dict[str, Any]]:
-    """Times of each function, run round-robin (one warm-up round first) so that every one of
-    them sees the same background load. Each starts after a full collection, so that none pays
-    for collecting the garbage of the one before. Returns the times per round and each last result."""
-    last = {name: fn() for name, fn in fns.items()}
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            last[name] = None
-            gc.collect()
-            t = time.perf_counter()
-            last[name] = fn()
-            times[name].append(time.perf_counter() - t)
-    return times, last
-
-
-def load() -> str:
-    try:
-        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return ""
-
-
-def table(headers: list[str], rows: list[list[Any]]) -> str:
-    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
-    widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
-    out = []
-    for n, r in enumerate(cells):
-        out.append("  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths)).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
-
-
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def ms(seconds: float | None) -> str:
-    return "n/a" if seconds is None else f"{seconds * 1000:.0f} ms"
-
-
-def sec(seconds: float | None) -> str:
-    return "n/a" if seconds is None else f"{seconds:.2f} s"
-
-
-def ratio(a: float | None, b: float | None) -> str:
-    return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
-
-
-def verdict(ok: bool | None) -> str:
-    return "n/a" if ok is None else ("MET" if ok else "NOT MET")
-
-
-def mb(n_bytes: float) -> str:
-    return f"{n_bytes / 1e6:.1f} MB"
-
-
-def versions() -> str:
-    import openpyxl
-    import xlsxwriter
-    from importlib.metadata import PackageNotFoundError, version
-
-    parts = [f"Python {platform.python_version()}", f"{os.cpu_count()} CPUs"]
-    for dist in ("python-calamine", "openpyxl", "xlsxwriter", "pandas", "frictionless"):
-        try:
-            parts.append(f"{dist} {version(dist)}")
-        except PackageNotFoundError:
-            parts.append(f"{dist} (not installed)")
-    del openpyxl, xlsxwriter
-    return ", ".join(parts)
-
-
-def banner(title: str) -> None:
-    print(f"\n=== {title} " + "=" * max(3, 90 - len(title)), flush=True)
-
-
-class Stages:
-    """Wrap module attributes to sum the time spent in them (a name missing in this version is skipped)."""
-
-    def __init__(self, targets: list[tuple[Any, str]]) -> None:
-        self.targets = [(m, n) for m, n in targets if hasattr(m, n)]
-        self.times: dict[str, float] = {}
-        self._saved: list[tuple[Any, str, Any]] = []
-
-    def __enter__(self) -> Stages:
-        for module, name in self.targets:
-            real = getattr(module, name)
-            self._saved.append((module, name, real))
-            setattr(module, name, self._wrap(name, real))
-        return self
-
-    def _wrap(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*a: Any, **k: Any) -> Any:
-            t = time.perf_counter()
-            try:
-                return real(*a, **k)
-            finally:
-                self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - t
-        return timed
-
-    def __exit__(self, *exc: Any) -> None:
-        for module, name, real in reversed(self._saved):
-            setattr(module, name, real)
+BENCHMARKS = ("validate", "ingest", "consolidated", "month", "bounds")
+from report import (Naive, Stages, banner, interleaved, load, mb, ms, optional, ratio, sec, table,
+                    timed_loop, verdict, versions)
 
 
 # --------------------------------------------------------------------------- 1. validate
@@ -361,25 +250,6 @@ def bench_validate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- 2. ingest
-class Naive:
-    """The issue's naive loop: pandas.read_excel (openpyxl) + DataFrame.to_sql, per file."""
-
-    def __init__(self, db_path: Path) -> None:
-        import pandas as pd
-
-        self.pd, self.conn, self.rows = pd, sqlite3.connect(str(db_path)), 0
-        self.times = {"read_excel": 0.0, "to_sql": 0.0}
-
-    def __call__(self, path: Path) -> None:
-        t = time.perf_counter()
-        df = self.pd.read_excel(path, sheet_name="台账", header=3, engine="openpyxl")
-        t1 = time.perf_counter()
-        df.to_sql("rows", self.conn, if_exists="append", index=False)
-        self.times["read_excel"] += t1 - t
-        self.times["to_sql"] += time.perf_counter() - t1
-        self.rows += len(df)
-
-
 class CalamineExecutemany:
     """python-calamine read of the 台账 sheet + one executemany and commit per file."""
 
@@ -567,13 +437,6 @@ def _xlbridge_round(ws: Any, inbox: list[Path], workers: int) -> tuple[float, in
     return seconds, commits, outcomes
 
 
-def timed_loop(loop: Callable[[Path], None], files: list[Path]) -> float:
-    t = time.perf_counter()
-    for path in files:
-        loop(path)
-    return time.perf_counter() - t
-
-
 # --------------------------------------------------------------------------- 3. consolidated
 DETAIL_SQL = """
     WITH snap AS (
@@ -752,6 +615,64 @@ def bench_consolidated(args: argparse.Namespace, ingest: dict[str, Any] | None) 
 
 
 # --------------------------------------------------------------------------- main
+def _old_formula_pass(path: Path) -> Any:
+    """What the reader did before the bounds scan: inflate the 台账 sheet once more and look for
+    formulas (the baseline the scan's cost is measured against: the scan now does both)."""
+    import zipfile
+
+    from xlbridge.ledger import layout as L
+    from xlbridge.xlsx.bounds import Limits, sheet_members
+
+    data = path.read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read(sheet_members(data, path.name, Limits())[L.LEDGER_SHEET])
+    return b"<f>" in xml or b"<f " in xml
+
+
+def _ms2(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def bench_bounds(args: argparse.Namespace, rows: int = 200) -> dict[str, Any]:
+    from xlbridge.check.files import validate_file
+    from xlbridge.ledger.reader import ledger_sheet_limits
+    from xlbridge.system.files import load_system
+    from xlbridge.xlsx.bounds import Limits, scan_workbook, verify_members
+
+    banner(f"4. The bounds checked before any reader, on a normal {rows}-row ledger (medians of {args.repeat} rounds)")
+    data = synth.validate_files(args.out, rows, libreoffice=False)
+    system_path = data["system_path"]
+    system = load_system(system_path)
+    limits = Limits()
+    sheets = ledger_sheet_limits(limits, system)
+    out, results = [], {}
+    for kind, path in data["files"].items():
+        raw = path.read_bytes()
+
+        def scan() -> Any:
+            result = scan_workbook(raw, path.name, sheets, limits)
+            verify_members(raw, path.name, limits)
+            return result
+
+        fns = {"validate": lambda: validate_file(path, str(system_path), synth.KEY), "scan": scan,
+               "old formula pass": lambda: _old_formula_pass(path)}
+        times, last = interleaved(fns, max(args.repeat, 15))
+        med = {name: statistics.median(ts) for name, ts in times.items()}
+        if not last["validate"].valid:
+            raise SystemExit(f"benchmark input is not valid: {path}: {last['validate'].summary}")
+        added = med["scan"] - med["old formula pass"]
+        share = added / med["validate"]
+        results[kind] = {"validate": med["validate"], "scan": med["scan"], "old": med["old formula pass"], "share": share}
+        out.append([kind, _ms2(med["validate"]), _ms2(med["scan"]), f"{100 * med['scan'] / med['validate']:.1f} %",
+                    _ms2(med["old formula pass"]), _ms2(added), f"{100 * share:.1f} %", verdict(share < 0.05)])
+    print(table(["file", "validate_file", "bounds scan", "scan/validate", "old formula pass", "added",
+                 "added/validate", "goal <5 %"], out))
+    print("bounds scan = zip members (declared and real sizes, each one's ratio), the 台账 and metadata sheets "
+          "inflated with a cap and scanned (dimension, farthest cell and row, cells and rows without a reference, "
+          "formulas); it replaces the reader's own formula pass, so the cost added is scan − old formula pass")
+    return results
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke run: fewer repeats, 12 ledgers instead of 300")
@@ -760,6 +681,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--units", type=int, help="ledgers for ingest/consolidated (default 300, --quick 12)")
     p.add_argument("--per-unit", type=int, default=40, help="indicators per unit, × 5 years = rows per ledger (default 40)")
     p.add_argument("--repeat", type=int, help="timed runs per fast measurement (default 9, --quick 3)")
+    p.add_argument("--month-rounds", type=int, help="rounds of the month benchmark (default 3, --quick 1)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="cache and scratch directory (default bench/out)")
     p.add_argument("--no-libreoffice", action="store_true", help="skip the LibreOffice re-saved variant")
     p.add_argument("--child", help=argparse.SUPPRESS)
@@ -770,6 +692,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.units = args.units or (12 if args.quick else 300)
     args.repeat = args.repeat or (3 if args.quick else 9)
     args.rounds = 1 if args.quick else 3
+    args.month_rounds = args.month_rounds or (1 if args.quick else 3)
     args.ingest_rounds = 1 if args.quick else 5  # a round is ~20 s; the 2-core machine's noise needs the median of 5
     args.out = args.out.resolve()
     args.only = [b.strip() for b in args.only.split(",") if b.strip()]
@@ -802,6 +725,12 @@ def main(argv: list[str] | None = None) -> int:
         ingest = bench_ingest(args)
     if "consolidated" in args.only:
         bench_consolidated(args, ingest)
+    if "month" in args.only:
+        from month import bench_month
+
+        bench_month(args, synth)
+    if "bounds" in args.only:
+        bench_bounds(args)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()} on {os.cpu_count()} CPUs (a load near the CPU "
           "count means the timings shared the machine with other work)")
     return 0

@@ -303,4 +303,68 @@ def rows_in(path: Path) -> int:
     return sum(1 for r in rows[L.FIRST_DATA_ROW - 1:] if len(r) > 1 and r[0] not in (None, "") and r[1] not in (None, ""))
 
 
-__all__ = ["KEY", "CAMPAIGN", "PERIOD", "validate_files", "ingest_files", "rows_in", "xlbridge"]
+NEXT_PERIOD = "2021-06"
+
+
+def carried_files(out: Path, month1: dict[str, Any], workers: int = 2,
+                  progress: Callable[[str], None] = print) -> list[Path]:
+    """Month 2 of the month benchmark: every unit's 2021-06 ledger as ``ledgers next`` writes it
+    from a store holding month 1 (the real write_next_ledgers), with a fifth of the rows changed
+    by the clerk (a new 进度说明 on every fifth row) and re-saved Excel-style; cached."""
+    from xlbridge.service import store
+    from xlbridge.service.ingest import ingest_file
+    from xlbridge.service.next_ledgers import write_next_ledgers
+    from xlbridge.service.workspace import Workspace
+
+    base = Path(month1["base"])
+    excel_dir = base / f"carried-{NEXT_PERIOD}"
+    units = [u.name for u in month1["system"].units]
+    paths = [excel_dir / f"{u}_{NEXT_PERIOD}.xlsx" for u in units]
+    if all(p.exists() for p in paths):
+        return paths
+    progress(f"  generating {len(units)} carried-forward {NEXT_PERIOD} ledgers (ingest month 1, ledgers next, a fifth "
+             f"of the rows changed, Excel-style copy), cached in {excel_dir}")
+    root = base / "carry-workspace"
+    shutil.rmtree(root, ignore_errors=True)
+    ws = Workspace.load(root, system=str(month1["system_path"]), campaign=CAMPAIGN).ensure()
+    ws.key_file.write_text(KEY.hex(), encoding="ascii")
+    db = store.open_store(ws.store)
+    try:
+        for path in month1["files"]:
+            outcome = ingest_file(ws, db, path, KEY)
+            if outcome.status != "accepted":
+                raise SystemExit(f"month-1 ledger not accepted: {outcome}")
+        issued = write_next_ledgers(ws, db, NEXT_PERIOD)
+    finally:
+        db.close()
+    work = base / "carry-work"
+    jobs = [(str(src), str(work / f"{k}.xlsx"), str(dst)) for k, (src, dst) in enumerate(zip(issued, paths))]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_change_a_fifth, *zip(*jobs), chunksize=4))
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
+    return paths
+
+
+def _change_a_fifth(src: str, filled: str, excel: str) -> None:
+    """The clerk's month: the pre-filled ledger, every fifth row's 进度说明 rewritten, the date and name set."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(src)
+    ws = wb[L.LEDGER_SHEET]
+    for key, value in {"filled_on": f"{NEXT_PERIOD}-28", "filled_by": "填表人"}.items():
+        f = L.HEADER_FIELD[key]
+        ws.cell(f.row, f.value_col, value)
+    year_col, code_col, col = L.COLUMN["year"].index, L.COLUMN["code"].index, L.COLUMN["description"].index
+    for row in range(L.FIRST_DATA_ROW, ws.max_row + 1, 5):
+        year, code = ws.cell(row, year_col).value, ws.cell(row, code_col).value
+        if year is not None and code is not None:
+            ws.cell(row, col, f"{year}年度：" + long_text(f"{Path(src).name}|{year}|{code}|{NEXT_PERIOD}"))
+    Path(filled).parent.mkdir(parents=True, exist_ok=True)
+    wb.save(filled)
+    excel_style_copy(Path(filled), Path(excel))
+    Path(filled).unlink()
+
+
+__all__ = ["CAMPAIGN", "KEY", "NEXT_PERIOD", "PERIOD", "carried_files", "ingest_files", "rows_in", "validate_files",
+           "xlbridge"]

@@ -179,10 +179,9 @@ def rewrite_member(src: Path, dst: Path, member: str, change: Callable[[bytes], 
 
 def ledger_sheet_member(path: Path) -> str:
     """The zip member of the 台账 sheet (openpyxl writes it first)."""
-    from xlbridge.ledger.reader import _sheet_part
+    from xlbridge.xlsx.bounds import Limits, sheet_members
 
-    with zipfile.ZipFile(path) as zf:
-        return _sheet_part(zf, L.LEDGER_SHEET)
+    return sheet_members(path.read_bytes(), path.name, Limits())[L.LEDGER_SHEET]
 
 
 # --------------------------------------------------------------------------- positions

@@ -370,3 +370,144 @@ SHEETS = {
     "suzhou-2011": SUZHOU_SHEET,
     "puyang-2020": PUYANG_SHEET,
 }
+
+
+# --------------------------------------------------------------------------- other shapes (issue 13)
+# Tables of the shapes offices also use, composed from the seeds' wording. Each writer returns the
+# path; the rows are written as given, the merges are real ``ws.merge_cells`` ranges (the cells
+# under a merge are left empty, as Excel leaves them), strings go to the shared-string table.
+def write_grid(path: Path, rows: Sequence[Sequence[Any]], merges: Sequence[str] = (), sheet: str = "Sheet1") -> Path:
+    wb, ws = _new_sheet(sheet)
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            if value not in (None, ""):
+                ws.cell(r, c, value).alignment = WRAP
+    for rng in merges:
+        ws.merge_cells(rng)
+    wb.save(path)
+    return path
+
+
+TASK_DIVISION = [
+    ["附件"],
+    ["金凤区2021年法治政府建设重点任务分工表"],
+    ["序号", "主要任务", "具体任务", "工作措施", "牵头单位", "参与单位", "完成时限"],
+    [1, "一、依法全面履行政府职能", "深化行政审批制度改革",
+     "向社会公布本级政府全部行政审批事项清单，实行目录化、编码化、动态化管理。", "行政审批局", "各部门(单位)", "2021年12月底前"],
+    [2, None, "落实权责清单制度",
+     "编制并对外公布全部政府工作部门的权责清单，并根据法律法规的变化实行动态调整。", "编办、司法局、财政局", None, "长期坚持"],
+    [3, None, "优化法治化营商环境",
+     "全面清理废除妨碍统一市场公平竞争的各种规定和做法。", "发展与改革局\n市场监管分局", "司法局", "2021年9月底前"],
+    [4, "二、完善依法行政制度体系", "加强行政规范性文件监督管理",
+     "行政规范性文件的合法性审核率达100%。", "司法局等部门", None, "2021年12月底前"],
+    [5, None, "提高制度建设公众参与度",
+     "涉及人民群众切身利益的行政规范性文件，公开征求意见期限一般不少于7个工作日。", "司法局", "政府办、网信办", "长期坚持"],
+]
+TASK_DIVISION_MERGES = ["A1:G1", "A2:G2", "B4:B6", "B7:B8"]
+
+
+def write_task_division(path: Path) -> Path:
+    """实施方案的任务分工表: 序号 │ 主要任务 (merged down) │ 具体任务 │ 工作措施 │ 牵头单位 │ 参与单位 │ 完成时限."""
+    return write_grid(path, TASK_DIVISION, TASK_DIVISION_MERGES, sheet="任务分工")
+
+
+SCORING_STANDARD = [
+    ["2021年度法治政府建设考核评分标准"],
+    ["序号", "考核项目", "考核内容", "分值", "评分标准", "得分"],
+    [1, "一、组织领导工作 12分", "成立法治政府建设领导小组，主要负责人履行推进法治建设第一责任人职责。", 6,
+     "未成立领导小组的扣3分；主要负责人未听取法治工作汇报的扣3分。", None],
+    [2, None, "年度法治政府建设工作计划及时制定并向社会公开。", 6, "未制定计划的不得分，未公开的扣2分。", None],
+    [3, "二、制度建设 8分", "行政规范性文件的合法性审核率达100%。", "5分", "每发现一件未经审核的扣1分。", None],
+    [4, None, "建立行政规范性文件清理长效机制。", 2, "未建立的不得分。", None],
+    [1, "加分项（加分总和不超过10分）", "法治政府建设有关工作获得省部级以上表彰、奖励的。", None, "每项加2分，最高加4分。", None],
+    [2, None, "法治政府建设工作经验被上级推广的。", None, "每项加1分。", None],
+    [1, "扣分项", "发生严重违法行政行为，造成恶劣社会影响的。", None, "每起扣2分，最高扣6分。", None],
+]
+SCORING_STANDARD_MERGES = ["A1:F1", "B3:B4", "B5:B6", "B7:B8"]
+
+
+def write_scoring_standard(path: Path) -> Path:
+    """考核评分标准: 序号 │ 考核项目 (一、组织领导工作 12分, merged) │ 考核内容 │ 分值 │ 评分标准 │ 得分
+    (blank, for the assessor); a 加分项 block with its cap in the heading, a 扣分项 block."""
+    return write_grid(path, SCORING_STANDARD, SCORING_STANDARD_MERGES, sheet="评分标准")
+
+
+GROUP_ROWS = [
+    ["法治政府建设工作考核细则"],
+    ["序号", "考核内容", "分值", "考 核 标 准", "责任单位"],
+    ["一", "组织管理", 10, None, None],
+    [1, "制定年度法治政府建设工作计划。", 4, "未制定的扣4分。", "司法局"],
+    [2, "按时报送法治政府建设年度报告。（6分）", None, "未按时报送的扣3分。", "政府办"],
+    ["二", "制度建设", 8, None, None],
+    [1, "行政规范性文件全部经过合法性审核。", 5, "每发现一件扣1分。", "司法局"],
+    [2, "规范性文件按规定报备。", 3, "未报备的不得分。", "政府办"],
+    ["三、依法决策（占总分值的20%）"],
+    [1, "重大行政决策履行法定程序。", None, "程序缺失的不得分。", "司法局"],
+    ["予以加分情形（加分总和不超过10分）"],
+    [1, "获得省部级以上表彰的。", None, "每项加3分。", "司法局"],
+    ["扣分项"],
+    [1, "行政诉讼败诉的。", None, "每起扣2分，最高扣6分。", "司法局"],
+]
+GROUP_ROWS_MERGES = ["A1:E1", "A9:E9", "A11:E11", "A13:E13"]
+
+
+def write_group_rows(path: Path) -> Path:
+    """Level 1 as rows of their own: ``一 │ 组织管理 │ 10``, or merged across (三、依法决策（占总分值的20%）),
+    codes restarting in each group, a letter-spaced header (考 核 标 准), bonus/penalty blocks."""
+    return write_grid(path, GROUP_ROWS, GROUP_ROWS_MERGES, sheet="考核细则")
+
+
+NATIONAL = [
+    ["法治政府建设示范指标体系"],
+    ["一级指标", "二级指标", None, "三级指标"],
+    ["一、政府职能\n依法全面履行", "1.行政审批制度改革全面推行", 1,
+     "向社会公布本级政府全部行政审批事项清单，实行目录化、编码化、动态化管理。"],
+    [None, None, 2, "非行政许可审批事项全部取消。"],
+    [None, "2.落实权责清单、负面清单制度并实行动态管理", 3, "编制并对外公布全部政府工作部门的权责清单。"],
+    ["二、依法行政制度\n体系完善", "3.提高制度建设公众参与度", 4,
+     "涉及人民群众切身利益的行政规范性文件，公开征求意见期限一般不少于7个工作日。"],
+    [None, None, 5, "行政规范性文件的合法性审核率达100%。"],
+    ["本指标体系适用于市县两级政府，各地可结合实际细化，但不得降低标准。"],
+]
+NATIONAL_MERGES = ["A1:D1", "A3:A5", "B3:B4", "A6:A7", "B6:B7", "A8:D8"]
+
+
+def write_national(path: Path) -> Path:
+    """The national 示范指标体系: 一级指标 │ 二级指标 │ (codes, no header) │ 三级指标; no units; a
+    sentence merged across below the table (a footnote without 注)."""
+    return write_grid(path, NATIONAL, NATIONAL_MERGES, sheet="指标体系")
+
+
+NO_CODE_COLUMN = [
+    ["法治政府建设任务清单"],
+    ["一级指标", "考核内容", "责任单位"],
+    ["政府职能依法全面履行", "1、全面推行“证照分离”“多证合一”。", "行政审批局"],
+    [None, "2、全面实施行政事业性收费清单制度。\n3、优化政府组织结构。", "编办"],
+    ["依法行政制度体系完善", "（一）提高制度建设公众参与度。", "司法局"],
+    [None, "（二）加强行政规范性文件制定和监督管理。", "司法局,各部门(单位)配合"],
+    ["重大行政决策科学民主合法", "（1）重大行政决策履行法定程序。", "政府办"],
+    [None, "(2)决策后评估制度建立健全。", "政府办"],
+]
+NO_CODE_COLUMN_MERGES = ["A1:C1", "A3:A4", "A5:A6", "A7:A8"]
+
+
+def write_no_code_column(path: Path) -> Path:
+    """No 序号 column: the code at the start of the text (1、 / （一） / （1）), two items in one cell."""
+    return write_grid(path, NO_CODE_COLUMN, NO_CODE_COLUMN_MERGES, sheet="任务清单")
+
+
+AWKWARD_HEADER = [
+    ["重点工作任务分解表"],
+    ["序号", "考核内容", None, "责任单位", None, "完成", "工作要点"],
+    [None, None, None, "牵头", "配合", "时限", None],
+    [1, "规范性文件管理", "行政规范性文件的合法性审核率达100%。", "司法局", "政府办", "2021年底", "每季度通报。"],
+    [2, "法律顾问", "建立政府法律顾问制度。", "司法局", None, "2021年6月", None],
+    ["以上任务须于每季度末报送进展情况，由综合协调组汇总。"],
+]
+AWKWARD_HEADER_MERGES = ["A1:G1", "A2:A3", "B2:C2", "D2:E2", "G2:G3", "A6:G6"]
+
+
+def write_awkward_header(path: Path) -> Path:
+    """The header over two rows: 考核内容 merged over content │ requirement, 责任单位 over 牵头 │ 配合,
+    完成 / 时限 one name cut in two; a sentence merged across below the table."""
+    return write_grid(path, AWKWARD_HEADER, AWKWARD_HEADER_MERGES, sheet="分解表")

@@ -189,3 +189,22 @@ def test_the_year_at_a_glance(ws: Workspace, baseline: Path, tmp_path: Path) -> 
     missing = {r[0]: r for r in sheet_rows(june, "未报送")[1:] if r[0]}
     filled_by, person, phone = missing[UNIT][6:9]  # who to call, from the May submission
     assert filled_by == HEADER["filled_by"] and person and phone and phone.isdigit()
+
+
+def test_the_trend_follows_a_late_earlier_month(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
+    """Each month's 趋势 figures are computed once and kept while the store holds nothing new for
+    that month: a June file arriving after July's 汇总 shows in July's 趋势 when July is rewritten."""
+    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, MAY, "五月", "may.xlsx"), f"{UNIT}_5.xlsx",
+                    when=datetime(2021, 5, 28)))
+    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, JULY, "七月", "july.xlsx"), f"{UNIT}_7.xlsx",
+                    when=datetime(2021, 7, 28)))
+    db = store.open_store(ws.store)
+    try:
+        before = next(r for r in sheet_rows(consolidate(ws, db, JULY), "趋势") if r[0] == UNIT)
+        assert before[6].startswith("未报送 ")  # June: nothing sent, May's figures carried
+        ingest(ws, drop(ws, month_ledger(baseline, tmp_path, JUNE, "六月", "june.xlsx"), f"{UNIT}_6.xlsx",
+                        when=datetime(2021, 7, 29)))
+        after = next(r for r in sheet_rows(consolidate(ws, db, JULY), "趋势") if r[0] == UNIT)
+    finally:
+        db.close()
+    assert after[6].startswith("逾期 ") and after[5] == before[5] and after[7] == before[7]

@@ -365,9 +365,14 @@ def _stuff_unit_text(store_path: Path) -> list[tuple[Any, ...]]:
         with conn:
             ids = [r[0] for r in conn.execute("SELECT id FROM rows ORDER BY id")]
             n = len(UNIT_TEXT)
-            conn.executemany("UPDATE rows SET description = ?, materials = ?, links = ?, person = ?, phone = ? WHERE id = ?",
-                             [(UNIT_TEXT[k % n], UNIT_TEXT[(k + 1) % n], UNIT_TEXT[(k + 2) % n], UNIT_TEXT[(k + 3) % n],
-                               UNIT_TEXT[(k + 4) % n], row_id) for k, row_id in enumerate(ids)])
+            text_ids: dict[Any, Any] = {None: None}  # each text stored once, as the store keeps it
+            for text in (t for t in UNIT_TEXT if t is not None):
+                conn.execute("INSERT OR IGNORE INTO texts (hash, text) VALUES (?, ?)", [store._text_hash(text), text])
+                text_ids[text] = conn.execute("SELECT id FROM texts WHERE hash = ?", [store._text_hash(text)]).fetchone()[0]
+            conn.executemany("UPDATE ledger_rows SET description_id = ?, materials_id = ?, links = ?, person = ?, phone = ?"
+                             " WHERE id = ?",
+                             [(text_ids[UNIT_TEXT[k % n]], text_ids[UNIT_TEXT[(k + 1) % n]], UNIT_TEXT[(k + 2) % n],
+                               UNIT_TEXT[(k + 3) % n], UNIT_TEXT[(k + 4) % n], row_id) for k, row_id in enumerate(ids)])
         return [tuple(map(_cell, r)) for r in conn.execute(DETAIL_REFERENCE)]
     finally:
         conn.close()
@@ -553,17 +558,21 @@ def test_a_locked_workbook_is_kept_and_retried(own: Workspace, tmp_path: Path) -
     _ingest_silent_unit(own, tmp_path)
     if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
         pytest.skip("chattr +i (immutable file) is not available here")
+    beside = path.with_name("汇总台账_2021-05（新）.xlsx")
     try:
-        with pytest.raises(XlbridgeError, match="正被其他程序打开，已保留上一版本，稍后重试"):
+        with pytest.raises(XlbridgeError, match="正被其他程序打开，新版本已写为 汇总台账_2021-05（新）.xlsx，稍后重试"):
             _run_consolidate(own)
         assert path.read_bytes() == old
+        # the coordination group still gets the new version, beside the held one
+        assert {r[1]: r[2] for r in sheet_rows(beside, "总览")[4:] if r[1]}[SILENT[0]] == "按时报送"
         assert _leftovers(own) == []
         result = run("consolidate", "-w", own.root, "--period", "2021-05")
-        assert result.exit_code == 1 and "已保留上一版本" in result.output and "Traceback" not in result.output
+        assert result.exit_code == 1 and "新版本已写为" in result.output and "Traceback" not in result.output
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=True)
     assert _run_consolidate(own) == path  # the retry succeeds once the file is released
     assert path.read_bytes() != old
+    assert not beside.exists(), "the stand-in of the held version is stale once the real one is written"
 
 
 def test_a_target_that_cannot_be_replaced_keeps_what_is_there(own: Workspace) -> None:
@@ -573,7 +582,7 @@ def test_a_target_that_cannot_be_replaced_keeps_what_is_there(own: Workspace) ->
     (path / "keep.txt").write_text("留存", encoding="utf-8")
     result = run("consolidate", "-w", own.root, "--period", "2021-05")
     assert result.exit_code == 1, result.output
-    assert "已保留上一版本" in result.output and "Traceback" not in result.output
+    assert "新版本已写为 汇总台账_2021-05（新）.xlsx" in result.output and "Traceback" not in result.output
     assert (path / "keep.txt").read_text(encoding="utf-8") == "留存"
     assert _leftovers(own) == []
 

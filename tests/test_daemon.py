@@ -59,8 +59,9 @@ def clean_env() -> dict[str, str]:
 class DaemonProcess:
     """`xlbridge daemon --workspace WS --settle 0.3`, its stderr in a file (a pipe could fill up)."""
 
-    def __init__(self, ws: Path) -> None:
+    def __init__(self, ws: Path, *options: str) -> None:
         self.ws = ws
+        self.options = options  # more command-line options, e.g. --log-format json
         self.runs = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = ws.parent / "daemon.log"
@@ -71,11 +72,11 @@ class DaemonProcess:
             log.write(f"=== run {self.runs}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [*daemon_command(), "daemon", "--workspace", str(self.ws), "--settle", str(SETTLE)],
+                [*daemon_command(), "daemon", "--workspace", str(self.ws), "--settle", str(SETTLE), *self.options],
                 stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                 env=clean_env(),
             )
-        self.wait_for(lambda: self.log_count("watching") == self.runs, "the daemon to start watching")
+        self.wait_for(lambda: self.log_count("开始监视") == self.runs, "the daemon to start watching")
         return self
 
     def log(self) -> str:
@@ -209,22 +210,22 @@ def test_burst_of_50_is_processed_with_one_consolidation(daemon: DaemonProcess, 
     drop(files, ws / "inbox")
     daemon.wait_for(lambda: count(ws) == 50 and not inbox_files(ws), "50 submissions")
     processed = time.monotonic() - started
-    daemon.wait_for(lambda: daemon.log_count("consolidated") >= 1, "the consolidated workbook")
+    daemon.wait_for(lambda: daemon.log_count("已重写汇总表") >= 1, "the consolidated workbook")
     consolidated_after = time.monotonic() - started
     assert daemon.signal(signal.SIGTERM) == 0
 
     print(f"\n50 files: processed in {processed:.1f} s, consolidated after {consolidated_after:.1f} s, "
-          f"{daemon.log_count('consolidated')} rewrite(s)")
+          f"{daemon.log_count('已重写汇总表')} rewrite(s)")
     assert count(ws, "status = 'accepted'") == 50, query(ws, "SELECT file_name, reason FROM submissions")
     assert {r[0] for r in query(ws, "SELECT sha256 FROM submissions")} == {sha256(f) for f in files}
-    assert daemon.log_count("consolidated") <= 3, "a burst must not rewrite the consolidated workbook per file"
+    assert daemon.log_count("已重写汇总表") <= 3, "a burst must not rewrite the consolidated workbook per file"
     assert (ws / "outbox" / "汇总" / f"汇总台账_{PERIOD}.xlsx").is_file()
     assert len(list((ws / "outbox").rglob("回执_*.xlsx"))) == 50
     assert_archive_exact(ws, {sha256(f) for f in files})
     assert_store_consistent(ws)
     assert [p for p in (ws / "outbox").rglob("*") if p.name.startswith((".", "tmp"))] == []
-    # The burst's end also brought the full-text index up to date: every stored row, once.
-    assert query(ws, "SELECT COUNT(*) FROM rows_fts_docsize") == query(ws, "SELECT COUNT(*) FROM rows") != [(0,)]
+    # The burst's end also brought the full-text index up to date: every stored text, once.
+    assert query(ws, "SELECT COUNT(*) FROM texts_fts_docsize") == query(ws, "SELECT COUNT(*) FROM texts") != [(0,)]
 
 
 @posix
@@ -253,7 +254,7 @@ def test_half_copied_file_waits_and_lock_files_are_never_touched(
     old_bytes = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000
     old_xls.write_bytes(old_bytes)
     daemon.wait_for(lambda: count(ws, "status = 'rejected'") == 1, "the rejection of the file that is no zip")
-    daemon.wait_for(lambda: daemon.log_count("文件尚不完整") >= 1 or count(ws) > 1, "the half-copied file to be seen")
+    daemon.wait_for(lambda: daemon.log_count("尚不完整") >= 1 or count(ws) > 1, "the half-copied file to be seen")
     stalled = time.monotonic()
     while time.monotonic() - stalled < SETTLE * 6:  # stays stalled well past the settle time
         assert target.exists() and count(ws) == 1, "a half-copied file was ingested"
@@ -301,7 +302,7 @@ def test_kill_9_in_the_middle_of_a_burst_loses_and_duplicates_nothing(
 
     daemon.start()
     daemon.wait_for(lambda: not inbox_files(ws) and count(ws) == 30, "the rest of the burst after the restart")
-    daemon.wait_for(lambda: "consolidated" in daemon.log().split("=== run 2")[1], "the consolidated workbook")
+    daemon.wait_for(lambda: "已重写汇总表" in daemon.log().split("=== run 2")[1], "the consolidated workbook")
     assert daemon.signal(signal.SIGTERM) == 0
     print(f"\nkill -9 ({kill_point}) with {at_kill} of 30 stored, {archived_at_kill} archived; "
           "the restart finished the rest")
@@ -362,7 +363,7 @@ def test_signal_stops_cleanly_between_files(daemon: DaemonProcess, submissions: 
     dropped = drop(files, ws / "inbox")
     daemon.wait_for(lambda: count(ws) >= 1, "the first accepted submission")
     assert daemon.signal(sig) == 0
-    assert "stopped" in daemon.log()
+    assert "已停止" in daemon.log()
     assert "Traceback" not in daemon.log()
     assert inbox_files(ws), "stopped mid-burst: the files not yet taken stay in the inbox"
 
@@ -382,7 +383,7 @@ def test_signal_stops_cleanly_between_files(daemon: DaemonProcess, submissions: 
     assert_archive_exact(ws, stored | ahead)
     assert_store_consistent(ws)
     if stored:  # the last act before stopping: the consolidated workbook shows what was stored
-        assert daemon.log_count("consolidated") >= 1
+        assert daemon.log_count("已重写汇总表") >= 1
 
 
 @posix

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -425,3 +426,30 @@ def test_calamine_and_openpyxl_read_a_libreoffice_file_the_same(which: str, requ
     assert _normalised(fast) == _normalised(slow)
     assert [f.message for f in fast.report.findings if not f.rule.startswith("normalised")] == \
         [f.message for f in slow.report.findings if not f.rule.startswith("normalised")]
+
+
+# --------------------------------------------------------------------------- 4. dates in header cells
+@pytest.mark.parametrize("number_format", ["@", 'yyyy"年"m"月"d"日"'], ids=["text-cell", "date-cell"])
+def test_a_date_valued_filled_on_saved_by_libreoffice_reads_as_the_date(
+        filled: Path, work: Path, tmp_path_factory: pytest.TempPathFactory, number_format: str) -> None:
+    """A date in 填表时间 (the ledger's text cell holding a date's day number, or a date-formatted
+    cell), re-saved by LibreOffice: read as 2021-05-28, never 「44344.0」无法识别."""
+    field = L.HEADER_FIELD["filled_on"]
+
+    def dated(wb: openpyxl.Workbook) -> None:
+        cell = wb[L.LEDGER_SHEET].cell(field.row, field.value_col)
+        cell.value = datetime(2021, 5, 28)
+        cell.number_format = number_format
+
+    src = work / f"dated-{number_format.count('@')}.xlsx"
+    wb = openpyxl.load_workbook(filled)
+    dated(wb)
+    wb.save(src)
+    saved = resave(src, work / f"dated-resaved-{number_format.count('@')}", tmp_path_factory)
+    value = read_ledger(saved).rows[field.row - 1][field.value_col - 1]
+    # LibreOffice keeps the day number in the text cell (what reached users as 「44344.0」), a date in the other.
+    assert value == (44344.0 if number_format == "@" else date(2021, 5, 28)), value
+    result = validate_file(saved, key=KEY)
+    assert result.valid, result.summary
+    assert result.validation is not None and result.validation.header["filled_on"] == "2021-05-28"
+    assert not [f for f in result.findings if f.rule == "date-invalid"]

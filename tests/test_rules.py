@@ -9,6 +9,7 @@ import, so ``test_every_rule_is_triggered_by_a_test`` holds however the tests ar
 from __future__ import annotations
 
 import functools
+import shutil
 import re
 import zipfile
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
 from xlbridge.check.engine import validate_grid
 from xlbridge.check.files import FileResult
 from xlbridge.check.rules import RULES
-from xlbridge.findings import Finding, Severity
+from xlbridge.findings import Finding, Report, Severity
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.reader import read_ledger
 from xlbridge.ledger.sample import clerk_answer, fill_ledger
@@ -707,11 +708,11 @@ def test_the_ledgers_own_merged_header_is_not_a_finding(baseline: Path) -> None:
 
 
 # =========================================================================== unreadable files
-def _unreadable(path: Path, fragment: str) -> Finding:
+def _unreadable(path: Path, fragment: str, rule: str = "file-unreadable") -> Finding:
     result = validate(path)  # must not raise
     assert result.validation is None and not result.valid
     assert len(result.findings) == 1, _lines(result)
-    return expect(result, "file-unreadable", None, fragment)
+    return expect(result, rule, None, fragment)
 
 
 @triggers("file-unreadable")
@@ -780,22 +781,22 @@ def _bomb(path: Path, size: int, level: int = 1) -> Path:
     return path
 
 
-@triggers("file-unreadable")
+@triggers("file-over-limit")
 def test_zip_bomb_over_512_mb(tmp_path: Path) -> None:
     path = _bomb(tmp_path / "bomb.xlsx", 528 << 20)
     assert path.stat().st_size < 5 << 20
-    _unreadable(path, "压缩炸弹")
+    _unreadable(path, "压缩炸弹", "file-over-limit")
 
 
-@triggers("file-unreadable")
+@triggers("file-over-limit")
 def test_zip_bomb_by_ratio(tmp_path: Path) -> None:
-    _unreadable(_bomb(tmp_path / "bomb.xlsx", 32 << 20, level=9), "压缩炸弹")  # ~1000:1, well over 200:1
+    _unreadable(_bomb(tmp_path / "bomb.xlsx", 32 << 20, level=9), "压缩炸弹", "file-over-limit")  # ~1000:1
 
 
-@triggers("file-unreadable")
+@triggers("file-over-limit")
 def test_zip_member_larger_than_declared(baseline: Path, tmp_path: Path) -> None:
-    """The zip directory understates a member's size (1 MB of padding undeclared): every reader
-    stops at the declared size, and the CRC then fails."""
+    """The zip directory understates a member's size (1 MB of padding undeclared): the bounds
+    check inflates the member itself and finds its real size."""
     member = ledger_sheet_member(baseline)
     with zipfile.ZipFile(baseline) as zf:
         declared = zf.getinfo(member).file_size
@@ -810,7 +811,7 @@ def test_zip_member_larger_than_declared(baseline: Path, tmp_path: Path) -> None
                 raw[at + size_at: at + size_at + 4] = declared.to_bytes(4, "little")
             at = raw.find(sig, at + 1)
     path.write_bytes(bytes(raw))
-    _unreadable(path, "损坏")
+    _unreadable(path, "不符", "file-over-limit")
 
 
 _LAUGHS = (
@@ -850,6 +851,36 @@ def test_billion_laughs_in_shared_strings(tmp_path: Path) -> None:
     wb.close()
     path = rewrite_member(src, tmp_path / "lol.xlsx", "xl/sharedStrings.xml", lambda x: _with_doctype(x, True))
     _unreadable(path, "无法解析")
+
+
+@triggers("file-macros")
+def test_a_workbook_with_macros_is_refused(baseline: Path, tmp_path: Path) -> None:
+    path = tmp_path / "macro.xlsm"
+    shutil.copyfile(baseline, path)
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("xl/vbaProject.bin", b"VBA" * 100)
+    _unreadable(path, "含宏", "file-macros")
+
+
+@triggers("file-unsafe")
+def test_a_reader_that_dies_makes_the_file_unsafe_not_a_crash(baseline: Path, tmp_path: Path) -> None:
+    """Prepared in a child limited to 900 MB of address space, the bounds opened wide: the far
+    cell (3,000 × 16,384 cells) makes calamine abort the child, twice; the file ends as
+    工作簿无法安全读取, and this process lives on."""
+    from xlbridge.service.workers import Preparer
+    from xlbridge.service.workspace import Workspace
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "xlbridge.toml").write_text(f'system = "{SYSTEM_ID}"\nmax_rows = 1048576\nmax_columns = 16384\n'
+                                        "max_cells = 10000000000000\nworker_memory_mb = 900\nworkers = 0\n", encoding="utf-8")
+    ws = Workspace.load(root).ensure()
+    far = rewrite_member(baseline, ws.inbox / "far.xlsx", ledger_sheet_member(baseline),
+                         lambda x: x.replace(b"</sheetData>", b'<row r="3000"><c r="XFD3000"><v>1</v></c></row></sheetData>'))
+    with Preparer(ws, KEY, workers=0) as preparer:
+        (prepared,) = [p.result() for g in preparer.in_groups([far]) for p in g]
+    assert prepared.validation is None and prepared.quarantine
+    expect(FileResult(Report(findings=prepared.findings), None), "file-unsafe", None, "工作簿无法安全读取")
 
 
 # =========================================================================== the 整改 sheet

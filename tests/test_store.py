@@ -22,9 +22,10 @@ import pytest
 
 from ledger_fixtures import KEY, UNIT, cell, data_row, edited, filled_ledger, set_cells, system, validate
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    LATE, ON_TIME, clean_environment, connect, count, drop, dumps, make_workspace, run, submissions,
+    LATE, ON_TIME, clean_environment, connect, count, drop, dumps, is_chinese, make_workspace, run, submissions,
 )
 from xlbridge.service import store
+from xlbridge.service.export import EXPORTED, HEADERS
 from xlbridge.service.consolidate import _SNAPSHOT_CTE
 from xlbridge.errors import StoreError
 from xlbridge.service.ingest import ingest_file
@@ -32,13 +33,17 @@ from xlbridge.service.workspace import Workspace
 
 ROW = data_row(2016, "9")
 REVIEW = "本月办结行政复议案件12件，全部在法定期限内作出决定。"  # a description to search for
-TABLES = {"systems", "units", "indicators", "assignments", "submissions", "rows", "findings", "meta", "rows_fts"}
-VIEWS = ("latest_submissions", "current", "current_rows")
+TABLES = {"systems", "units", "indicators", "assignments", "submissions", "ledger_rows", "texts", "findings", "meta",
+          "texts_fts"}
+VIEWS = ("rows", "latest_submissions", "monthly_submissions", "monthly_state", "current", "current_rows")
+# Rows whose 进度说明 or 上报材料 contain a phrase: the index is over each distinct text once.
+SEARCH = ("SELECT r.submission_id, r.year, r.indicator_key, r.description FROM rows r JOIN ledger_rows l ON l.id = r.id"
+          " WHERE l.description_id IN (SELECT rowid FROM texts_fts WHERE texts_fts MATCH ?)"
+          " OR l.materials_id IN (SELECT rowid FROM texts_fts WHERE texts_fts MATCH ?) ORDER BY r.id")
 QUERIES = {
     "counts": "SELECT (SELECT COUNT(*) FROM submissions), (SELECT COUNT(*) FROM rows), (SELECT COUNT(*) FROM findings),"
               " (SELECT COUNT(*) FROM current), (SELECT COUNT(*) FROM indicators), (SELECT COUNT(*) FROM assignments)",
-    "fts": "SELECT r.submission_id, r.year, r.indicator_key, r.description FROM rows r"
-           " WHERE r.id IN (SELECT rowid FROM rows_fts WHERE rows_fts MATCH '行政复议') ORDER BY r.id",
+    "fts": SEARCH.replace("?", "'行政复议'"),
     "current_rows": "SELECT unit, year, code, progress, description, submission_id, period FROM current_rows"
                     " ORDER BY unit, year, indicator_key",
     "latest": "SELECT id, unit, period, status FROM latest_submissions ORDER BY id",
@@ -78,7 +83,8 @@ def test_documented_tables_views_foreign_keys_and_indexes(populated: Workspace) 
         def fks(table: str) -> set[tuple[str, str, str]]:
             return {(r[3], r[2], r[4]) for r in conn.execute(f"PRAGMA foreign_key_list([{table}])")}
 
-        assert fks("rows") == {("submission_id", "submissions", "id")}
+        assert fks("ledger_rows") == {("submission_id", "submissions", "id"), ("description_id", "texts", "id"),
+                                      ("materials_id", "texts", "id")}
         assert fks("findings") == {("submission_id", "submissions", "id")}
         for table in ("units", "indicators", "assignments"):
             assert ("system_id", "systems", "id") in fks(table)
@@ -95,18 +101,19 @@ def test_documented_tables_views_foreign_keys_and_indexes(populated: Workspace) 
         partial = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'idx_submissions_accepted_sha256'").fetchone()[0]
         assert "UNIQUE" in partial and "WHERE status = 'accepted'" in partial
         assert ("system_id", "campaign", "unit", "status") in indexes("submissions")
-        assert ("submission_id",) in indexes("rows") and ("submission_id",) in indexes("findings")
+        assert ("submission_id",) in indexes("ledger_rows") and ("submission_id",) in indexes("findings")
+        assert indexes("texts")[("hash",)] is True  # each distinct text once
 
         # The consolidation's snapshot query is served by those indexes, not by table scans.
         plan = " | ".join(r[3] for r in conn.execute(
             "EXPLAIN QUERY PLAN " + _SNAPSHOT_CTE + "SELECT s.unit, r.indicator_key, r.progress FROM snap s"
             " JOIN rows r ON r.submission_id = s.sid", {"system": "puyang-2020", "campaign": 2021, "period": "2021-06"}))
         assert "USING INDEX idx_submissions_system_id_campaign_unit_status" in plan
-        assert "USING INDEX idx_rows_submission_id" in plan
+        assert "USING INDEX idx_ledger_rows_submission_id" in plan
         assert "SCAN submissions" not in plan and "SCAN r " not in plan and not plan.endswith("SCAN r")
         # So is the current state, a view over each unit's latest accepted submission.
         plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN SELECT * FROM current_rows"))
-        assert "USING INDEX idx_rows_submission_id" in plan and "SCAN r" not in plan
+        assert "USING INDEX idx_ledger_rows_submission_id" in plan and "SCAN r" not in plan
 
 
 def test_the_indicator_system_is_stored_with_assignments(populated: Workspace) -> None:
@@ -122,19 +129,24 @@ def test_the_indicator_system_is_stored_with_assignments(populated: Workspace) -
 # =========================================================================== search
 def test_full_text_search_finds_chinese_text(populated: Workspace) -> None:
     with connect(populated.store) as conn:
-        hits = conn.execute("SELECT r.year, r.indicator_key, r.description, s.period FROM rows r"
-                            " JOIN submissions s ON s.id = r.submission_id"
-                            " WHERE r.id IN (SELECT rowid FROM rows_fts WHERE rows_fts MATCH ?)", ["行政复议"]).fetchall()
-        assert hits == [(2016, "9", REVIEW, "2021-06")]
+        hits = conn.execute(SEARCH, ["行政复议", "行政复议"]).fetchall()
+        june = conn.execute("SELECT id FROM submissions WHERE period = '2021-06'").fetchone()[0]
+        assert hits == [(june, 2016, "9", REVIEW)]
         # Any three or more characters, anywhere in a description or the materials: same as LIKE.
         for term in ("专题会议", "法定期限内", "行业协会商会", "2018年"):
-            fts = {r[0] for r in conn.execute("SELECT rowid FROM rows_fts WHERE rows_fts MATCH ?", [f'"{term}"'])}
+            fts = {r[0] for r in conn.execute(SEARCH.replace("r.submission_id, r.year, r.indicator_key, r.description",
+                                                             "r.id"), [f'"{term}"', f'"{term}"'])}
             like = {r[0] for r in conn.execute("SELECT id FROM rows WHERE description LIKE ? OR materials LIKE ?",
                                                [f"%{term}%", f"%{term}%"])}
             assert fts == like and fts, term
+        # Every distinct text is stored once: May's text that June kept is not stored again.
+        distinct = conn.execute("SELECT COUNT(*) FROM (SELECT description FROM rows WHERE description IS NOT NULL"
+                                " UNION SELECT materials FROM rows WHERE materials IS NOT NULL)").fetchone()[0]
+        assert conn.execute("SELECT COUNT(*) FROM texts").fetchone()[0] == distinct
+        assert conn.execute("SELECT COUNT(*) FROM texts_fts_docsize").fetchone()[0] == distinct
     db = store.open_store(populated.store)
     try:  # sqlite-utils' own search over the same index
-        assert [r["description"] for r in db["rows"].search("行政复议")] == [REVIEW]
+        assert [r["text"] for r in db["texts"].search("行政复议")] == [REVIEW]
     finally:
         db.close()
 
@@ -150,34 +162,107 @@ def test_a_commit_is_on_disk_before_the_file_leaves_the_inbox(tmp_path: Path) ->
         db.close()
 
 
-def test_search_index_refresh_takes_each_new_row_once(one_accepted: tuple[Workspace, Path]) -> None:
+def test_search_index_refresh_takes_each_new_text_once(one_accepted: tuple[Workspace, Path]) -> None:
     ws, june = one_accepted
     db = store.open_store(ws.store)
     try:
-        assert store.refresh_search(db) == 30  # the May rows, not yet indexed by the bare ingest_file
+        may_texts = _texts(db)
+        assert store.refresh_search(db) == may_texts > 0  # May's texts, not yet indexed by the bare ingest_file
         assert store.refresh_search(db) == 0
         assert ingest_file(ws, db, drop(ws, june, f"{UNIT}_2021-06.xlsx"), KEY, received_at=LATE).status == "accepted"
-        assert store.refresh_search(db) == 30
-        db.execute("INSERT INTO rows_fts (rows_fts) VALUES ('integrity-check')")  # raises if index and rows differ
+        # June changed one 进度说明: 30 more rows, one more text, and only that one is indexed.
+        assert db.execute("SELECT COUNT(*) FROM rows").fetchone()[0] == 60
+        assert _texts(db) == may_texts + 1
+        assert store.refresh_search(db) == 1
+        db.execute("INSERT INTO texts_fts (texts_fts) VALUES ('integrity-check')")  # raises if index and texts differ
     finally:
         db.close()
     with connect(ws.store) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM rows_fts_docsize").fetchone()[0] == 60  # one entry per row
-        fts = {r[0] for r in conn.execute("SELECT rowid FROM rows_fts WHERE rows_fts MATCH '行政复议'")}
-        assert fts == {r[0] for r in conn.execute("SELECT id FROM rows WHERE description LIKE '%行政复议%'")} and fts
+        assert conn.execute("SELECT COUNT(*) FROM texts_fts_docsize").fetchone()[0] == may_texts + 1  # one per text
+        hits = {r[0] for r in conn.execute(SEARCH.replace("r.submission_id, r.year, r.indicator_key, r.description",
+                                                          "r.id"), ["行政复议", "行政复议"])}
+        assert hits == {r[0] for r in conn.execute("SELECT id FROM rows WHERE description LIKE '%行政复议%'")} and hits
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-def test_search_index_refresh_in_parts_takes_each_row_once(one_accepted: tuple[Workspace, Path]) -> None:
+def _texts(db: Any) -> int:
+    return int(db.execute("SELECT COUNT(*) FROM texts").fetchone()[0])
+
+
+def as_schema_4(db: Any) -> None:
+    """The store as xlbridge 4 laid it out: a rows table holding every row's text, rows_fts over it
+    (complete), the views over that table. Older layouts are made from this one."""
+    db.execute("CREATE TABLE rows_v4 (id INTEGER PRIMARY KEY, submission_id INTEGER REFERENCES submissions(id),"
+               " year INTEGER, indicator_key TEXT, sheet_row INTEGER, progress TEXT, description TEXT, materials TEXT,"
+               " links TEXT, secret INTEGER, person TEXT, phone TEXT)")
+    db.execute("INSERT INTO rows_v4 SELECT * FROM rows")
+    for name in reversed(store._VIEWS):
+        db.execute(f"DROP VIEW [{name}]")
+    db.execute("DROP TABLE texts_fts")
+    db.execute("DROP TABLE ledger_rows")
+    db.execute("DROP TABLE texts")
+    db.execute("ALTER TABLE rows_v4 RENAME TO rows")
+    db.execute("CREATE INDEX idx_rows_submission_id ON rows (submission_id)")
+    for name, sql in store._VIEWS.items():
+        if name != "rows":
+            db.execute(f"CREATE VIEW [{name}] AS {sql}")
+    db["rows"].enable_fts(["description", "materials"], tokenize="trigram")
+    db.execute("INSERT INTO rows_fts (rows_fts) VALUES ('rebuild')")
+    db.execute("UPDATE meta SET value = (SELECT MAX(id) FROM rows) WHERE key = 'search_indexed_through'")
+    db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    db.conn.commit()
+
+
+def test_a_version_4_store_is_migrated_to_texts_stored_once(one_accepted: tuple[Workspace, Path], tmp_path: Path) -> None:
+    """Schema 4 kept each row's text in the row: on open the text moves to texts, once each; every
+    row, view and export stays as it was, the index is rebuilt over the texts, merges go on."""
+    ws, june = one_accepted
+    db = store.open_store(ws.store)
+    try:
+        assert ingest_file(ws, db, drop(ws, june, f"{UNIT}_2021-06.xlsx"), KEY, received_at=LATE).status == "accepted"
+        views = ("rows", "current", "current_rows", "latest_submissions", "monthly_submissions", "monthly_state")
+        before = {v: db.execute(f"SELECT * FROM [{v}] ORDER BY 1, 2, 3, 4").fetchall() for v in views}
+        as_schema_4(db)
+        assert db.execute("SELECT type FROM sqlite_master WHERE name = 'rows'").fetchone() == ("table",)
+    finally:
+        db.close()
+    db = store.open_store(ws.store)
+    try:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(store.SCHEMA_VERSION),)
+        assert db.execute("SELECT type FROM sqlite_master WHERE name = 'rows'").fetchone() == ("view",)
+        assert {v: db.execute(f"SELECT * FROM [{v}] ORDER BY 1, 2, 3, 4").fetchall() for v in views} == before
+        distinct = {v for r in before["rows"] for v in (r[6], r[7]) if v is not None}
+        assert _texts(db) == len(distinct) < 2 * len(before["rows"])
+        assert "rows_fts" not in db.table_names() and store.refresh_search(db) == 0  # rebuilt whole on open
+        db.execute("INSERT INTO texts_fts (texts_fts) VALUES ('integrity-check')")
+        assert db.execute("SELECT COUNT(*) FROM texts_fts WHERE texts_fts MATCH '行政复议'").fetchone() == (1,)
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == [] and db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        db.close()
+    result = run("store", "export", "-w", ws.root, "--format", "csv", "--out", tmp_path / "export", "--raw")
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "export" / "rows.csv", encoding="utf-8-sig", newline="") as fh:
+        header, *exported = list(csv.reader(fh))
+    assert header == ["id", "submission_id", "year", "indicator_key", "sheet_row", "progress", "description", "materials",
+                      "links", "secret", "person", "phone"]
+    assert len(exported) == len(before["rows"]) == 60
+
+
+def test_search_index_refresh_in_parts_takes_each_text_once(one_accepted: tuple[Workspace, Path]) -> None:
     """The daemon indexes a burst in parts (a stop waits for one part only): parts add up to the whole."""
     ws, june = one_accepted
     db = store.open_store(ws.store)
     try:
         assert ingest_file(ws, db, drop(ws, june, f"{UNIT}_2021-06.xlsx"), KEY, received_at=LATE).status == "accepted"
-        assert [store.refresh_search(db, limit=25) for _ in range(4)] == [25, 25, 10, 0]
-        db.execute("INSERT INTO rows_fts (rows_fts) VALUES ('integrity-check')")
-        assert db.execute("SELECT COUNT(*) FROM rows_fts_docsize").fetchone()[0] == 60
-        fts = {r[0] for r in db.execute("SELECT rowid FROM rows_fts WHERE rows_fts MATCH '行政复议'")}
+        total = _texts(db)
+        parts = []
+        while n := store.refresh_search(db, limit=10):
+            parts.append(n)
+        assert sum(parts) == total and all(n == 10 for n in parts[:-1]) and 0 < parts[-1] <= 10 and len(parts) > 1
+        db.execute("INSERT INTO texts_fts (texts_fts) VALUES ('integrity-check')")
+        assert db.execute("SELECT COUNT(*) FROM texts_fts_docsize").fetchone()[0] == total
+        fts = {r[0] for r in db.execute(SEARCH.replace("r.submission_id, r.year, r.indicator_key, r.description", "r.id"),
+                                        ["行政复议", "行政复议"])}
         assert fts == {r[0] for r in db.execute("SELECT id FROM rows WHERE description LIKE '%行政复议%'")} and fts
     finally:
         db.close()
@@ -187,7 +272,7 @@ def test_the_daemon_indexes_in_parts_and_a_stop_waits_for_one_part(one_accepted:
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from xlbridge.service import daemon as watcher
 
-    ws, _ = one_accepted  # 30 rows stored, not yet indexed
+    ws, _ = one_accepted  # 30 rows stored, their texts not yet indexed
     monkeypatch.setattr(watcher, "SEARCH_PART_ROWS", 10)
     daemon = watcher.Daemon(Workspace.load(ws.root))
     db = store.open_store(ws.store)
@@ -197,7 +282,7 @@ def test_the_daemon_indexes_in_parts_and_a_stop_waits_for_one_part(one_accepted:
         assert store._search_mark(db) == 10
         daemon.stop.clear()  # the next start (or burst) takes the rest
         daemon._refresh_search(db)
-        assert store._search_mark(db) == 30 and store.refresh_search(db) == 0
+        assert store._search_mark(db) == _texts(db) > 10 and store.refresh_search(db) == 0
     finally:
         db.close()
 
@@ -207,6 +292,7 @@ def test_a_version_1_store_with_search_triggers_is_migrated(one_accepted: tuple[
     ws, june = one_accepted
     db = store.open_store(ws.store)
     try:
+        as_schema_4(db)
         db["rows"].enable_fts(["description", "materials"], tokenize="trigram", create_triggers=True, replace=True)
         db.execute("DELETE FROM meta WHERE key = 'search_indexed_through'")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
@@ -218,10 +304,10 @@ def test_a_version_1_store_with_search_triggers_is_migrated(one_accepted: tuple[
         triggers = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
         assert triggers == []
         assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(store.SCHEMA_VERSION),)
-        assert store.refresh_search(db) == 0  # the triggers had indexed the May rows
+        assert store.refresh_search(db) == 0  # the May texts, indexed whole on open
         assert ingest_file(ws, db, drop(ws, june, f"{UNIT}_2021-06.xlsx"), KEY, received_at=LATE).status == "accepted"
-        assert store.refresh_search(db) == 30
-        assert db.execute("SELECT COUNT(*) FROM rows_fts_docsize").fetchone()[0] == 60
+        assert store.refresh_search(db) == 1  # June's one new 进度说明
+        assert db.execute("SELECT COUNT(*) FROM texts_fts_docsize").fetchone()[0] == _texts(db)
     finally:
         db.close()
 
@@ -234,6 +320,7 @@ def test_a_version_2_store_with_a_current_table_is_migrated_to_the_view(one_acce
     db = store.open_store(ws.store)
     try:
         before = db.execute(state).fetchall()
+        as_schema_4(db)
         db.execute("DROP VIEW current_rows")
         db.execute("DROP VIEW current")
         db["current"].create(
@@ -308,28 +395,72 @@ def test_plain_sqlite_without_xlbridge_gives_the_same_results(populated: Workspa
 
 # =========================================================================== export, backup
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_export_through_the_cli(populated: Workspace, tmp_path: Path, fmt: str) -> None:
+def test_raw_export_through_the_cli_is_the_store_as_stored(populated: Workspace, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / "export"
-    result = run("store", "export", "-w", populated.root, "--format", fmt, "--out", out)
+    result = run("store", "export", "-w", populated.root, "--format", fmt, "--out", out, "--raw")
     assert result.exit_code == 0, result.output
     names = [Path(line).name for line in result.output.splitlines()]
-    assert names == [f"{n}.{fmt}" for n in store.EXPORTED]
+    assert names == [f"{n}.{fmt}" for n in EXPORTED]
     with connect(populated.store) as conn:
-        for name in store.EXPORTED:
+        for name in EXPORTED:
             cursor = conn.execute(f"SELECT * FROM [{name}]")
             columns = [d[0] for d in cursor.description]
             expected = [[_as_text(v) if fmt == "csv" else v for v in row] for row in cursor]
-            path = out / f"{name}.{fmt}"
-            if fmt == "csv":
-                assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 CSV by its BOM
-                with open(path, encoding="utf-8-sig", newline="") as fh:
-                    header, *rows = list(csv.reader(fh))
-                assert header == columns and rows == expected, name
-            else:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                assert [list(d) for d in data[:1]] == ([columns] if expected else [])
-                assert [list(d.values()) for d in data] == expected, name
+            header, rows = _read_export(out / f"{name}.{fmt}")
+            assert rows, name
+            assert header == columns and rows == expected, name
     assert REVIEW in (out / f"rows.{fmt}").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_through_the_cli_speaks_chinese(populated: Workspace, tmp_path: Path, fmt: str) -> None:
+    """Chinese file names, headers for every column, and coded values in words; the rows are the store's."""
+    out = tmp_path / "export"
+    result = run("store", "export", "-w", populated.root, "--format", fmt, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert [Path(line).name for line in result.output.splitlines()] == [f"{n}.{fmt}" for n in EXPORTED.values()]
+    with connect(populated.store) as conn:
+        for name, label in EXPORTED.items():
+            cursor = conn.execute(f"SELECT * FROM [{name}]")
+            header, rows = _read_export(out / f"{label}.{fmt}")
+            assert all(is_chinese(h) for h in header), (name, header)
+            assert len(header) == len(cursor.description) and len(rows) == len(cursor.fetchall()), name
+        stored = conn.execute("SELECT status, signature FROM submissions ORDER BY id").fetchall()
+        secret = conn.execute("SELECT secret FROM rows ORDER BY id").fetchall()
+        kinds = conn.execute("SELECT kind, key_item FROM indicators ORDER BY system_id, key").fetchall()
+    header, subs = _read_export(out / f"报送记录.{fmt}")
+    at = header.index
+    assert [(s[at("处理结果")], s[at("签名核验")]) for s in subs] == \
+        [({"accepted": "已接收", "rejected": "已退回"}[a], {"valid": "通过", "invalid": "不通过", "missing": "缺少签名"}[b]) for a, b in stored]
+    header, rows = _read_export(out / f"填报内容_全部历史.{fmt}")
+    assert [r[header.index("涉密")] for r in rows] == [("是" if v else "否") for (v,) in secret]
+    assert REVIEW in [r[header.index("进度说明")] for r in rows]
+    header, indicators = _read_export(out / f"指标.{fmt}")
+    shown = [(i[header.index("类别")], i[header.index("重点")]) for i in indicators]
+    labels = {"normal": "常规", "bonus": "加分项", "penalty": "减分项"}
+    assert sorted(shown) == sorted((labels[k], "★" if key else "") for k, key in kinds)
+    assert {"加分项", "减分项", "常规"} <= {k for k, _ in shown} and ("常规", "★") in shown  # puyang has them all
+    header, findings = _read_export(out / f"问题清单.{fmt}")
+    assert {f[header.index("级别")] for f in findings} <= {"错误", "警告", "提示"}
+
+
+def test_every_exported_column_has_a_chinese_header(populated: Workspace) -> None:
+    """A column added to the store without a header here would reach users in English."""
+    with connect(populated.store) as conn:
+        for name in EXPORTED:
+            columns = [d[0] for d in conn.execute(f"SELECT * FROM [{name}] LIMIT 0").description]
+            assert set(columns) <= set(HEADERS), (name, set(columns) - set(HEADERS))
+
+
+def _read_export(path: Path) -> tuple[list[str], list[list[Any]]]:
+    if path.suffix == ".csv":
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 CSV by its BOM
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header, *rows = list(csv.reader(fh))
+        return header, rows
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert "\\u" not in path.read_text(encoding="utf-8")  # Chinese as it is, not escaped
+    return (list(data[0]) if data else []), [list(d.values()) for d in data]
 
 
 def test_backup_through_the_cli_is_consistent_while_a_writer_is_busy(populated: Workspace, tmp_path: Path) -> None:
@@ -407,14 +538,15 @@ def test_a_merge_that_fails_midway_writes_nothing(one_accepted: tuple[Workspace,
     assert count(ws.store, "findings", "submission_id = ?", (sub_id,)) == len(findings)
     assert count(ws.store, "current", "submission_id = ?", (sub_id,)) == 30
     with connect(ws.store) as conn:
-        assert conn.execute("SELECT rowid FROM rows_fts WHERE rows_fts MATCH '行政复议'").fetchall() == []
+        assert conn.execute("SELECT rowid FROM texts_fts WHERE texts_fts MATCH '行政复议'").fetchall() == []
     db = store.open_store(ws.store)
     try:
-        assert store.refresh_search(db) == 60  # the burst's end indexes the new rows (May's too)
+        assert store.refresh_search(db) == _texts(db)  # the burst's end indexes the new texts (May's too)
     finally:
         db.close()
     with connect(ws.store) as conn:
-        hits = conn.execute("SELECT rowid FROM rows_fts WHERE rows_fts MATCH '行政复议'").fetchall()
+        hits = conn.execute(SEARCH.replace("r.submission_id, r.year, r.indicator_key, r.description", "r.id"),
+                            ["行政复议", "行政复议"]).fetchall()
         assert [h[0] for h in hits] == [r[0] for r in conn.execute("SELECT id FROM rows WHERE description LIKE '%行政复议%'")]
 
 
@@ -452,19 +584,21 @@ def test_read_commands_refuse_a_mistyped_workspace(tmp_path: Path) -> None:
     assert not (missing / "store.db").exists()
 
 
-def test_csv_export_never_carries_a_formula(one_accepted: tuple[Workspace, Path]) -> None:
+@pytest.mark.parametrize("raw", [False, True], ids=["labelled", "raw"])
+def test_csv_export_never_carries_a_formula(one_accepted: tuple[Workspace, Path], raw: bool) -> None:
     """OWASP CSV injection: text starting with = + - @ tab or CR is written with a leading '."""
     import csv
 
     ws, _ = one_accepted
     with sqlite3.connect(ws.store) as conn:
         conn.execute("UPDATE submissions SET file_name = ?, reason = ?", ["=cmd|' /C calc'!A0", "+1"])
-        conn.execute("UPDATE rows SET description = ?", ["@SUM(1)"])
+        conn.execute("UPDATE texts SET text = '@SUM(1)' || id")  # every 进度说明 and 上报材料 of the rows
     out = ws.root / "export"
-    assert run("store", "export", "--workspace", ws.root, "--format", "csv", "--out", out).exit_code == 0
+    assert run("store", "export", "--workspace", ws.root, "--format", "csv", "--out", out, *["--raw"] * raw).exit_code == 0
     for path in out.glob("*.csv"):
         with open(path, encoding="utf-8-sig", newline="") as fh:
             for row in csv.reader(fh):
                 assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row), (path.name, row)
-    subs = (out / "submissions.csv").read_text(encoding="utf-8-sig")
-    assert "'=cmd|' /C calc'!A0" in subs and "'@SUM(1)" in (out / "rows.csv").read_text(encoding="utf-8-sig")
+    subs, rows = (out / f"{name if raw else EXPORTED[name]}.csv" for name in ("submissions", "rows"))
+    assert "'=cmd|' /C calc'!A0" in subs.read_text(encoding="utf-8-sig")
+    assert "'@SUM(1)" in rows.read_text(encoding="utf-8-sig")

@@ -71,12 +71,18 @@ def test_workers_prepare_exactly_what_one_process_does(ws: Workspace, submission
     assert [p.path for g in groups for p in g] == paths
 
 
-def test_one_file_or_no_workers_stays_in_this_process(ws: Workspace, submissions: Submissions) -> None:
+def test_untrusted_files_are_parsed_in_a_child_even_with_no_workers(ws: Workspace, submissions: Submissions) -> None:
+    """workers = 0 (or one file) means no pool of workers, not parsing in this process: a reader
+    that dies must take a child with it, never the daemon."""
     paths = into_inbox(ws, submissions.make(2))
     for preparer, batch in ((Preparer(ws, KEY, workers=2), paths[:1]), (Preparer(ws, KEY, workers=0), paths)):
         with preparer:
-            assert [len(g) for g in preparer.in_groups(batch)] == [1] * len(batch)
-            assert preparer._pool is None  # no process was started
+            got = [p.result() for g in preparer.in_groups(batch) for p in g]
+            assert preparer._pool is not None and preparer._pool._max_workers == max(preparer.workers, 1)
+            assert [p.validation is not None for p in got] == [True] * len(batch)
+    with Preparer(ws, KEY, workers=0, isolate=False) as trusted:  # files this process made itself
+        assert [len(g) for g in trusted.in_groups(paths)] == [1, 1]
+        assert trusted._pool is None
 
 
 # --------------------------------------------------------------------------- a worker dies

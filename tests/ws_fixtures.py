@@ -125,8 +125,9 @@ def dump(db_path: Path, table: str) -> list[tuple[Any, ...]]:
 
 def dumps(db_path: Path, tables: Iterable[str] = STORED_DATA) -> dict[str, list[tuple[Any, ...]]]:
     out = {t: dump(db_path, t) for t in tables}
-    with connect(db_path) as conn:  # the full-text index follows rows
-        out["rows_fts"] = sorted(conn.execute("SELECT rowid, description, materials FROM rows_fts").fetchall())
+    with connect(db_path) as conn:  # the stored texts, and the full-text index that follows them
+        out["texts"] = sorted(conn.execute("SELECT id, text FROM texts").fetchall())
+        out["texts_fts"] = sorted(conn.execute("SELECT rowid, text FROM texts_fts").fetchall())
     return out
 
 

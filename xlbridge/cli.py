@@ -3,6 +3,7 @@ prints; every XlbridgeError becomes a Chinese message and exit code 1, never a t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import click
 
+from xlbridge import click_zh
 from xlbridge.errors import XlbridgeError, friendly
 from xlbridge.findings import Finding, Severity
 
@@ -21,7 +23,7 @@ def _utf8_console() -> None:
             stream.reconfigure(encoding="utf-8", errors="replace")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=click_zh.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="xlbridge")
 def main() -> None:
     """xlbridge：法治政府建设工作台账的生成、校验、收取与汇总。"""
@@ -43,15 +45,15 @@ def schema() -> None:
     """指标体系文件：导入、检查、查看。"""
 
 
-system_argument = click.argument("system", metavar="SYSTEM")
+system_argument = click.argument("system", metavar="指标体系")
 
 
 @schema.command("check")
-@click.argument("files", nargs=-1, required=True)
+@click.argument("files", nargs=-1, required=True, metavar="文件或体系名...")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部问题")
 @friendly
 def schema_check(files: tuple[str, ...], as_json: bool) -> None:
-    """检查指标体系文件，逐条报告问题及位置。FILES 可以是文件路径或内置体系名。"""
+    """检查指标体系文件，逐条报告问题及位置。每个可以是文件路径或内置体系名。"""
     from xlbridge.system.files import check_system, load_system
 
     failed = False
@@ -96,20 +98,50 @@ def schema_units(system: str) -> None:
     click.echo("\n".join(unit_assignments(load_system(system))))
 
 
+@schema.command("diff")
+@click.argument("old", metavar="旧版本")
+@click.argument("new", metavar="新版本")
+@friendly
+def schema_diff(old: str, new: str) -> None:
+    """两个版本的指标体系之间：新增、删除、改写、调整责任单位的指标，以及更名的单位。"""
+    from xlbridge.system.files import load_system
+    from xlbridge.system.revision import compare, describe
+
+    click.echo("\n".join(describe(compare(load_system(old), load_system(new)))))
+
+
 @schema.command("import")
-@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出的 .yaml 文件")
+@click.argument("table", metavar="指标表", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出的 .yaml 文件（--preview 时可省略）")
 @click.option("--sheet", help="工作表名（默认自动识别含表头的工作表）")
 @click.option("--id", "system_id", help="指标体系 id（默认取输出文件名）")
 @click.option("--issuer", default="未注明", show_default=True, help="发文单位")
+@click.option("--map", "overrides", multiple=True, metavar="列名=字段",
+              help="指定某列对应的字段，优先于自动识别，可多次使用：--map '具体内容=points' --map '主要任务=level1'。"
+                   "列名也可写列字母（C=points）。字段：code level1 level2 level3 points scoring score methods "
+                   "materials lead cooperating units persons deadline note assessor ignore")
+@click.option("--preview", "preview", is_flag=False, flag_value=10, type=int, default=None, metavar="[N]",
+              help="只显示列的对应关系和前 N 项（默认 10）指标的识别结果，不写文件")
 @friendly
-def schema_import(table: Path, output: Path, sheet: str | None, system_id: str | None, issuer: str) -> None:
+def schema_import(table: Path, output: Path | None, sheet: str | None, system_id: str | None, issuer: str,
+                  overrides: tuple[str, ...], preview: int | None) -> None:
     """从 Excel 指标表（常由 Word 转换而来）导入指标体系。"""
     from xlbridge.system.files import save_system
+    from xlbridge.system.summary import import_preview
     from xlbridge.system.table_import import import_table
 
-    result = import_table(table, system_id=system_id or output.stem.lower(), issuer=issuer, sheet=sheet)
+    if output is None and preview is None:
+        raise click.UsageError("请用 -o 指定输出的 .yaml 文件（或用 --preview 先查看识别结果）")
+    default_id = (output.stem if output else table.stem).lower()
+    if system_id is None and preview is not None and output is None:
+        default_id = "preview"
+    result = import_table(table, system_id=system_id or default_id, issuer=issuer, sheet=sheet, overrides=overrides)
     print_findings(result.findings)
+    if preview is not None:
+        click.echo("\n".join(import_preview(result.system, result.columns, preview)))
+        click.echo("（预览，未写入任何文件）")
+        return
+    assert output is not None
     save_system(result.system, output)
     click.echo(f"已导入 {len(result.system.indicators)} 项指标、{len(result.system.units)} 个单位 → {output}")
     if any(f.severity is Severity.error for f in result.findings):
@@ -244,7 +276,7 @@ def _years(text: str | None) -> list[int] | None:
 
 # --------------------------------------------------------------------------- validate
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="台账文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--system", "system_name", help="指标体系（默认按台账中的标识自动选择）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--all", "show_all", is_flag=True, help="同时列出“提示”（自动规范化的单元格）")
@@ -325,12 +357,31 @@ def key_init(workspace: Path) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @workspace_option
 @click.option("--no-consolidate", is_flag=True, help="只收取，不重写汇总表")
+@click.option("--wait", "wait_seconds", type=float, default=300, show_default=True,
+              help="守护进程正在运行时：最多等它处理这些文件多少秒")
 @friendly
-def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> None:
-    """不监视目录，立即收取这些文件（与守护进程相同的流程）。"""
+def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, wait_seconds: float) -> None:
+    """不监视目录，立即收取这些文件（与守护进程相同的流程）。
+
+    守护进程正在运行时，文件交给它的收件箱处理（工作区只有一个写入者），本命令等待并报告结果。"""
+    from xlbridge.service.single_writer import WorkspaceBusy, single_writer
+
+    ws = _workspace(workspace).ensure()
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(single_writer(ws, "ingest"))
+        except WorkspaceBusy as busy:
+            if busy.role != "daemon":
+                raise
+            _hand_to_daemon(ws, files, busy.pid, wait_seconds)
+            return
+        _ingest_here(ws, files, no_consolidate)
+
+
+def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool) -> None:  # type: ignore[no-untyped-def]
     from xlbridge.service.consolidate import consolidate, months_to_rewrite
     from xlbridge.service.ingest import ingest_groups
     from xlbridge.system.files import load_system
@@ -340,7 +391,6 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
     from xlbridge.gc_tuning import batch_gc
     from xlbridge.service.workers import Preparer
 
-    ws = _workspace(workspace).ensure()
     key_bytes = load_key(ws.key_file)
     _register_supervision()
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
@@ -367,6 +417,33 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool) -> No
         for month in months_to_rewrite(db, load_system(ws.system).id, accepted) or [None]:
             click.echo(f"汇总表：{consolidate(ws, db, month)}")
     if failed:
+        sys.exit(1)
+
+
+def _hand_to_daemon(ws, files: tuple[Path, ...], pid: int | None, wait_seconds: float) -> None:  # type: ignore[no-untyped-def]
+    from xlbridge.service.handover import hand_over, last_submission_id, wait_taken
+    from xlbridge.service.inbox import is_ignored
+    from xlbridge.service.receipt import receipt_path
+
+    since = last_submission_id(ws)
+    handed = hand_over(ws, [f for f in files if not is_ignored(f)])
+    click.echo(f"守护进程（进程号 {pid or '未知'}）正在运行：{len(handed)} 个文件已交给它的收件箱 {ws.inbox} 处理"
+               "（工作区只有一个写入者，本命令不直接写中心库），等待结果…")
+    late = 0
+    labels = {"accepted": "已接收", "rejected": "已退回"}
+    for item in wait_taken(ws, handed, since, wait_seconds):
+        sub = item.submission
+        if not item.taken:
+            late += 1
+            click.secho(f"未完成  {item.source.name}  {wait_seconds:.0f} 秒内守护进程尚未处理完，文件仍在收件箱，"
+                        "回执稍后写入 outbox/", fg="yellow", err=True)
+        elif sub is None:
+            click.echo(f"重复  {item.source.name}  内容与已收到的文件相同，未重复计入（回执见 outbox/）")
+        else:
+            click.echo(f"{labels.get(sub['status'], sub['status'])}  {item.source.name}  {sub['unit'] or ''}  "
+                       f"{sub['reason'] or (str(sub['errors']) + ' 个错误需整改' if sub['errors'] else '')}".rstrip())
+            click.echo(f"    回执：{receipt_path(ws, sub)}")
+    if late:
         sys.exit(1)
 
 
@@ -397,45 +474,96 @@ def consolidate(workspace: Path, period: str | None, every_month: bool) -> None:
 
 @main.command()
 @workspace_option
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--period", help="只看这个月各单位的报送情况，如 2021-06（默认：全部报送记录，加上最新月份）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（键名为英文，见 README）")
 @friendly
-def status(workspace: Path, as_json: bool) -> None:
-    """待处理、已接收、已退回的报送。"""
-    from xlbridge.service.prepare import is_ignored
+def status(workspace: Path, period: str | None, as_json: bool) -> None:
+    """报送情况：收件箱里待处理、已忽略和不是普通文件的条目，已接收、已退回的报送，以及某月各单位是否报送、是否按时、错误数和联系人。"""
+    from xlbridge.service.consolidate import latest_period
+    from xlbridge.service.inbox import entries, ignored_reason, kind_of, refused_listing
+    from xlbridge.service.month_status import month_status
+    from xlbridge.system.files import load_system
 
     ws = _workspace(workspace)
     db = _existing_store(ws)
-    pending = sorted(str(p.relative_to(ws.inbox)) for p in ws.inbox.rglob("*") if p.is_file() and not is_ignored(p))
+    month = period or latest_period(db, load_system(ws.system).id)
+    state = month_status(ws, db, _period(month, ws.campaign)) if month else None
+    if period:
+        click.echo(json.dumps(state.as_json(), ensure_ascii=False, indent=2) if as_json else _month_text(state))
+        return
+    pending, ignored, special = [], [], []  # the inbox as it is, nothing followed
+    for path, st in entries(ws.inbox):
+        name = str(path.relative_to(ws.inbox))
+        reason, kind = ignored_reason(path), kind_of(st.st_mode)
+        if reason:
+            ignored.append({"name": name, "reason": reason})
+        elif kind:
+            special.append({"name": name, "kind": kind})
+        else:
+            pending.append(name)
+    refused = [{"name": name, "kind": kind, "moved_at": when.isoformat(timespec="seconds")}
+               for name, kind, when in refused_listing(ws.inbox)]
     subs = list(db.query("SELECT id, unit, claimed_unit, file_name, period, received_at, status, errors, warnings, reason"
                          " FROM submissions ORDER BY id"))
     if as_json:
-        click.echo(json.dumps({"pending": pending, "submissions": subs}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"pending": pending, "ignored": ignored, "not_regular": special, "refused": refused,
+                               "submissions": subs, "month": state.as_json() if state else None},
+                              ensure_ascii=False, indent=2))
         return
     counts = {s: sum(1 for x in subs if x["status"] == s) for s in ("accepted", "rejected")}
-    click.echo(f"待处理 {len(pending)}，已接收 {counts['accepted']}，已退回 {counts['rejected']}")
+    click.echo(f"待处理 {len(pending)}，已忽略 {len(ignored)}，非普通文件 {len(special) + len(refused)}，"
+               f"已接收 {counts['accepted']}，已退回 {counts['rejected']}")
     for name in pending:
         click.echo(f"  待处理  {name}")
+    for item in ignored:
+        click.echo(f"  已忽略  {item['name']}  （{item['reason']}）")
+    for item in special:
+        click.echo(f"  不读取  {item['name']}  （{item['kind']}，不是普通文件；守护进程会把它移到 inbox-rejected/）")
+    for item in refused:
+        click.echo(f"  已移出  inbox-rejected/{item['name']}  （{item['kind']}，不是普通文件，未读取；{item['moved_at']}）")
     for s in subs:
         label = "已接收" if s["status"] == "accepted" else "已退回"
         click.echo(f"  {label}  #{s['id']} {s['unit'] or s['claimed_unit'] or '?'} {s['period']} {s['received_at']} "
                    f"{s['file_name']} 错误 {s['errors']} 警告 {s['warnings']}" + (f"  原因：{s['reason']}" if s["reason"] else ""))
+    if state:
+        click.echo("")
+        click.echo(_month_text(state))
+
+
+def _month_text(state) -> str:  # type: ignore[no-untyped-def]
+    from xlbridge.service.receipt import local_time
+
+    counts = "，".join(f"{label} {state.count(label)}" for label in ("按时报送", "逾期报送", "已退回", "未报送"))
+    lines = [f"{state.period} 报送情况（截止 {state.deadline:%Y-%m-%d} 前）：应报 {len(state.units)} 个单位，{counts}"]
+    for n, u in enumerate(state.units, start=1):
+        s, sub = u.status, u.submission
+        source = ("本月报送" if u.counted_from == state.period else f"沿用 {u.counted_from}" if u.counted_from
+                  else "尚无被接收的报送")
+        findings = f"错误 {sub.get('errors') or 0} 警告 {sub.get('warnings') or 0}" if sub else "—"
+        lines.append(f"  {n:>2}. {s.unit}  {s.status}  {local_time(sub.get('received_at')) or '—'}  {findings}  "
+                     f"已完成 {s.done}/{s.expected}  {source}  填表人 {u.filled_by or '—'}  责任人 {u.person or '—'}  "
+                     f"联系电话 {u.phone or '—'}" + (f"  退回原因：{sub['reason']}" if sub.get("reason") else ""))
+    missing = state.not_reported()
+    lines.append(f"本月未报送（含已退回）：{'、'.join(missing)}" if missing else "各单位本月均已报送")
+    return "\n".join(lines)
 
 
 @main.command()
 @workspace_option
 @click.option("--settle", type=float, help="文件大小和时间保持不变多少秒后才读取")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="日志格式：text（每个事件一行中文）或 json（每个事件一行 JSON）")
 @click.option("-v", "--verbose", is_flag=True, help="输出调试日志")
 @friendly
-def daemon(workspace: Path, settle: float | None, verbose: bool) -> None:
-    """监视 inbox/，自动收取、校验、入库、发回执、更新汇总表（Ctrl+C 停止）。"""
-    import logging
-
+def daemon(workspace: Path, settle: float | None, log_format: str, verbose: bool) -> None:
+    """监视 inbox/，自动收取、校验、入库、发回执、更新汇总表（Ctrl+C 停止）；日志写到标准错误。"""
     from xlbridge.service.daemon import Daemon
+    from xlbridge.service.daemon_log import configure
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(message)s")
+    configure(log_format, verbose)
     ws = _workspace(workspace, settle_seconds=settle)
     _register_supervision()
-    Daemon(ws, on_outcome=lambda o: click.echo(f"{o.status}\t{o.path.name}\t{o.unit or ''}", err=True)).run()
+    Daemon(ws).run()
 
 
 @main.group("store")
@@ -445,22 +573,24 @@ def store_group() -> None:
 
 @store_group.command("export")
 @workspace_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="文件格式：csv（UTF-8 带 BOM，Excel 可直接打开）或 json")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="输出目录（每个表一个文件）")
+@click.option("--raw", is_flag=True, help="按中心库原样导出：英文表名、列名和代码（accepted、0/1、normal），供其他程序读取")
 @friendly
-def store_export(workspace: Path, fmt: str, out: Path) -> None:
-    """把各表和视图导出为 CSV（UTF-8 带 BOM，Excel 可直接打开）或 JSON。"""
-    from xlbridge.service.store import export
-    from xlbridge.supervision.store import TABLES
+def store_export(workspace: Path, fmt: str, out: Path, raw: bool) -> None:
+    """把各表和视图导出为 CSV 或 JSON：中文表头和中文取值（是/否、常规/加分项/减分项、★）。"""
+    from xlbridge.service.export import export
+    from xlbridge.supervision.store import EXPORTED, HEADERS
 
     ws = _workspace(workspace)
-    for path in export(_existing_store(ws), out, fmt, extra=TABLES):
+    for path in export(_existing_store(ws), out, fmt, raw, extra=EXPORTED, extra_headers=HEADERS):
         click.echo(str(path))
 
 
 @store_group.command("backup")
 @workspace_option
-@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("target", metavar="备份文件", type=click.Path(dir_okay=False, path_type=Path))
 @friendly
 def store_backup(workspace: Path, target: Path) -> None:
     """用 SQLite 在线备份复制中心库（守护进程运行时也可执行）。"""

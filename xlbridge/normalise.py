@@ -14,9 +14,19 @@ _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 
 
+def no_new_formula(before: str, after: str) -> str:
+    """``after``, unless clean-up made it start with ``=`` where ``before`` did not (a tab or space
+    in front, a full-width ＝): then it keeps one space in front, so that no spreadsheet, CSV
+    reader or our own writers ever take as a formula what was typed as text."""
+    if after[:1] == "=" and before[:1] != "=":
+        return " " + after
+    return after
+
+
 def fold_width(text: str) -> str:
-    """All full-width ASCII (digits, letters, punctuation) to half width."""
-    return text.translate(_FULL_TO_HALF)
+    """All full-width ASCII (digits, letters, punctuation) to half width; a leading ＝ stays."""
+    folded = text.translate(_FULL_TO_HALF)
+    return text[0] + folded[1:] if folded[:1] == "=" and text[:1] != "=" else folded
 
 
 def fold_alnum(text: str) -> str:
@@ -26,19 +36,20 @@ def fold_alnum(text: str) -> str:
 
 def squash(text: str) -> str:
     """One line: every run of whitespace (newlines included) becomes one space."""
-    return " ".join(text.split())
+    return no_new_formula(text, " ".join(text.split()))
 
 
 def tidy_multiline(text: str) -> str:
     """Keep line structure, drop \\r, trailing spaces and blank lines, collapse inner runs."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
+    return no_new_formula(text, "\n".join(line for line in lines if line))
 
 
 def no_spaces(text: str) -> str:
     """Unit names are printed letter-spaced (市 支 队); compare them without any spaces."""
-    return "".join(text.split())
+    return no_new_formula(text, "".join(text.split()))
+
 
 
 def cell_text(value: object) -> str:

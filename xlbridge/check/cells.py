@@ -9,14 +9,14 @@ normalisation rule so a clerk can see what the system read.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from operator import ne
 from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from xlbridge.ledger.layout import COLUMNS, Kind
-from xlbridge.normalise import fold_alnum, fold_width, tidy_multiline
+from xlbridge.normalise import fold_alnum, fold_width, no_new_formula, tidy_multiline
 
 # Control characters and odd spaces; searched as one character class (fast on long text).
 _ODD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\u3000\u00a0]")
@@ -42,6 +42,12 @@ def needs_cleaning(value: str) -> bool:
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _MONTH_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:份)?$")
+
+# Excel's day numbers (1900 date system): day 1 is 1900-01-01, counting Lotus' phantom 1900-02-29.
+_EXCEL_EPOCH = date(1899, 12, 30)
+# A number read where a date is wanted is taken for a day number only in these years (2000–2099):
+# a date typed or pasted into a cell formatted as text ("@") reaches readers as its day number.
+_SERIALS = ((date(2000, 1, 1) - _EXCEL_EPOCH).days, (date(2100, 1, 1) - _EXCEL_EPOCH).days)
 
 Changes = list[str]
 
@@ -76,7 +82,7 @@ def _clean_text(value: str, changes: Changes) -> str:
     tidy = tidy_multiline(cleaned)
     if tidy != cleaned:
         changes.append("normalised-space")
-    return tidy
+    return no_new_formula(value, tidy)
 
 
 def as_compact(value: object, changes: Changes, *, fold_all: bool = False) -> str:
@@ -88,7 +94,7 @@ def as_compact(value: object, changes: Changes, *, fold_all: bool = False) -> st
     compact = "".join(folded.split()) if " " in folded or "\n" in folded else folded
     if compact != folded and "normalised-space" not in changes:
         changes.append("normalised-space")
-    return compact
+    return no_new_formula(text, compact)
 
 
 def as_year(value: object, changes: Changes) -> int | str:
@@ -101,8 +107,16 @@ def as_year(value: object, changes: Changes) -> int | str:
     return text
 
 
+def day_number(value: object) -> date | None:
+    """The date an Excel day number (44344.0) stands for, when it is one of a plausible year."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and _SERIALS[0] <= value < _SERIALS[1]:
+        return _EXCEL_EPOCH + timedelta(days=int(value))
+    return None
+
+
 def as_month(value: object, changes: Changes) -> str | None:
     """报送月份 → 'YYYY-MM'; None when it cannot be read."""
+    value = day_number(value) or value
     if isinstance(value, (datetime, date)):
         changes.append("normalised-date")
         return f"{value.year:04d}-{value.month:02d}"
@@ -118,6 +132,10 @@ def as_month(value: object, changes: Changes) -> str | None:
 
 def as_date(value: object, changes: Changes) -> str | None:
     """填表时间 → 'YYYY-MM-DD'; None when it cannot be read."""
+    serial = day_number(value)
+    if serial is not None:
+        changes.append("normalised-date")
+        return serial.isoformat()
     if isinstance(value, (datetime, date)):
         return _iso(value)
     text = as_compact(value, changes, fold_all=True)

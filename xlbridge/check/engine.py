@@ -37,6 +37,7 @@ _URL = re.compile(
 _PHONE_SPLIT = re.compile(r"[,，、;；/\n]+")
 _PHONE = re.compile(r"^(?:\+?86-?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?|\d{7,8}|\(0\d{2,3}\)\d{7,8})$")
 _EXCEL_CELL_LIMIT = 32767
+FINDINGS_PER_RULE = 200  # then one summary finding: receipts and the store stay small whatever the file
 
 
 @dataclass(slots=True)
@@ -109,9 +110,13 @@ class _Checker:
     def __init__(self, grid: LedgerGrid, system: IndicatorSystem) -> None:
         self.grid, self.system = grid, system
         self.findings: list[Finding] = []
+        self.per_rule: dict[str, int] = {}
 
     def add(self, rule: str, message: str, row: int | None = None, column: L.Column | int | None = None,
             hint: str | None = None, value: object = None) -> None:
+        n = self.per_rule[rule] = self.per_rule.get(rule, 0) + 1
+        if n > FINDINGS_PER_RULE:
+            return  # counted, said once at the end (bounded_findings)
         if isinstance(column, L.Column):
             col, header = column.index, column.header
         else:
@@ -144,6 +149,11 @@ def validate_grid(grid: LedgerGrid, system: IndicatorSystem, key: bytes | None =
     meta = grid.meta or {}
     signature_ok = _check_meta(check, meta, key)
     unit = meta.get("unit") or cells.as_text(check.cell(L.UNIT_ROW, L.HEADER_FIELD["unit"].value_col), [])
+    if _other_version(meta, system):
+        # Its rows are those of another version: comparing them with this one would only list
+        # every added and removed indicator as a mistake of the clerk's. One message says it all.
+        findings = sorted(check.findings, key=lambda f: (f.row or 0, f.column or 0))
+        return Validation(Report(findings=findings), meta, {}, RecordTable(*([] for _ in range(10))), signature_ok)
     expected = _expected_rows(check, meta, unit)
     header = _check_header_block(check, unit)
     _check_period(check, header.get("period"), meta, today or date.today())
@@ -152,8 +162,15 @@ def validate_grid(grid: LedgerGrid, system: IndicatorSystem, key: bytes | None =
     if not _check_blank(check, table):
         _check_contacts(check, table)
     rectify_findings, answers = check_rectification(grid.rectification, meta, grid.file)
-    findings = sorted(check.findings, key=lambda f: (f.row or 0, f.column or 0)) + rectify_findings
+    findings = sorted(check.findings, key=lambda f: (f.row or 0, f.column or 0)) + _more_findings(check) + rectify_findings
     return Validation(Report(findings=findings), meta, header, table, signature_ok, answers)
+
+
+def _more_findings(check: _Checker) -> list[Finding]:
+    """One finding per rule said more than FINDINGS_PER_RULE times: how many more there are."""
+    return [Finding(rule, severity(rule), f"另有 {n - FINDINGS_PER_RULE} 处同类问题（{RULES[rule][1]}）未逐一列出，"
+                    f"共 {n} 处", "请按上面列出的问题逐一检查同类单元格", check.grid.file, L.LEDGER_SHEET)
+            for rule, n in check.per_rule.items() if n > FINDINGS_PER_RULE]
 
 
 # --------------------------------------------------------------------------- template
@@ -165,9 +182,11 @@ def _check_meta(check: _Checker, meta: dict[str, str], key: bytes | None) -> boo
         return False if key else None
     if meta.get("system_id") != system.id:
         check.add("system-unknown", f"台账属于指标体系「{meta.get('system_id')}」，不是「{system.id}」")
-    elif meta.get("system_version") != system.version:
-        check.add("system-changed", f"台账按指标体系第 {meta.get('system_version')} 版生成，现行为第 {system.version} 版",
-                  hint="请向综合协调组领取新版台账")
+    elif _other_version(meta, system):
+        check.add("system-changed",
+                  f"这份台账按指标体系第 {meta.get('system_version')} 版生成，现行的是第 {system.version} 版"
+                  "（指标或责任分工已修订），本份未计入",
+                  hint=f"请改用综合协调组下发的第 {system.version} 版台账填报；已报送过的内容会预填在新版台账中")
     if meta.get("template_version") != L.TEMPLATE_VERSION:
         check.add("template-version", f"台账模板版本 {meta.get('template_version')}，系统要求 {L.TEMPLATE_VERSION}",
                   hint="请向综合协调组领取新版台账")
@@ -182,6 +201,10 @@ def _check_meta(check: _Checker, meta: dict[str, str], key: bytes | None) -> boo
                   hint="请使用系统下发的台账模板重新填报")
         return False
     return True
+
+
+def _other_version(meta: dict[str, str], system: IndicatorSystem) -> bool:
+    return bool(meta) and meta.get("system_id") == system.id and meta.get("system_version") != system.version
 
 
 def _expected_rows(check: _Checker, meta: dict[str, str], unit: str) -> IssuedLedger | None:
@@ -231,7 +254,22 @@ def _check_header_block(check: _Checker, unit: str) -> dict[str, Any]:
                 check.report_changes(changes, raw, value, f.row, f.value_col)
     if unit and header.get("unit") and cells.as_compact(header["unit"], []) != cells.as_compact(unit, []):
         check.add("prefilled-changed", f"责任单位被改为「{header['unit']}」，下发时为「{unit}」", L.UNIT_ROW, 2, value=header["unit"])
+    _check_locked_header(check)
     return header
+
+
+def _check_locked_header(check: _Checker) -> None:
+    """Every other locked cell above the column headings as issued (title, labels, 考核体系,
+    考核年度, and the empty cells between them), from what the signed metadata says was issued."""
+    meta = check.grid.meta or {}
+    if not meta.get("unit"):
+        return  # not our ledger: meta-missing says so
+    for (row, col), want in L.issued_header(meta).items():
+        got = check.cell(row, col)
+        if cells.as_compact(got, []) != cells.as_compact(want, []):
+            ref = f"{column_letter(col)}{row}"
+            check.add("header-changed", f"单元格 {ref} 应为「{_short(want)}」，实为「{_short(got)}」（表头锁定内容被修改）",
+                      row, col, hint="表头为下发时的锁定内容，请勿修改", value=got)
 
 
 def _check_period(check: _Checker, period: str | None, meta: dict[str, str], today: date) -> None:

@@ -14,6 +14,7 @@ from xlbridge.gc_tuning import batch_gc
 from xlbridge.ledger.reader import read_ledger
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.files import load_system
+from xlbridge.xlsx.bounds import BoundsError
 
 _SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")  # IndicatorSystem.id
 
@@ -74,7 +75,9 @@ def validate_file(path: Path, system_name: str | None = None, key: bytes | None 
 
 def _validate_file(path: Path, system_name: str | None, key: bytes | None) -> FileResult:
     try:
-        grid = read_ledger(path)
+        grid = read_ledger(path, system=load_system(system_name) if system_name else None)
+    except BoundsError as exc:
+        return unreadable(path.name, str(exc), exc.rule)
     except XlbridgeError as exc:
         return unreadable(path.name, str(exc))
     try:

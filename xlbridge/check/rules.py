@@ -9,6 +9,9 @@ E, W, I = Severity.error, Severity.warning, Severity.info
 
 RULES: dict[str, tuple[Severity, str]] = {
     "file-unreadable": (E, "文件无法读取"),
+    "file-over-limit": (E, "工作簿超出台账范围或大小上限"),
+    "file-unsafe": (E, "工作簿无法安全读取"),
+    "file-macros": (E, "工作簿含宏"),
     # template: is this the ledger we issued, for this unit, unaltered?
     "meta-missing": (E, "缺少台账标识（隐藏的 xlbridge 工作表）"),
     "signature-missing": (E, "缺少签名"),

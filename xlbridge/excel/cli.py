@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
+from xlbridge import click_zh
 from xlbridge.errors import friendly
 
 
-@click.group()
+@click.group(cls=click_zh.Group)
 def addin() -> None:
     """Excel 加载项（功能区“法治台账 → 校验”）。"""
 

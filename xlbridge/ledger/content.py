@@ -96,14 +96,14 @@ def _issued_rows(system: IndicatorSystem, unit: str, years: list[int]) -> list[I
     # Built for every unit whose ledger arrives: what does not depend on the year, once per indicator.
     assigned = []
     for ind in system.assigned(unit):
-        values = _locked_values(ind, unit)
+        values = _locked_values(ind, system.role(ind, unit) or "")
         assigned.append((ind, values, [values[c.key] for c in LOCKED[2:]]))
     return [IssuedRow(year, ind, {**values, "year": year}, (year, ind.key), compared)
             for year in years for ind, values, compared in assigned]
 
 
-def _locked_values(ind: Indicator, unit: str) -> dict[str, object]:
-    """An indicator's locked cells for this unit; the year is set per row."""
+def _locked_values(ind: Indicator, role: str) -> dict[str, object]:
+    """An indicator's locked cells for a unit with this role; the year is set per row."""
     text = ind.text
     if ind.kind is not Kind.normal:
         text = f"【{KIND_LABELS[ind.kind]}】{text}"
@@ -116,7 +116,7 @@ def _locked_values(ind: Indicator, unit: str) -> dict[str, object]:
         "indicator": text,
         "methods": "\n".join(ind.methods),
         "required_materials": "\n".join(ind.materials),
-        "role": ind.role_of(unit) or "",
+        "role": role,
     }
     assert set(values) == {c.key for c in LOCKED}, "layout and issued content disagree"
     return values

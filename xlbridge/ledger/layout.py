@@ -128,6 +128,27 @@ HEADER_FIELDS: tuple[HeaderField, ...] = (
 )
 HEADER_FIELD = {f.key: f for f in HEADER_FIELDS}
 
+def ledger_title(unit: str, campaign: object) -> str:
+    return f"{unit} {campaign} 年法治政府建设工作台账"
+
+
+def issued_header(meta: dict[str, str]) -> dict[tuple[int, int], str]:
+    """The locked cells of rows 1–3 as issued, (row, col) → text, from the signed metadata:
+    the title, each field's label, 考核体系 and 考核年度, and every other cell empty. The input
+    cells (报送月份, 填表时间, 填表人) and 责任单位 (checked as prefilled-changed) are left out."""
+    cells: dict[tuple[int, int], str] = {(row, col): "" for row in (TITLE_ROW, UNIT_ROW, INPUT_ROW)
+                                         for col in range(1, len(COLUMNS) + 1)}
+    cells[(TITLE_ROW, 1)] = ledger_title(meta.get("unit", ""), meta.get("campaign", ""))
+    values = {"system": meta.get("system_title", ""), "campaign": meta.get("campaign", "")}
+    for f in HEADER_FIELDS:
+        cells[(f.row, f.label_col)] = f.label
+        if f.key in values:
+            cells[(f.row, f.value_col)] = values[f.key]
+        else:
+            del cells[(f.row, f.value_col)]
+    return cells
+
+
 # Keys of the metadata sheet, in order; the signature covers all but itself.
 META_KEYS = (
     "unit", "system_id", "system_version", "system_title", "campaign", "years",

@@ -2,32 +2,25 @@
 formula positions). python-calamine reads the values; the engine does all interpretation.
 
 calamine does not report formulas, and an openpyxl-written formula has no cached value at
-all, so formulas are found in the sheet XML itself (only when the XML contains any ``<f``).
+all, so formulas are found in the sheet XML itself, by the bounds scan that walks it anyway
+before calamine may (:mod:`xlbridge.xlsx.bounds`). The file's bytes are read once, and shared
+by the archive, the scan and calamine.
 """
 
 from __future__ import annotations
 
-import re
-import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from io import BytesIO
+from pathlib import Path
 from typing import Any
 
-from defusedxml import DefusedXmlException, ElementTree
 from python_calamine import CalamineError, CalamineWorkbook
 
 from xlbridge.errors import LedgerError
 from xlbridge.ledger import layout as L
 from xlbridge.ledger import rectification as R
-from xlbridge.xlsx.safety import check_workbook_zip
-
-_NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-}
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*?(?<!/)>(?:<v>[^<]*</v>)?<f[ >/]')
+from xlbridge.system.model import IndicatorSystem
+from xlbridge.xlsx.bounds import BoundsError, Limits, SheetLimits, scan_workbook, verify_members
 
 
 @dataclass
@@ -45,33 +38,62 @@ class LedgerGrid:
     rectification: list[list[Any]] | None = None  # the 整改 sheet from A1, when the ledger has one
 
 
-# Above this size the formula scan runs beside calamine's parse (both release the GIL while they
-# inflate and parse); below it starting a thread costs more than the scan (a 200-row ledger).
-_SCAN_BESIDE_BYTES = 256 * 1024
+def read_ledger(path: Path, limits: Limits | None = None, system: IndicatorSystem | None = None) -> LedgerGrid:
+    """A ledger file from disk: its bytes read once, then :func:`read_ledger_bytes`."""
+    limits = limits or Limits()
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limits.file_bytes + 1)  # never more than the limit lets through
+    except OSError as exc:
+        raise LedgerError(f"{path.name}：无法读取（{exc.strerror}）") from None
+    return read_ledger_bytes(data, path.name, limits, system)
 
 
-def read_ledger(path: Path) -> LedgerGrid:
-    check_workbook_zip(path)
-    if path.stat().st_size < _SCAN_BESIDE_BYTES:
-        grid = _read_values(path)
-        grid.formulas = _formula_cells(path)
-        return grid
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        formulas = pool.submit(_formula_cells, path)
-        grid = _read_values(path)
-        grid.formulas = formulas.result()
+def read_ledger_bytes(data: bytes, name: str, limits: Limits | None = None,
+                      system: IndicatorSystem | None = None) -> LedgerGrid:
+    """The bounds first (:mod:`xlbridge.xlsx.bounds`: sizes, ratios, the farthest cell of the two
+    sheets read, formulas), then calamine on the same bytes."""
+    limits = limits or Limits()
+    scan = scan_workbook(data, name, ledger_sheet_limits(limits, system), limits)
+    if scan.macros:
+        raise BoundsError(f"{name}：工作簿含宏（VBA 代码），系统不接收含宏的工作簿；请在 Excel 中“另存为”"
+                          "Excel 工作簿（*.xlsx）后再报送", "file-macros")
+    if L.LEDGER_SHEET not in scan.names:
+        raise LedgerError(
+            f"{name}：找不到工作表「{L.LEDGER_SHEET}」（有：{'、'.join(scan.names)}）。"
+            "请使用系统下发的台账模板，不要重命名工作表"
+        )
+    verify_members(data, name, limits)
+    grid = _read_values(data, name)
+    grid.formulas = scan.sheets[L.LEDGER_SHEET].formulas if L.LEDGER_SHEET in scan.sheets else set()
     return grid
 
 
-def _read_values(path: Path) -> LedgerGrid:
+# The metadata sheet holds one key | value row per META_KEYS: anything much bigger is not ours.
+_META_LIMITS = SheetLimits(rows=4 * len(L.META_KEYS), columns=8, cells=200, what="台账标识表的范围")
+# The 整改 sheet: a unit's open rectification items, one row each; a few hundred at the very most.
+_ITEMS_LIMITS = SheetLimits(rows=R.FIRST_ROW + 2000, columns=len(R.COLUMNS) + 10, cells=50_000, what="整改表的范围")
+_ISSUED_MAX: dict[int, tuple[IndicatorSystem, int]] = {}
+
+
+def ledger_sheet_limits(limits: Limits, system: IndicatorSystem | None) -> dict[str, SheetLimits]:
+    """The sheets calamine parses, each with its limits. The 台账 sheet's rows follow from the
+    largest ledger the system can issue (every indicator, every year) and room for many
+    continuation rows (four per indicator row, and 500 more); the settings cap them."""
+    rows = limits.rows
+    if system is not None:
+        cached = _ISSUED_MAX.get(id(system))
+        if cached is None or cached[0] is not system:
+            cached = _ISSUED_MAX[id(system)] = (system, len(system.indicators) * max(len(system.years), 1))
+        rows = min(rows, L.HEADER_ROW + 5 * cached[1] + 500)
+    return {L.LEDGER_SHEET: SheetLimits(rows, limits.columns, limits.cells, "台账范围"), L.META_SHEET: _META_LIMITS,
+            R.SHEET: _ITEMS_LIMITS}
+
+
+def _read_values(data: bytes, name: str) -> LedgerGrid:
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = CalamineWorkbook.from_filelike(BytesIO(data))
         names = list(wb.sheet_names)
-        if L.LEDGER_SHEET not in names:
-            raise LedgerError(
-                f"{path.name}：找不到工作表「{L.LEDGER_SHEET}」（有：{'、'.join(names)}）。"
-                "请使用系统下发的台账模板，不要重命名工作表"
-            )
         sheet = wb.get_sheet_by_name(L.LEDGER_SHEET)
         rows = sheet.to_python(skip_empty_area=False)
         merged = [(top + 1, left + 1, bottom + 1, right + 1)
@@ -79,8 +101,8 @@ def _read_values(path: Path) -> LedgerGrid:
         meta = meta_values(wb.get_sheet_by_name(L.META_SHEET).to_python()) if L.META_SHEET in names else None
         items = wb.get_sheet_by_name(R.SHEET).to_python() if R.SHEET in names else None
     except CalamineError as exc:
-        raise LedgerError(f"{path.name}：工作簿内容无法解析（{exc}）") from None
-    return LedgerGrid(rows=rows, meta=meta, file=path.name, sheet_names=names, merged=merged, rectification=items)
+        raise LedgerError(f"{name}：工作簿内容无法解析（{exc}）") from None
+    return LedgerGrid(rows=rows, meta=meta, file=name, sheet_names=names, merged=merged, rectification=items)
 
 
 def meta_values(rows: list[list[Any]]) -> dict[str, str]:
@@ -95,37 +117,3 @@ def meta_values(rows: list[list[Any]]) -> dict[str, str]:
                 value = int(value)
             meta[row[0]] = str(value)
     return meta
-
-
-def _formula_cells(path: Path) -> set[tuple[int, int]]:
-    from openpyxl.utils import column_index_from_string
-
-    # This pass inflates the sheet itself: a CRC or size that does not match the zip directory
-    # must end as a LedgerError, not a traceback, whichever reader meets it first.
-    try:
-        with zipfile.ZipFile(path) as zf:
-            data = zf.read(_sheet_part(zf, L.LEDGER_SHEET))
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise LedgerError(f"{path.name}：工作簿已损坏（{exc}）") from None
-    # `<f>` / `<f ` open a cell formula; `<formula>` of conditional formats must not count.
-    if b"<f>" not in data and b"<f " not in data:
-        return set()
-    return {(int(row), column_index_from_string(col.decode())) for col, row in _FORMULA_CELL.findall(data)}
-
-
-def _sheet_part(zf: zipfile.ZipFile, name: str) -> str:
-    """The zip member holding sheet ``name`` (workbook.xml → relationship → target)."""
-    try:
-        workbook = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError, DefusedXmlException) as exc:
-        # DefusedXmlException: an entity declaration (billion laughs) in workbook.xml, which
-        # calamine skips over; it is not a ParseError.
-        raise LedgerError(f"工作簿结构损坏或含不安全的 XML（{type(exc).__name__}）") from None
-    rid = next(
-        (s.get(f"{{{_NS['r']}}}id") for s in workbook.iterfind("m:sheets/m:sheet", _NS) if s.get("name") == name), None
-    )
-    target = next((r.get("Target") for r in rels.iterfind("rel:Relationship", _NS) if r.get("Id") == rid), None)
-    if not target:
-        raise LedgerError(f"工作簿结构损坏（找不到工作表「{name}」的数据）")
-    return target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)

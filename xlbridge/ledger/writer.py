@@ -5,15 +5,18 @@ cells, explicit row heights (LibreOffice resets them to 15 pt otherwise)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Mapping, Sequence
+from copy import copy
 from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
@@ -25,6 +28,7 @@ from xlbridge.ledger import rectification
 from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows_digest
 from xlbridge.ledger.signature import sign
 from xlbridge.system.model import IndicatorSystem
+from xlbridge.xlsx.owned import failure_reason, temp_name
 
 _PROTECT = L.PROTECTION_PASSWORD
 _THIN = Side(style="thin", color="999999")
@@ -114,9 +118,15 @@ def ledger_meta(
 
 def _save_atomically(wb: Workbook, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    wb.save(tmp)
-    os.replace(tmp, path)
+    tmp = temp_name(path)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise XlbridgeError(f"无法写入 {path}（{failure_reason(exc)}）") from None
+    finally:  # a full disk or a held target: no half-written temp file stays behind
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _write_lists(wb: Workbook) -> None:
@@ -135,7 +145,7 @@ def _write_lists(wb: Workbook) -> None:
 def _write_header_block(ws, system: IndicatorSystem, unit: str, campaign: int, period: str | None) -> None:  # type: ignore[no-untyped-def]
     last = get_column_letter(len(L.COLUMNS))
     ws.merge_cells(f"A{L.TITLE_ROW}:{last}{L.TITLE_ROW}")
-    title = ws.cell(L.TITLE_ROW, 1, f"{unit} {campaign} 年法治政府建设工作台账")
+    title = ws.cell(L.TITLE_ROW, 1, L.ledger_title(unit, campaign))
     title.font = Font(size=16, bold=True)
     title.alignment = _CENTER
     ws.row_dimensions[L.TITLE_ROW].height = 30
@@ -171,11 +181,19 @@ def _write_header_block(ws, system: IndicatorSystem, unit: str, campaign: int, p
 
 
 def _write_rows(ws, rows: list[IssuedRow], answers: Mapping[tuple[int, str], Mapping[str, object]]) -> None:  # type: ignore[no-untyped-def]
+    # Each column's style is set on the first row and copied to the others: setting a cell's
+    # border, alignment, fill and protection looks each up in the workbook's style tables (a
+    # hash of the style object each time), which was over half of writing a 200-row ledger.
+    first: dict[int, StyleArray] = {}
     for offset, issued in enumerate(rows):
         r = L.FIRST_DATA_ROW + offset
         answer = answers.get(issued.identity, {})
         for column in L.COLUMNS:
-            cell = ws.cell(r, column.index, issued.values.get(column.key))
+            value = issued.values.get(column.key) if column.locked else _answer(column, answer)
+            cell = ws.cell(r, column.index, value)
+            if column.index in first:
+                cell._style = copy(first[column.index])
+                continue
             cell.border = _BORDER
             cell.alignment = _CENTER if column.key in ("year", "code", "role") else _WRAP
             if column.locked:
@@ -184,7 +202,7 @@ def _write_rows(ws, rows: list[IssuedRow], answers: Mapping[tuple[int, str], Map
                 cell.protection = Protection(locked=False)
                 if column.kind is not L.Kind.year:
                     cell.number_format = "@"
-                cell.value = _answer(column, answer)
+            first[column.index] = cell._style
         ws.row_dimensions[r].height = _row_height(issued.values)
 
 

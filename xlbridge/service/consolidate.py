@@ -24,7 +24,7 @@ from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.files import load_system
 from xlbridge.service.trend import Month, write_trend
 from xlbridge.service.workspace import Workspace
-from xlbridge.xlsx.owned import OwnedWorkbook, Styles, owned_workbook, text, write_table
+from xlbridge.xlsx.owned import OwnedWorkbook, fit_name, Styles, owned_workbook, text, write_table
 from xlbridge.xlsx.stream import clean_text
 
 NOT_FILLED = "未填"
@@ -63,7 +63,8 @@ def months_to_rewrite(db: sqlite_utils.Database, system_id: str, accepted: Itera
 
 def affected_months(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> list[str]:
     """The months whose 汇总 a submission for ``period`` changes: its own and every later month
-    of the campaign up to the latest one reported (a later month may still count it)."""
+    of the campaign up to the latest one reported (a later month may still count it, and every
+    later month's 趋势 shows this one)."""
     row = db.execute("SELECT MAX(period) FROM submissions WHERE status = 'accepted' AND system_id = ? AND campaign = ?",
                      [system_id, campaign]).fetchone()
     last = max(period, row[0] or period)
@@ -91,8 +92,8 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     statuses = _unit_statuses(db, system, units, campaign, period, ws.deadline_day, len(years), snapshot)
     sources = _snapshot_sources(db, system.id, campaign, period)
     months = _trend(db, system, units, campaign, period, ws.deadline_day, years, (snapshot, statuses))
-    path = ws.consolidated_dir / f"汇总台账_{period}.xlsx"
-    with owned_workbook(path) as (wb, st):
+    path = ws.consolidated_dir / fit_name(f"汇总台账_{period}", ".xlsx")
+    with owned_workbook(path, beside_if_held=True) as (wb, st):
         _overview(wb.add_worksheet("总览"), st, system, period, statuses, ws.deadline_day, sources)
         _matrix(wb.add_worksheet("指标进度"), st, system, units, snapshot)
         _level1(wb, wb.add_worksheet("一级指标"), st, system, units, years, snapshot)
@@ -144,22 +145,40 @@ def _snapshot_sources(db: sqlite_utils.Database, system_id: str, campaign: int, 
             for unit, p, by, person, phone in db.execute(sql, {"system": system_id, "campaign": campaign, "period": period})}
 
 
+# A month's 趋势 figures, kept while nothing that month can see has changed: rewriting May to
+# December after a late May file computed each earlier month again for every later workbook
+# (78 snapshots for 12 months); now each month is computed once per change of the store.
+_MONTHS: dict[tuple[Any, ...], Month] = {}
+_MONTHS_KEPT = 64
+
+
 def _trend(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
            deadline_day: int, years: list[int],
            current: tuple[dict[tuple[str, str], list[str]], list[UnitStatus]]) -> list[Month]:
     """Each month of the campaign up to ``period``, computed as that month's own 汇总 computes it
     (``period`` itself: the snapshot and statuses the workbook already has)."""
+    store_file = db.execute("PRAGMA database_list").fetchone()[2]
     months = []
     for month in (m for m in campaign_months(campaign) if m <= period):
+        # What a month can see: the submissions up to it (and those whose month is unknown).
+        seen = db.execute("SELECT MAX(id), COUNT(*) FROM submissions WHERE period IS NULL OR period <= ?", [month]).fetchone()
+        key = (store_file, system.id, system.version, campaign, month, tuple(units), deadline_day, tuple(years), *seen)
+        if month != period and key in _MONTHS:
+            months.append(_MONTHS[key])
+            continue
         if month == period:
             snapshot, statuses = current
         else:
             snapshot = _snapshot_rows(db, system.id, campaign, month)
             statuses = _unit_statuses(db, system, units, campaign, month, deadline_day, len(years), snapshot)
         level1 = _level1_rates(system, units, years, snapshot)
-        months.append(Month(month, {s.unit: s.status for s in statuses},
-                            {s.unit: _done_rate(s, system, snapshot) for s in statuses},
-                            {k: (d / e if e else 0.0) for k, (e, d) in level1.items()}))
+        figures = Month(month, {s.unit: s.status for s in statuses},
+                        {s.unit: _done_rate(s, system, snapshot) for s in statuses},
+                        {k: (d / e if e else 0.0) for k, (e, d) in level1.items()})
+        if len(_MONTHS) >= _MONTHS_KEPT:
+            _MONTHS.pop(next(iter(_MONTHS)))
+        _MONTHS[key] = figures
+        months.append(figures)
     return months
 
 
@@ -175,12 +194,12 @@ def _level1_rates(system: IndicatorSystem, units: list[str], years: list[int],
     """一级指标 → (rows expected, rows done)."""
     expected: Counter[str] = Counter()
     done: Counter[str] = Counter()
-    for ind in system.indicators:
-        for unit in units:
-            if unit in ind.lead or unit in ind.cooperating:
-                expected[ind.level1] += len(years)
-                done[ind.level1] += sum(v == PROGRESS_DONE for v in snapshot.get((unit, ind.key), []))
-    return {k: (expected[k], done[k]) for k in expected}
+    for unit in units:
+        for ind in system.assigned(unit):  # where the unit leads or cooperates
+            expected[ind.level1] += len(years)
+            done[ind.level1] += sum(v == PROGRESS_DONE for v in snapshot.get((unit, ind.key), ()))
+    order = dict.fromkeys(i.level1 for i in system.indicators)
+    return {k: (expected[k], done[k]) for k in order if k in expected}
 
 
 def _unit_statuses(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
@@ -255,7 +274,7 @@ def _matrix(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], snap
     ws.freeze_panes(2, 3)
     styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
     for ind in system.indicators:
-        roles = {u: ind.role_of(u) for u in units if u in ind.lead or u in ind.cooperating}
+        roles = {u: role for u in units if (role := system.role(ind, u))}
         if not roles:
             continue
         ws.write_string(row, 0, ind.code, st.center)
@@ -323,7 +342,7 @@ def _key_items(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], s
     styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
     for ind in (i for i in system.indicators if i.key_item):
         for unit in units:
-            role = ind.role_of(unit) if (unit in ind.lead or unit in ind.cooperating) else None
+            role = system.role(ind, unit)
             if not role:
                 continue
             status = _cell_status(snapshot.get((unit, ind.key), []))

@@ -10,16 +10,24 @@ longer (a stalled network copy), then taken anyway so it is rejected instead of 
 Crash safety comes from the pipeline (archive first, one transaction, inbox file removed last);
 the daemon adds what a restart needs: the inbox is scanned on start (arrival order), temp files
 of a killed run are swept, and a consolidated workbook older than the store is rewritten. One
-daemon per workspace (a lock file).
+writer per workspace (:mod:`xlbridge.service.single_writer`).
+
+Only regular files are read (:mod:`xlbridge.service.inbox`): a symlink, FIFO or device in the
+inbox is moved to inbox-rejected/ with one log line and one receipt. A 汇总 that cannot be
+replaced gets its new version beside it and is tried again with a doubling back-off.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
+import shutil
 import signal
+import sqlite3
+import stat
 import threading
 import time
 import zipfile
@@ -27,7 +35,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import watchfiles
 
@@ -38,8 +46,12 @@ from xlbridge.service.next_ledgers import following_month, issue_after_deadline,
 from xlbridge.errors import XlbridgeError
 from xlbridge.service.ingest import Outcome, ingest_groups
 from xlbridge.ledger.signature import load_key
-from xlbridge.service.prepare import arrival_time, is_ignored
+from xlbridge.service.inbox import NotRegularFile, claimed_unit_of, entries, is_ignored, kind_of, move_out, open_regular, refused_entry
+from xlbridge.service.prepare import arrival_time
+from xlbridge.service.receipt import write_refusal_receipt
+from xlbridge.service.single_writer import rewrite_holder, single_writer
 from xlbridge.gc_tuning import batch_gc
+from xlbridge.service.daemon_log import event
 from xlbridge.service.workers import Preparer
 from xlbridge.service.workspace import Workspace
 
@@ -51,10 +63,12 @@ RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this lon
 MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
 SEARCH_PART_ROWS = 5_000  # rows indexed per transaction, ~1 s: how long a stop may wait for the index
 STALE_TEMP_SECONDS = 600.0  # a temp file this old belongs to no live writer (they live seconds)
-LOCK_NAME = ".xlbridge-daemon.lock"
+LOW_DISK_BYTES = 8 << 20  # less free than this at start-up is told: a file needs its archive copy, store rows, receipt
+MAX_RETRY_SECONDS = 300.0  # the back-off of a 汇总 that cannot be replaced doubles up to this
 _ZIP_MAGIC = b"PK\x03\x04"
 _PID_TEMP = re.compile(r"^\..+\.(\d+)\.tmp(\.xlsx)?$")  # archive_bytes and owned_workbook temp files
 _MKSTEMP = re.compile(r"^tmp[a-z0-9_]{8}$")  # xlsxwriter's own temp files (constant_memory)
+_PID_TEMP_DIR = re.compile(r"^\.xlsxwriter\.(\d+)\.")  # owned_workbook's folder for them
 
 
 class InboxFilter(watchfiles.DefaultFilter):
@@ -87,30 +101,40 @@ class Daemon:
     _next_ledgers: set[str] = field(default_factory=set)  # units whose next-month ledger is to be rewritten
     _last_scan: float = float("-inf")
     _last_deadline_check: float = float("-inf")
+    _refused: set[Path] = field(default_factory=set)  # entries refused but not movable: told once
+    _retry_delay: float = 0.0  # the consolidation back-off now (0: the last rewrite worked)
+    _retry_at: float = float("-inf")
 
     def run(self) -> None:
         previous = self._install_signal_handlers()
         try:
-            self.ws.ensure()
-            key = load_key(self.ws.key_file)
-            with _single_instance(self.ws), batch_gc(), Preparer(self.ws, key, self.ws.workers) as preparer:
-                db = store.open_store(self.ws.store)
-                try:
-                    self._watch(db, preparer)
-                finally:
-                    db.close()
+            with _disk_full_is_told(), single_writer(self.ws.ensure(), "daemon"):
+                key = load_key(self.ws.key_file)
+                with batch_gc(), Preparer(self.ws, key, self.ws.workers) as preparer:
+                    db = store.open_store(self.ws.store)
+                    try:
+                        self._start(db)
+                        self._watch(db, preparer)
+                    finally:
+                        db.close()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        log.info("stopped")
+        log.info("已停止", **event("stopped"))
 
-    def _watch(self, db, preparer: Preparer) -> None:  # type: ignore[no-untyped-def]
+    def _start(self, db) -> None:  # type: ignore[no-untyped-def]
         self._sweep_stale_temp()
+        free = shutil.disk_usage(self.ws.root).free
+        if free < LOW_DISK_BYTES:  # started on a full disk: say so once; files wait in the inbox until there is room
+            log.warning("磁盘空间已满或将满（%s 仅剩 %d KB）：收到的文件留在收件箱，腾出空间后自动处理；已存储的数据不受影响",
+                        self.ws.root, free // 1024, **event("disk_full", path=self.ws.root, free_kb=free // 1024))
         self._refresh_search(db)  # rows a stop left unindexed
         if self._consolidated_is_behind(db):
             self._mark_dirty()  # killed before the rewrite: catch up
         self._issue_due_ledgers(db)  # a month that closed while we were down
-        log.info("watching %s", self.ws.inbox)
+
+    def _watch(self, db, preparer: Preparer) -> None:  # type: ignore[no-untyped-def]
+        log.info("开始监视 %s", self.ws.inbox, **event("watching", inbox=self.ws.inbox))
         for changes in watchfiles.watch(self.ws.inbox, watch_filter=InboxFilter(), stop_event=self.stop,
                                         debounce=200, step=50, rust_timeout=int(self._tick() * 1000),
                                         yield_on_timeout=True, raise_interrupt=False):
@@ -122,7 +146,7 @@ class Daemon:
             self._issue_due_ledgers(db)
             if self.stop.is_set():
                 break
-        self._consolidate(db, force=True)
+        self.after_burst(db)
 
     def _tick(self) -> float:
         return max(0.2, min(self.ws.settle_seconds / 2, 1.0))
@@ -140,15 +164,53 @@ class Daemon:
         self._last_scan = time.monotonic()
         for path in [p for p in self._failed if not p.exists()]:
             del self._failed[path]
+        self._refused = {p for p in self._refused if os.path.lexists(p)}
+        rewrite_holder(self.ws, "daemon")  # for the message a second writer gets, if someone deleted it
         self._note(self.ws.inbox)
 
     def _note(self, path: Path) -> None:
-        if path.is_dir():  # also a new sub-folder: files copied in before its watch existed
-            for child in sorted(path.rglob("*")):
-                if child.is_file():
+        """Look at an inbox entry without following it: files to read, folders to look into
+        (also a new sub-folder: files copied in before its watch existed), the rest refused."""
+        if is_ignored(path):
+            return
+        refused = refused_entry(self.ws.inbox, path)  # path, or a symlinked folder it lies in
+        if refused:
+            self._refuse(*refused)
+            return
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return
+        if stat.S_ISDIR(mode):
+            for child, st in entries(path):
+                if is_ignored(child):
+                    continue
+                kind = kind_of(st.st_mode)
+                if kind:
+                    self._refuse(child, kind)
+                else:
                     self._note_file(child)
-        elif path.is_file():
+        elif stat.S_ISREG(mode):
             self._note_file(path)
+
+    def _refuse(self, entry: Path, kind: str) -> None:
+        """Move an entry that is no regular file out of the inbox, unread, with one receipt and
+        one log line; one that cannot be moved is told once and then left alone."""
+        self._seen.pop(entry, None)
+        if entry in self._refused:
+            return
+        name = str(entry.relative_to(self.ws.inbox))
+        try:
+            where = f"已移到 {move_out(self.ws.inbox, entry).relative_to(self.ws.inbox.parent)}"
+        except OSError as exc:
+            self._refused.add(entry)
+            where = f"无法移出收件箱（{exc.strerror}），此后不再读取"
+        try:
+            receipt = f"回执 {write_refusal_receipt(self.ws, claimed_unit_of(self.ws.inbox, entry), name, kind)}"
+        except Exception as exc:  # the log line still tells
+            receipt = f"回执未能写出（{exc}）"
+        log.warning("%s：是%s，不是普通文件，未读取；%s；%s", name, kind, where, receipt,
+                    **event("refused", file=name, kind=kind, where=where, receipt=receipt))
 
     def _note_file(self, path: Path) -> None:
         if path in self._seen or is_ignored(path):
@@ -162,7 +224,18 @@ class Daemon:
             if (stat.st_size, stat.st_mtime_ns) == failed[:2] and time.monotonic() < failed[2]:
                 return  # failed as it is: wait for a new copy or the retry time
             del self._failed[path]
+            log.info("再次处理 %s", self._shown(path), **event("retry", file=self._shown(path)))
+        else:
+            log.info("收到 %s", self._shown(path), **event("received", file=self._shown(path)))
         self._seen[path] = _Seen(-1, -1, time.monotonic())
+
+    def _shown(self, path: Path) -> str:
+        """A file as the log names it: its place in the inbox (units may send files of one name),
+        else in the workspace (outbox/<单位>/回执_….xlsx)."""
+        for root in (self.ws.inbox, self.ws.root):
+            if path.is_relative_to(root):
+                return str(path.relative_to(root))
+        return str(path)
 
     def _ready(self) -> list[Path]:
         """Settled, complete files in arrival order (when each landed, as the pipeline records it)."""
@@ -171,19 +244,23 @@ class Daemon:
         ready = []
         for path, seen in list(self._seen.items()):
             try:
-                stat = path.stat()
+                st = os.lstat(path)
             except OSError:
                 del self._seen[path]  # taken back or renamed; a rescan finds it again if it is still there
                 continue
-            if (stat.st_size, stat.st_mtime_ns) != (seen.size, seen.mtime):
-                self._seen[path] = _Seen(stat.st_size, stat.st_mtime_ns, now, seen.told_waiting)
+            if not stat.S_ISREG(st.st_mode):  # replaced by a symlink or a FIFO since it was seen
+                self._refuse(path, kind_of(st.st_mode) or "特殊文件")
+                continue
+            if (st.st_size, st.st_mtime_ns) != (seen.size, seen.mtime):
+                self._seen[path] = _Seen(st.st_size, st.st_mtime_ns, now, seen.told_waiting)
                 continue
             quiet = now - seen.since
             if quiet < settle:
                 continue
-            if _arrival(path) == "partial" and quiet < settle * PARTIAL_GRACE_FACTOR:
+            if _arrival(path, self.ws.inbox) == "partial" and quiet < settle * PARTIAL_GRACE_FACTOR:
                 if not seen.told_waiting:
-                    log.info("%s: 文件尚不完整（仍在复制？），等待", path.name)
+                    log.info("%s 尚不完整（仍在复制？），等待", self._shown(path),
+                             **event("waiting", file=self._shown(path)))
                     seen.told_waiting = True
                 continue
             try:
@@ -196,29 +273,63 @@ class Daemon:
     def _work(self, db, preparer: Preparer) -> None:  # type: ignore[no-untyped-def]
         if self.stop.is_set():
             return
-        with contextlib.closing(ingest_groups(self.ws, db, preparer, self._ready())) as batch:
+        if self.take(db, preparer, self._ready()):
+            self._consolidate(db)
+
+    def take(self, db, preparer: Preparer, paths: list[Path]) -> bool:  # type: ignore[no-untyped-def]
+        """Ingest ``paths`` (settled, in arrival order): archive, validate, merge, receipts. False
+        when a stop came between two groups (files read ahead stay in the inbox and the archive)."""
+        with contextlib.closing(ingest_groups(self.ws, db, preparer, paths)) as batch:
             for group in batch:
                 for path, outcome in group:
                     self._took(path, outcome)
                 if self.stop.is_set():
-                    return  # stop cleanly between groups; files read ahead stay in the inbox (and archive)
-        self._consolidate(db)
+                    return False
+        return True
+
+    def after_burst(self, db) -> None:  # type: ignore[no-untyped-def]
+        """What the daemon does once a burst has settled: every affected month's 汇总, next
+        month's pre-filled ledgers, the search index. (The benchmark drives it as the daemon does.)"""
+        self._consolidate(db, force=True)
 
     def _took(self, path: Path, outcome: Outcome | Exception) -> None:
         self._seen.pop(path, None)
         if isinstance(outcome, FileNotFoundError):
             return  # taken back before we read it
+        if isinstance(outcome, NotRegularFile):  # swapped for a symlink after it was looked at
+            self._refuse(*(refused_entry(self.ws.inbox, path) or (path, outcome.kind)))
+            return
         self._mark_dirty()  # also after a failure: it may have come after the commit (the receipt)
         if isinstance(outcome, Exception):  # one bad file must never stop the inbox
-            log.error("%s: 处理失败，文件留在 inbox，%d 秒后或文件变化后重试", path.name, RETRY_SECONDS, exc_info=outcome)
+            full = disk_full(outcome) or "disk is full" in str(outcome)
+            log.error("处理失败 %s%s：%s；文件留在 inbox，%d 秒后或文件变化后重试", self._shown(path),
+                      "（磁盘空间已满，已存储的数据未改变）" if full else "", outcome, int(RETRY_SECONDS),
+                      exc_info=None if full or isinstance(outcome, XlbridgeError) else outcome,
+                      **event("error", file=self._shown(path), reason=outcome, disk_full=full))
             self._remember_failure(path)
             return
         if outcome.status == "accepted" and outcome.period and outcome.campaign:
             self._dirty_months.add((outcome.campaign, outcome.period))
             if outcome.unit and self.ws.next_ledgers == "after-submission":
                 self._next_ledgers.add(outcome.unit)
-        log.info("%s: %s %s", path.name, outcome.status, outcome.unit or "")
+        self._log_outcome(path, outcome)
         self.on_outcome(outcome)
+
+    def _log_outcome(self, path: Path, outcome: Outcome) -> None:
+        """One line for the verdict, one for the receipt: the two events a unit asks about."""
+        shown, unit = self._shown(path), outcome.unit or "单位不明"
+        fields = {"file": shown, "unit": outcome.unit, "submission_id": outcome.submission_id}
+        if outcome.status == "accepted":
+            note = f"，{outcome.summary}" if outcome.summary else ""
+            log.info("已接收 %s（%s，%s%s）", shown, unit, outcome.period, note,
+                     **event("accepted", **fields, period=outcome.period, note=outcome.summary or None))
+        elif outcome.status == "rejected":
+            log.info("已退回 %s（%s）：%s", shown, unit, outcome.summary, **event("rejected", **fields, reason=outcome.summary))
+        else:
+            log.info("重复报送 %s（%s），未重复计入", shown, unit, **event("duplicate", **fields))
+        if outcome.receipt:
+            receipt = self._shown(outcome.receipt)
+            log.info("已写回执 %s", receipt, **event("receipt", file=shown, unit=outcome.unit, path=receipt))
 
     def _remember_failure(self, path: Path) -> None:
         try:
@@ -239,14 +350,21 @@ class Daemon:
         overdue = now - self._dirty_first >= MAX_CONSOLIDATION_DELAY
         if not force and not overdue and (self._seen or now - self._dirty_since < self.ws.debounce_ms / 1000):
             return  # more files are on their way: one rewrite per burst
+        if not force and now < self._retry_at:
+            return  # a 汇总 could not be replaced: wait out the back-off
         try:
             for path in self._rewrite_months(db):
-                log.info("consolidated → %s", path)
+                log.info("已重写汇总表 %s", self._shown(path), **event("consolidated", path=self._shown(path)))
         except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
-            log.warning("consolidation postponed: %s", exc, exc_info=not isinstance(exc, XlbridgeError))
+            self._retry_delay = min(max(self._retry_delay * 2, self.ws.consolidate_retry_seconds), MAX_RETRY_SECONDS)
+            self._retry_at = now + self._retry_delay
+            log.warning("汇总表暂未更新：%s；%.0f 秒后重试", exc, self._retry_delay,
+                        exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc),
+                        **event("postponed", what="consolidation", reason=exc, retry_seconds=self._retry_delay))
             self._dirty_since = self._dirty_first = now
         else:
             self._dirty_since = self._dirty_first = None
+            self._retry_delay, self._retry_at = 0.0, float("-inf")
         self._write_next_ledgers(db)
         self._refresh_search(db)
 
@@ -260,9 +378,12 @@ class Daemon:
             try:
                 if month:
                     for path in write_next_ledgers(self.ws, db, month, [unit]):
-                        log.info("%s: 已生成 %s 预填台账 → %s", unit, month, path)
+                        log.info("已生成 %s 的 %s 预填台账 %s", unit, month, self._shown(path),
+                                 **event("next_ledger", unit=unit, period=month, path=self._shown(path)))
             except Exception as exc:  # the unit still has its receipt; `ledgers next` can write it later
-                log.warning("%s: 下月台账未能生成：%s", unit, exc, exc_info=not isinstance(exc, XlbridgeError))
+                log.warning("%s 的下月台账未能生成：%s", unit, exc,
+                            exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc),
+                            **event("error", unit=unit, reason=exc))
         self._next_ledgers.clear()
 
     def _issue_due_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
@@ -273,10 +394,12 @@ class Daemon:
         try:
             paths = issue_after_deadline(self.ws, db, datetime.now())
         except Exception as exc:  # e.g. the key was moved: say so, try again at the next check
-            log.warning("截止后下发下月台账失败：%s", exc, exc_info=not isinstance(exc, XlbridgeError))
+            log.warning("截止后下发下月台账失败：%s", exc, exc_info=not isinstance(exc, XlbridgeError),
+                        **event("error", reason=exc))
             return
         if paths:
-            log.info("报送截止已过：已为 %d 个单位生成下月预填台账 → %s", len(paths), self.ws.outbox)
+            log.info("报送截止已过：已为 %d 个单位生成下月预填台账 → %s", len(paths), self.ws.outbox,
+                     **event("next_ledger", count=len(paths), path=self.ws.outbox))
 
     def _rewrite_months(self, db) -> Iterator[Path]:  # type: ignore[no-untyped-def]
         """Every month an accepted file changed (its own and the later ones it still counts in),
@@ -293,7 +416,7 @@ class Daemon:
             while store.refresh_search(db, limit=SEARCH_PART_ROWS) == SEARCH_PART_ROWS and not self.stop.is_set():
                 pass
         except Exception as exc:  # the store locked by another writer: the rows wait for the next burst
-            log.warning("search index refresh postponed: %s", exc)
+            log.warning("全文索引推迟更新（%s），下一批报送后再更新", exc, **event("postponed", what="search", reason=exc))
 
     # ------------------------------------------------------------------ after a crash
     def _consolidated_is_behind(self, db) -> bool:  # type: ignore[no-untyped-def]
@@ -307,28 +430,36 @@ class Daemon:
         """Temp files a killed run left in archive/ and outbox/ (its pid is in their names)."""
         now = time.time()
         for root in (self.ws.archive, self.ws.outbox):
-            for path in root.rglob("*"):
-                match = _PID_TEMP.match(path.name)
+            for path in list(root.rglob("*")):
                 try:
-                    if not path.is_file():
+                    st = os.lstat(path)
+                    old = now - st.st_mtime > STALE_TEMP_SECONDS
+                    folder = _PID_TEMP_DIR.match(path.name)
+                    if stat.S_ISDIR(st.st_mode):
+                        if folder and (old or _dead(int(folder[1]))):
+                            shutil.rmtree(path)
+                            log.info("已删除残留的临时文件夹 %s", path, **event("temp_removed", path=path))
                         continue
-                    old = now - path.stat().st_mtime > STALE_TEMP_SECONDS
+                    match = _PID_TEMP.match(path.name)
                     if (match and (old or _dead(int(match[1])))) or (_MKSTEMP.match(path.name) and old):
                         path.unlink()
-                        log.info("removed stale temp file %s", path)
+                        log.info("已删除残留的临时文件 %s", path, **event("temp_removed", path=path))
                 except OSError:
                     continue
 
 
-def _arrival(path: Path) -> str:
+def _arrival(path: Path, inbox: Path) -> str:
     """complete: a readable zip; partial: a zip still missing its end (or nothing yet); foreign: no zip."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path, inbox) as fh:
             head = fh.read(len(_ZIP_MAGIC))
-        if head.strip(b"\0") and not _ZIP_MAGIC.startswith(head):
-            return "foreign"
-        with zipfile.ZipFile(path) as zf:
-            return "complete" if zf.namelist() else "partial"
+            if head.strip(b"\0") and not _ZIP_MAGIC.startswith(head):
+                return "foreign"
+            fh.seek(0)
+            with zipfile.ZipFile(fh) as zf:
+                return "complete" if zf.namelist() else "partial"
+    except NotRegularFile:
+        return "foreign"  # taken at once: the pipeline refuses it
     except (zipfile.BadZipFile, OSError):
         return "partial"  # OSError: Windows keeps a file locked while it is being copied
 
@@ -347,34 +478,20 @@ def _dead(pid: int) -> bool:
     return False
 
 
+def disk_full(exc: BaseException) -> bool:
+    """ENOSPC (or a quota), or SQLite's word for it."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    return isinstance(exc, sqlite3.Error) and "disk is full" in str(exc)
+
+
 @contextlib.contextmanager
-def _single_instance(ws: Workspace) -> Iterator[None]:
-    """One daemon per workspace: two would race for the same inbox files. The OS drops the lock
-    when the process dies, even on kill -9."""
-    with open(ws.root / LOCK_NAME, "a+", encoding="utf-8") as fh:
-        try:
-            _lock(fh)
-        except OSError:
-            holder = ""
-            with contextlib.suppress(OSError):  # Windows: the locked byte cannot be read
-                fh.seek(0)
-                holder = fh.read().strip()
-            raise XlbridgeError(f"工作区 {ws.root} 已有守护进程在运行（{holder or '进程号未知'}），"
-                                "同一工作区只能运行一个") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}\n")
-        fh.flush()
-        yield
-
-
-def _lock(fh: IO[str]) -> None:
+def _disk_full_is_told() -> Iterator[None]:
+    """Start-up on a full disk ends with a Chinese message, not a traceback; nothing was changed."""
     try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-    else:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        if not disk_full(exc):
+            raise
+        raise XlbridgeError(f"磁盘空间已满，守护进程无法启动（{exc}）。请清理磁盘后再启动；"
+                            "已存储的数据和收件箱中的文件都未改动") from None

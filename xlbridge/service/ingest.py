@@ -12,6 +12,7 @@ skipped (same hash), a merged file is recognised as a duplicate and not merged t
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ from xlbridge.service.workspace import Workspace
 
 # Rules that mean "this is not an untouched ledger we issued to this unit": rejected outright.
 REJECTING_RULES = frozenset({
-    "file-unreadable", "meta-missing", "signature-missing", "signature-invalid", "unit-unknown", "unit-mismatch",
+    "file-unreadable", "file-over-limit", "file-unsafe", "file-macros",
+    "meta-missing", "signature-missing", "signature-invalid", "unit-unknown", "unit-mismatch",
     "system-unknown", "system-changed", "template-version", "header-changed", "prefilled-changed", "row-missing",
     "row-order", "code-unknown", "code-unassigned", "row-duplicate", "year-out-of-range",
     # the month a ledger counts for is never guessed
@@ -54,6 +56,7 @@ class Outcome:
     summary: str = ""
     period: str | None = None  # the reporting month it counts for (accepted only)
     campaign: int | None = None
+    quarantine: bool = False  # moved to inbox-rejected/ once its receipt is written, never read again
     kind: str = kinds.LEDGER  # another kind's outcome has no month: no 汇总 changes with it
 
 
@@ -121,6 +124,8 @@ def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
     # A rejected file sent again is processed again: the name or the configuration may be fixed now.
     validation, findings = p.validation, list(p.findings)
     unit = (validation.meta.get("unit") if validation else None) or p.claimed
+    if unit and (renamed := load_system(ws.system).unit(unit)):
+        unit = renamed.name  # a ledger issued before its unit was renamed (old name kept as alias)
     if validation and p.sender and p.sender != unit:
         findings.insert(0, Finding(
             rule="unit-mismatch", severity=Severity.error, file=p.path.name,
@@ -140,7 +145,8 @@ def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
     summary = submission["reason"] or (f"{submission['errors']} 个错误需整改" if submission["errors"] else "")
     accepted = status == "accepted"
     return Outcome(p.path, status, p.sha256, unit, sub_id, None, summary,
-                   submission["period"] if accepted else None, submission["campaign"] if accepted else None)
+                   submission["period"] if accepted else None, submission["campaign"] if accepted else None,
+                   p.quarantine)
 
 
 def _finish(ws: Workspace, db: sqlite_utils.Database, outcome: Outcome) -> Outcome | Exception:
@@ -158,7 +164,10 @@ def _finish(ws: Workspace, db: sqlite_utils.Database, outcome: Outcome) -> Outco
             receipt = write_receipt(ws, db, outcome.submission_id)
     except Exception as exc:  # stored, but no receipt: the file stays and comes round as a duplicate
         return exc
-    _remove_from_inbox(ws, outcome.path)
+    if outcome.quarantine:
+        _quarantine(ws, outcome.path)
+    else:
+        _remove_from_inbox(ws, outcome.path)
     outcome.receipt = receipt
     return outcome
 
@@ -197,6 +206,25 @@ def _signature_status(validation: Validation | None) -> str:
     if validation is None or not validation.meta.get("signature"):
         return "missing"
     return {True: "valid", False: "invalid", None: "unchecked"}[validation.signature_ok]
+
+
+def _quarantine(ws: Workspace, path: Path) -> None:
+    """A file that must never be read again (it killed the reader twice): moved out of the inbox
+    to inbox-rejected/, under its inbox sub-folder, beside its archived copy and its receipt."""
+    try:
+        relative = path.resolve().relative_to(ws.inbox.resolve())
+    except ValueError:
+        return
+    target = ws.quarantine / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while target.exists():
+        n += 1
+        target = target.with_name(f"{path.stem}（{n}）{path.suffix}")
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:
+        pass
 
 
 def _remove_from_inbox(ws: Workspace, path: Path) -> None:

@@ -22,6 +22,7 @@ from xlbridge.service import open_items, store
 from xlbridge.service.consolidate import campaign_months, deadline_for
 from xlbridge.service.workspace import Workspace
 from xlbridge.system.files import load_system
+from xlbridge.xlsx.owned import fit_name
 
 _CARRIED = ("progress", "description", "materials", "links", "secret", "person", "phone")
 
@@ -58,7 +59,7 @@ def issue_after_deadline(ws: Workspace, db: sqlite_utils.Database, now: datetime
 
 def next_ledger_path(ws: Workspace, unit: str, period: str) -> Path:
     folder = ws.unit_outbox(unit)
-    return folder / f"{folder.name}_{period}_工作台账.xlsx"
+    return folder / fit_name(f"{folder.name}_{period}_工作台账", ".xlsx")
 
 
 def write_next_ledgers(ws: Workspace, db: sqlite_utils.Database, period: str,

@@ -3,6 +3,7 @@ with its cell, and what changed since the unit's previous accepted submission.""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from xlbridge.findings import SEVERITY_LABELS, Severity
 from xlbridge.service.consolidate import deadline_for
 from xlbridge.service.next_ledgers import following_month, next_ledger_path
 from xlbridge.service.workspace import Workspace
-from xlbridge.xlsx.owned import owned_workbook, text, write_table
+from xlbridge.xlsx.owned import fit_name, owned_workbook, text, write_table
 
 _NO_MONTH = "月份不明"
 _FIRST = "本考核年度首次报送，没有可比较的上次报送"
@@ -26,7 +27,7 @@ def receipt_path(ws: Workspace, submission: dict[str, Any], tag: str | None = No
     """outbox/<单位>/回执_<单位>_<YYYY-MM>_<n>.xlsx; ``tag`` replaces the number (a duplicate's receipt)."""
     folder = ws.unit_outbox(submission["unit"] or submission["claimed_unit"])
     number = tag or f"{submission['id']:06d}"
-    return folder / f"回执_{folder.name}_{submission['period'] or _NO_MONTH}_{number}.xlsx"
+    return folder / fit_name(f"回执_{folder.name}_{submission['period'] or _NO_MONTH}_{number}", ".xlsx")
 
 
 def write_duplicate_receipt(ws: Workspace, first: dict[str, Any], file_name: str) -> Path:
@@ -39,6 +40,24 @@ def write_duplicate_receipt(ws: Workspace, first: dict[str, Any], file_name: str
              ("文件指纹", first["sha256"])]
     with owned_workbook(path, small=True) as (wb, st):
         _form(wb.add_worksheet("回执"), st, "台账报送回执（重复报送）", items)
+    return path
+
+
+def write_refusal_receipt(ws: Workspace, unit: str | None, name: str, kind: str) -> Path:
+    """The receipt of an inbox entry that is no regular file (a symlink, a FIFO…): never read,
+    moved to inbox-rejected/, nothing stored. Named like a rejection's, with the time and a tag."""
+    stamp = datetime.now()
+    tag = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    path = receipt_path(ws, {"unit": unit, "claimed_unit": None, "period": None},
+                        tag=f"退回_{stamp:%Y%m%d-%H%M%S}_{tag}")
+    items = [("报送单位", unit or "（无法识别）"), ("文件名", name), ("收到时间", f"{stamp:%Y-%m-%d %H:%M}"),
+             ("处理结果", "已退回，未读取，未计入汇总"),
+             ("退回原因", f"收件箱中的“{name}”是{kind}，不是普通文件。为安全起见，系统不读取、不跟随这类条目，"
+                          "已把它移出收件箱（移到 inbox-rejected/）"),
+             ("说明", "请把填好的台账文件本身（.xlsx）放入收件箱，不要放快捷方式、链接或其他特殊文件。"
+                     "如有疑问请联系综合协调组。")]
+    with owned_workbook(path, small=True) as (wb, st):
+        _form(wb.add_worksheet("回执"), st, "台账报送回执（已退回）", items, {"处理结果": st.bad})
     return path
 
 

@@ -9,15 +9,23 @@ The current state is a view, not a table kept up to date: each unit's latest acc
 submission holds a row for every indicator and year assigned to it (a ledger missing one is
 rejected), so its rows are the state. Keeping a table instead cost half of every merge.
 
-The full-text index is brought up to date once per burst (:func:`refresh_search`), not by
-triggers per row: trigram-indexing long Chinese text costs ~0.15 ms a row, six times the rest of
-a merge, and rows are only ever inserted, so indexing the ones above a watermark is exact.
+Row text is stored once (schema 5): most of a ledger's 进度说明 and 上报材料 are the same from
+month to month, and across the units that share an indicator. ``texts`` holds each distinct
+text once, keyed by its hash; ``ledger_rows`` refers to it; the view ``rows`` joins them back into
+the documented rows. A carried-forward month stores a fifth of its text, not all of it again.
+
+The full-text index is over ``texts`` and brought up to date once per burst
+(:func:`refresh_search`), not by triggers per row: trigram-indexing long Chinese text costs
+~0.15 ms a text, six times the rest of a merge, and texts are only ever inserted, so indexing
+the ones above a watermark is exact — and a text already stored is never indexed again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import repeat
 from datetime import datetime
 from pathlib import Path
@@ -30,14 +38,24 @@ from xlbridge.errors import StoreError
 from xlbridge.findings import Finding
 from xlbridge.system.model import IndicatorSystem
 
-SCHEMA_VERSION = 4  # 2: search index refreshed per burst; 3: `current` is a view; 4: state by reporting month
+SCHEMA_VERSION = 5  # 2: search index refreshed per burst; 3: `current` is a view; 4: state by reporting month;
+# 5: each distinct text stored (and indexed) once
 # Which of a unit's accepted submissions counts: the latest reporting month, and within a month the
 # one received last. Never the highest id: an old month re-sent must not replace a newer month.
 LATEST_FIRST = "period DESC, received_at DESC, id DESC"
 PAGE_SIZE = 16_384
-_SEARCH_MARK = "search_indexed_through"  # meta key: rows.id up to which rows_fts is complete
+_SEARCH_MARK = "search_indexed_through"  # meta key: texts.id up to which texts_fts is complete
+_HASH_BATCH = 500  # hashes looked up per query (well under SQLite's parameter limit)
 
 _VIEWS = {  # in dependency order
+    # Every ledger row of every accepted submission, its text joined back: what schema 4 stored whole.
+    "rows": """
+        SELECT r.id, r.submission_id, r.year, r.indicator_key, r.sheet_row, r.progress,
+               d.text AS description, m.text AS materials, r.links, r.secret, r.person, r.phone
+        FROM ledger_rows r
+        LEFT JOIN texts d ON d.id = r.description_id
+        LEFT JOIN texts m ON m.id = r.materials_id
+    """,
     # Each unit's latest accepted submission per campaign: latest reporting month, then received last.
     # (Unqualified names in the ORDER BY are the inner query's own columns.)
     "latest_submissions": f"""
@@ -90,13 +108,47 @@ _VIEWS = {  # in dependency order
 }
 
 
+BUSY_TIMEOUT_SECONDS = 30  # how long a writer waits for another (a backup, a sqlite3 shell) to commit
+
+
+class Store(sqlite_utils.Database):
+    """sqlite-utils' Database whose transactions take the write lock when they begin.
+
+    ``atomic()`` of sqlite-utils begins with a plain (deferred) BEGIN: the transaction reads, then
+    asks for the write lock; if another connection wrote meanwhile, SQLite cannot wait (the read
+    snapshot is stale) and fails at once with "database is locked", whatever the busy timeout.
+    BEGIN IMMEDIATE waits for the lock up front, up to the busy timeout, so concurrent writers
+    queue instead. Nested blocks stay savepoints, as in sqlite-utils."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        if self.conn.in_transaction:
+            with super().atomic() as db:
+                yield db
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.rollback()
+                raise
+
+
 def open_store(path: Path) -> sqlite_utils.Database:
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30)
+    # isolation_level: the transactions Python's sqlite3 opens by itself (sqlite-utils' writes
+    # outside atomic()) take the write lock up front too.
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level="IMMEDIATE")
     # A row carries 1–2 KB of Chinese text: 16 KB pages (a new store only; an existing one keeps
     # its size) hold several, and a merge writes a third fewer WAL frames than with 4 KB.
     conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-    db = sqlite_utils.Database(conn)
+    db = Store(conn)
     db.execute("PRAGMA foreign_keys = ON")
     if db.journal_mode != "wal":
         db.enable_wal()  # readers (consolidation, Datasette) never block the daemon
@@ -115,12 +167,12 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
     if "submissions" not in db.table_names():
         _create_tables(db)
     _migrate(db)
-    if "rows_fts" not in db.table_names():
-        db["rows"].enable_fts(["description", "materials"], tokenize="trigram")  # commits by itself: runs apart
+    if "texts_fts" not in db.table_names():
+        db["texts"].enable_fts(["text"], tokenize="trigram")  # commits by itself: runs apart
     if _search_mark(db) is None:  # a new index, or one whose mark a crash lost: (re)build it whole
         with db.atomic():
-            db.execute("INSERT INTO rows_fts (rows_fts) VALUES ('rebuild')")
-            db["meta"].upsert({"key": _SEARCH_MARK, "value": str(_max_row_id(db))}, pk="key")
+            db.execute("INSERT INTO texts_fts (texts_fts) VALUES ('rebuild')")
+            db["meta"].upsert({"key": _SEARCH_MARK, "value": str(_max_text_id(db))}, pk="key")
 
 
 def _create_tables(db: sqlite_utils.Database) -> None:
@@ -145,11 +197,7 @@ def _create_tables(db: sqlite_utils.Database) -> None:
              "reason": str, "errors": int, "warnings": int, "rows": int, "filled_by": str, "filled_on": str},
             pk="id", not_null={"sha256", "file_name", "received_at", "status"},
         )
-        db["rows"].create(
-            {"id": int, "submission_id": int, "year": int, "indicator_key": str, "sheet_row": int, "progress": str,
-             "description": str, "materials": str, "links": str, "secret": int, "person": str, "phone": str},
-            pk="id", foreign_keys=[("submission_id", "submissions", "id")],
-        )
+        _create_text_tables(db)
         db["findings"].create(
             {"id": int, "submission_id": int, "rule": str, "severity": str, "sheet": str, "row": int, "col": int,
              "cell": str, "field": str, "message": str, "hint": str},
@@ -159,10 +207,40 @@ def _create_tables(db: sqlite_utils.Database) -> None:
         db["meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
         _index_accepted_bytes(db)
         db["submissions"].create_index(["system_id", "campaign", "unit", "status"])
-        db["rows"].create_index(["submission_id"])
         db["findings"].create_index(["submission_id"])
         db["assignments"].create_index(["system_id", "indicator_key"])
         _create_views(db)
+
+
+def _create_text_tables(db: sqlite_utils.Database) -> None:
+    db["texts"].create({"id": int, "hash": bytes, "text": str}, pk="id", not_null={"hash", "text"})
+    db["texts"].create_index(["hash"], unique=True)
+    db["ledger_rows"].create(
+        {"id": int, "submission_id": int, "year": int, "indicator_key": str, "sheet_row": int, "progress": str,
+         "description_id": int, "materials_id": int, "links": str, "secret": int, "person": str, "phone": str},
+        pk="id", foreign_keys=[("submission_id", "submissions", "id"), ("description_id", "texts", "id"),
+                               ("materials_id", "texts", "id")],
+    )
+    db["ledger_rows"].create_index(["submission_id"])
+
+
+def _text_hash(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def _text_ids(db: sqlite_utils.Database, values: Iterable[str | None]) -> dict[str, int]:
+    """Each distinct text's id in ``texts``, the new ones inserted (inside the caller's transaction)."""
+    wanted = {v: _text_hash(v) for v in set(values) if v is not None}
+    by_hash = {h: v for v, h in wanted.items()}
+    ids: dict[str, int] = {}
+    hashes = list(by_hash)
+    for start in range(0, len(hashes), _HASH_BATCH):
+        part = hashes[start:start + _HASH_BATCH]
+        for h, text_id in db.conn.execute(f"SELECT hash, id FROM texts WHERE hash IN ({','.join('?' * len(part))})", part):
+            ids[by_hash[h]] = text_id
+    for value in (v for v in wanted if v not in ids):
+        ids[value] = db.conn.execute("INSERT INTO texts (hash, text) VALUES (?, ?)", (wanted[value], value)).lastrowid
+    return ids
 
 
 def _index_accepted_bytes(db: sqlite_utils.Database) -> None:
@@ -187,10 +265,9 @@ def _migrate(db: sqlite_utils.Database) -> None:
     if version == SCHEMA_VERSION:
         return
     with db.atomic():
-        if version < 2:  # version 1 indexed every row by triggers: all are indexed
+        if version < 2:  # version 1 indexed every row by triggers (schema 5 indexes texts anew)
             for trigger in ("rows_ai", "rows_ad", "rows_au"):
                 db.execute(f"DROP TRIGGER IF EXISTS [{trigger}]")
-            db["meta"].upsert({"key": _SEARCH_MARK, "value": str(_max_row_id(db))}, pk="key")
         if version < 3:  # the current-state table becomes the view over the same rows
             if "current" in db.table_names():
                 db.execute("DROP VIEW IF EXISTS current_rows")
@@ -198,22 +275,45 @@ def _migrate(db: sqlite_utils.Database) -> None:
         if version < 4:  # a rejected file may be sent again: only accepted bytes are unique
             db.execute("DROP INDEX IF EXISTS idx_submissions_sha256")
             _index_accepted_bytes(db)
+        views = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
         for name in reversed(_VIEWS):  # views read views: dropped from the top, created from the bottom
-            db.execute(f"DROP VIEW IF EXISTS [{name}]")
+            if name in views:  # (before schema 5, `rows` is a table)
+                db.execute(f"DROP VIEW [{name}]")
+        if version < 5:  # each distinct text once: the rows table becomes ledger_rows + texts + the view
+            _store_texts_once(db)
         _create_views(db)
         db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
 
+def _store_texts_once(db: sqlite_utils.Database) -> None:
+    """Schema 4 → 5: the rows keep their ids and values; their text moves to ``texts``, once each.
+    The old index goes; the new one is built whole when the store opens (the mark is gone)."""
+    db.execute("DROP TABLE IF EXISTS rows_fts")
+    db.execute("DELETE FROM meta WHERE key = ?", [_SEARCH_MARK])
+    _create_text_tables(db)
+    old = db.conn.execute("SELECT id, submission_id, year, indicator_key, sheet_row, progress, description, materials,"
+                          " links, secret, person, phone FROM rows ORDER BY id")
+    while batch := old.fetchmany(5_000):
+        ids = _text_ids(db, [v for r in batch for v in (r[6], r[7])])
+        db.conn.executemany(
+            "INSERT INTO ledger_rows (id, submission_id, year, indicator_key, sheet_row, progress, description_id,"
+            " materials_id, links, secret, person, phone) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(*r[:6], ids.get(r[6]), ids.get(r[7]), *r[8:]) for r in batch])
+    db.execute("DROP TABLE rows")
+
+
 def refresh_search(db: sqlite_utils.Database, limit: int | None = None) -> int:
-    """Index the rows stored since the last refresh (at most ``limit`` of them), in one
-    transaction; the number indexed. A month's burst is ~60,000 rows, ~10 s: the daemon takes
-    it in parts, so that a stop or another writer never waits for all of it."""
+    """Index the texts stored since the last refresh (at most ``limit`` of them), in one
+    transaction; the number indexed. A text already stored is never indexed again: a
+    carried-forward month indexes only what the clerks changed. A first month is up to ~60,000
+    texts, ~10 s: the daemon takes it in parts, so that a stop or another writer never waits
+    for all of it."""
     with db.atomic():
         done = _search_mark(db) or 0
-        last = _max_row_id(db) if limit is None else min(_max_row_id(db), done + limit)
+        last = _max_text_id(db) if limit is None else min(_max_text_id(db), done + limit)
         if last > done:
-            db.execute("INSERT INTO rows_fts (rowid, description, materials)"
-                       " SELECT id, description, materials FROM rows WHERE id > ? AND id <= ?", [done, last])
+            db.execute("INSERT INTO texts_fts (rowid, text) SELECT id, text FROM texts WHERE id > ? AND id <= ?",
+                       [done, last])
             db.execute("UPDATE meta SET value = ? WHERE key = ?", [str(last), _SEARCH_MARK])
     return last - done
 
@@ -223,8 +323,8 @@ def _search_mark(db: sqlite_utils.Database) -> int | None:
     return int(row[0]) if row else None
 
 
-def _max_row_id(db: sqlite_utils.Database) -> int:
-    return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM rows").fetchone()[0])
+def _max_text_id(db: sqlite_utils.Database) -> int:
+    return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM texts").fetchone()[0])
 
 
 def system_stored(db: sqlite_utils.Database, system_id: str, version: str | None) -> bool:
@@ -253,7 +353,7 @@ def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
         db.execute("DELETE FROM assignments WHERE system_id = ?", [system.id])
         db.conn.executemany(
             "INSERT INTO assignments (system_id, unit, indicator_key, role) VALUES (?,?,?,?)",
-            [(system.id, u.name, i.key, i.role_of(u.name)) for u in system.reporting_units for i in system.assigned(u.name)],
+            [(system.id, u.name, i.key, system.role(i, u.name)) for u in system.reporting_units for i in system.assigned(u.name)],
         )
 
 
@@ -308,11 +408,12 @@ def merge_submission(
 
 
 def _insert_rows(db: sqlite_utils.Database, sub_id: int, t: RecordTable) -> None:
+    ids = _text_ids(db, [*t.description, *t.materials])
     db.conn.executemany(
-        "INSERT INTO rows (submission_id, year, indicator_key, sheet_row, progress, description, materials, links,"
-        " secret, person, phone) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        zip(repeat(sub_id), t.year, t.code, t.row, t.progress, t.description, t.materials, t.links, map(int, t.secret),
-            t.person, t.phone),
+        "INSERT INTO ledger_rows (submission_id, year, indicator_key, sheet_row, progress, description_id, materials_id,"
+        " links, secret, person, phone) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        zip(repeat(sub_id), t.year, t.code, t.row, t.progress, map(ids.get, t.description), map(ids.get, t.materials),
+            t.links, map(int, t.secret), t.person, t.phone),
     )
 
 
@@ -343,40 +444,3 @@ def backup(db: sqlite_utils.Database, target: Path) -> Path:
 
 def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
-
-
-EXPORTED = ("submissions", "rows", "findings", "current", "current_rows", "latest_submissions", "monthly_submissions",
-            "indicators", "units", "assignments")
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading ' (OWASP)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def export(db: sqlite_utils.Database, out: Path, fmt: str, extra: Iterable[str] = ()) -> list[Path]:
-    """Every table and view of EXPORTED, then those of ``extra`` the store has (another package's)."""
-    import csv
-    import json
-
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    present = set(db.table_names())
-    for name in (*EXPORTED, *(t for t in extra if t in present)):
-        cursor = db.execute(f"SELECT * FROM [{name}]")
-        columns = [d[0] for d in cursor.description]
-        path = out / f"{name}.{fmt}"
-        if fmt == "csv":
-            with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(columns)
-                writer.writerows([csv_safe(v) for v in row] for row in cursor)
-        else:
-            path.write_text(json.dumps([dict(zip(columns, r)) for r in cursor], ensure_ascii=False, indent=1), encoding="utf-8")
-        paths.append(path)
-    return paths

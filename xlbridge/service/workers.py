@@ -10,11 +10,19 @@ watchfiles' thread) starts them from a fork server, or spawns them where there i
 (Windows, macOS). Either way they get the indicator system from the parent, ignore Ctrl-C
 (a terminal sends it to the whole process group; the parent decides when to stop) and exit
 when the parent dies, so kill -9 of the daemon leaves no orphans.
+
+Submitted files are untrusted, and a reader can still die on one (calamine aborts the whole
+process when an allocation fails): so they are parsed in these processes only, each with an
+address-space limit (``worker_memory_mb``, RLIMIT_AS), also when the workspace asks for no
+workers (then one child). A worker that dies takes the files it held with it: each is tried
+again alone, in a process of its own; one that kills that one too is the culprit, rejected unread
+(工作簿无法安全读取), archived, and moved to inbox-rejected/ so that it is never tried again.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import os
 import pickle
@@ -31,8 +39,9 @@ from typing import Any
 from xlbridge.errors import XlbridgeError
 from xlbridge.gc_tuning import BATCH_GC_THRESHOLDS
 from xlbridge.service import kinds
+from xlbridge.service.daemon_log import event
 from xlbridge.system.model import IndicatorSystem
-from xlbridge.service.prepare import Prepared, prepare
+from xlbridge.service.prepare import Prepared, prepare, prepare_unsafe
 from xlbridge.system.files import load_system
 from xlbridge.service.workspace import Workspace
 
@@ -40,6 +49,7 @@ MAX_DEFAULT_WORKERS = 4  # beyond this the single writer (the store) is the limi
 WORKER_NICENESS = 10  # the parent's merges are the one serial step: when CPUs are short they go first
 PARENT_POLL_SECONDS = 0.5
 GROUP_LIMIT = 16  # files merged under one commit, at most
+log = logging.getLogger("xlbridge.workers")
 
 
 def default_workers() -> int:
@@ -58,7 +68,7 @@ class PrepareError(XlbridgeError):
 
 
 class Pending:
-    """A file being prepared; ``result()`` waits for it, retrying once if its worker died."""
+    """A file being prepared; ``result()`` waits for it, retrying it alone if its worker died."""
 
     def __init__(self, preparer: Preparer, path: Path, future: Future[Any],
                  pool: ProcessPoolExecutor | None = None) -> None:
@@ -68,22 +78,30 @@ class Pending:
         try:
             return _unpickled(self.future.result())
         except BrokenProcessPool:
-            # A worker died (killed, out of memory): every file then in the pool is lost with it.
-            # Each is tried once more in a new pool; a file that kills that one too is left for later.
-            try:
-                return _unpickled(self.preparer.submit(self.path, broken=self.pool).future.result())
-            except BrokenProcessPool:
-                raise PrepareError(f"{self.path.name}：处理进程异常终止（内存不足或被结束），文件留在收件箱，稍后重试") from None
+            pass
+        # A worker died (killed, out of memory, a reader aborted): every file then in the pool is
+        # lost with it, and any of them may be the cause. Each is tried once more, alone.
+        try:
+            return self.preparer.alone(self.path, broken=self.pool)
+        except BrokenProcessPool:
+            log.error("%s：读取时处理进程两次异常终止，拒收并移至 %s", self.path.name, self.preparer.ws.quarantine.name,
+                      **event("quarantined", file=self.path.name, where=self.preparer.ws.quarantine.name))
+            prepared = prepare_unsafe(self.preparer.ws, self.path, "读取时处理进程两次异常终止")
+            prepared.quarantine = True
+            return prepared
 
 
 class Preparer:
     """Prepares files for merging: in ``workers`` processes, or in this one when 0 (or one file).
 
     ``fork``: start workers by forking this process, if it has no other thread (a one-shot batch).
+    ``isolate``: files are untrusted (the daemon, ``xlbridge ingest``): always parsed in a worker,
+    with ``workers`` = 0 in one child.
     """
 
-    def __init__(self, ws: Workspace, key: bytes, workers: int | None = None, fork: bool = False) -> None:
-        self.ws, self.key, self.fork = ws, key, fork
+    def __init__(self, ws: Workspace, key: bytes, workers: int | None = None, fork: bool = False,
+                 isolate: bool = True) -> None:
+        self.ws, self.key, self.fork, self.isolate = ws, key, fork, isolate
         self.workers = default_workers() if workers is None else workers
         self.system = load_system(ws.system)
         self._pool: ProcessPoolExecutor | None = None
@@ -104,12 +122,22 @@ class Preparer:
         """Start the workers ``paths`` will need now, so their start-up overlaps the caller's own
         (opening the store)."""
         if self._uses_workers(paths):
-            for _ in range(self.workers):
+            for _ in range(max(self.workers, 1)):
                 self._current_pool().submit(int)
         return self
 
     def _uses_workers(self, paths: Sequence[Path]) -> bool:
-        return self.workers >= 1 and len(paths) >= 2  # one file: not worth waking a process for
+        return self.isolate or (self.workers >= 1 and len(paths) >= 2)  # one trusted file: not worth a process
+
+    def alone(self, path: Path, broken: ProcessPoolExecutor | None = None) -> Prepared:
+        """``path`` prepared in a process of its own (a worker died while it was in the pool)."""
+        self._current_pool(broken)  # the broken pool replaced for the files after it
+        with ProcessPoolExecutor(1, mp_context=self._context(), initializer=_worker_started,
+                                 initargs=self._worker_args()) as pool:
+            return _unpickled(pool.submit(_prepare_pickled, self.ws, path, self.key).result())
+
+    def _worker_args(self) -> tuple[Any, ...]:
+        return self.system, self.ws.worker_memory_mb, kinds.registered()
 
     def in_groups(self, paths: Sequence[Path], limit: int = GROUP_LIMIT) -> Iterator[list[Pending]]:
         """The paths' preparations in order, in groups to merge together: the next file, and those
@@ -121,7 +149,7 @@ class Preparer:
                 yield [Pending(self, path, _done(self.ws, path, self.key, self.system))]
             return
         todo, ahead = iter(paths), deque[Pending]()
-        lookahead = read_ahead(self.workers, limit)
+        lookahead = read_ahead(max(self.workers, 1), limit)
         try:
             while True:
                 while len(ahead) < lookahead and (path := next(todo, None)) is not None:
@@ -160,9 +188,9 @@ class Preparer:
             if self._pool is None or self._pool is broken:
                 if self._pool is not None:
                     self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context(),
+                self._pool = ProcessPoolExecutor(max(self.workers, 1), mp_context=self._context(),
                                                  initializer=_worker_started,
-                                                 initargs=(self.system, kinds.registered()))
+                                                 initargs=self._worker_args())
             return self._pool
 
     def _context(self) -> Any:
@@ -180,10 +208,13 @@ class Preparer:
 _system: IndicatorSystem | None = None
 
 
-def _worker_started(system: IndicatorSystem, other_kinds: tuple[kinds.SubmittedKind, ...] = ()) -> None:
+def _worker_started(system: IndicatorSystem, memory_mb: int = 0,
+                    other_kinds: tuple[kinds.SubmittedKind, ...] = ()) -> None:
     global _system
     _system = system
     kinds.register(*other_kinds)  # a forkserver's or spawned worker starts with none
+    if memory_mb > 0:
+        limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.set_threshold(*BATCH_GC_THRESHOLDS)
     if hasattr(os, "nice"):
@@ -191,6 +222,20 @@ def _worker_started(system: IndicatorSystem, other_kinds: tuple[kinds.SubmittedK
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent,), name="xlbridge-parent-watch", daemon=True).start()
+
+
+def limit_memory(memory_mb: int) -> None:
+    """This process's address space, at most ``memory_mb`` (where the OS has RLIMIT_AS): past it
+    an allocation fails, which ends this worker alone (Python raises MemoryError, Rust aborts)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    wanted = memory_mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
 def _exit_with(parent: Any) -> None:

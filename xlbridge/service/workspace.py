@@ -14,10 +14,12 @@ from typing import Any
 
 from xlbridge.errors import XlbridgeError
 from xlbridge.system.files import DEFAULT_SYSTEM
+from xlbridge.xlsx.bounds import MB, Limits
 
 CONFIG_NAME = "xlbridge.toml"
 UNKNOWN_UNIT_DIR = "未识别单位"
 NEXT_LEDGER_MODES = ("after-submission", "after-deadline", "off")
+QUARANTINE_DIR = "inbox-rejected"
 
 
 @dataclass
@@ -39,6 +41,17 @@ class Workspace:
     # ("after-submission"), every unit's once a month's deadline has passed ("after-deadline"),
     # or leaves it to `xlbridge ledgers next` ("off").
     next_ledgers: str = "after-submission"
+    # Bounds of a submitted workbook, checked before any reader allocates for it (xlsx/bounds.py);
+    # the 台账 sheet's rows are further bounded by the largest ledger the system issues.
+    max_file_mb: int = 50
+    max_rows: int = 20_000
+    max_columns: int = 64
+    max_cells: int = 500_000
+    # Address-space limit of each process that parses a submitted file (MB; 0 = none).
+    worker_memory_mb: int = 2048
+    # A 汇总 that cannot be replaced (open in Excel on a share, a folder in its place) is tried again
+    # after this many seconds, then after twice as long each time, at most every 5 minutes.
+    consolidate_retry_seconds: float = 5.0
 
     @classmethod
     def load(cls, root: Path, **overrides: Any) -> Workspace:
@@ -69,6 +82,9 @@ class Workspace:
             raise XlbridgeError(f"设置 deadline_day 应为 1–28 之间的日期（下月几日前报送），实为 {ws.deadline_day}")
         if ws.next_ledgers not in NEXT_LEDGER_MODES:
             raise XlbridgeError(f"设置 next_ledgers 应为 {'、'.join(NEXT_LEDGER_MODES)} 之一，实为「{ws.next_ledgers}」")
+        for name in ("max_file_mb", "max_rows", "max_columns", "max_cells"):
+            if getattr(ws, name) < 1:
+                raise XlbridgeError(f"设置 {name} 应为正整数，实为 {getattr(ws, name)}")
         for name in ("inbox", "archive", "outbox", "store", "key_file"):
             path = Path(getattr(ws, name))
             setattr(ws, name, path if path.is_absolute() else root / path)
@@ -77,7 +93,19 @@ class Workspace:
     def ensure(self) -> Workspace:
         for path in (self.inbox, self.archive, self.outbox):
             path.mkdir(parents=True, exist_ok=True)
+        if os.name == "posix" and self.archive.stat().st_mode & 0o077:
+            self.archive.chmod(0o700)  # every file ever received: for the coordination group's account only
         return self
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(file_bytes=self.max_file_mb * MB, unpacked_bytes=max(256, 5 * self.max_file_mb) * MB,
+                      rows=self.max_rows, columns=self.max_columns, cells=self.max_cells)
+
+    @property
+    def quarantine(self) -> Path:
+        """inbox-rejected/: files that must not be read again (beside inbox/, never watched)."""
+        return self.root / QUARANTINE_DIR
 
     @property
     def consolidated_dir(self) -> Path:

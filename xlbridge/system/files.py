@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from xlbridge.errors import SchemaError
 from xlbridge.findings import Finding, Severity
-from xlbridge.system.model import IndicatorSystem, unit_key
+from xlbridge.system.model import Indicator, IndicatorSystem, unit_key
 from xlbridge.system.responsibility import parse_responsibility
 
 def _schema_dir() -> Path:
@@ -294,6 +294,8 @@ def check_system(system: IndicatorSystem, file: str | None = None) -> list[Findi
                 add("unit-duplicate", Severity.error, f"单位名称「{spelling}」同时属于「{names[folded]}」和「{unit.name}」", "units")
             names[folded] = unit.name
     canonical = {u.name for u in system.units}
+    out += [Finding(rule=f.rule, severity=f.severity, message=f.message, file=file, field=f.field)
+            for f in _group_findings(system)]
     if not system.indicators:
         add("system-empty", Severity.error, "指标体系没有任何指标")
     for ind in system.indicators:
@@ -306,6 +308,11 @@ def check_system(system: IndicatorSystem, file: str | None = None) -> list[Findi
                 add("person-unit-unknown", Severity.error, f"责任人「{person.name}」所属单位「{person.unit}」未登记", where)
         if not ind.lead:
             add("lead-missing", Severity.warning, "没有牵头（责任）单位，任何单位的台账都不会包含此指标", where)
+        elif _reaches_no_ledger(system, ind, canonical):
+            groups = "、".join(f"「{u}」" for u in (*ind.lead, *ind.cooperating))
+            add("ledger-none", Severity.warning,
+                f"不会进入任何单位的台账：责任单位{groups}是集体，且没有登记成员（members）。"
+                f"指标内容：{ind.text[:30]}", where)
         for method in ind.unknown_methods:
             add("method-unknown", Severity.warning, f"测评方法「{method}」不在已知方法中，已保留", where)
         if not (ind.level3 or ind.points):
@@ -320,6 +327,37 @@ def check_system(system: IndicatorSystem, file: str | None = None) -> list[Findi
                     f"责任单位原文「{ind.units_text}」与 lead/cooperating 列出的单位不一致",
                     where,
                 )
+    return out
+
+
+def _reaches_no_ledger(system: IndicatorSystem, ind: Indicator, canonical: set[str]) -> bool:
+    """Every unit it names is a registered group, and none has members (unknown units are errors already)."""
+    named = (*ind.lead, *ind.cooperating)
+    if not all(u in canonical for u in named):
+        return False
+    return all(system.unit(u).group for u in system.reached(ind))  # type: ignore[union-attr]
+
+
+def _group_findings(system: IndicatorSystem) -> list[Finding]:
+    """A group reaches ledgers only through its members: each must be a registered single unit."""
+    out: list[Finding] = []
+    for unit in system.units:
+        where = f"单位 {unit.name}"
+        if unit.members and not unit.group:
+            out.append(Finding(rule="members-not-group", severity=Severity.error, field=where,
+                               message=f"「{unit.name}」列有成员（members），但没有标为集体（group: true）"))
+        if unit.group and not unit.members:
+            reason = f"：{unit.members_note}" if unit.members_note else ""
+            out.append(Finding(rule="group-members-missing", severity=Severity.warning, field=where,
+                               message=f"集体「{unit.name}」没有登记成员（members），由它牵头的指标不会进入其成员的台账{reason}"))
+        for member in unit.members:
+            found = system.unit(member)
+            if found is None or found.name != member:
+                out.append(Finding(rule="member-unknown", severity=Severity.error, field=where,
+                                   message=f"成员「{member}」未在 units 中登记（或不是登记的名称）"))
+            elif found.group:
+                out.append(Finding(rule="member-is-group", severity=Severity.error, field=where,
+                                   message=f"成员「{member}」本身是集体；请直接列出单位"))
     return out
 
 

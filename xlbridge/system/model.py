@@ -54,7 +54,15 @@ class Unit(Strict):
     aliases: list[str] = Field(default_factory=list)
     group: bool = Field(
         default=False,
-        description="A collective such as 各镇、街道办事处: cooperates, never receives a ledger.",
+        description="A collective such as 各镇、街道办事处: receives no ledger itself; its members do.",
+    )
+    members: list[str] = Field(
+        default_factory=list,
+        description="A group's member units (canonical names): each reports what the group leads.",
+    )
+    members_note: str | None = Field(
+        default=None,
+        description="What the member list rests on, or why it is missing (the towns are not named in the table).",
     )
 
 
@@ -84,8 +92,13 @@ class Indicator(Strict):
     key_item: bool = Field(default=False, description="★ in 备注, or a ★n code")
     note: str | None = Field(default=None, description="备注 as printed")
     kind: Kind = Kind.normal
-    score: float | None = None
-    weight: float | None = None
+    deadline: str | None = Field(default=None, description="完成时限 as printed")
+    score: float | None = Field(
+        default=None, description="分值: points of a normal item; points added (加分) or deducted (扣分) per case."
+    )
+    scoring: str | None = Field(default=None, description="评分标准 / 扣分标准 / 评分细则 as printed")
+    cap: float | None = Field(default=None, description="Most points this bonus/penalty item can add or deduct.")
+    weight: float | None = Field(default=None, description="Share of the total score in percent (占总分值的15% → 15).")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -110,6 +123,14 @@ class Indicator(Strict):
         return None
 
 
+class Level1(Strict):
+    """A level-1 indicator's own score or weight, as its heading prints it (一、组织领导 12分)."""
+
+    name: str
+    score: float | None = None
+    weight: float | None = Field(default=None, description="Percent of the total (占总分值的15% → 15).")
+
+
 class IndicatorSystem(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     version: str = "1"
@@ -124,6 +145,10 @@ class IndicatorSystem(Strict):
     level_names: list[str] = Field(default_factory=lambda: ["一级指标", "二级指标", "三级指标"])
     points_label: str = Field(default="考评要点", description="考评要点 / 基本要求 / 考评内容")
     units: list[Unit] = Field(default_factory=list)
+    total_score: float | None = Field(default=None, description="总分 as printed, when the table states it.")
+    bonus_cap: float | None = Field(default=None, description="加分总和不超过…分")
+    penalty_cap: float | None = Field(default=None, description="扣分/减分总和不超过…分")
+    level1_scores: list[Level1] = Field(default_factory=list)
     indicators: list[Indicator]
 
     @model_validator(mode="after")
@@ -163,22 +188,44 @@ class IndicatorSystem(Strict):
 
     @property
     def reporting_units(self) -> list[Unit]:
-        """Units that receive a ledger: every non-group unit that leads or cooperates."""
-        named = {n for i in self.indicators for n in (*i.lead, *i.cooperating)}
-        return [u for u in self.units if not u.group and u.name in named]
+        """Units that receive a ledger: every non-group unit that leads or cooperates, itself or
+        as a member of a group that does."""
+        return [u for u in self.units if not u.group and u.name in self._assignments]
 
     def assigned(self, unit: str) -> list[Indicator]:
-        """Indicators a unit must report on: where it leads or is named as cooperating.
+        """Indicators a unit must report on: where it leads or is named as cooperating, or a
+        group it belongs to is.
 
         Blanket 各部门(单位)配合 is not an assignment: those rows would drown every
         ledger; the lead unit collects them.
         """
-        return list(self._assignments.get(unit, ()))
+        return [ind for ind, _ in self._assignments.get(unit, ())]
+
+    def role(self, ind: Indicator, unit: str) -> Literal["牵头", "配合"] | None:
+        """The role an indicator is assigned to a unit with (None: not on its ledger)."""
+        return next((role for i, role in self._assignments.get(unit, ()) if i is ind), None)
+
+    def reached(self, ind: Indicator) -> dict[str, Literal["牵头", "配合"]]:
+        """Every unit whose ledger carries the indicator, with its role: the units named, then the
+        members of the groups named; a unit both named and a member keeps the stronger role."""
+        out: dict[str, Literal["牵头", "配合"]] = {}
+        for names, role in ((ind.lead, "牵头"), (ind.cooperating, "配合")):
+            for name in names:
+                for unit in (name, *self.members_of(name)):
+                    if out.get(unit) != "牵头":
+                        out[unit] = role  # type: ignore[assignment]
+        return out
+
+    def members_of(self, group: str) -> list[str]:
+        unit = self.unit(group)
+        return list(unit.members) if unit and unit.group else []
 
     @cached_property
-    def _assignments(self) -> dict[str, list[Indicator]]:
-        by_unit: dict[str, list[Indicator]] = {}
+    def _assignments(self) -> dict[str, list[tuple[Indicator, Literal["牵头", "配合"]]]]:
+        groups = {u.name for u in self.units if u.group}
+        by_unit: dict[str, list[tuple[Indicator, Literal["牵头", "配合"]]]] = {}
         for i in self.indicators:
-            for unit in dict.fromkeys((*i.lead, *i.cooperating)):  # once, even if named twice
-                by_unit.setdefault(unit, []).append(i)
+            for unit, role in self.reached(i).items():
+                if unit not in groups:
+                    by_unit.setdefault(unit, []).append((i, role))
         return by_unit

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from xlbridge.findings import column_letter
 from xlbridge.system.model import KIND_LABELS, IndicatorSystem
+from xlbridge.system.scores import totals
+from xlbridge.system.table_header import FIELD_LABELS
 
 
 def describe(system: IndicatorSystem) -> list[str]:
@@ -26,6 +29,7 @@ def describe(system: IndicatorSystem) -> list[str]:
     unknown = sorted({m for i in inds for m in i.unknown_methods})
     if unknown:
         lines.append("未知测评方法（已保留）：" + "、".join(unknown))
+    lines += totals(system)
     lines.append("各一级指标：")
     per_level1 = Counter(i.level1 for i in inds)
     lines += [f"  {name}：{n} 项" for name, n in per_level1.items()]
@@ -51,3 +55,33 @@ def unit_assignments(system: IndicatorSystem) -> list[str]:
 
 def _distinct(values) -> int:  # type: ignore[no-untyped-def]
     return len(set(values))
+
+
+def import_preview(system: IndicatorSystem, columns: list[tuple[int, str, str | None]], n: int) -> list[str]:
+    """How ``schema import`` read a table: each column's field, then the first indicators as parsed."""
+    lines = ["列的对应关系："]
+    for col, name, field in columns:
+        target = f"{field}（{FIELD_LABELS[field]}）" if field else "（未导入）"
+        lines.append(f"  {column_letter(col + 1)}「{name or '无表头'}」→ {target}")
+    lines.append(f"前 {min(n, len(system.indicators))} 项指标（共 {len(system.indicators)} 项）：")
+    for ind in system.indicators[:n]:
+        lines.append(f"  [{ind.key}] 编号 {ind.code}｜{KIND_LABELS[ind.kind]}｜一级：{ind.level1}"
+                     + (f"｜二级：{short(ind.level2)}" if ind.level2 else ""))
+        lines.append(f"      内容：{short(ind.text)}")
+        extra = [f"牵头：{'、'.join(ind.lead)}" if ind.lead else "牵头：（无）"]
+        if ind.cooperating:
+            extra.append(f"配合：{'、'.join(ind.cooperating)}")
+        if ind.score is not None:
+            extra.append(f"分值 {ind.score:g}")
+        if ind.cap is not None:
+            extra.append(f"上限 {ind.cap:g}")
+        if ind.deadline:
+            extra.append(f"时限：{ind.deadline}")
+        lines.append("      " + "；".join(extra))
+    return lines
+
+
+def short(text: str | None, n: int = 40) -> str:
+    """One line, cut at n characters with …"""
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[:n] + "…"

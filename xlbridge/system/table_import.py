@@ -19,41 +19,47 @@ from typing import Any
 from pydantic import ValidationError
 
 from xlbridge.errors import SchemaError
-from xlbridge.findings import Finding, Severity
-from xlbridge.system.model import Indicator, IndicatorSystem, Kind, Person, Unit, unit_key
+from xlbridge.findings import Finding, Severity, column_letter
 from xlbridge.normalise import fold_width, no_spaces, squash, tidy_multiline
+from xlbridge.system import scores
+from xlbridge.system.model import (
+    KIND_LABELS,
+    Indicator,
+    IndicatorSystem,
+    Kind,
+    Level1,
+    Person,
+    Unit,
+    unit_key,
+)
 from xlbridge.system.responsibility import cell_lines, is_group, looks_like_note, parse_responsibility
+from xlbridge.system.table_header import (
+    Columns,
+    apply_map,
+    find_header,
+    header_name,
+    no_header_message,
+    settle_columns,
+)
 from xlbridge.xlsx.safety import open_untrusted_workbook
 
-# Header text (spaces and a trailing (…) removed) → field; the first column that matches a field wins.
-HEADERS: dict[str, tuple[str, ...]] = {
-    "code": ("序号", "编号"),
-    "level1": ("一级指标", "考评项目", "名称", "类别"),
-    "level2": ("二级指标",),
-    "level3": ("三级指标", "工作任务"),
-    "points": ("考评要点", "基本要求", "考评内容", "考核内容", "评分标准"),
-    "methods": ("测评方法", "考评方法", "考核方法"),
-    "materials": ("上报资料", "上报材料", "佐证材料"),
-    "lead": ("牵头部门", "牵头单位", "牵头科室"),
-    "units": ("责任单位", "责任部门", "责任科室", "配合部门", "配合单位"),
-    "persons": ("责任人",),
-    "note": ("备注",),
-}
 HIERARCHY = ("level1", "level2")
 TEXT_FIELDS = ("level3", "points")
+SCORE_FIELDS = ("score", "scoring", "deadline")
 # Columns whose content belongs to an indicator but is not its text; a row holding only these
 # (no code, no text) is reported rather than skipped.
-DETAIL_FIELDS = ("methods", "materials", "lead", "units", "cooperating", "persons", "note")
+DETAIL_FIELDS = ("methods", "materials", "lead", "units", "cooperating", "persons", "note", "scoring", "deadline")
 SYSTEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _CODE = re.compile(r"^(?:★\s*\d+|\(\d+\)|\d+)$")
 _GROUP_CODE = re.compile(r"^\(?[一二三四五六七八九十]+\)?[、.]?$")
 # A code printed at the start of the text: （1） needs no separator, 1、 / 1. / ★1、 do; a digit
 # right after the separator is a decimal (1.5倍), not a code.
-_LEADING_CODE = re.compile(r"^\s*(?:(\(\d+\))\s*[、.．]?|(★\s*\d+|\d+)\s*[、.．](?!\d))\s*")
+_LEADING_CODE = re.compile(r"^\s*(?:(\((?:\d+|[一二三四五六七八九十]+)\))\s*[、.．]?|(★\s*\d+|\d+)\s*[、.．](?!\d))\s*")
+_NUMBERED_HEADING = re.compile(r"^[一二三四五六七八九十]+\s*[、.．]")
+_BLOCK = re.compile(r"加分|扣分|减分|附加")
 _FOOTNOTE = re.compile(r"^(注|说明|备注|附注)\s*[:：\d]")
 _ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:：]?\s*")
 _FORM_LINE = re.compile(r"(单位|科室|时间|日期|填表人|联系人)\s*[:：]")
-_HEADER_SUFFIX = re.compile(r"\(.*\)$")
 _ITEM_SPLIT = re.compile(r"(?:^|(?<=[;；。\n]))\s*(?:[(（]\d+[)）]|\d+[.、．])\s*")
 _LIST_SPLIT = re.compile(r"[\n、，,;；/]+")
 _SENTENCE_END = "。；;！？!?"
@@ -64,22 +70,13 @@ _CJK_NAME = re.compile(r"^[\u3400-\u9fff·\s]+$")
 class ImportResult:
     system: IndicatorSystem
     findings: list[Finding] = field(default_factory=list)
+    # every column of the table: (column, header as printed, field or None when not imported)
+    columns: list[tuple[int, str, str | None]] = field(default_factory=list)
 
 
-@dataclass
-class _Columns:
-    by_field: dict[str, int]
-    header_row: int
-    header: list[str] = field(default_factory=list)
-    # 000-style tables: 考评项目 / 考评内容 / 基本要求 — content is level 2, requirement is level 3.
-    content_is_level2: bool = False
-
-    def label(self, name: str) -> str | None:
-        col = self.by_field.get(name)
-        return self.header[col] if col is not None and self.header[col] else None
-
-
-def import_table(path: Path, *, system_id: str, issuer: str = "未注明", sheet: str | None = None) -> ImportResult:
+def import_table(path: Path, *, system_id: str, issuer: str = "未注明", sheet: str | None = None,
+                 overrides: list[str] | tuple[str, ...] = ()) -> ImportResult:
+    """``overrides``: ``列名=字段`` pairs (``--map``) that win over the recognised header."""
     if not SYSTEM_ID.match(system_id):
         raise SchemaError(
             f"指标体系 id「{system_id}」只能由小写字母、数字、-、_ 组成（默认取输出文件名），"
@@ -88,14 +85,14 @@ def import_table(path: Path, *, system_id: str, issuer: str = "未注明", sheet
     wb = open_untrusted_workbook(path)
     ws = _pick_sheet(wb, sheet, path)
     grid = _unmerged_grid(ws)
-    cols = _find_header(grid)
+    cols = find_header(grid)
     if cols is None:
-        raise SchemaError(
-            f"{path.name} 工作表「{ws.title}」：找不到表头行。表头应包含 序号、一级指标、三级指标、"
-            "考评要点/基本要求、责任单位 等列名中的至少三个"
-        )
-    builder = _Builder(path.name, ws.title, cols)
+        raise SchemaError(no_header_message(grid, f"{path.name} 工作表「{ws.title}」"))
     data = _unmerged_grid(ws, across=False)
+    settle_columns(cols, data[cols.header_row + 1 :])
+    apply_map(cols, list(overrides), path.name)
+    builder = _Builder(path.name, ws.title, cols, _wide_rows(ws, len(cols.header)))
+    builder.account_columns(data[cols.header_row + 1 :])
     for index in range(cols.header_row + 1, len(data)):
         builder.row(index + 1, data[index])
     indicators = builder.finish()
@@ -104,17 +101,29 @@ def import_table(path: Path, *, system_id: str, issuer: str = "未注明", sheet
     try:
         system = IndicatorSystem(
             id=system_id,
-            title=_title(grid[: cols.header_row]) or path.stem,
+            title=_title(grid[: cols.first_row if cols.first_row is not None else cols.header_row]) or path.stem,
             issuer=issuer,
             source=path.name,
             level_names=builder.level_names(),
             points_label=builder.points_label(),
             units=builder.units(),
+            bonus_cap=builder.caps.get(Kind.bonus),
+            penalty_cap=builder.caps.get(Kind.penalty),
+            level1_scores=builder.level1_scores(indicators),
             indicators=indicators,
         )
     except ValidationError as exc:  # a bug here, not the user's: still no traceback for them
         raise SchemaError(f"{path.name}：导入结果不是有效的指标体系（{exc.errors()[0]['msg']}）") from None
-    return ImportResult(system=system, findings=builder.findings)
+    return ImportResult(system=system, findings=builder.findings, columns=builder.column_map())
+
+
+def _wide_rows(ws: Any, width: int) -> set[int]:
+    """Rows (1-based) that are one cell merged across most of the table: a heading or a footnote."""
+    return {
+        rng.min_row
+        for rng in ws.merged_cells.ranges
+        if rng.min_row == rng.max_row and rng.max_col - rng.min_col + 1 >= max(2, width - 1)
+    }
 
 
 def _pick_sheet(wb: Any, sheet: str | None, path: Path) -> Any:
@@ -125,7 +134,7 @@ def _pick_sheet(wb: Any, sheet: str | None, path: Path) -> Any:
             raise SchemaError(f"{path.name}：「{sheet}」是图表，不是工作表")
         return wb[sheet]
     for ws in wb.worksheets:
-        if _find_header(_unmerged_grid(ws, limit=40)) is not None:
+        if find_header(_unmerged_grid(ws, limit=40)) is not None:
             return ws
     if len(wb.worksheets) == 1:
         return wb.worksheets[0]  # the header error below names it
@@ -153,55 +162,6 @@ def _unmerged_grid(ws: Any, limit: int | None = None, across: bool = True) -> li
             for c in range(rng.min_col - 1, last_col):
                 rows[r][c] = value
     return rows
-
-
-def _header_name(value: Any) -> str:
-    """序 号 → 序号, 责任单位（部门） → 责任单位."""
-    return _HEADER_SUFFIX.sub("", no_spaces(fold_width(_text(value))))
-
-
-def _header_fields(row: list[Any]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for col, value in enumerate(row):
-        name = _header_name(value)
-        for field_name, names in HEADERS.items():
-            if name in names and field_name not in found:
-                found[field_name] = col
-                break
-    return found
-
-
-def _find_header(grid: list[list[Any]]) -> _Columns | None:
-    for index, row in enumerate(grid):
-        fields = _header_fields(row)
-        if len(fields) < 3:
-            continue
-        names = [_header_name(v) for v in row]
-        content_is_level2 = {"考评项目", "基本要求", "考评内容"} <= set(names)
-        if content_is_level2:
-            fields["level2"] = names.index("考评内容")
-            fields["level3"] = names.index("基本要求")
-            fields.pop("points", None)
-        if "lead" in fields and "units" in fields:
-            fields["cooperating"] = fields.pop("units")
-        _code_under_text_header(fields, names)
-        return _Columns(fields, index, [no_spaces(_text(v)) for v in row], content_is_level2)
-    return None
-
-
-def _code_under_text_header(fields: dict[str, int], names: list[str]) -> None:
-    """三级指标 printed over two columns (merged): the first holds the codes, the second the text.
-
-    That is how Word tables with a narrow number column come out; without this the codes would
-    be read as the indicator text.
-    """
-    if "code" in fields:
-        return
-    for name in TEXT_FIELDS:
-        col = fields.get(name)
-        if col is not None and col + 1 < len(names) and names[col + 1] == names[col]:
-            fields["code"], fields[name] = col, col + 1
-            return
 
 
 def _title(rows: list[list[Any]]) -> str:
@@ -257,10 +217,18 @@ def split_content(text: str) -> tuple[str, str]:
     return _one_line("\n".join(lines[:first])), "\n".join(lines[first:])
 
 
+_NUMERALS = "一二三四五六七八九十"
+
+
 def _next_code(code: str) -> str:
-    """(1) → (2), 3 → 4, ★1 → ★2."""
+    """(1) → (2), 3 → 4, ★1 → ★2, (一) → (二), (九) → (十)."""
     m = re.search(r"\d+", code)
-    return code[: m.start()] + str(int(m.group()) + 1) + code[m.end() :] if m else code
+    if m:
+        return code[: m.start()] + str(int(m.group()) + 1) + code[m.end() :]
+    m = re.search(f"[{_NUMERALS}]+", code)
+    if m and m.group() in _NUMERALS[:-1]:
+        return code[: m.start()] + _NUMERALS[_NUMERALS.index(m.group()) + 1] + code[m.end() :]
+    return code
 
 
 def split_numbered(text: str) -> list[tuple[str, str]]:
@@ -283,8 +251,11 @@ def split_numbered(text: str) -> list[tuple[str, str]]:
 
 
 class _Builder:
-    def __init__(self, file: str, sheet: str, cols: _Columns) -> None:
+    def __init__(self, file: str, sheet: str, cols: Columns, wide_rows: set[int] | None = None) -> None:
         self.file, self.sheet, self.cols = file, sheet, cols
+        self.wide_rows = wide_rows or set()  # rows merged across the table: headings, footnotes
+        self.caps: dict[Kind, float] = {}  # 加分总和不超过10分, per bonus / penalty block
+        self._headings: dict[str, scores.Heading] = {}  # level-1 name → the numbers its heading printed
         self.indicators: list[Indicator] = []
         self.rows: list[int] = []  # the sheet row of each indicator, for findings about it
         self.findings: list[Finding] = []
@@ -304,16 +275,54 @@ class _Builder:
         col = self.cols.by_field.get(name)
         return _text(values[col]) if col is not None and col < len(values) else ""
 
+    # ----------------------------------------------------------------------- the columns
+    def account_columns(self, data: list[list[Any]]) -> None:
+        """Every column is mapped to a field or reported here, by name and position."""
+        width = max(len(self.cols.header), max((len(r) for r in data), default=0))
+        for col in range(width):
+            if self.cols.field_at(col) is not None:
+                continue
+            filled = sum(1 for r in data if col < len(r) and _text(r[col]))
+            named = col < len(self.cols.header) and self.cols.header[col]
+            what, row = self.cols.describe(col), self.cols.header_row + 1
+            if col in self.cols.assessor:
+                state = f"有 {filled} 格已填写" if filled else "表中为空"
+                self.report(row, Severity.warning if filled else Severity.info, "column-assessor",
+                            f"{what}是考核时填写的评分栏（{state}），未导入", col)
+            elif col in self.cols.ignored:
+                self.report(row, Severity.info, "column-ignored", f"{what}按 --map 指定不导入（{filled} 格有内容）", col)
+            elif filled or named:
+                name = self.cols.header[col] if named else column_letter(col + 1)
+                self.report(row, Severity.warning if filled else Severity.info, "column-unmapped",
+                            f"{what}不对应任何字段，其内容（{filled} 格）未导入；"
+                            f"如需导入请用 --map '{name}=字段'（如 points、note）", col)
+
+        if not any(f in self.cols.by_field for f in ("lead", "units", "cooperating")):
+            self.report(self.cols.header_row + 1, Severity.warning, "units-column-missing",
+                        "表中没有责任单位（牵头单位）列：导入的指标都没有责任单位，不会出现在任何单位的台账中。"
+                        "请在导入结果中补充 lead，或用 --map '列名=lead' 指定")
+
+    def column_map(self) -> list[tuple[int, str, str | None]]:
+        return [(c, name, self.cols.field_at(c)) for c, name in enumerate(self.cols.header)]
+
+    def _is_repeated_header(self, values: list[Any]) -> bool:
+        """The header printed again at the top of a page: most of its names in their own columns."""
+        names = [header_name(v) for v in values]
+        same = sum(1 for c, n in enumerate(names) if n and c < len(self.cols.header) and n == self.cols.header[c])
+        return same >= min(3, len([n for n in self.cols.header if n]))
+
     # ----------------------------------------------------------------------- one row
     def row(self, number: int, values: list[Any]) -> None:
         cells = [_text(v) for v in values]
         if not any(cells):
             return
-        if len(_header_fields(values)) >= 3:
+        if self._is_repeated_header(values):
             return  # the header repeated at the top of a printed page
         distinct = list(dict.fromkeys(c for c in cells if c))  # a merged row repeats its text
         if _FOOTNOTE.match(distinct[0]) and len(distinct) <= 2:
-            self.report(number, Severity.info, "footnote", f"脚注行已跳过：{squash(distinct[0])[:40]}")
+            self._footnote(number, distinct[0])
+            return
+        if self._heading_row(number, values, distinct):
             return
         fields = {name: self.cell(values, name) for name in (*HIERARCHY, *TEXT_FIELDS)}
         code, items = self._code(number, values, fields)
@@ -330,6 +339,56 @@ class _Builder:
             self.report(number, Severity.info, "items-split",
                         f"一格内有 {len(items)} 条编号的{self._label(self._text_field())}（{items[0][0]}…{items[-1][0]}），"
                         "已拆分为各自的指标", self.cols.by_field.get(self._text_field()))
+
+    def _footnote(self, number: int, text: str) -> None:
+        self.report(number, Severity.info, "footnote", f"脚注行已跳过：{squash(text)[:40]}")
+        kind = _kind(text, "")
+        limit = scores.cap(text)
+        if kind is not Kind.normal and limit is not None and kind not in self.caps:
+            self.caps[kind] = limit
+            self.report(number, Severity.info, "cap-read", f"已记录{KIND_LABELS[kind]}上限 {limit:g} 分")
+
+    def _heading_row(self, number: int, values: list[Any], distinct: list[str]) -> bool:
+        """A row that only names a level 1: ``一 │ 组织管理 │ 10``, ``一、组织领导工作 12分`` merged
+        across, ``加分项（加分总和不超过10分）``; or a sentence merged across below the table (a
+        footnote without 注)."""
+        if any(self.cell(values, n) for n in ("lead", "units", "cooperating", "persons")):
+            return False
+        code_cell, score_cell = self.cell(values, "code"), self.cell(values, "score")
+        code = fold_width(code_cell).replace(" ", "")
+        numbered = bool(code) and _GROUP_CODE.match(code) is not None
+        texts = [t for t in distinct if t != score_cell and not (numbered and t == code_cell)]
+        if len(texts) != 1:
+            return False
+        text = _one_line(texts[0])
+        if numbered:
+            name = f"{code}{text}" if code.startswith("(") else f"{code.rstrip('、.')}、{text}"
+        elif _NUMBERED_HEADING.match(text) or _BLOCK.search(text) and len(text) <= 40:
+            name = text
+        elif number in self.wide_rows and self.indicators:
+            self._footnote(number, text)
+            return True
+        else:
+            return False
+        heading = scores.heading(name)
+        if heading.score is None and score_cell:
+            heading.score = scores.number(score_cell)
+        self._heading(heading)
+        self._above = {"level1": heading.name}
+        self._group_code = ""
+        self.report(number, Severity.info, "level1-row", f"一级指标「{heading.name}」单独成行{_numbers(heading)}")
+        return True
+
+    def _heading(self, heading: scores.Heading) -> None:
+        if heading.score is not None or heading.weight is not None:
+            self._headings.setdefault(heading.name, heading)
+        kind = _kind(heading.name, "")
+        if heading.cap is not None and kind is not Kind.normal:
+            self.caps.setdefault(kind, heading.cap)
+
+    def level1_scores(self, indicators: list[Indicator]) -> list[Level1]:
+        names = dict.fromkeys(i.level1 for i in indicators)
+        return [Level1(name=n, score=h.score, weight=h.weight) for n in names if (h := self._headings.get(n))]
 
     def _text_field(self) -> str:
         return "level3" if "level3" in self.cols.by_field else "points"
@@ -349,7 +408,7 @@ class _Builder:
                 if name == "level1":
                     self._above.pop("level2", None)  # a new level 1 does not inherit the old level 2
                 self._above[name] = value
-            elif name in self.cols.by_field:
+            elif name in self.cols.by_field or name == "level1":  # level 1 may be a row of its own
                 fields[name] = above
 
     def _same_heading(self, name: str, value: str, above: str) -> bool:
@@ -465,7 +524,9 @@ class _Builder:
                         f"编号 {code} 的合并单元格跨到本行，本行的责任单位已并入：{'、'.join(added)}")
 
     def _level1(self, fields: dict[str, str]) -> str:
-        level1 = _one_line(fields["level1"])
+        heading = scores.heading(_one_line(fields["level1"]))  # 一、组织领导工作 12分
+        self._heading(heading)
+        level1 = heading.name
         if self._group_code and not level1.startswith(self._group_code):
             level1 = self._group_code + level1
         return level1
@@ -489,6 +550,9 @@ class _Builder:
                         self.cols.by_field.get(self._text_field()))
         lead, cooperating, all_units, units_note = self._units(number, values)
         note = squash(self.cell(values, "note")) or units_note
+        kind = _kind(level1, level2 or "")
+        scoring = tidy_multiline(self.cell(values, "scoring")) or None
+        score, cap = self._score(number, values, kind, " ".join(filter(None, (level3, points))), scoring)
         indicator = Indicator(
             key=code,
             code=code,
@@ -505,15 +569,34 @@ class _Builder:
             persons=self._persons(number, values, lead + cooperating),
             key_item="★" in (note or "") or code.startswith("★"),
             note=note,
-            kind=_kind(level1, level2 or ""),
+            kind=kind,
+            deadline=squash(self.cell(values, "deadline")) or None,
+            score=score,
+            scoring=scoring,
+            cap=cap,
         )
         self.indicators.append(indicator)
         self.rows.append(number)
 
+    def _score(self, number: int, values: list[Any], kind: Kind, text: str,
+               scoring: str | None) -> tuple[float | None, float | None]:
+        """分值 from its column, else from the text: …3分 at the end of a normal item (never from
+        its 评分标准, which says what is deducted), 加2分 / 扣1分 in a bonus or penalty item or
+        its 评分标准, whose cap (最高扣5分) is read too."""
+        cell = self.cell(values, "score")
+        score = scores.number(cell) if cell else None
+        if cell and score is None:
+            self.report(number, Severity.warning, "score-unparsed", f"分值「{cell}」不是数字，未记录",
+                        self.cols.by_field.get("score"))
+        if kind is Kind.normal:
+            return (score if score is not None else scores.trailing_score(text)), None
+        text = " ".join(filter(None, (text, scoring)))
+        return (score if score is not None else scores.per_case(text)), scores.cap(text)
+
     def _materials(self, values: list[Any], points: str | None) -> list[str]:
         if "materials" in self.cols.by_field:
             return split_items(self.cell(values, "materials"))
-        if _header_name(self.cols.label("points")) == "考评要点":
+        if header_name(self.cols.label("points")) == "考评要点":
             # 001-style tables have no 上报资料 column: their 考评要点 lists the evidence to submit
             return split_items(points or "")
         return []
@@ -543,7 +626,7 @@ class _Builder:
                 self.report(number, Severity.warning, "lead-missing", f"{self._label('lead')}为空",
                             self.cols.by_field["lead"])
             return lead, coop_names, coop.all_units_cooperate or leads.all_units_cooperate, None
-        if not text and not quiet:
+        if not text and not quiet and "units" in self.cols.by_field:
             self.report(number, Severity.warning, "units-missing", f"{self._label('units') or '责任单位'}为空",
                         self.cols.by_field.get("units"))
         parsed = parse_responsibility(text)
@@ -717,7 +800,7 @@ def _kind(level1: str, level2: str) -> Kind:
     joined = level1 + level2
     if "加分" in joined:
         return Kind.bonus
-    if "减分" in joined:
+    if "减分" in joined or "扣分项" in joined or "扣分情形" in joined or "予以扣分" in joined:
         return Kind.penalty
     return Kind.normal
 
@@ -732,3 +815,11 @@ def split_items(text: str) -> list[str]:
     for part in parts:
         items += [line.strip() for line in part.split("\n") if line.strip()]
     return items
+
+
+def _numbers(heading: scores.Heading) -> str:
+    parts = [f"{heading.score:g} 分" if heading.score is not None else "",
+             f"占 {heading.weight:g}%" if heading.weight is not None else "",
+             f"上限 {heading.cap:g} 分" if heading.cap is not None else ""]
+    shown = "，".join(p for p in parts if p)
+    return f"（{shown}）" if shown else ""

@@ -8,7 +8,11 @@ into the package xlsxwriter wrote, at several times xlsxwriter's speed per cell.
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,10 @@ from xlsxwriter.exceptions import FileCreateError
 from xlbridge.errors import XlbridgeError
 from xlbridge.xlsx.stream import RowStream, splice_rows
 
+NAME_MAX = 255  # bytes of one file name on ext4, XFS, tmpfs, NTFS (in UTF-16 units there, fewer than bytes)
+HELD_SUFFIX = "（新）"  # the new version of a workbook held open, written beside it
+TEMP_DIR_PREFIX = ".xlsxwriter."  # + pid + "."; xlsxwriter's own part files, removed with the directory
+
 # Unit text such as "=HYPERLINK(...)", "+86…", "-", "@x" must stay text: never let xlsxwriter
 # turn strings into formulas, numbers or links.
 _OPTIONS = {
@@ -28,6 +36,51 @@ _OPTIONS = {
     "constant_memory": True,
     "tmpdir": None,
 }
+
+
+def fit_name(stem: str, suffix: str = "", limit: int = NAME_MAX) -> str:
+    """``stem + suffix`` as a file name of at most ``limit`` UTF-8 bytes, whatever the stem holds.
+
+    Names are built of parts joined by ``_`` (回执_<单位>_<月份>_<编号>): only the longest part (a unit
+    or file name typed by someone) is cut, by whole characters, and tagged with a hash of the whole
+    stem, so the unit and the month stay readable and two long names stay apart. ``suffix`` (an
+    extension, a temp file's ``.<pid>.tmp``) is never cut."""
+    name = stem + suffix
+    room = limit - len(suffix.encode())
+    if len(stem.encode()) <= room:
+        return name
+    tag = "-" + hashlib.sha256(stem.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    parts = stem.split("_")
+    longest = max(range(len(parts)), key=lambda i: len(parts[i].encode()))
+    over = len(stem.encode()) - room + len(tag.encode())
+    if len(parts[longest].encode()) > over:
+        parts[longest] = _cut(parts[longest], len(parts[longest].encode()) - over) + tag
+        return "_".join(parts) + suffix
+    return _cut(stem, room - len(tag)) + tag + suffix  # many long parts: the start of the whole
+
+
+def _cut(text: str, size: int) -> str:
+    """The longest start of ``text`` of at most ``size`` UTF-8 bytes (never half a character)."""
+    return text.encode("utf-8", "surrogatepass")[:max(size, 0)].decode("utf-8", "ignore")
+
+
+def temp_name(path: Path, tag: str = "") -> Path:
+    """A hidden temp file beside ``path`` whose name says which process writes it (the daemon's
+    stale-temp sweep reads the pid back), within the name limit however long ``path``'s name is."""
+    return path.with_name(fit_name(f".{path.stem}{tag}", f".{os.getpid()}.tmp{path.suffix}"))
+
+
+def held_copy(path: Path) -> Path:
+    """汇总台账_2021-05.xlsx → 汇总台账_2021-05（新）.xlsx: where a new version goes while the old one is held."""
+    return path.with_name(fit_name(path.stem, HELD_SUFFIX + path.suffix))
+
+
+class HeldWorkbook(XlbridgeError):
+    """The target could not be replaced (held open, a folder in its place); the new version is at ``beside``."""
+
+    def __init__(self, message: str, beside: Path | None) -> None:
+        super().__init__(message)
+        self.beside = beside
 
 
 class Styles:
@@ -65,23 +118,27 @@ class OwnedWorkbook(xlsxwriter.Workbook):
 
 
 @contextlib.contextmanager
-def owned_workbook(path: Path, small: bool = False) -> Iterator[tuple[OwnedWorkbook, Styles]]:
+def owned_workbook(path: Path, small: bool = False, beside_if_held: bool = False) -> Iterator[tuple[OwnedWorkbook, Styles]]:
     """Write to a temp file beside ``path``, then rename over it: readers never see half a file.
 
     ``small`` (a receipt, a few hundred cells): built in memory. constant_memory, which the
-    consolidated workbook needs, writes a temp file per worksheet part, half a receipt's time.
+    consolidated workbook needs, writes a temp file per worksheet part, half a receipt's time;
+    those go into a private folder beside ``path``, removed whole whatever happens (xlsxwriter
+    leaves its part files behind when a write fails, e.g. on a full disk).
 
     With streamed rows, xlsxwriter's temp file is copied to a second one with the rows added,
-    and that one is renamed over ``path``.
+    and that one is renamed over ``path``. No temp file outlives the call.
 
-    If the target is held open (Windows locks open workbooks), the previous file is kept and
-    XlbridgeError is raised so the caller can retry later.
+    If the target is held open (Windows locks open workbooks) or cannot be replaced, the previous
+    file is kept and XlbridgeError is raised so the caller can retry later; with ``beside_if_held``
+    the new version is first put beside it (:func:`held_copy`), and :class:`HeldWorkbook` says where.
+    Once ``path`` is written again, that copy is removed.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
-    spliced = path.with_name(f".{path.stem}.rows.{os.getpid()}.tmp.xlsx")  # the daemon's stale-temp sweep knows both
-    wb = OwnedWorkbook(str(tmp), {**_OPTIONS, "tmpdir": str(path.parent), "in_memory": small})
+    tmp, spliced = temp_name(path), temp_name(path, ".rows")  # the daemon's stale-temp sweep knows both
+    parts = None if small else Path(tempfile.mkdtemp(prefix=f"{TEMP_DIR_PREFIX}{os.getpid()}.", dir=path.parent))
     try:
+        wb = OwnedWorkbook(str(tmp), {**_OPTIONS, "tmpdir": str(parts or path.parent), "in_memory": small})
         try:
             yield wb, Styles(wb)
             wb.close()
@@ -90,17 +147,41 @@ def owned_workbook(path: Path, small: bool = False) -> Iterator[tuple[OwnedWorkb
                 splice_rows(tmp, spliced, wb.row_streams)
                 done = spliced
         except (OSError, FileCreateError) as exc:  # e.g. the folder is read-only or the disk full
-            raise XlbridgeError(f"无法写入 {path}（{exc}），已保留上一版本，稍后重试") from None
+            raise XlbridgeError(f"无法写入 {path}（{failure_reason(exc)}），已保留上一版本，稍后重试") from None
         try:
             os.replace(done, path)
-        except PermissionError:
-            raise XlbridgeError(f"{path} 正被其他程序打开，已保留上一版本，稍后重试") from None
         except OSError as exc:
-            raise XlbridgeError(f"无法替换 {path}（{exc.strerror}），已保留上一版本，稍后重试") from None
+            held = "正被其他程序打开" if isinstance(exc, PermissionError) else f"无法替换（{failure_reason(exc)}）"
+            beside = _put_beside(done, path) if beside_if_held else None
+            kept = f"新版本已写为 {beside.name}" if beside else "已保留上一版本"
+            raise HeldWorkbook(f"{path} {held}，{kept}，稍后重试", beside) from None
+        if beside_if_held:
+            with contextlib.suppress(OSError):
+                held_copy(path).unlink(missing_ok=True)  # the stand-in of a held version is stale now
     finally:
         for leftover in (tmp, spliced):
-            if leftover.exists():
-                leftover.unlink()
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
+        if parts is not None:
+            shutil.rmtree(parts, ignore_errors=True)
+
+
+def _put_beside(done: Path, path: Path) -> Path | None:
+    beside = held_copy(path)
+    try:
+        os.replace(done, beside)
+    except OSError:
+        return None  # that one held too: the temp file is removed, the old version stays
+    return beside
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a write failed, for a Chinese message: 磁盘空间已满, or the system's own words."""
+    if isinstance(exc, FileCreateError) and exc.args and isinstance(exc.args[0], OSError):
+        exc = exc.args[0]  # xlsxwriter's wrapper of the OSError
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "磁盘空间已满"
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def text(value: Any) -> str:

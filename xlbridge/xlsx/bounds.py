@@ -1,0 +1,349 @@
+"""Bounds of a submitted workbook, checked on its bytes before any reader allocates for it.
+
+Readers trust what a workbook says: calamine allocates one cell for every position between A1
+and the farthest cell reference it meets (one cell at XFD1048576 asks for 550 GB and aborts the
+process), and zip readers allocate what a member's header declares. So before calamine or
+openpyxl sees a file, every member's declared size and its own compression ratio are checked,
+each sheet a reader will parse is inflated here with a cap (its real size, whatever the header
+says), and its XML is scanned for its ``<dimension>``, the farthest cell and row reference, cells
+or rows without a reference (which readers place one after the other), and formulas (the reader
+needs their positions, and this is the one pass over the sheet that finds them).
+
+The scan is a few C-speed regular-expression passes over the XML, not a parse: the usual sheet
+(every cell ``<c r="A1" …``, every row ``<row r="1" …``, as Excel, WPS, LibreOffice, openpyxl and
+xlsxwriter write them, all within the limits) matches nothing but its formulas. Anything else
+(a reference beyond what the fast pattern lets through, an attribute order or quoting it does not
+expect, a cell or row without ``r``) falls to an exact walk over every cell and row tag.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import PurePosixPath
+
+from defusedxml import DefusedXmlException, ElementTree
+
+from xlbridge.errors import LedgerError
+from xlbridge.findings import column_letter
+
+MB = 1024 * 1024
+MAX_MEMBERS = 10_000
+MAX_RATIO = 200  # one member's own ratio; shared strings of repeated Chinese text compress ~10–30×
+RATIO_FLOOR = 1 * MB  # smaller members may compress as they like: they cannot cost much
+DEFLATE_MAX_RATIO = 1032  # the most deflate can expand: a member's packed size bounds its real size
+EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384
+_REQUIRED = ("[Content_Types].xml",)
+_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+
+
+class BoundsError(LedgerError):
+    """A workbook over a limit, or one no reader may be given; ``rule`` names the kind."""
+
+    def __init__(self, message: str, rule: str = "file-over-limit") -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+@dataclass(frozen=True)
+class SheetLimits:
+    rows: int
+    columns: int
+    cells: int
+    what: str = "工作表范围"  # how the receipt names the range ("台账范围")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What any submitted workbook may hold (Workspace settings); sheets get their own below."""
+
+    file_bytes: int = 50 * MB
+    unpacked_bytes: int = 256 * MB  # all members inflated, and each one
+    rows: int = 20_000
+    columns: int = 64
+    cells: int = 500_000
+
+    def sheet(self, what: str = "工作表范围") -> SheetLimits:
+        return SheetLimits(self.rows, self.columns, self.cells, what)
+
+
+@dataclass
+class SheetScan:
+    max_row: int = 0
+    max_column: int = 0
+    formulas: set[tuple[int, int]] = field(default_factory=set)  # (row, col), 1-based
+
+
+@dataclass
+class Scan:
+    names: list[str]  # the workbook's sheets, in order
+    sheets: dict[str, SheetScan]  # the sheets scanned (those a reader will parse)
+    macros: bool = False
+
+
+def scan_workbook(data: bytes, file: str, sheets: dict[str, SheetLimits], limits: Limits) -> Scan:
+    """Check ``data`` (a whole .xlsx) against ``limits`` and scan ``sheets`` (name → its limits;
+    a sheet not in the workbook is skipped). Raises BoundsError / LedgerError, in Chinese."""
+    if len(data) > limits.file_bytes:
+        raise BoundsError(f"{file}：文件大小 {len(data) / MB:.1f} MB，超过上限 {limits.file_bytes // MB} MB（设置 max_file_mb）")
+    try:
+        zf = zipfile.ZipFile(BytesIO(data))
+    except zipfile.BadZipFile:
+        raise LedgerError(_not_a_zip_message(file, data)) from None
+    with zf:
+        infos = zf.infolist()
+        _check_members(file, infos, limits)
+        names, parts = _sheet_parts(zf, data, file, limits)
+        scans = {}
+        for name, sheet_limits in sheets.items():
+            part = parts.get(name)
+            if part is None:
+                continue
+            try:
+                info = zf.getinfo(part)
+            except KeyError:
+                raise LedgerError(f"{file}：工作簿结构损坏（找不到工作表「{name}」的数据）") from None
+            scans[name] = scan_sheet(inflate(data, info, file, limits.unpacked_bytes), file, name, sheet_limits)
+        macros = any(i.filename.lower().endswith("vbaproject.bin") for i in infos)
+    return Scan(names, scans, macros)
+
+
+def sheet_names(data: bytes, file: str, limits: Limits) -> list[str]:
+    """The workbook's sheets, in order (its zip checked first)."""
+    return list(sheet_members(data, file, limits))
+
+
+def sheet_members(data: bytes, file: str, limits: Limits) -> dict[str, str]:
+    """Each sheet's zip member, in workbook order (a sheet with no member: an empty string)."""
+    try:
+        zf = zipfile.ZipFile(BytesIO(data))
+    except zipfile.BadZipFile:
+        raise LedgerError(_not_a_zip_message(file, data)) from None
+    with zf:
+        _check_members(file, zf.infolist(), limits)
+        names, parts = _sheet_parts(zf, data, file, limits)
+    return {name: parts.get(name, "") for name in names}
+
+
+# --------------------------------------------------------------------------- the zip
+def _check_members(file: str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    if len(infos) > MAX_MEMBERS:
+        raise BoundsError(f"{file}：压缩包内文件数过多（{len(infos)} 个），疑似恶意文件，已拒收")
+    names = {i.filename for i in infos}
+    if any(i.filename.startswith(("/", "..")) or "/../" in i.filename or "\\" in i.filename for i in infos):
+        raise BoundsError(f"{file}：压缩包内含非法路径，疑似恶意文件，已拒收")
+    if "xl/encryptedPackage" in names or "EncryptionInfo" in names:
+        raise LedgerError(f"{file}：工作簿设置了打开密码，请取消密码后再提交")
+    if not all(r in names for r in _REQUIRED) or not any(n.startswith("xl/") for n in names):
+        raise LedgerError(f"{file}：不是 Excel 工作簿（.xlsx），请用 Excel/WPS 另存为 .xlsx 格式后再提交")
+    cap = limits.unpacked_bytes
+    total = 0
+    for i in infos:
+        if i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise BoundsError(f"{file}：压缩包成员 {i.filename[:80]} 使用了不支持的压缩方式，已拒收")
+        # Declared sizes first: readers size their buffers by them.
+        if i.file_size > cap:
+            raise BoundsError(f"{file}：压缩包成员 {i.filename[:80]} 声明解压后 {i.file_size // MB} MB，超过上限 {cap // MB} MB，"
+                              "疑似“压缩炸弹”，已拒收")
+        if i.file_size > RATIO_FLOOR and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            raise BoundsError(f"{file}：压缩包成员 {i.filename[:80]} 压缩比 {i.file_size // max(i.compress_size, 1)}:1，"
+                              "疑似“压缩炸弹”，已拒收")
+        # Then the real size: only what deflate can make of the packed bytes bounds it. A member
+        # that could inflate past the cap is inflated here, with the cap, and its output dropped.
+        worst = i.compress_size * (DEFLATE_MAX_RATIO if i.compress_type == zipfile.ZIP_DEFLATED else 1)
+        total += min(worst, i.file_size) if worst <= cap else i.file_size
+    if total > cap:
+        raise BoundsError(f"{file}：解压后共 {total // MB} MB，超过上限 {cap // MB} MB，疑似“压缩炸弹”，已拒收")
+
+
+def verify_members(data: bytes, file: str, limits: Limits, skip: frozenset[str] = frozenset()) -> None:
+    """Inflate (and drop) every member whose packed size would let it grow past the cap: its real
+    size, never its header's, must be within the limits. The usual ledger has none."""
+    with zipfile.ZipFile(BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if info.filename in skip or info.compress_type != zipfile.ZIP_DEFLATED:
+                continue
+            if info.compress_size * DEFLATE_MAX_RATIO > limits.unpacked_bytes:
+                inflate(data, info, file, limits.unpacked_bytes, keep=False)
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
+
+
+def inflate(data: bytes, info: zipfile.ZipInfo, file: str, cap: int, keep: bool = True) -> bytes:
+    """A member's bytes, inflated from its packed data with ``cap`` on the output: never more
+    than the cap is made, and a real size other than the declared one is refused."""
+    offset = info.header_offset
+    magic, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, offset)
+    if magic != b"PK\x03\x04":
+        raise LedgerError(f"{file}：工作簿已损坏（压缩包成员 {info.filename[:80]} 的位置不正确）")
+    start = offset + _LOCAL_HEADER.size + name_len + extra_len
+    packed = memoryview(data)[start:start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        out = bytes(packed)
+        size = len(out)
+    else:
+        inflater = zlib.decompressobj(-15)
+        size, chunks, rest = 0, [], packed
+        try:
+            while True:
+                # In steps, each bounded: a bomb costs the cap at most, never its full size.
+                chunk = inflater.decompress(rest, min(cap + 1 - size, 64 * MB))
+                size += len(chunk)
+                if keep:
+                    chunks.append(chunk)
+                if size > cap:
+                    raise BoundsError(f"{file}：压缩包成员 {info.filename[:80]} 解压后超过 {cap // MB} MB，疑似“压缩炸弹”，已拒收")
+                rest = inflater.unconsumed_tail
+                if inflater.eof or not rest:
+                    break
+        except zlib.error:
+            raise LedgerError(f"{file}：工作簿内容无法解析（压缩包成员 {info.filename[:80]} 已损坏，无法解压）") from None
+        out = b"".join(chunks)
+    if size != info.file_size:
+        raise BoundsError(f"{file}：压缩包成员 {info.filename[:80]} 实际解压后 {size} 字节，与声明的 {info.file_size} 字节不符，"
+                          "文件已损坏或被篡改，已拒收")
+    return out
+
+
+def _not_a_zip_message(file: str, head: bytes) -> str:
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return f"{file}：这是旧版 .xls 或加密的工作簿，请用 Excel/WPS 另存为 .xlsx（不加密）后再提交"
+    if not head:
+        return f"{file}：文件为空（可能尚未复制完成）"
+    return f"{file}：文件已损坏或不完整（不是有效的 .xlsx 压缩包）"
+
+
+_STRUCTURE_CAP = 4 * MB  # workbook.xml and its relationships: a few KB in any real workbook
+
+
+def _sheet_parts(zf: zipfile.ZipFile, data: bytes, file: str, limits: Limits) -> tuple[list[str], dict[str, str]]:
+    """The workbook's sheet names, and the zip member of each (workbook.xml → relationships)."""
+    try:
+        workbook = ElementTree.fromstring(inflate(data, zf.getinfo("xl/workbook.xml"), file, _STRUCTURE_CAP))
+        rels = ElementTree.fromstring(inflate(data, zf.getinfo("xl/_rels/workbook.xml.rels"), file, _STRUCTURE_CAP))
+    except (KeyError, ElementTree.ParseError, DefusedXmlException) as exc:
+        # DefusedXmlException: an entity declaration (billion laughs) in workbook.xml.
+        raise LedgerError(f"{file}：工作簿结构损坏或含不安全的 XML（{type(exc).__name__}）") from None
+    targets = {r.get("Id"): r.get("Target") or "" for r in rels.iterfind("rel:Relationship", _NS)}
+    names, parts = [], {}
+    for sheet in workbook.iterfind("m:sheets/m:sheet", _NS):
+        name = sheet.get("name") or ""
+        names.append(name)
+        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
+        if target:
+            parts[name] = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+    return names, parts
+
+
+# --------------------------------------------------------------------------- a sheet's XML
+_FORMULA = re.compile(rb"<f[\s>/]")
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"[^>]*?(?<!/)>(?:<v>[^<]*</v>)?<f[\s>/]')
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\s[^>]*?\bref\s*=\s*[\"']([^\"']*)")
+_ANY_TAG = re.compile(rb"<(?:[\w.-]+:)?(c|row)(?=[\s>/])([^>]*)")
+_R_ATTR = re.compile(rb"(?:^|\s)r\s*=\s*[\"']\s*([^\"']*)")
+_REF = re.compile(rb"([A-Za-z]{0,4})([0-9]{0,8})$")
+_SMALLEST_CELL = 12  # bytes of <c r="A1"/>: a sheet this many times max_cells long may hold more
+
+
+def _fast_patterns(limits: SheetLimits) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """A cell or row tag that is not the usual, within-limits kind: a reference of as many letters
+    as the column limit's or as many digits as the row limit's, another first attribute, or none.
+    One pattern each, with a literal prefix (``<c``, ``<row``) the regex engine searches at C speed."""
+    letters = len(column_letter(max(min(limits.columns, EXCEL_MAX_COLUMNS), 1)))
+    digits = len(str(limits.rows))
+    cell = re.compile(rb'<c(?: r="(?:[A-Za-z]{%d}|[A-Za-z]{1,%d}[0-9]{%d})| (?!r=")|[>/])' % (letters, letters - 1, digits)
+                      if letters > 1 else rb'<c[\s>/]')
+    row = re.compile(rb'<row(?: r="[0-9]{%d}| (?!r=")|[>/])' % digits)
+    return cell, row
+
+
+_PATTERNS: dict[SheetLimits, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}
+
+
+def scan_sheet(xml: bytes, file: str, sheet: str, limits: SheetLimits) -> SheetScan:
+    scan = SheetScan()
+    _check_dimension(xml, file, sheet, limits)
+    patterns = _PATTERNS.get(limits)
+    if patterns is None:
+        patterns = _PATTERNS[limits] = _fast_patterns(limits)
+    cell, row = patterns
+    usual_bound = min(26, limits.columns) * 10 ** (len(str(limits.rows)) - 1)
+    if (cell.search(xml) or row.search(xml) or usual_bound > limits.cells
+            or len(xml) > _SMALLEST_CELL * limits.cells):
+        _walk(xml, file, sheet, limits, scan)
+    if _FORMULA.search(xml):
+        from openpyxl.utils import column_index_from_string
+
+        scan.formulas = {(int(r), column_index_from_string(c.decode())) for c, r in _FORMULA_CELL.findall(xml)}
+    return scan
+
+
+def _check_dimension(xml: bytes, file: str, sheet: str, limits: SheetLimits) -> None:
+    match = _DIMENSION.search(xml, 0, 64 * 1024)  # before sheetData, near the start
+    if not match:
+        return
+    last = match.group(1).split(b":")[-1].strip()
+    ref = _REF.match(last.replace(b"$", b""))
+    if ref:
+        row, col = _position(ref.group(1), ref.group(2))
+        if row > limits.rows or col > limits.columns:
+            raise BoundsError(f"{file}：工作表「{sheet}」声明的范围 {last.decode('ascii', 'replace')[:20]} 超出{limits.what}"
+                              f"（最多 {limits.rows} 行、{limits.columns} 列），已拒收；请删除多余的行列后重新保存")
+
+
+def _position(letters: bytes, digits: bytes) -> tuple[int, int]:
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ch - 64
+    return (int(digits) if digits else 0), col
+
+
+def _far_row(file: str, sheet: str, limits: SheetLimits, row: int) -> None:
+    raise BoundsError(f"{file}：工作表「{sheet}」第 {row} 行超出{limits.what}（最多 {limits.rows} 行），已拒收；"
+                      "请删除多余的行后重新保存")
+
+
+def _walk(xml: bytes, file: str, sheet: str, limits: SheetLimits, scan: SheetScan) -> None:
+    """Every cell and row tag, placed as readers place them (a cell or row without ``r`` goes
+    after the one before): the farthest position, and the number of cells and rows."""
+    row = col = cells = rows = 0
+    far_row = False  # a row past the limit: said at its first cell, which names it better
+    for match in _ANY_TAG.finditer(xml):
+        attr = _R_ATTR.search(match.group(2))
+        if match.group(1) == b"row":
+            if far_row:
+                _far_row(file, sheet, limits, row)
+            rows += 1
+            row = int(attr.group(1)) if attr and attr.group(1).strip().isdigit() else row + 1
+            col = 0
+            far_row = row > limits.rows or rows > limits.rows
+            scan.max_row = max(scan.max_row, row)
+            continue
+        cells += 1
+        ref = _REF.match(attr.group(1).strip()) if attr else None
+        if ref and ref.group(1):
+            cell_row, col = _position(ref.group(1), ref.group(2))
+            cell_row = cell_row or row
+        else:
+            cell_row, col = row, col + 1
+        if cell_row > limits.rows or col > limits.columns:
+            name = f"{column_letter(min(col, EXCEL_MAX_COLUMNS * 2))}{cell_row}"
+            raise BoundsError(f"{file}：工作表「{sheet}」的单元格 {name} 超出{limits.what}"
+                              f"（最多 {limits.rows} 行、{limits.columns} 列），已拒收；请删除该单元格的内容和格式后重新保存")
+        if cells > limits.cells:
+            raise BoundsError(f"{file}：工作表「{sheet}」的单元格超过 {limits.cells} 个，超出{limits.what}，已拒收")
+        scan.max_row, scan.max_column = max(scan.max_row, cell_row), max(scan.max_column, col)
+    if far_row:
+        _far_row(file, sheet, limits, row)
+    if scan.max_row * scan.max_column > limits.cells:
+        raise BoundsError(f"{file}：工作表「{sheet}」的范围 {column_letter(scan.max_column)}{scan.max_row} 共 "
+                          f"{scan.max_row * scan.max_column} 格，超过上限 {limits.cells} 格，已拒收")
