@@ -371,7 +371,7 @@ def test_the_daemon_on_a_full_disk_says_so_keeps_everything_and_goes_on_when_the
         daemon.start()
         drop([first], inbox)
         daemon.wait_for(lambda: count(ws) == 1 and not os.listdir(inbox), "the first file")
-        daemon.wait_for(lambda: daemon.log_count("consolidated") >= 1, "its 汇总")
+        daemon.wait_for(lambda: daemon.log_count("已重写汇总表") >= 1, "its 汇总")
         stored = query(ws, "SELECT id, sha256, status FROM submissions")
 
         fill(small_disk)  # the disk fills up while the daemon runs
@@ -384,7 +384,7 @@ def test_the_daemon_on_a_full_disk_says_so_keeps_everything_and_goes_on_when_the
         # Started on a full disk: it says so in Chinese, keeps the file waiting, no traceback.
         daemon.start()
         daemon.wait_for(lambda: daemon.log_count("磁盘空间已满或将满") >= 1, "the full-disk warning")
-        daemon.wait_for(lambda: daemon.log_count("处理失败（磁盘空间已满") >= 2, "the waiting file tried again")
+        daemon.wait_for(lambda: daemon.log_count("（磁盘空间已满，已存储的数据未改变）") >= 2, "the waiting file tried again")
         assert "Traceback" not in daemon.log()
         assert os.listdir(inbox) == [second.name]
         leftovers = [p for p in listing(ws) if Path(p).name.startswith((".", "tmp")) and "lock" not in p]

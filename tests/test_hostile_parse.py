@@ -286,7 +286,7 @@ def test_a_reader_that_dies_costs_its_file_alone_which_is_quarantined(tmp_path: 
     assert "工作簿无法安全读取" in sub["reason"] and sub["file_name"] == killer.name
     assert (ws / "archive" / sub["sha256"][:2] / f"{sub['sha256']}.xlsx").read_bytes() == killer.read_bytes()
     assert not (ws / "inbox" / killer.name).exists()
-    assert log.count("两次异常终止") == 1  # tried twice, then never again
+    assert log.count("两次异常终止，拒收并移至") == 1  # tried twice, then never again
     receipts = list((ws / "outbox" / UNIT).glob("回执_*.xlsx"))
     assert any("工作簿无法安全读取" in receipt_summary(r).get("退回原因", "") for r in receipts)
 

@@ -511,8 +511,9 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
                               ensure_ascii=False, indent=2))
         return
     counts = {s: sum(1 for x in subs if x["status"] == s) for s in ("accepted", "rejected")}
-    click.echo(f"待处理 {len(pending)}，已忽略 {len(ignored)}，非普通文件 {len(special) + len(refused)}，"
-               f"已接收 {counts['accepted']}，已退回 {counts['rejected']}")
+    tally = [f"待处理 {len(pending)}"] + [f"{label} {n}" for label, n in (("已忽略", len(ignored)),
+             ("非普通文件", len(special) + len(refused))) if n] + [f"已接收 {counts['accepted']}", f"已退回 {counts['rejected']}"]
+    click.echo("，".join(tally))  # the unusual counts only when there is something to say
     for name in pending:
         click.echo(f"  待处理  {name}")
     for item in ignored:

@@ -210,7 +210,7 @@ class Daemon:
         except Exception as exc:  # the log line still tells
             receipt = f"回执未能写出（{exc}）"
         log.warning("%s：是%s，不是普通文件，未读取；%s；%s", name, kind, where, receipt,
-                    **event("refused", file=name, kind=kind, where=where, receipt=receipt))
+                    **event("refused", file=name, entry=kind, where=where, receipt=receipt))
 
     def _note_file(self, path: Path) -> None:
         if path in self._seen or is_ignored(path):
