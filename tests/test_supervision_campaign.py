@@ -186,3 +186,23 @@ def test_a_reminder_for_the_silent_month_and_the_overdue_item(year, tmp_path: Pa
     assert "共 1 份催报通知" in run("remind", "-w", ws.root, "--period", "2021-07", "--as-of", "2021-07-05").output
     july = "\n".join(p.text for p in Document(str(path.parent.parent / "2021-07" / f"催报_{UNIT}_2021-07.docx")).paragraphs)
     assert "尚未收到" not in july and "1 项整改事项临近或已过整改期限" in july
+
+
+def test_the_consolidated_workbook_gains_scores_and_items(year) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    ws = year["ws"]
+    result = run("consolidate", "-w", ws.root, "--period", "2021-08")
+    assert result.exit_code == 0, result.output
+    path = Path(result.output.strip().splitlines()[-1])
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert book.sheetnames.index("得分") < book.sheetnames.index("明细") and "整改" in book.sheetnames
+    book.close()
+    scores = sheet_rows(path, "得分")
+    assert "等权重" in scores[0][0]
+    assert scores[3][:5] == ("1", UNIT, 98, 100, "2021-08") and "指标 19 扣 2：目录仍缺2019年卷宗" in scores[3][5]
+    items = sheet_rows(path, "整改")
+    # as of today (years after 2021): item 2's deadline has passed too; earliest deadline first; item 1 closed
+    assert [(r[0], r[6], r[7]) for r in items[1:]] == [("3", "2021-07-10", "逾期"), ("2", "2021-09-30", "逾期")]
+    with zipfile.ZipFile(path) as zf:
+        assert any(n.startswith("xl/charts/chart") for n in zf.namelist())

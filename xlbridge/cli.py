@@ -457,6 +457,7 @@ def consolidate(workspace: Path, period: str | None, every_month: bool) -> None:
     from xlbridge.service.consolidate import consolidate as run, latest_period, reported_months
     from xlbridge.system.files import load_system
 
+    _register_supervision()  # 汇总 gains the supervision group's 得分 and 整改 sheets
     ws = _workspace(workspace)
     db = _existing_store(ws)
     if not every_month:

@@ -23,6 +23,7 @@ from xlbridge.ledger.content import campaign_years
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.files import load_system
 from xlbridge.service.trend import Month, write_trend
+from xlbridge.service import extra_sheets
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.owned import OwnedWorkbook, fit_name, Styles, owned_workbook, text, write_table
 from xlbridge.xlsx.stream import clean_text
@@ -100,6 +101,8 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
         write_trend(wb, wb.add_worksheet("趋势"), st, units, list(dict.fromkeys(i.level1 for i in system.indicators)), months)
         _missing_units(wb.add_worksheet("未报送"), st, system, statuses, sources)
         _key_items(wb.add_worksheet("重点"), st, system, units, snapshot)
+        for write in extra_sheets.writers():  # the supervision group's 得分 and 整改, when registered
+            write(wb, st, db, ws, period)
         _details(wb, wb.add_worksheet("明细"), st, db, system.id, campaign, period)
     return path
 
