@@ -1,5 +1,5 @@
 """The supervision group's year, end to end on real files: two inspection rounds over a
-campaign — plan → fill (openpyxl; the second round through LibreOffice) → submit → items open →
+campaign — plan → fill (openpyxl; the second round typed in LibreOffice through UNO) → submit → items open →
 the unit's next ledger shows them → the unit answers → the next round closes one and sends one
 back → one goes overdue → the scores and the quarterly 通报 (read back with python-docx,
 rendered to PDF by LibreOffice) say exactly that; the 催报 notice too."""
@@ -15,8 +15,9 @@ import openpyxl
 import pytest
 from docx import Document
 from ledger_fixtures import KEY, UNIT, set_cells
-from supervision_fixtures import fill, inspection_kind, plan, reported_workspace, review_rows, submit  # noqa: F401
-from test_libreoffice import _profile, _run, resave
+from openpyxl.utils import get_column_letter
+from supervision_fixtures import ROW, fill, inspection_kind, plan, reported_workspace, review_rows, submit  # noqa: F401
+from test_libreoffice import _profile, _run, drive
 from ws_fixtures import clean_environment, connect, drop, run, sheet_rows  # noqa: F401
 
 from xlbridge.ledger import rectification as R
@@ -35,6 +36,22 @@ ROUND_1 = {
              "due": "2021-07-10"},
 }
 ROUND_2 = {"19": {"conclusion": S.MOSTLY, "problem": "目录仍缺2019年卷宗", "deduction": 2}}
+
+
+def _typed_round_2() -> list[dict[str, str]]:
+    """ROUND_2 and its reviews as an inspector types them into the workbook in LibreOffice."""
+    def at(sheet: str, column: int, row: int, text: str) -> dict[str, str]:
+        return {"sheet": sheet, "cell": f"{get_column_letter(column)}{row}", "how": "type", "text": text}
+
+    edits = [at(S.INSPECTION_SHEET, S.HEADER_FIELD["inspector"].value_col, S.INPUT_ROW, "李检查"),
+             at(S.INSPECTION_SHEET, S.HEADER_FIELD["inspected_on"].value_col, S.INPUT_ROW, "2021-08-20")]
+    for code, row in ROW.items():
+        for key, value in {"conclusion": S.CONFORM, **ROUND_2.get(code, {})}.items():
+            edits.append(at(S.INSPECTION_SHEET, S.INSPECTION_COLUMN[key].index, row, str(value)))
+    for offset, (verdict, note) in enumerate(((S.CLOSE, "已公开，网站核验通过"), (S.REJECT, "2019年卷宗目录仍缺"))):
+        edits.append(at(S.REVIEW_SHEET, S.REVIEW_COLUMN["review"].index, S.REVIEW_FIRST_ROW + offset, verdict))
+        edits.append(at(S.REVIEW_SHEET, S.REVIEW_COLUMN["review_note"].index, S.REVIEW_FIRST_ROW + offset, note))
+    return edits
 
 
 def statuses(ws) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
@@ -80,9 +97,12 @@ def year(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
 
     august = plan(ws, "2021-08")  # planned on 1 August: item 3 (due 10 July, unanswered) is overdue by then
     august_items = review_rows(august)
-    typed = fill(august, tmp / "lo" / "r2.xlsx", ROUND_2, on="2021-08-20",
-                 reviews={0: (S.CLOSE, "已公开，网站核验通过"), 1: (S.REJECT, "2019年卷宗目录仍缺")})
-    through_libreoffice = resave(typed, tmp / "resaved", tmp_path_factory)
+    # The second round is typed in LibreOffice (headless, zh_CN, through UNO: what its input line does)
+    through_libreoffice = tmp / "lo" / "r2.xlsx"
+    issued = tmp / "lo" / "august.xlsx"  # an ASCII path: the UNO bridge's URLs of a CJK one fail type detection
+    issued.parent.mkdir()
+    issued.write_bytes(august.read_bytes())
+    drive(issued, through_libreoffice, _typed_round_2(), [], tmp_path_factory)
     second = submit(ws, through_libreoffice, when=datetime(2021, 8, 21, 9))
     assert second.status == "accepted", second.summary
     yield {"ws": ws, "after_round_1": after_round_1, "issued_items": issued_items, "answered": answered,
