@@ -65,14 +65,15 @@ def col(key: str) -> int:
 
 
 def fill(src: Path, dst: Path, conclusions: dict[str, dict[str, Any]], reviews: dict[int, tuple[str, str]] | None = None,
-         inspector: str = "李检查", on: str = "2021-06-20") -> Path:
+         inspector: str = "李检查", on: str = "2021-06-20", rows: dict[str, int] | None = None) -> Path:
     """Type an inspection's results: per code {conclusion, problem, deduction, requirement, due};
-    every other indicator 符合; per review-sheet row offset (0 = first item) (verdict, note)."""
+    every other indicator 符合 (``rows``: code → sheet row, UNIT's by default); per review-sheet row
+    offset (0 = first item) (verdict, note)."""
     wb = openpyxl.load_workbook(src)
     ws = wb[S.INSPECTION_SHEET]
     ws.cell(S.INPUT_ROW, S.HEADER_FIELD["inspector"].value_col, inspector)
     ws.cell(S.INPUT_ROW, S.HEADER_FIELD["inspected_on"].value_col, on)
-    for code, row in ROW.items():
+    for code, row in (rows or ROW).items():
         values = {"conclusion": S.CONFORM, **conclusions.get(code, {})}
         for key, value in values.items():
             ws.cell(row, col(key), value)

@@ -22,6 +22,7 @@ from xlbridge.supervision import store
 from xlbridge.supervision.check import InspectionCheck, Review, check_inspection, read_inspection
 from xlbridge.supervision.receipt import write_inspection_receipt
 from xlbridge.supervision.rules import REJECTING, severity
+from xlbridge.supervision.scoring import full_marks, score
 from xlbridge.system.files import load_system
 from xlbridge.system.model import IndicatorSystem
 
@@ -127,13 +128,11 @@ def apply_inspection(db: sqlite_utils.Database, system: IndicatorSystem, inspect
         new = I.CLOSED if review.verdict == S.CLOSE else I.reopened_status(item, today)
         note = f"{round_} 复核{review.verdict}" + (f"：{review.note}" if review.note else "")
         I.change(db, item, new, by=by, note=note, source="inspection", ref=inspection_id, at=at)
-    marked = [r for r in result.rows if r.points is not None]
-    full = round(sum(r.points for r in marked), 2)  # type: ignore[misc]
-    deducted = round(sum(min(r.deduction, r.points) for r in marked), 2)  # type: ignore[type-var]
+    scored = score(system, unit, [(r.code, r.deduction, r.problem) for r in result.rows])
     db["scores"].insert({"inspection_id": inspection_id, "system_id": system.id, "campaign": inspection["campaign"],
-                         "unit": unit, "round": round_, "full_marks": full, "deductions": deducted,
-                         "score": round(full - deducted, 2), "equal_weights": int(all(s.score is None for s in
-                                                                                       system.assigned(unit)))})
+                         "unit": unit, "round": round_, "full_marks": scored.full_marks,
+                         "deductions": round(sum(d.points for d in scored.deductions), 2), "score": scored.score,
+                         "equal_weights": int(full_marks(system, unit).equal_weights)})
 
 
 def _signature(result: InspectionCheck | None) -> str:

@@ -11,15 +11,8 @@ from typing import Any
 import sqlite_utils
 
 from xlbridge.supervision import store
-from xlbridge.supervision.scoring import full_marks
+from xlbridge.supervision.scoring import Deduction, full_marks, score
 from xlbridge.system.model import IndicatorSystem
-
-
-@dataclass
-class Deduction:
-    code: str
-    points: float
-    reason: str
 
 
 @dataclass
@@ -49,29 +42,12 @@ def unit_scores(db: sqlite_utils.Database, system: IndicatorSystem, campaign: in
 
 def _unit_score(db: sqlite_utils.Database, system: IndicatorSystem, campaign: int, period: str, unit: str) -> UnitScore:
     marks = full_marks(system, unit)
-    total = round(sum(p for p in marks.points.values() if p is not None), 2)
     latest = db.execute(
         "SELECT id, round FROM inspections WHERE status = 'accepted' AND system_id = ? AND campaign = ? AND unit = ?"
         " AND round <= ? ORDER BY round DESC, id DESC LIMIT 1", [system.id, campaign, unit, period]).fetchone()
+    rows = db.execute("SELECT indicator_key, deduction, COALESCE(NULLIF(problem, ''), conclusion) FROM inspection_rows"
+                      " WHERE inspection_id = ? ORDER BY sheet_row", [latest[0] if latest else 0]).fetchall()
+    result = score(system, unit, rows)
     if latest is None:
-        return UnitScore(unit, None, total, None, marks.note)
-    deducted: dict[str, float] = {}
-    deductions = []
-    for code, deduction, problem, conclusion in db.execute(
-            "SELECT indicator_key, deduction, problem, conclusion FROM inspection_rows WHERE inspection_id = ?"
-            " ORDER BY sheet_row", [latest[0]]):
-        points = marks.points.get(code)
-        if points is None or not deduction:
-            continue
-        deducted[code] = min(deduction, points)
-        deductions.append(Deduction(code, deducted[code], problem or conclusion))
-    subtotals: dict[str, dict[str, Any]] = {}
-    for ind in system.assigned(unit):
-        points = marks.points.get(ind.key)
-        if points is None:
-            continue
-        sub = subtotals.setdefault(ind.level1, {"level1": ind.level1, "full_marks": 0.0, "score": 0.0})
-        sub["full_marks"] = round(sub["full_marks"] + points, 2)
-        sub["score"] = round(sub["score"] + points - deducted.get(ind.key, 0.0), 2)
-    score = round(total - sum(deducted.values()), 2)
-    return UnitScore(unit, latest[1], total, score, marks.note, list(subtotals.values()), deductions)
+        return UnitScore(unit, None, result.full_marks, None, marks.note)
+    return UnitScore(unit, latest[1], result.full_marks, result.score, marks.note, result.subtotals, result.deductions)
