@@ -17,6 +17,10 @@
 4. bounds        — the cost of the checks run before any reader (xlsx/bounds.py) on a normal
                    200-row ledger: the bounds scan (which also finds the formulas) vs the formula
                    pass it replaced, as a share of validate_file (goal: the difference < 5 %).
+5. month         — a campaign month end to end as the daemon does it (bench/month.py).
+6. daemon        — 500 files dropped at once into the inbox of a real `xlbridge daemon`: time to the
+                   last receipt and to the 汇总, peak RSS of the daemon and its workers, against
+                   `xlbridge ingest` of the same files in the same run (bench/burst.py).
 
 Inputs are generated through xlbridge's own writer and sample clerk (bench/synth.py) and cached
 in bench/out/ (gitignored). Needs the bench extras (pandas, frictionless): pip install -e '.[bench]';
@@ -47,7 +51,8 @@ sys.path.insert(0, str(HERE))
 synth: Any = None
 CAMPAIGN, PERIOD = 2021, "2021-05"  # = synth.CAMPAIGN, synth.PERIOD
 DEFAULT_OUT = HERE / "out"
-BENCHMARKS = ("validate", "ingest", "consolidated", "month", "bounds")
+BENCHMARKS = ("validate", "ingest", "consolidated", "month", "bounds", "daemon")
+
 from report import (Naive, Stages, banner, interleaved, load, mb, ms, optional, ratio, sec, table,
                     timed_loop, verdict, versions)
 
@@ -589,7 +594,7 @@ def bench_consolidated(args: argparse.Namespace, ingest: dict[str, Any] | None) 
                          "times": [r["seconds"] for r in rs]}
     rows = []
     labels = {
-        "xlbridge": "xlbridge consolidate(): 6 sheets incl. 明细 (xlsxwriter + streamed 明细 rows)",
+        "xlbridge": "xlbridge consolidate(): every sheet incl. 明细 (xlsxwriter + streamed 明细 rows)",
         "openpyxl": "baseline: openpyxl write_only, styled cells, 明细 only",
         "xlsxwriter": "baseline: xlsxwriter constant_memory, one format, 明细 only",
         "xlbridge+pandas": "xlbridge consolidate() in this venv: sqlite-utils also imports pandas+numpy",
@@ -637,7 +642,7 @@ def bench_bounds(args: argparse.Namespace, rows: int = 200) -> dict[str, Any]:
     from xlbridge.check.files import validate_file
     from xlbridge.ledger.reader import ledger_sheet_limits
     from xlbridge.system.files import load_system
-    from xlbridge.xlsx.bounds import Limits, scan_workbook, verify_members
+    from xlbridge.xlsx.bounds import Limits, scan_workbook
 
     banner(f"4. The bounds checked before any reader, on a normal {rows}-row ledger (medians of {args.repeat} rounds)")
     data = synth.validate_files(args.out, rows, libreoffice=False)
@@ -648,14 +653,9 @@ def bench_bounds(args: argparse.Namespace, rows: int = 200) -> dict[str, Any]:
     out, results = [], {}
     for kind, path in data["files"].items():
         raw = path.read_bytes()
-
-        def scan() -> Any:
-            result = scan_workbook(raw, path.name, sheets, limits)
-            verify_members(raw, path.name, limits)
-            return result
-
-        fns = {"validate": lambda: validate_file(path, str(system_path), synth.KEY), "scan": scan,
-               "old formula pass": lambda: _old_formula_pass(path)}
+        fns = {"validate": lambda path=path: validate_file(path, str(system_path), synth.KEY),
+               "scan": lambda raw=raw, path=path: scan_workbook(raw, path.name, sheets, limits),
+               "old formula pass": lambda path=path: _old_formula_pass(path)}
         times, last = interleaved(fns, max(args.repeat, 15))
         med = {name: statistics.median(ts) for name, ts in times.items()}
         if not last["validate"].valid:
@@ -684,6 +684,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--month-rounds", type=int, help="rounds of the month benchmark (default 3, --quick 1)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="cache and scratch directory (default bench/out)")
     p.add_argument("--no-libreoffice", action="store_true", help="skip the LibreOffice re-saved variant")
+    p.add_argument("--burst", type=int, help="files dropped at once in the daemon benchmark (default 500, --quick 40)")
+    p.add_argument("--burst-per-unit", type=int, default=8, help="indicators per ledger there, × 5 years (default 8)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--child-ws", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--child-system", type=Path, help=argparse.SUPPRESS)
@@ -691,6 +693,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     args.units = args.units or (12 if args.quick else 300)
     args.repeat = args.repeat or (3 if args.quick else 9)
+    args.burst = args.burst or (40 if args.quick else 500)
     args.rounds = 1 if args.quick else 3
     args.month_rounds = args.month_rounds or (1 if args.quick else 3)
     args.ingest_rounds = 1 if args.quick else 5  # a round is ~20 s; the 2-core machine's noise needs the median of 5
@@ -731,6 +734,10 @@ def main(argv: list[str] | None = None) -> int:
         bench_month(args, synth)
     if "bounds" in args.only:
         bench_bounds(args)
+    if "daemon" in args.only:
+        from burst import bench_daemon
+
+        bench_daemon(args, synth)
     print(f"\ndone in {time.perf_counter() - t0:.0f} s; {load()} on {os.cpu_count()} CPUs (a load near the CPU "
           "count means the timings shared the machine with other work)")
     return 0

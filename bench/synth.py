@@ -44,7 +44,8 @@ YEARS = (2017, 2021)  # five years per indicator
 # Sources whose change changes the generated files.
 _SHAPING = [
     "xlbridge/ledger/writer.py", "xlbridge/ledger/layout.py", "xlbridge/ledger/content.py",
-    "xlbridge/ledger/signature.py", "xlbridge/ledger/sample.py", "xlbridge/system/model.py", "bench/synth.py",
+    "xlbridge/ledger/signature.py", "xlbridge/ledger/sample.py", "xlbridge/ledger/package.py", "xlbridge/system/model.py",
+    "bench/synth.py",
     "schema/puyang-2020.yaml",
 ]
 

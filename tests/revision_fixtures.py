@@ -1,6 +1,6 @@
 """Version 2 of jinfeng-2020, revised mid-campaign: the changes an office really makes.
 
-Indicator 100 added, 99 removed, 5 re-worded, 8 re-assigned (发展与改革局 → 司法局), and 网信办
+Indicator 100 added, 99 removed, 4 re-worded, 8 re-assigned (发展与改革局 → 司法局), and 网信办
 renamed 区委网信办 with the old name kept as its alias.
 """
 
@@ -12,7 +12,7 @@ from xlbridge.system.files import load_system, save_system
 from xlbridge.system.model import Indicator, IndicatorSystem
 
 OLD_NAME, NEW_NAME = "网信办", "区委网信办"
-REWORDED_5 = "全面推行“证照分离”改革，企业开办时间压缩至3个工作日以内。"
+REWORDED_4 = "对各类证明事项，凡没有法律法规依据的一律取消，保留的证明事项清单向社会公布。"
 
 
 def version_2(path: Path) -> IndicatorSystem:
@@ -23,8 +23,8 @@ def version_2(path: Path) -> IndicatorSystem:
         if ind.key == "99":
             continue
         update: dict[str, object] = {"lead": [NEW_NAME if u == OLD_NAME else u for u in ind.lead]}
-        if ind.key == "5":
-            update["level3"] = REWORDED_5
+        if ind.key == "4":
+            update["level3"] = REWORDED_4
         if ind.key == "8":
             update["lead"] = ["司法局"]
         indicators.append(ind.model_copy(update=update))

@@ -67,8 +67,9 @@ def test_an_old_month_resent_never_replaces_a_newer_one(ws: Workspace, baseline:
         june_book = consolidate(ws, db, JUNE)
     finally:
         db.close()
-    detail = [r for r in sheet_rows(june_book, "明细") if r[0] == UNIT]
-    assert "六月的进展情况" in {r[5] for r in detail} and "五月的进展情况（更正）" not in {r[5] for r in detail}
+    header, *rows = sheet_rows(june_book, "明细")
+    described = {r[header.index("进度说明")] for r in rows if r[0] == UNIT}
+    assert "六月的进展情况" in described and "五月的进展情况（更正）" not in described
 
 
 def test_a_skipped_month_counts_the_month_before(ws: Workspace, baseline: Path, tmp_path: Path) -> None:

@@ -129,6 +129,16 @@ def test_help_is_chinese_with_help_for_every_option(path: tuple[str, ...], comma
             assert is_chinese(param.help), f"{' '.join(path)} {param.opts[0]} has no Chinese help text"
 
 
+GROUPS = [(path, c) for path, c in [((), main), *ALL] if isinstance(c, click.Group)]
+
+
+@pytest.mark.parametrize("path,group", GROUPS, ids=[" ".join(p) or "xlbridge" for p, _ in GROUPS])
+def test_an_unknown_command_is_said_in_chinese(path: tuple[str, ...], group: click.Group) -> None:
+    output = invoke(*path, "no-such-command")
+    assert_chinese(output)
+    assert "错误：没有命令「no-such-command」" in output
+
+
 def test_the_top_level_says_unknown_commands_and_suggests_in_chinese() -> None:
     output = invoke("statu")
     assert_chinese(output)

@@ -5,6 +5,7 @@ always written as text; written atomically and never over a file someone holds o
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import re
 import shutil
@@ -23,7 +24,8 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from ledger_fixtures import HEADER, KEY, build_ledger, edited, filled_ledger, set_cells, system
+from ledger_fixtures import HEADER, KEY, build_ledger, data_row, edited, filled_ledger, set_cells, system
+from ledger_fixtures import cell as ledger_cell
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
     LATE, ON_TIME, clean_environment, connect, drop, make_workspace, run, set_text, sheet_rows, sheet_xml,
 )
@@ -145,7 +147,7 @@ def test_overview_statuses_and_counts(scenario: Scenario) -> None:
         ON_TIME_UNIT: "按时报送", LATE_UNIT: "逾期报送", REJECTED_UNIT: "已退回", PARTIAL_UNIT: "按时报送",
         UNREADABLE_UNIT: "已退回", SILENT[0]: "未报送", SILENT[1]: "未报送",
     }
-    assert by_unit[ON_TIME_UNIT][3] == "2021-05-28 10:00:00" and by_unit[LATE_UNIT][3] == "2021-06-03 09:15:00"
+    assert by_unit[ON_TIME_UNIT][3] == "2021-05-28 10:00" and by_unit[LATE_UNIT][3] == "2021-06-03 09:15"
     assert by_unit[PARTIAL_UNIT][12] == HOSTILE_FILE
 
     sys_ = system()
@@ -193,13 +195,18 @@ def test_indicator_matrix_colours_and_lead_marks(scenario: Scenario) -> None:
     sys_ = system()
     sheet = openpyxl.load_workbook(scenario.workbook)["指标进度"]
     header = [c.value for c in sheet[2]]
-    assert header == ["指标编号", "一级指标", "三级指标", *UNITS]
-    shown = {}
+    assert header == ["指标编号", "指标", *UNITS]
+    shown, groups = {}, []
+    by_code = {i.code: i for i in sys_.indicators}
     for row in sheet.iter_rows(min_row=3):
-        if row[0].value:
-            shown[row[0].value] = {UNITS[n]: c for n, c in enumerate(row[3:3 + len(UNITS)])}
+        if row[1].value is None:  # each 一级指标 opens with a row of its own, across the two left columns
+            groups.append(row[0].value)
+        elif row[0].value:
+            shown[row[0].value] = {UNITS[n]: c for n, c in enumerate(row[2:2 + len(UNITS)])}
+            assert by_code[row[0].value].text.startswith(row[1].value.rstrip("…"))
     wanted = [i for i in sys_.indicators if any(u in i.lead or u in i.cooperating for u in UNITS)]
     assert list(shown) == [i.code for i in wanted]
+    assert groups == [level1 for level1, _ in itertools.groupby(i.level1 for i in wanted)]
     for ind in wanted:
         for unit in UNITS:
             c = shown[ind.code][unit]
@@ -250,7 +257,7 @@ def test_missing_units_list(scenario: Scenario) -> None:
     assert [(r[0], r[1]) for r in rows] == [(REJECTED_UNIT, "已退回"), (UNREADABLE_UNIT, "已退回"),
                                            (SILENT[0], "未报送"), (SILENT[1], "未报送")]
     by_unit = {r[0]: r for r in rows}
-    assert "与下发内容不一致" in by_unit[REJECTED_UNIT][5] and by_unit[REJECTED_UNIT][4] == "2021-05-28 10:00:00"
+    assert "与下发内容不一致" in by_unit[REJECTED_UNIT][5] and by_unit[REJECTED_UNIT][4] == "2021-05-28 10:00"
     assert "文件已损坏或不完整" in by_unit[UNREADABLE_UNIT][5]
     sys_ = system()
     office = by_unit["办公室"]
@@ -286,15 +293,73 @@ def test_a_system_without_key_items_says_so(tmp_path: Path) -> None:
     assert sheet_rows(path, "重点")[1][0] == "本指标体系没有标注★的重点指标"
 
 
+# =========================================================================== 缺链接, 联系人
+def test_missing_links_are_the_web_search_rows_without_a_link(own: Workspace, tmp_path: Path) -> None:
+    # June from the on-time unit: two 网络检索 rows without their link, one now 涉密 (no link allowed).
+    no_link, secret = [data_row(2016, "18"), data_row(2017, "9")], data_row(2018, "18")
+    june = edited(filled_ledger(tmp_path, unit=ON_TIME_UNIT, name="june.xlsx"), tmp_path / "june-no-links.xlsx",
+                  set_cells({"B3": "2021-06", **{ledger_cell("links", r): None for r in no_link},
+                             ledger_cell("secret", secret): "是", ledger_cell("links", secret): None, ledger_cell("materials", secret): None}))
+    db = store.open_store(own.store)
+    try:
+        when = ON_TIME.replace(month=6, day=29)
+        assert ingest_file(own, db, drop(own, june, f"{ON_TIME_UNIT}_2021-06.xlsx", when), KEY, received_at=when).status == "accepted"
+        path = consolidate(own, db, "2021-06")
+    finally:
+        db.close()
+    header, *rows = sheet_rows(path, "缺链接")[1:]
+    assert header == ("单位", "年度", "指标编号", "指标", "测评方法", "完成进度", "责任人", "联系电话")
+    with connect(own.store) as conn:  # the same question, asked of the store in plain SQL
+        wanted = conn.execute("""
+            SELECT c.unit, c.year, c.code, i.methods, COALESCE(c.progress, ''), COALESCE(c.person, ''), COALESCE(c.phone, '')
+            FROM current_rows c JOIN indicators i ON i.system_id = c.system_id AND i.key = c.indicator_key
+            WHERE c.campaign = 2021 AND i.methods LIKE '%网络检索%' AND COALESCE(c.links, '') = ''
+              AND NOT COALESCE(c.secret, 0)
+            ORDER BY c.unit, c.submission_id, c.year
+        """).fetchall()
+    got = [(r[0], r[1], r[2], r[4], r[5] or "", r[6] or "", r[7] or "") for r in rows]
+    assert sorted(got) == sorted(wanted)
+    assert [(r[0], r[1], r[2]) for r in got] == [(ON_TIME_UNIT, 2016, "18"), (ON_TIME_UNIT, 2017, "9")]
+    assert all("网络检索" in r[4] for r in rows)
+    by_code = {i.code: i for i in system().indicators}
+    assert all(by_code[r[2]].text.startswith(r[3].rstrip("…")) for r in rows)
+    # May as it stood: every 网络检索 row had its link.
+    assert sheet_rows(own.outbox / "汇总" / "汇总台账_2021-05.xlsx", "缺链接")[2][0] == "没有缺少网址链接的网络检索类指标行"
+
+
+def test_contacts_are_each_units_last_accepted_submission(scenario: Scenario) -> None:
+    header, *rows = sheet_rows(scenario.workbook, "联系人")
+    assert header == ("单位", "本月状态", "填表人", "责任人", "联系电话", "来自报送月份", "报送时间")
+    by_unit = {r[0]: r for r in rows if r[0]}
+    assert list(by_unit) == UNITS
+    with connect(scenario.ws.store) as conn:
+        for unit in UNITS:
+            last = conn.execute("SELECT id, filled_by, period, received_at FROM submissions WHERE unit = ?"
+                                " AND status = 'accepted' ORDER BY received_at DESC LIMIT 1", [unit]).fetchone()
+            row = by_unit[unit]
+            if last is None:
+                assert tuple(v or None for v in row[2:6]) == (None, None, None, "尚无被接收的报送"), unit
+                continue
+            sid, filled_by, period, received = last
+            person, phone = (conn.execute(f"SELECT {col} FROM rows WHERE submission_id = ? AND {col} != ''"
+                                          f" GROUP BY {col} ORDER BY COUNT(*) DESC LIMIT 1", [sid]).fetchone()[0]
+                             for col in ("person", "phone"))
+            assert row[2:7] == (filled_by, person, phone, period, received.replace("T", " ")[:16]), unit
+            assert filled_by and person and phone
+    assert by_unit[ON_TIME_UNIT][1] == "按时报送" and by_unit[SILENT[0]][1] == "未报送"
+
+
 # =========================================================================== 明细, formulas
 def test_details_equal_the_stores_current_rows(scenario: Scenario) -> None:
     header, *rows = sheet_rows(scenario.workbook, "明细")
-    assert header == ("单位", "年度", "指标编号", "一级指标", "完成进度", "进度说明", "上报材料", "网址链接", "涉密", "责任人",
-                      "联系电话", "报送月份")
+    assert header == ("单位", "年度", "指标编号", "一级指标", "测评方法", "完成进度", "进度说明", "上报材料", "网址链接", "涉密",
+                      "责任人", "联系电话", "报送月份")
     with connect(scenario.ws.store) as conn:
         stored = conn.execute(
-            "SELECT unit, year, code, level1, progress, description, materials, links,"
-            " CASE secret WHEN 1 THEN '是' ELSE '否' END, person, phone, period FROM current_rows"
+            "SELECT unit, year, code, level1,"
+            " (SELECT methods FROM indicators i WHERE i.system_id = c.system_id AND i.key = c.indicator_key),"
+            " progress, description, materials, links,"
+            " CASE secret WHEN 1 THEN '是' ELSE '否' END, person, phone, period FROM current_rows c"
             " WHERE system_id = 'puyang-2020' AND campaign = 2021").fetchall()
     assert len(stored) == 30 + 12 + 6
 
@@ -328,7 +393,7 @@ DETAIL_REFERENCE = """
         SELECT unit, MAX(id) AS sid FROM submissions
         WHERE status = 'accepted' AND system_id = 'puyang-2020' AND campaign = 2021 AND period <= '2021-05'
         GROUP BY unit)
-    SELECT s.unit, r.year, i.code, i.level1, r.progress, r.description, r.materials, r.links,
+    SELECT s.unit, r.year, i.code, i.level1, i.methods, r.progress, r.description, r.materials, r.links,
            CASE r.secret WHEN 1 THEN '是' ELSE '否' END, r.person, r.phone, sub.period
     FROM snap s
     JOIN submissions sub ON sub.id = s.sid
@@ -400,12 +465,17 @@ def test_streamed_details_are_unit_text_as_clean_text(own: Workspace) -> None:
             assert look(cell) == look(model), cell.coordinate
     assert template[5].alignment.wrap_text and template[5].border.left.color.rgb == "FFBFBFBF"
     assert all(c.font.b and fill(c) == "FFDDEBF7" for c in header)
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:L1"
-    assert round(ws.column_dimensions["F"].width) == 51
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:M1"
+    assert round(ws.column_dimensions["G"].width) == 51
+    # Every data row, streamed or not, has a height that shows its longest wrapped text.
+    heights = [ws.row_dimensions[row[0].row].height for row in [template, *streamed]]
+    assert all(h and h >= 16.5 for h in heights)
+    multi = [h for row, h in zip([template, *streamed], heights) if "第一行\n第二行\t制表" in [c.value for c in row]]
+    assert multi and min(multi) >= 2 * 13.5
     wb.close()
     ro = openpyxl.load_workbook(path, read_only=True)
     try:
-        assert ro["明细"].calculate_dimension() == f"A1:L{1 + len(expected)}"
+        assert ro["明细"].calculate_dimension() == f"A1:M{1 + len(expected)}"
     finally:
         ro.close()
     xml = sheet_xml(path, "明细")
@@ -427,7 +497,7 @@ def test_libreoffice_reads_the_streamed_details(own: Workspace, tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     with open(tmp_path / f"{path.stem}-明细.csv", encoding="utf-8", newline="") as fh:
         header, *rows = list(csv.reader(fh))
-    assert header[0] == "单位" and len(header) == 12
+    assert header[0] == "单位" and len(header) == 13
 
     def shown(value: Any) -> str:
         return "" if value is None else str(value)

@@ -52,6 +52,10 @@ def _with_cell(src: Path, dst: Path, sheet: str, ref: str, row: int) -> Path:
     return rewrite_member(src, dst, _member(src, sheet), lambda xml: xml.replace(b"</sheetData>", extra + b"</sheetData>"))
 
 
+def _with_xml(src: Path, dst: Path, extra: bytes) -> Path:
+    return rewrite_member(src, dst, _member(src, L.LEDGER_SHEET), lambda xml: xml.replace(b"</sheetData>", extra + b"</sheetData>"))
+
+
 def _with_dimension(src: Path, dst: Path, ref: str) -> Path:
     def change(xml: bytes) -> bytes:
         start = xml.index(b"<dimension")
@@ -83,6 +87,12 @@ def hostile_files(src: Path, good: Path) -> dict[str, tuple[Path, list[str]]]:
         "far-meta": (_with_cell(good, d / f"{UNIT}_far-meta.xlsx", meta, "XFD1048576", 1048576),
                      [f"工作表「{meta}」", "XFD1048576"]),
         "zz200000": (_with_cell(good, d / f"{UNIT}_zz.xlsx", L.LEDGER_SHEET, "ZZ200000", 200000), ["ZZ200000"]),
+        # the far reference where the fast pattern does not look for it: after another attribute, in single quotes
+        "far-odd-attribute": (_with_xml(good, d / f"{UNIT}_odd.xlsx", b"<row r='40'><c t=\"n\" r = 'XFD40'><v>1</v></c></row>"),
+                              ["XFD40", "超出台账范围"]),
+        # cells without a reference, which readers place one after the other: the 65th is column BM
+        "positional-cells": (_with_xml(good, d / f"{UNIT}_pos.xlsx", b'<row r="41">' + b"<c><v>1</v></c>" * 70 + b"</row>"),
+                             ["BM41", "超出台账范围"]),
         "dimension": (_with_dimension(good, d / f"{UNIT}_dim.xlsx", "A1:XFD1048576"), ["声明的范围", "XFD1048576"]),
         "bomb-beside-stored": (_with_members(good, d / f"{UNIT}_bomb.xlsx", {
             "xl/media/photo.bin": (os.urandom(4 << 20), zipfile.ZIP_STORED),  # dilutes the whole zip's ratio
@@ -286,7 +296,7 @@ def test_a_reader_that_dies_costs_its_file_alone_which_is_quarantined(tmp_path: 
     assert "工作簿无法安全读取" in sub["reason"] and sub["file_name"] == killer.name
     assert (ws / "archive" / sub["sha256"][:2] / f"{sub['sha256']}.xlsx").read_bytes() == killer.read_bytes()
     assert not (ws / "inbox" / killer.name).exists()
-    assert log.count("两次异常终止，拒收并移至") == 1  # tried twice, then never again
+    assert log.count("两次异常终止，拒收并移至") == 1  # tried twice, then never again (the rejection line also quotes the reason)
     receipts = list((ws / "outbox" / UNIT).glob("回执_*.xlsx"))
     assert any("工作簿无法安全读取" in receipt_summary(r).get("退回原因", "") for r in receipts)
 

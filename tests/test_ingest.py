@@ -382,7 +382,7 @@ def test_cli_status_shows_pending_accepted_and_rejected(ws: Workspace, baseline:
     assert f"  待处理  {OTHER_UNIT}/台账.xlsx" in lines
     assert any(line.startswith(f"  已接收  #1 {UNIT} 2021-05") for line in lines)
     assert any(line.startswith("  已退回  #2") and "原因：" in line and "不是有效的 .xlsx" in line for line in lines)
-    assert any(line.startswith(f"  已忽略  {OTHER_UNIT}/~$台账.xlsx") for line in lines)  # a lock file: shown, never read
+    assert f"  已忽略  {OTHER_UNIT}/~$台账.xlsx  （Excel/WPS 的锁文件" in result.output  # said, with why
 
     as_json = json.loads(run("status", "-w", ws.root, "--json").output)
     assert as_json["pending"] == [f"{OTHER_UNIT}/台账.xlsx"]

@@ -220,6 +220,24 @@ def test_explicit_row_heights(ws: Worksheet) -> None:
         assert ws.row_dimensions[r].height > 15
 
 
+def test_a_long_carried_over_answer_gets_a_row_tall_enough(tmp_path: Path) -> None:
+    """Next month's ledger carries the last answers: a 进度说明 of 600 characters must print whole."""
+    from xlbridge.ledger.content import campaign_years
+    from xlbridge.ledger.writer import write_ledger
+
+    sys_ = system()
+    first = issued_rows(sys_, UNIT, campaign_years(sys_, 2021))[0]
+    long = "按计划推进并形成阶段性材料，" * 32  # 448 characters: 21 lines, under Excel's 409 pt
+    path = write_ledger(sys_, UNIT, 2021, tmp_path / "next.xlsx", KEY, period="2021-06",
+                        answers={first.identity: {"progress": "已完成", "description": long}})
+    sheet = openpyxl.load_workbook(path)[L.LEDGER_SHEET]
+    width = L.COLUMN["description"].width
+    assert sheet.cell(L.FIRST_DATA_ROW, L.COLUMN["description"].index).value == long
+    lines = 2 * len(long) / (width - 0.5)  # CJK counts double
+    assert sheet.row_dimensions[L.FIRST_DATA_ROW].height >= lines * 15
+    assert sheet.row_dimensions[L.FIRST_DATA_ROW].height > sheet.row_dimensions[L.FIRST_DATA_ROW + 1].height
+
+
 def test_long_indicator_text_gets_a_taller_row(ws: Worksheet) -> None:
     heights = {}
     for r in range(L.FIRST_DATA_ROW, L.FIRST_DATA_ROW + 5):

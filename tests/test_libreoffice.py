@@ -16,8 +16,8 @@ Measured here (LibreOffice 7.4) and relied on by the design:
   over the 1,000 limit are stored, and LibreOffice's API edits locked cells. The engine re-checks
   all of it, comparing locked cells with what was issued.
 
-Each soffice process gets its own profile directory (``-env:UserInstallation``) so parallel
-pytest-xdist workers never share one, and every call has a timeout.
+soffice runs through tests/soffice_fixtures.py: a profile of its own per process (parallel
+pytest-xdist workers never share one) and a timeout on every call.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import dataclasses
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -37,6 +36,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from soffice_fixtures import CONVERT_TIMEOUT, SOFFICE, profile, run, stop
 from xlbridge.check.engine import Validation, validate_grid
 from xlbridge.check.files import FileResult, validate_file
 from xlbridge.ledger import layout as L
@@ -46,7 +46,6 @@ from xlbridge.ledger.writer import write_ledger
 from xlbridge.ledger.sample import clerk_answer, fill_ledger
 from xlbridge.system.files import load_system
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 if SOFFICE is None:
     pytest.skip(
         "LibreOffice (soffice) not installed: apt-get install -y libreoffice-calc fonts-noto-cjk",
@@ -56,41 +55,16 @@ if SOFFICE is None:
 SYSTEM, UNIT, CAMPAIGN = "puyang-2020", "司法鉴定管理科", 2021
 KEY = b"libreoffice-round-trip-test-key!"
 XLSX_FILTER = "Calc MS Excel 2007 XML"
-CONVERT_TIMEOUT = 90  # a cold first start with a fresh profile takes a few seconds; CI machines are slower
 HEADER = {"period": "2021-05", "filled_on": "2021-05-28", "filled_by": "王伟"}
 
 
 # --------------------------------------------------------------------------- running soffice
-def _profile(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A fresh LibreOffice user profile for one soffice process."""
-    return f"-env:UserInstallation={tmp_path_factory.mktemp('lo-profile').as_uri()}"
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the soffice process group we started (soffice → oosplash → soffice.bin)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait(timeout=10)
-
-
-def _run(args: list[str], timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _stop(proc)
-        pytest.fail(f"timed out after {timeout} s: {' '.join(args)}")
-    return subprocess.CompletedProcess(args, proc.returncode, out, err)
-
-
 def resave(src: Path, outdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Open and save as xlsx in LibreOffice, as a clerk pressing Save would."""
     outdir.mkdir(parents=True, exist_ok=True)
-    args = [SOFFICE, _profile(tmp_path_factory), "--headless", "--norestore", "--nologo",
+    args = [SOFFICE, profile(tmp_path_factory), "--headless", "--norestore", "--nologo",
             "--convert-to", f"xlsx:{XLSX_FILTER}", "--outdir", str(outdir), str(src)]
-    done = _run(args, CONVERT_TIMEOUT)
+    done = run(args, CONVERT_TIMEOUT)
     out = outdir / src.name
     assert done.returncode == 0 and out.exists(), (
         f"soffice --convert-to failed (exit {done.returncode}): {done.stdout.decode(errors='replace')}"
@@ -278,12 +252,12 @@ def drive(src: Path, dst: Path, edits: list[dict[str, str]], scratch: list[dict[
     # A clerk's machine: LibreOffice takes its locale from the environment (no glibc locale needed).
     env = {**os.environ, "LC_ALL": "zh_CN.UTF-8", "LANG": "zh_CN.UTF-8"}
     office = subprocess.Popen(
-        [SOFFICE, _profile(tmp_path_factory), "--headless", "--invisible", "--norestore", "--nologo",
+        [SOFFICE, profile(tmp_path_factory), "--headless", "--invisible", "--norestore", "--nologo",
          f"--accept=pipe,name={pipe};urp;"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
     )
     try:
-        done = _run([python, str(work / "driver.py"), str(work / "spec.json")], CONVERT_TIMEOUT)
+        done = run([python, str(work / "driver.py"), str(work / "spec.json")], CONVERT_TIMEOUT)
         assert done.returncode == 0, done.stderr.decode(errors="replace")
         try:
             office.wait(timeout=20)
@@ -291,7 +265,7 @@ def drive(src: Path, dst: Path, edits: list[dict[str, str]], scratch: list[dict[
             pass
     finally:
         if office.poll() is None:
-            _stop(office)
+            stop(office)
     return json.loads(done.stdout)
 
 

@@ -14,8 +14,8 @@ from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
     KEY, UNIT, baseline, cell, data_row, edited, ledger_dir, set_cells,
 )
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    LATE, ON_TIME, clean_environment, connect, drop, is_chinese, make_workspace, receipt_summary, set_text, sheet_rows,
-    sheet_xml,
+    LATE, ON_TIME, clean_environment, connect, drop, is_chinese, make_workspace, receipt_findings, receipt_summary,
+    set_text, sheet_rows, sheet_xml,
 )
 from xlbridge.service import store
 from xlbridge.findings import SEVERITY_LABELS, Severity
@@ -23,7 +23,6 @@ from xlbridge.service.ingest import Outcome, ingest_file
 from xlbridge.service.workspace import Workspace
 
 R9, R18, R19 = data_row(2016, "9"), data_row(2016, "18"), data_row(2016, "19")  # rows 5, 6, 7
-FINDING_HEADERS = ("级别", "工作表", "单元格", "指标", "栏目", "规则", "说明", "建议")
 CHANGE_HEADERS = ("年度", "指标编号", "栏目", "上次报送", "本次报送")
 
 
@@ -42,13 +41,10 @@ def ingest(ws: Workspace, src: Path, name: str, when: Any = ON_TIME) -> Outcome:
     return outcome
 
 
-def findings_sheet(receipt: Path) -> list[tuple[Any, ...]]:
-    header, *rows = sheet_rows(receipt, "问题清单")
-    assert header == FINDING_HEADERS
-    return rows
-
-
 def changes_sheet(receipt: Path) -> list[tuple[Any, ...]]:
+    """The 变化 sheet's rows; a receipt with no changes to list has no such sheet."""
+    if "变化" not in openpyxl.load_workbook(receipt, read_only=True).sheetnames:
+        return []
     header, *rows = sheet_rows(receipt, "变化")
     assert header == CHANGE_HEADERS
     return rows
@@ -69,42 +65,44 @@ def test_accepted_receipt_lists_every_finding_with_its_cell(ws: Workspace, basel
     summary = receipt_summary(outcome.receipt)  # type: ignore[arg-type]
     assert summary["报送单位"] == UNIT and summary["文件名"] == f"{UNIT}_2021-05.xlsx"
     assert summary["收到时间"] == "2021-05-28 10:00" and summary["报送月份"] == "2021-05"
-    assert summary["处理结果"] == "已接收，但有 4 个错误需整改（见“问题清单”），请修改后重新报送"
+    assert summary["处理结果"] == "已接收，但有 4 个错误需整改（见下方问题清单），请修改后重新报送"
     assert summary["退回原因"] == "无"
     assert summary["错误 / 警告"] == "4 个错误，1 个警告"
     assert summary["签名核验"] == "通过" and summary["指标行数"] == "30"
     assert summary["文件指纹"] == hashlib.sha256(src.read_bytes()).hexdigest()
     assert "原始文件已存档" in summary["说明"]
 
-    rows = findings_sheet(outcome.receipt)  # type: ignore[arg-type]
+    rows = receipt_findings(outcome.receipt)  # type: ignore[arg-type]
     with connect(ws.store) as conn:
         stored = conn.execute("SELECT severity, sheet, cell, field, rule, message, hint FROM findings").fetchall()
-    # Every stored finding, once, with its cell; problems first, then the normalisations.
-    shown = [tuple(v or None for v in r[:3] + r[4:]) for r in rows]  # r[3]: the indicator
+    # Every stored finding, once, below the form with its cell; problems first, then the normalisations.
+    shown = [tuple(v or None for v in r[:2] + r[3:]) for r in rows]  # r[2]: the indicator
+    assert {sh for _, sh, *_ in stored} == {"台账"}  # a ledger cell is named without its sheet
     assert sorted(shown, key=repr) == sorted(
-        [(SEVERITY_LABELS[Severity(s)], sh, c, f, rule, m, h) for s, sh, c, f, rule, m, h in stored], key=repr)
+        [(SEVERITY_LABELS[Severity(s)], c, f, m, h) for s, sh, c, f, rule, m, h in stored], key=repr)
     levels = [r[0] for r in rows]
     assert levels.index("提示") > max(i for i, level in enumerate(levels) if level != "提示")
-    by_rule = {r[5]: r[:3] + r[4:] for r in rows}
-    assert {r[3] for r in rows if r[5] == "progress-missing"} == {rows_indicator(ws, R9)}
-    assert by_rule["progress-missing"][:5] == ("错误", "台账", f"H{R9}", "完成进度", "progress-missing")
-    assert by_rule["link-malformed"][:5] == ("错误", "台账", f"K{R18}", "网址链接", "link-malformed")
-    assert by_rule["link-missing"][:5] == ("错误", "台账", f"K{R18}", "网址链接", "link-missing")  # 18 is 网络检索
-    assert by_rule["phone-malformed"][:5] == ("错误", "台账", f"N{R19}", "联系电话", "phone-malformed")
-    assert by_rule["description-long"][:5] == ("警告", "台账", f"I{R19}", "进度说明", "description-long")
-    assert by_rule["normalised-space"][:3] == ("提示", "台账", f"M{R9}")
+    by_rule = {rule: next(r for r in rows if r[4] == m) for _, _, _, _, rule, m, _ in stored}
+    assert by_rule["progress-missing"][2] == rows_indicator(ws, R9)
+    assert by_rule["progress-missing"][:2] + by_rule["progress-missing"][3:4] == ("错误", f"H{R9}", "完成进度")
+    assert by_rule["link-malformed"][:2] + by_rule["link-malformed"][3:4] == ("错误", f"K{R18}", "网址链接")
+    assert by_rule["link-missing"][:2] + by_rule["link-missing"][3:4] == ("错误", f"K{R18}", "网址链接")  # 18 is 网络检索
+    assert by_rule["phone-malformed"][:2] + by_rule["phone-malformed"][3:4] == ("错误", f"N{R19}", "联系电话")
+    assert by_rule["description-long"][:2] + by_rule["description-long"][3:4] == ("警告", f"I{R19}", "进度说明")
+    assert by_rule["normalised-space"][:2] == ("提示", f"M{R9}")
     for r in rows:
-        assert is_chinese(r[6]), r
+        assert is_chinese(r[4]), r
 
 
 def test_a_clean_submission_gets_a_plain_receipt(ws: Workspace, baseline: Path) -> None:
     outcome = ingest(ws, baseline, f"{UNIT}_2021-05.xlsx")
     summary = receipt_summary(outcome.receipt)  # type: ignore[arg-type]
     assert (summary["处理结果"], summary["错误 / 警告"]) == ("已接收", "0 个错误，0 个警告")
-    assert findings_sheet(outcome.receipt) == [("没有发现问题",) + (None,) * 7]  # type: ignore[arg-type]
-    # The first submission has nothing to compare with: one line says so, not every cell as "new".
-    assert changes_sheet(outcome.receipt) == [("本考核年度首次报送，没有可比较的上次报送",) + (None,) * 4]  # type: ignore[arg-type]
+    assert receipt_findings(outcome.receipt) == [("没有发现问题",) + (None,) * 5]  # type: ignore[arg-type]
+    # The first submission has nothing to compare with: the form says so, no sheet lists every cell as "new".
+    assert changes_sheet(outcome.receipt) == []  # type: ignore[arg-type]
     assert summary["与上次相比"] == "本考核年度首次报送，没有可比较的上次报送"
+    assert openpyxl.load_workbook(outcome.receipt).sheetnames == ["回执"]  # type: ignore[arg-type]
 
 
 def test_changes_since_the_previous_accepted_submission(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
@@ -129,13 +127,13 @@ def test_changes_since_the_previous_accepted_submission(ws: Workspace, baseline:
         ("2016", "9", "进度说明", old[R9][1], "六月已完成全部收费清单的公布。"),
         ("2016", "18", "责任人", old[R18][2], "孙七"),
     ]
-    assert receipt_summary(outcome.receipt)["与上次相比"] == "3 处变化（见“变化”）"  # type: ignore[arg-type]
+    assert receipt_summary(outcome.receipt)["与上次相比"] == "3 处变化（见“变化”工作表）"  # type: ignore[arg-type]
 
     # Sent again with only the header touched: nothing changed.
     again = edited(june, tmp_path / "june-again.xlsx", set_cells({"I3": "李娜"}))
     outcome = ingest(ws, again, f"{UNIT}_2021-06b.xlsx", LATE)
-    assert changes_sheet(outcome.receipt) == [("与上次相比没有变化", None, None, None, None)]  # type: ignore[arg-type]
-    assert receipt_summary(outcome.receipt)["与上次相比"] == "0 处变化（见“变化”）"  # type: ignore[arg-type]
+    assert changes_sheet(outcome.receipt) == []  # type: ignore[arg-type]
+    assert receipt_summary(outcome.receipt)["与上次相比"] == "没有变化"  # type: ignore[arg-type]
 
 
 def test_secret_change_is_shown_as_yes_no(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
@@ -160,9 +158,9 @@ def test_rejected_receipt_says_why(ws: Workspace, baseline: Path, tmp_path: Path
     assert summary["处理结果"] == "已退回，未计入汇总"
     assert summary["退回原因"].startswith("「三级指标 / 考评要点」与下发内容不一致（下发为「")
     assert summary["与上次相比"] == "—"
-    rows = findings_sheet(outcome.receipt)  # type: ignore[arg-type]
-    assert ("错误", "台账", f"D{R9}", "三级指标 / 考评要点", "prefilled-changed") in [r[:3] + r[4:6] for r in rows]
-    assert changes_sheet(outcome.receipt) == [("退回的报送不比较变化", None, None, None, None)]  # type: ignore[arg-type]
+    rows = receipt_findings(outcome.receipt)  # type: ignore[arg-type]
+    assert ("错误", f"D{R9}", "三级指标 / 考评要点") in [r[:2] + r[3:4] for r in rows]
+    assert changes_sheet(outcome.receipt) == []  # type: ignore[arg-type]  (a rejected file is not compared)
 
 
 def test_unreadable_file_receipt_says_why(ws: Workspace, tmp_path: Path) -> None:
@@ -175,8 +173,8 @@ def test_unreadable_file_receipt_says_why(ws: Workspace, tmp_path: Path) -> None
     assert summary["处理结果"] == "已退回，未计入汇总"
     assert summary["退回原因"] == "财务报表.xlsx：文件已损坏或不完整（不是有效的 .xlsx 压缩包）"
     assert summary["签名核验"] == "缺少签名"
-    [row] = findings_sheet(outcome.receipt)  # type: ignore[arg-type]
-    assert (row[0], row[2], row[5]) == ("错误", "", "file-unreadable")  # the file as a whole: no cell
+    [row] = receipt_findings(outcome.receipt)  # type: ignore[arg-type]
+    assert (row[0], row[1]) == ("错误", "") and "文件已损坏" in row[4]  # the file as a whole: no cell
 
 
 def test_unit_text_in_a_receipt_is_never_a_formula(ws: Workspace, baseline: Path, tmp_path: Path) -> None:

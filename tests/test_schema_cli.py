@@ -440,9 +440,12 @@ def test_units_jinfeng() -> None:
     out = result.stdout.splitlines()
     i = out.index("行政审批局：牵头 5 项，配合 0 项")
     assert out[i + 1] == "  牵头：1 2 3 5 6"
-    assert out[i + 2] == "司法局：牵头 33 项，配合 0 项"
+    assert out[i + 2] == "  作为「政府各部门(单位)」的成员报送：19 36 37 85 86 87"  # its members report what a group is named for
+    assert out[i + 3] == "司法局：牵头 33 项，配合 0 项"
     assert "各镇、街道办事处（集体，不单独报送）：牵头 4 项，配合 14 项" in out
     assert "  牵头：36 37 85 87" in out
+    assert "  成员：（未登记，见 schema check）" in out
+    assert "  成员：综合执法局、市场监管分局、生态环境分局、农业农村和水务局、住房城乡建设和交通局、文化旅游体育广电局、公安分局" in out
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from ledger_fixtures import HEADER, edited, filled_ledger, set_cells
-from ws_fixtures import clean_environment, drop, ingest, make_workspace, run  # noqa: F401  (an autouse fixture)
+from ws_fixtures import clean_environment, drop, ingest, make_workspace, run, sheet_rows  # noqa: F401  (an autouse fixture)
 
 from xlbridge.ledger.sample import clerk_answer
 from xlbridge.service.workspace import Workspace
@@ -118,3 +118,15 @@ def test_status_of_a_month_never_reported_and_a_bad_month(june: Workspace) -> No
     assert bad.exit_code == 1 and "报送月份「6月」格式不对" in bad.output
     other_year = run("status", "-w", june.root, "--period", "2020-06")
     assert other_year.exit_code == 0  # the campaign is the reporting year's unless the workspace fixes it
+
+
+def test_status_and_the_months_workbook_agree(june: Workspace) -> None:
+    """The command and the 汇总's 总览 sheet say the same of every unit (one computation)."""
+    data = json.loads(run("consolidate", "-w", june.root, "--period", "2021-06", "--json").output)
+    rows = sheet_rows(Path(data["workbooks"][0]["path"]), "总览")
+    header = next(r for r in rows if r and r[0] == "序号")
+    table = [dict(zip(header, r)) for r in rows[rows.index(header) + 1:] if r and r[1]]
+    units = by_unit(json.loads(run("status", "-w", june.root, "--period", "2021-06", "--json").output))
+    assert [(r["单位"], r["状态"], r["已完成"], r["错误"]) for r in table] == \
+        [(u, v["state_label"], v["done"], v["errors"] or 0) for u, v in units.items()]
+    assert data["workbooks"][0]["counts"] == {"on_time": 1, "late": 1, "rejected": 1, "missing": 2}

@@ -16,8 +16,9 @@ import pytest
 from docx import Document
 from ledger_fixtures import KEY, UNIT, set_cells
 from openpyxl.utils import get_column_letter
+from soffice_fixtures import to_pdf
 from supervision_fixtures import ROW, fill, inspection_kind, plan, reported_workspace, review_rows, submit  # noqa: F401
-from test_libreoffice import _profile, _run, drive
+from test_libreoffice import drive
 from ws_fixtures import clean_environment, connect, drop, run, sheet_rows  # noqa: F401
 
 from xlbridge.ledger import rectification as R
@@ -57,14 +58,6 @@ def _typed_round_2() -> list[dict[str, str]]:
 def statuses(ws) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
     with connect(ws.store) as conn:
         return conn.execute("SELECT id, status FROM rectification_items ORDER BY id").fetchall()
-
-
-def to_pdf(docx: Path, out: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    done = _run(["soffice", _profile(tmp_path_factory), "--headless", "--norestore", "--convert-to", "pdf",
-                 "--outdir", str(out), str(docx)], 120)
-    pdf = out / f"{docx.stem}.pdf"
-    assert done.returncode == 0 and pdf.exists(), done.stderr.decode(errors="replace")
-    return pdf
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +172,7 @@ def test_the_quarterly_bulletin_says_exactly_that(year, tmp_path: Path, tmp_path
     title = next(p for p in doc.paragraphs if p.text.startswith("关于"))
     assert title.runs[0].font.size.pt == 22
     assert "PAGE" in section.footer.paragraphs[0]._p.xml
-    pdf = to_pdf(out, tmp_path / "pdf", tmp_path_factory)
+    [pdf] = to_pdf([out], tmp_path / "pdf", tmp_path_factory)
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "pts (A4)" in info and "Author:          法治政府建设督导检查组" in info
     layout = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout

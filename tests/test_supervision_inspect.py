@@ -198,7 +198,7 @@ def test_the_daemon_takes_inspection_workbooks_from_the_inbox(ws, tmp_path: Path
         receipts = ws.outbox / "督导检查" / "2021-06"
         july = ws.outbox / UNIT / f"{UNIT}_2021-07_工作台账.xlsx"  # the month after the unit's latest ledger
         daemon.wait_for(lambda: len(list(receipts.glob("回执_*.xlsx"))) == 2 and not list(ws.inbox.glob("*.xlsx"))
-                        and july.exists(), "two inspection receipts, the inbox emptied, the next ledger written")
+                        and "预填台账" in daemon.log(), "two inspection receipts, the inbox emptied, the next ledger written")
     finally:
         daemon.ensure_stopped()
     with connect(ws.store) as conn:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from office_tables import (
     write_awkward_header,
@@ -24,6 +25,7 @@ from office_tables import (
 from xlbridge.cli import main
 from xlbridge.system.files import load_system
 from xlbridge.system.model import IndicatorSystem, Kind
+from xlbridge.system.table_header import field_of, header_name
 
 
 def run(*args: str | Path) -> Result:
@@ -80,7 +82,7 @@ def test_scoring_standard(tmp_path: Path) -> None:
     assert got.indicator("1").points == "成立法治政府建设领导小组，主要负责人履行推进法治建设第一责任人职责。"
     assert got.indicator("2").scoring == "未制定计划的不得分，未公开的扣2分。"
     assert [(lv.name, lv.score) for lv in got.level1_scores] == [("一、组织领导工作", 12), ("二、制度建设", 8)]
-    assert got.bonus_cap == 10 and got.penalty_cap is None
+    assert got.bonus_cap == 10 and got.penalty_cap is None and got.total_score == 20
     # the empty 得分 column is the assessor's: reported, not imported; no unit column: said once
     assert "第 6 列（F）「得分」是考核时填写的评分栏（表中为空），未导入" in output
     assert output.count("units-column-missing") == 1
@@ -90,6 +92,7 @@ def test_schema_show_totals_and_where_they_do_not_add_up(tmp_path: Path) -> None
     imported(write_scoring_standard(tmp_path / "评分.xlsx"))
     shown = run("schema", "show", tmp_path / "评分.yaml").output
     assert "分值：常规指标 4 项有分值，合计 19 分" in shown
+    assert "不一致：总分标明 20 分，各项合计 19 分" in shown  # 满分20分 in the title
     assert "一、组织领导工作：标明 12 分，所含 2 项合计 12 分\n" in shown
     assert "二、制度建设：标明 8 分，所含 2 项合计 7 分，不一致（相差 -1 分）" in shown
     assert "加分项 2 项，合计不超过 10 分：加1 2 分（最多 4）、加2 1 分" in shown
@@ -215,3 +218,48 @@ def test_no_header_says_what_was_seen_and_what_is_missing(tmp_path: Path) -> Non
     assert "最像表头的是第 2 行：A「时间」→？、B「地点」→？、C「工作任务」→三级指标" in result.output
     assert "缺少：编号、考评要点（指标内容）、责任单位" in result.output
     assert "--map" in result.output
+
+
+@pytest.mark.parametrize(("printed", "field"), [
+    ("序 号", "code"), ("编号", "code"), ("一级指标", "level1"), ("考核项目", "level1"), ("主要任务", "level1"),
+    ("重点任务", "level1"), ("二级指标", "level2"), ("三级指标", "level3"), ("工作任务", "level3"), ("具体任务", "level3"),
+    ("考评要点", "points"), ("考核内容", "points"), ("检查内容", "points"), ("考 核 标 准", "points"),
+    ("基本要求", "points"), ("具体内容", "points"), ("工作措施", "points"), ("分值", "score"), ("分数", "score"),
+    ("标准分", "score"), ("评分标准", "scoring"), ("扣分标准", "scoring"), ("评分细则", "scoring"),
+    ("得分", "assessor"), ("自评分", "assessor"), ("考核分", "assessor"), ("牵头单位", "lead"), ("牵头部门", "lead"),
+    ("配合单位", "cooperating"), ("参与单位", "cooperating"), ("责任单位（部门）", "units"), ("责任科室", "units"),
+    ("责任人", "persons"), ("完成时限", "deadline"), ("完成时间", "deadline"), ("测评方法", "methods"),
+    ("上报资料", "materials"), ("佐证材料", "materials"), ("备注", "note"),
+    ("2021年度法治政府建设考核评分标准", None), ("附件2", None), ("时间", None), ("地点", None),
+])
+def test_header_names_by_meaning(printed: str, field: str | None) -> None:
+    assert field_of(header_name(printed)) == field
+
+
+def test_check_level1_score_of_no_indicator(tmp_path: Path) -> None:
+    imported(write_scoring_standard(tmp_path / "评分.xlsx"))
+    text = (tmp_path / "评分.yaml").read_text(encoding="utf-8").replace("- name: 二、制度建设\n", "- name: 二、制度建没\n")
+    (tmp_path / "评分.yaml").write_text(text, encoding="utf-8")
+    result = run("schema", "check", tmp_path / "评分.yaml")
+    assert result.exit_code == 1
+    assert "level1_scores 中的一级指标「二、制度建没」没有任何指标（规则 level1-unknown）" in result.output
+
+
+def test_level2_rows_and_dotted_codes(tmp_path: Path) -> None:
+    """一 / （一） / 1.1: level 1 and level 2 as rows of their own, codes printed 1.1, 1、 in the code column."""
+    table = write_grid(tmp_path / "t.xlsx", [
+        ["序号", "考核内容", "分值", "责任单位"],
+        ["一", "组织领导", 6, None],
+        ["（一）", "领导体制", None, None],
+        ["1.1", "成立领导小组。", 3, "司法局"],
+        ["1.2", "主要负责人听取汇报。", 3, "政府办"],
+        ["（二）", "工作计划", None, None],
+        ["1、", "制定年度计划。", None, "司法局"],
+    ])
+    got, output = imported(table)
+    assert rows(got, "key", "code", "level1", "level2", "score") == [
+        ("1.1", "1.1", "一、组织领导", "(一)领导体制", 3),
+        ("1.2", "1.2", "一、组织领导", "(一)领导体制", 3),
+        ("1", "1", "一、组织领导", "(二)工作计划", None),
+    ]
+    assert "第 3 行：二级指标「(一)领导体制」单独成行" in output

@@ -157,8 +157,26 @@ def sheet_rows(path: Path, sheet: str) -> list[tuple[Any, ...]]:
 
 
 def receipt_summary(path: Path) -> dict[str, str]:
-    """The 回执 sheet as label → value (rows from the third on)."""
-    return {r[0]: r[1] for r in sheet_rows(path, "回执")[2:] if r and r[0]}
+    """The form of the 回执 sheet as label → value (rows from the third on, up to the blank row
+    above the findings)."""
+    form = {}
+    for r in sheet_rows(path, "回执")[2:]:
+        if not r or not r[0]:
+            break
+        form[r[0]] = r[1]
+    return form
+
+
+def receipt_findings(path: Path) -> list[tuple[Any, ...]]:
+    """The findings listed below the receipt's form (级别, 单元格, 指标, 栏目, 说明, 建议), or
+    the one line saying there are none."""
+    rows = sheet_rows(path, "回执")
+    start = next(n for n, r in enumerate(rows) if r and str(r[0] or "").startswith("问题清单"))
+    body = rows[start + 1:]
+    if body and body[0][0] == "级别":
+        assert body[0][:6] == ("级别", "单元格", "指标", "栏目", "说明", "建议")
+        body = body[1:]
+    return [tuple(r[:6]) for r in body if r and r[0]]
 
 
 def sheet_xml(path: Path, sheet: str) -> bytes:
@@ -176,6 +194,6 @@ def is_chinese(text: object) -> bool:
 
 __all__ = [
     "CAMPAIGN", "LATE", "ON_TIME", "PERIOD", "STORED_DATA", "clean_environment", "connect", "count", "drop", "dump",
-    "dumps", "foreign_key_problems", "is_chinese", "make_workspace", "receipt_summary", "run", "set_text", "sheet_rows",
+    "dumps", "foreign_key_problems", "is_chinese", "make_workspace", "receipt_findings", "receipt_summary", "run", "set_text", "sheet_rows",
     "sheet_xml", "submissions",
 ]

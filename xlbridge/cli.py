@@ -30,9 +30,17 @@ def main() -> None:
     _utf8_console()
 
 
+json_option = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（英文键名、中文原样，见 README）")
+
+
+def echo_json(data: Any) -> None:
+    """JSON for other programs: stable English keys, Chinese as it is (not \\u-escaped)."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
 def print_findings(findings: list[Finding], as_json: bool = False) -> None:
     if as_json:
-        click.echo(json.dumps([f.as_json() for f in findings], ensure_ascii=False, indent=2))
+        echo_json([f.as_json() for f in findings])
         return
     for f in findings:
         color = {Severity.error: "red", Severity.warning: "yellow"}.get(f.severity)
@@ -50,7 +58,7 @@ system_argument = click.argument("system", metavar="指标体系")
 
 @schema.command("check")
 @click.argument("files", nargs=-1, required=True, metavar="文件或体系名...")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部问题")
+@json_option
 @friendly
 def schema_check(files: tuple[str, ...], as_json: bool) -> None:
     """检查指标体系文件，逐条报告问题及位置。每个可以是文件路径或内置体系名。"""
@@ -78,36 +86,60 @@ def schema_check(files: tuple[str, ...], as_json: bool) -> None:
 
 @schema.command("show")
 @system_argument
+@json_option
 @friendly
-def schema_show(system: str) -> None:
+def schema_show(system: str, as_json: bool) -> None:
     """指标体系概况：各级指标、类别、测评方法的数量。"""
     from xlbridge.system.files import load_system
-    from xlbridge.system.summary import describe
+    from xlbridge.system.summary import describe, overview
 
-    click.echo("\n".join(describe(load_system(system))))
+    loaded = load_system(system)
+    if as_json:
+        echo_json(overview(loaded))
+    else:
+        click.echo("\n".join(describe(loaded)))
 
 
 @schema.command("units")
 @system_argument
+@json_option
 @friendly
-def schema_units(system: str) -> None:
+def schema_units(system: str, as_json: bool) -> None:
     """每个责任单位牵头和配合的指标。"""
     from xlbridge.system.files import load_system
-    from xlbridge.system.summary import unit_assignments
+    from xlbridge.system.summary import assignments, unit_assignments
 
-    click.echo("\n".join(unit_assignments(load_system(system))))
+    loaded = load_system(system)
+    if as_json:
+        echo_json(assignments(loaded))
+    else:
+        click.echo("\n".join(unit_assignments(loaded)))
 
 
 @schema.command("diff")
 @click.argument("old", metavar="旧版本")
 @click.argument("new", metavar="新版本")
+@json_option
 @friendly
-def schema_diff(old: str, new: str) -> None:
+def schema_diff(old: str, new: str, as_json: bool) -> None:
     """两个版本的指标体系之间：新增、删除、改写、调整责任单位的指标，以及更名的单位。"""
     from xlbridge.system.files import load_system
     from xlbridge.system.revision import compare, describe
 
-    click.echo("\n".join(describe(compare(load_system(old), load_system(new)))))
+    rev = compare(load_system(old), load_system(new))
+    if not as_json:
+        click.echo("\n".join(describe(rev)))
+        return
+    echo_json({
+        "old": {"id": rev.old.id, "version": rev.old.version}, "new": {"id": rev.new.id, "version": rev.new.version},
+        "added": [{"key": i.key, "level1": i.level1, "text": i.text, "lead": i.lead} for i in rev.added],
+        "removed": [{"key": i.key, "level1": i.level1, "text": i.text} for i in rev.removed],
+        "reworded": [{"key": after.key, "fields": changed} for _, after, changed in rev.reworded],
+        "reassigned": [{"key": after.key, "lead": [before.lead, after.lead],
+                        "cooperating": [before.cooperating, after.cooperating]} for before, after in rev.reassigned],
+        "renamed": [{"old": a, "new": b} for a, b in rev.renamed.items()],
+        "units_added": rev.units_added, "units_removed": rev.units_removed,
+    })
 
 
 @schema.command("import")
@@ -122,9 +154,10 @@ def schema_diff(old: str, new: str) -> None:
                    "materials lead cooperating units persons deadline note assessor ignore")
 @click.option("--preview", "preview", is_flag=False, flag_value=10, type=int, default=None, metavar="[N]",
               help="只显示列的对应关系和前 N 项（默认 10）指标的识别结果，不写文件")
+@json_option
 @friendly
 def schema_import(table: Path, output: Path | None, sheet: str | None, system_id: str | None, issuer: str,
-                  overrides: tuple[str, ...], preview: int | None) -> None:
+                  overrides: tuple[str, ...], preview: int | None, as_json: bool) -> None:
     """从 Excel 指标表（常由 Word 转换而来）导入指标体系。"""
     from xlbridge.system.files import save_system
     from xlbridge.system.summary import import_preview
@@ -136,16 +169,23 @@ def schema_import(table: Path, output: Path | None, sheet: str | None, system_id
     if system_id is None and preview is not None and output is None:
         default_id = "preview"
     result = import_table(table, system_id=system_id or default_id, issuer=issuer, sheet=sheet, overrides=overrides)
-    print_findings(result.findings)
     if preview is not None:
+        print_findings(result.findings)
         click.echo("\n".join(import_preview(result.system, result.columns, preview)))
         click.echo("（预览，未写入任何文件）")
         return
     assert output is not None
     save_system(result.system, output)
-    click.echo(f"已导入 {len(result.system.indicators)} 项指标、{len(result.system.units)} 个单位 → {output}")
-    if any(f.severity is Severity.error for f in result.findings):
-        click.secho("有无法识别的行（见上），请核对原表后重新导入或手工补充。", fg="red")
+    failed = any(f.severity is Severity.error for f in result.findings)
+    if as_json:
+        echo_json({"output": output, "indicators": len(result.system.indicators), "units": len(result.system.units),
+                   "findings": [f.as_json() for f in result.findings]})
+    else:
+        print_findings(result.findings)
+        click.echo(f"已导入 {len(result.system.indicators)} 项指标、{len(result.system.units)} 个单位 → {output}")
+        if failed:
+            click.secho("有无法识别的行（见上），请核对原表后重新导入或手工补充。", fg="red")
+    if failed:
         sys.exit(1)
 
 
@@ -202,9 +242,10 @@ def ledgers() -> None:
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="用这个工作区的签名密钥签名（与 --key-file 二选一）")
 @key_option
+@json_option
 @friendly
 def ledgers_build(system: str, campaign: int, out: Path, units: tuple[str, ...], years: str | None,
-                  period: str | None, workspace: Path | None, key_file: Path | None) -> None:
+                  period: str | None, workspace: Path | None, key_file: Path | None, as_json: bool) -> None:
     """为每个责任单位生成工作台账（带下拉、字数限制、锁定和签名）。"""
     from xlbridge.ledger.writer import build_ledgers
     from xlbridge.system.files import load_system
@@ -214,17 +255,27 @@ def ledgers_build(system: str, campaign: int, out: Path, units: tuple[str, ...],
     month = _period(period, campaign) if period else None
     key_bytes = _signing_key(workspace, key_file)
     paths = build_ledgers(indicator_system, campaign, out, key_bytes, list(units) or None, year_list, month)
+    _echo_files(paths, f"共生成 {len(paths)} 份台账 → {out}", as_json)
+
+
+def _echo_files(paths: list[Path], total: str | None, as_json: bool) -> None:
+    """The files a command wrote, one a line and a total, or as JSON {"files": [...]}."""
+    if as_json:
+        echo_json({"files": paths})
+        return
     for p in paths:
         click.echo(str(p))
-    click.echo(f"共生成 {len(paths)} 份台账 → {out}")
+    if total:
+        click.echo(total)
 
 
 @ledgers.command("next")
 @workspace_option
 @click.option("--period", required=True, help="下发哪个月的台账，如 2021-06")
 @click.option("--unit", "units", multiple=True, help="只生成这个单位的台账（可重复）")
+@json_option
 @friendly
-def ledgers_next(workspace: Path, period: str, units: tuple[str, ...]) -> None:
+def ledgers_next(workspace: Path, period: str, units: tuple[str, ...], as_json: bool) -> None:
     """按各单位最近一次被接收的填报内容预填，生成该月台账，写入 outbox/<单位>/。"""
     from xlbridge.service.next_ledgers import write_next_ledgers
 
@@ -237,9 +288,7 @@ def ledgers_next(workspace: Path, period: str, units: tuple[str, ...]) -> None:
         paths = write_next_ledgers(ws, db, month, list(units) or None)
     finally:
         db.close()
-    for p in paths:
-        click.echo(str(p))
-    click.echo(f"共生成 {len(paths)} 份 {month} 台账（已按上次报送预填）")
+    _echo_files(paths, f"共生成 {len(paths)} 份 {month} 台账（已按上次报送预填）", as_json)
 
 
 def _signing_key(workspace: Path | None, key_file: Path | None) -> bytes:
@@ -278,7 +327,7 @@ def _years(text: str | None) -> list[int] | None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, metavar="台账文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--system", "system_name", help="指标体系（默认按台账中的标识自动选择）")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@json_option
 @click.option("--all", "show_all", is_flag=True, help="同时列出“提示”（自动规范化的单元格）")
 @key_option
 @friendly
@@ -296,10 +345,8 @@ def validate(files: tuple[Path, ...], system_name: str | None, as_json: bool, sh
         failed |= not result.valid
         results.append((file, result))
     if as_json:
-        click.echo(json.dumps(
-            [{"file": str(f), "valid": r.valid, "summary": r.summary,
-              "findings": [x.as_json() for x in r.findings]} for f, r in results],
-            ensure_ascii=False, indent=2))
+        echo_json([{"file": f, "valid": r.valid, "summary": r.summary, "findings": [x.as_json() for x in r.findings]}
+                   for f, r in results])
     else:
         for file, result in results:
             click.secho(f"{file}：{result.summary}", fg="green" if result.valid else "red", bold=True)
@@ -362,8 +409,9 @@ def key_init(workspace: Path) -> None:
 @click.option("--no-consolidate", is_flag=True, help="只收取，不重写汇总表")
 @click.option("--wait", "wait_seconds", type=float, default=300, show_default=True,
               help="守护进程正在运行时：最多等它处理这些文件多少秒")
+@json_option
 @friendly
-def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, wait_seconds: float) -> None:
+def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, wait_seconds: float, as_json: bool) -> None:
     """不监视目录，立即收取这些文件（与守护进程相同的流程）。
 
     守护进程正在运行时，文件交给它的收件箱处理（工作区只有一个写入者），本命令等待并报告结果。"""
@@ -376,12 +424,12 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, wait_
         except WorkspaceBusy as busy:
             if busy.role != "daemon":
                 raise
-            _hand_to_daemon(ws, files, busy.pid, wait_seconds)
+            _hand_to_daemon(ws, files, busy.pid, wait_seconds, as_json)
             return
-        _ingest_here(ws, files, no_consolidate)
+        _ingest_here(ws, files, no_consolidate, as_json)
 
 
-def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool) -> None:  # type: ignore[no-untyped-def]
+def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     from xlbridge.service.consolidate import consolidate, months_to_rewrite
     from xlbridge.service.ingest import ingest_groups
     from xlbridge.system.files import load_system
@@ -396,6 +444,7 @@ def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool) -> None:  # 
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
     failed = 0
     accepted: set[tuple[int, str]] = set()  # (campaign, month) of the accepted files: their 汇总 change
+    results: list[dict[str, Any]] = []
     with batch_gc(), Preparer(ws, key_bytes, ws.workers, fork=True).start(ordered) as preparer:
         db = open_store(ws.store)
         for file, outcome in (item for group in ingest_groups(ws, db, preparer, ordered) for item in group):
@@ -404,23 +453,35 @@ def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool) -> None:  # 
                     raise outcome
                 failed += 1  # one bad file must not stop the batch; nothing of it was merged
                 reason = outcome if isinstance(outcome, XlbridgeError) else f"无法读取（{outcome.strerror}）"
-                click.secho(f"失败  {file.name}  {reason}", fg="red", err=True)
+                results.append({"file": file, "status": "failed", "reason": reason})
+                if not as_json:
+                    click.secho(f"失败  {file.name}  {reason}", fg="red", err=True)
                 continue
             if outcome.status == "accepted" and outcome.period and outcome.campaign:
                 accepted.add((outcome.campaign, outcome.period))
-            label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
-            click.echo(f"{label}  {file.name}  {outcome.unit or ''}  {outcome.summary}".rstrip())
-            if outcome.receipt:
-                click.echo(f"    回执：{outcome.receipt}")
+            results.append({"file": file, "status": outcome.status, "unit": outcome.unit, "period": outcome.period,
+                            "submission_id": outcome.submission_id, "summary": outcome.summary,
+                            "receipt": outcome.receipt})
+            if not as_json:
+                label = {"accepted": "已接收", "rejected": "已退回", "duplicate": "重复"}[outcome.status]
+                click.echo(f"{label}  {file.name}  {outcome.unit or ''}  {outcome.summary}".rstrip())
+                if outcome.receipt:
+                    click.echo(f"    回执：{outcome.receipt}")
     refresh_search(db)
+    workbooks = []
     if not no_consolidate and len(ordered) > failed:
         for month in months_to_rewrite(db, load_system(ws.system).id, accepted) or [None]:
-            click.echo(f"汇总表：{consolidate(ws, db, month)}")
+            workbooks.append(consolidate(ws, db, month))
+            if not as_json:
+                click.echo(f"汇总表：{workbooks[-1]}")
+    if as_json:
+        echo_json({"files": results, "consolidated": workbooks})
     if failed:
         sys.exit(1)
 
 
-def _hand_to_daemon(ws, files: tuple[Path, ...], pid: int | None, wait_seconds: float) -> None:  # type: ignore[no-untyped-def]
+def _hand_to_daemon(ws, files: tuple[Path, ...], pid: int | None, wait_seconds: float,  # type: ignore[no-untyped-def]
+                    as_json: bool = False) -> None:
     from xlbridge.service.handover import hand_over, last_submission_id, wait_taken
     from xlbridge.service.inbox import is_ignored
     from xlbridge.service.receipt import receipt_path
@@ -428,21 +489,31 @@ def _hand_to_daemon(ws, files: tuple[Path, ...], pid: int | None, wait_seconds: 
     since = last_submission_id(ws)
     handed = hand_over(ws, [f for f in files if not is_ignored(f)])
     click.echo(f"守护进程（进程号 {pid or '未知'}）正在运行：{len(handed)} 个文件已交给它的收件箱 {ws.inbox} 处理"
-               "（工作区只有一个写入者，本命令不直接写中心库），等待结果…")
+               "（工作区只有一个写入者，本命令不直接写中心库），等待结果…", err=as_json)
     late = 0
     labels = {"accepted": "已接收", "rejected": "已退回"}
+    results: list[dict[str, Any]] = []
     for item in wait_taken(ws, handed, since, wait_seconds):
         sub = item.submission
         if not item.taken:
             late += 1
+            results.append({"file": item.source, "status": "pending"})
             click.secho(f"未完成  {item.source.name}  {wait_seconds:.0f} 秒内守护进程尚未处理完，文件仍在收件箱，"
                         "回执稍后写入 outbox/", fg="yellow", err=True)
         elif sub is None:
-            click.echo(f"重复  {item.source.name}  内容与已收到的文件相同，未重复计入（回执见 outbox/）")
+            results.append({"file": item.source, "status": "duplicate"})
+            if not as_json:
+                click.echo(f"重复  {item.source.name}  内容与已收到的文件相同，未重复计入（回执见 outbox/）")
         else:
-            click.echo(f"{labels.get(sub['status'], sub['status'])}  {item.source.name}  {sub['unit'] or ''}  "
-                       f"{sub['reason'] or (str(sub['errors']) + ' 个错误需整改' if sub['errors'] else '')}".rstrip())
-            click.echo(f"    回执：{receipt_path(ws, sub)}")
+            summary = sub["reason"] or (f"{sub['errors']} 个错误需整改" if sub["errors"] else "")
+            results.append({"file": item.source, "status": sub["status"], "unit": sub["unit"], "period": sub["period"],
+                            "submission_id": sub["id"], "summary": summary, "receipt": receipt_path(ws, sub)})
+            if not as_json:
+                click.echo(f"{labels.get(sub['status'], sub['status'])}  {item.source.name}  {sub['unit'] or ''}  "
+                           f"{summary}".rstrip())
+                click.echo(f"    回执：{receipt_path(ws, sub)}")
+    if as_json:
+        echo_json({"files": results, "consolidated": []})  # the daemon rewrites the 汇总 itself
     if late:
         sys.exit(1)
 
@@ -451,32 +522,44 @@ def _hand_to_daemon(ws, files: tuple[Path, ...], pid: int | None, wait_seconds: 
 @workspace_option
 @click.option("--period", help="报送月份，如 2021-05（默认为已收到的最新月份）")
 @click.option("--all", "every_month", is_flag=True, help="重写考核年度内已报送的每个月的汇总表")
+@json_option
 @friendly
-def consolidate(workspace: Path, period: str | None, every_month: bool) -> None:
+def consolidate(workspace: Path, period: str | None, every_month: bool, as_json: bool) -> None:
     """生成综合协调组的汇总台账。"""
     from xlbridge.service.consolidate import consolidate as run, latest_period, reported_months
+    from xlbridge.service.month_status import month_status
     from xlbridge.system.files import load_system
 
     _register_supervision()  # 汇总 gains the supervision group's 得分 and 整改 sheets
     ws = _workspace(workspace)
     db = _existing_store(ws)
-    if not every_month:
-        click.echo(str(run(ws, db, period)))
-        return
     system_id = load_system(ws.system).id
     latest = latest_period(db, system_id)
-    campaign = ws.campaign or (int(latest[:4]) if latest else None)
-    months = reported_months(db, system_id, campaign) if campaign else []
-    if not months:
-        raise XlbridgeError("中心库中还没有被接收的台账，没有可汇总的月份")
-    for month in months:
-        click.echo(str(run(ws, db, month)))
+    months: list[str | None] = [period or latest]
+    if every_month:
+        campaign = ws.campaign or (int(latest[:4]) if latest else None)
+        months = list(reported_months(db, system_id, campaign)) if campaign else []
+        if not months:
+            raise XlbridgeError("中心库中还没有被接收的台账，没有可汇总的月份")
+    written = [(month, run(ws, db, month)) for month in months]
+    if not as_json:
+        for _, path in written:
+            click.echo(str(path))
+        return
+    workbooks = []
+    for month, path in written:  # with each workbook its month's 总览 in figures (none before any report)
+        entry: dict[str, Any] = {"path": path, "period": None, "counts": None}
+        if month:
+            state = month_status(ws, db, month)
+            entry.update(period=state.period, counts=state.as_json()["counts"])
+        workbooks.append(entry)
+    echo_json({"workbooks": workbooks})
 
 
 @main.command()
 @workspace_option
 @click.option("--period", help="只看这个月各单位的报送情况，如 2021-06（默认：全部报送记录，加上最新月份）")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（键名为英文，见 README）")
+@json_option
 @friendly
 def status(workspace: Path, period: str | None, as_json: bool) -> None:
     """报送情况：收件箱里待处理、已忽略和不是普通文件的条目，已接收、已退回的报送，以及某月各单位是否报送、是否按时、错误数和联系人。"""
@@ -487,10 +570,10 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
 
     ws = _workspace(workspace)
     db = _existing_store(ws)
-    month = period or latest_period(db, load_system(ws.system).id)
-    state = month_status(ws, db, _period(month, ws.campaign)) if month else None
+    month = _period(period, ws.campaign) if period else latest_period(db, load_system(ws.system).id)
+    state = month_status(ws, db, month) if month else None
     if period:
-        click.echo(json.dumps(state.as_json(), ensure_ascii=False, indent=2) if as_json else _month_text(state))
+        echo_json(state.as_json()) if as_json else click.echo("\n".join(state.lines()))
         return
     pending, ignored, special = [], [], []  # the inbox as it is, nothing followed
     for path, st in entries(ws.inbox):
@@ -507,14 +590,14 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
     subs = list(db.query("SELECT id, unit, claimed_unit, file_name, period, received_at, status, errors, warnings, reason"
                          " FROM submissions ORDER BY id"))
     if as_json:
-        click.echo(json.dumps({"pending": pending, "ignored": ignored, "not_regular": special, "refused": refused,
-                               "submissions": subs, "month": state.as_json() if state else None},
-                              ensure_ascii=False, indent=2))
+        echo_json({"pending": pending, "ignored": ignored, "not_regular": special, "refused": refused,
+                   "submissions": subs, "month": state.as_json() if state else None})
         return
     counts = {s: sum(1 for x in subs if x["status"] == s) for s in ("accepted", "rejected")}
-    tally = [f"待处理 {len(pending)}"] + [f"{label} {n}" for label, n in (("已忽略", len(ignored)),
-             ("非普通文件", len(special) + len(refused))) if n] + [f"已接收 {counts['accepted']}", f"已退回 {counts['rejected']}"]
-    click.echo("，".join(tally))  # the unusual counts only when there is something to say
+    inbox_counts = [("待处理", len(pending), True), ("已忽略", len(ignored), False), ("不读取", len(special), False),
+                    ("已移出", len(refused), False)]
+    click.echo("，".join([f"{label} {n}" for label, n, always in inbox_counts if n or always]
+                        + [f"已接收 {counts['accepted']}", f"已退回 {counts['rejected']}"]))
     for name in pending:
         click.echo(f"  待处理  {name}")
     for item in ignored:
@@ -522,32 +605,15 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
     for item in special:
         click.echo(f"  不读取  {item['name']}  （{item['kind']}，不是普通文件；守护进程会把它移到 inbox-rejected/）")
     for item in refused:
-        click.echo(f"  已移出  inbox-rejected/{item['name']}  （{item['kind']}，不是普通文件，未读取；{item['moved_at']}）")
+        why = f"{item['kind']}，不是普通文件，未读取" if item["kind"] else "工作簿无法安全读取，已拒收，不再读取"
+        click.echo(f"  已移出  inbox-rejected/{item['name']}  （{why}；{item['moved_at']}）")
     for s in subs:
         label = "已接收" if s["status"] == "accepted" else "已退回"
         click.echo(f"  {label}  #{s['id']} {s['unit'] or s['claimed_unit'] or '?'} {s['period']} {s['received_at']} "
                    f"{s['file_name']} 错误 {s['errors']} 警告 {s['warnings']}" + (f"  原因：{s['reason']}" if s["reason"] else ""))
     if state:
         click.echo("")
-        click.echo(_month_text(state))
-
-
-def _month_text(state) -> str:  # type: ignore[no-untyped-def]
-    from xlbridge.service.receipt import local_time
-
-    counts = "，".join(f"{label} {state.count(label)}" for label in ("按时报送", "逾期报送", "已退回", "未报送"))
-    lines = [f"{state.period} 报送情况（截止 {state.deadline:%Y-%m-%d} 前）：应报 {len(state.units)} 个单位，{counts}"]
-    for n, u in enumerate(state.units, start=1):
-        s, sub = u.status, u.submission
-        source = ("本月报送" if u.counted_from == state.period else f"沿用 {u.counted_from}" if u.counted_from
-                  else "尚无被接收的报送")
-        findings = f"错误 {sub.get('errors') or 0} 警告 {sub.get('warnings') or 0}" if sub else "—"
-        lines.append(f"  {n:>2}. {s.unit}  {s.status}  {local_time(sub.get('received_at')) or '—'}  {findings}  "
-                     f"已完成 {s.done}/{s.expected}  {source}  填表人 {u.filled_by or '—'}  责任人 {u.person or '—'}  "
-                     f"联系电话 {u.phone or '—'}" + (f"  退回原因：{sub['reason']}" if sub.get("reason") else ""))
-    missing = state.not_reported()
-    lines.append(f"本月未报送（含已退回）：{'、'.join(missing)}" if missing else "各单位本月均已报送")
-    return "\n".join(lines)
+        click.echo("\n".join(state.lines()))
 
 
 @main.command()
@@ -579,15 +645,15 @@ def store_group() -> None:
               help="文件格式：csv（UTF-8 带 BOM，Excel 可直接打开）或 json")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="输出目录（每个表一个文件）")
 @click.option("--raw", is_flag=True, help="按中心库原样导出：英文表名、列名和代码（accepted、0/1、normal），供其他程序读取")
+@json_option
 @friendly
-def store_export(workspace: Path, fmt: str, out: Path, raw: bool) -> None:
+def store_export(workspace: Path, fmt: str, out: Path, raw: bool, as_json: bool) -> None:
     """把各表和视图导出为 CSV 或 JSON：中文表头和中文取值（是/否、常规/加分项/减分项、★）。"""
     from xlbridge.service.export import export
     from xlbridge.supervision.store import EXPORTED, HEADERS
 
     ws = _workspace(workspace)
-    for path in export(_existing_store(ws), out, fmt, raw, extra=EXPORTED, extra_headers=HEADERS):
-        click.echo(str(path))
+    _echo_files(export(_existing_store(ws), out, fmt, raw, extra=EXPORTED, extra_headers=HEADERS), None, as_json)
 
 
 @store_group.command("backup")
@@ -625,8 +691,9 @@ def inspect() -> None:
 @click.option("--round", "round_", required=True, help="检查轮次（所检查的月份），如 2021-06")
 @click.option("--unit", "units", multiple=True, help="只生成这个单位的检查表（可重复）")
 @as_of_option
+@json_option
 @friendly
-def inspect_plan(workspace: Path, round_: str, units: tuple[str, ...], as_of: str | None) -> None:
+def inspect_plan(workspace: Path, round_: str, units: tuple[str, ...], as_of: str | None, as_json: bool) -> None:
     """为每个单位生成检查表（预填该月完成情况和未销号的整改事项），写入 outbox/督导检查/<轮次>/。"""
     from xlbridge.supervision.plan import plan_round
 
@@ -638,9 +705,7 @@ def inspect_plan(workspace: Path, round_: str, units: tuple[str, ...], as_of: st
         paths = plan_round(ws, db, month, list(units) or None, today=_as_of(as_of))
     finally:
         db.close()
-    for p in paths:
-        click.echo(str(p))
-    click.echo(f"共生成 {len(paths)} 份 {month} 检查表；填好后放入 {ws.inbox}")
+    _echo_files(paths, f"共生成 {len(paths)} 份 {month} 检查表；填好后放入 {ws.inbox}", as_json)
 
 
 @main.group()
@@ -673,7 +738,7 @@ def rectify_add(workspace: Path, unit: str, indicator: str, problem: str, requir
 @rectify.command("list")
 @workspace_option
 @click.option("--all", "show_all", is_flag=True, help="包括已销号的事项")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（含每项的变更记录）")
+@json_option
 @as_of_option
 @friendly
 def rectify_list(workspace: Path, show_all: bool, as_json: bool, as_of: str | None) -> None:
@@ -687,7 +752,7 @@ def rectify_list(workspace: Path, show_all: bool, as_json: bool, as_of: str | No
     finally:
         db.close()
     if as_json:
-        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        echo_json(found)  # each item with its history
         return
     for i in found:
         star = "★" if i["key_item"] else ""

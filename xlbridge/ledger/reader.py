@@ -9,6 +9,7 @@ by the archive, the scan and calamine.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -20,7 +21,7 @@ from xlbridge.errors import LedgerError
 from xlbridge.ledger import layout as L
 from xlbridge.ledger import rectification as R
 from xlbridge.system.model import IndicatorSystem
-from xlbridge.xlsx.bounds import BoundsError, Limits, SheetLimits, scan_workbook, verify_members
+from xlbridge.xlsx.bounds import BoundsError, Limits, Package, SheetLimits, open_package, read_capped
 
 
 @dataclass
@@ -43,7 +44,7 @@ def read_ledger(path: Path, limits: Limits | None = None, system: IndicatorSyste
     limits = limits or Limits()
     try:
         with open(path, "rb") as fh:
-            data = fh.read(limits.file_bytes + 1)  # never more than the limit lets through
+            data = read_capped(fh, limits.file_bytes)  # never more than the limit lets through
     except OSError as exc:
         raise LedgerError(f"{path.name}：无法读取（{exc.strerror}）") from None
     return read_ledger_bytes(data, path.name, limits, system)
@@ -52,21 +53,36 @@ def read_ledger(path: Path, limits: Limits | None = None, system: IndicatorSyste
 def read_ledger_bytes(data: bytes, name: str, limits: Limits | None = None,
                       system: IndicatorSystem | None = None) -> LedgerGrid:
     """The bounds first (:mod:`xlbridge.xlsx.bounds`: sizes, ratios, the farthest cell of the two
-    sheets read, formulas), then calamine on the same bytes."""
+    sheets read, formulas), then calamine on the same bytes. On a large file the other members'
+    real sizes are checked and calamine opens the workbook (shared strings, styles) beside the scan
+    of the sheets, as zlib and calamine release the GIL; no sheet is parsed before its scan passed."""
     limits = limits or Limits()
-    scan = scan_workbook(data, name, ledger_sheet_limits(limits, system), limits)
-    if scan.macros:
+    sheets = ledger_sheet_limits(limits, system)
+    package = open_package(data, name, limits, sheets, verify=False)
+    if package.macros:
         raise BoundsError(f"{name}：工作簿含宏（VBA 代码），系统不接收含宏的工作簿；请在 Excel 中“另存为”"
                           "Excel 工作簿（*.xlsx）后再报送", "file-macros")
-    if L.LEDGER_SHEET not in scan.names:
+    if L.LEDGER_SHEET not in package.names:
         raise LedgerError(
-            f"{name}：找不到工作表「{L.LEDGER_SHEET}」（有：{'、'.join(scan.names)}）。"
+            f"{name}：找不到工作表「{L.LEDGER_SHEET}」（有：{'、'.join(package.names)}）。"
             "请使用系统下发的台账模板，不要重命名工作表"
         )
-    verify_members(data, name, limits)
-    grid = _read_values(data, name)
-    grid.formulas = scan.sheets[L.LEDGER_SHEET].formulas if L.LEDGER_SHEET in scan.sheets else set()
+    if len(data) < _OPEN_BESIDE_BYTES:
+        scans = package.scan(sheets)
+        workbook = _open(package)
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            opened = pool.submit(_open, package)
+            scans = package.scan(sheets)
+            workbook = opened.result()
+    grid = _read_values(workbook, name)
+    grid.formulas = scans[L.LEDGER_SHEET].formulas
     return grid
+
+
+# Above this size calamine's open runs beside the scan; below it starting a thread costs more than
+# it saves (a 200-row ledger).
+_OPEN_BESIDE_BYTES = 256 * 1024
 
 
 # The metadata sheet holds one key | value row per META_KEYS: anything much bigger is not ours.
@@ -90,9 +106,17 @@ def ledger_sheet_limits(limits: Limits, system: IndicatorSystem | None) -> dict[
             R.SHEET: _ITEMS_LIMITS}
 
 
-def _read_values(data: bytes, name: str) -> LedgerGrid:
+def _open(package: Package) -> CalamineWorkbook:
+    """calamine's open (it reads the shared strings and styles), once their real sizes are checked."""
+    package.verify()
     try:
-        wb = CalamineWorkbook.from_filelike(BytesIO(data))
+        return CalamineWorkbook.from_filelike(BytesIO(package.data))
+    except CalamineError as exc:
+        raise LedgerError(f"{package.file}：工作簿内容无法解析（{exc}）") from None
+
+
+def _read_values(wb: CalamineWorkbook, name: str) -> LedgerGrid:
+    try:
         names = list(wb.sheet_names)
         sheet = wb.get_sheet_by_name(L.LEDGER_SHEET)
         rows = sheet.to_python(skip_empty_area=False)

@@ -5,15 +5,16 @@ cells, explicit row heights (LibreOffice resets them to 15 pt otherwise)."""
 
 from __future__ import annotations
 
-import contextlib
-import math
 import os
-from collections.abc import Mapping, Sequence
+import tempfile
 from copy import copy
+from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.styles.cell_style import StyleArray
@@ -26,9 +27,10 @@ from xlbridge.errors import XlbridgeError
 from xlbridge.ledger import layout as L
 from xlbridge.ledger import rectification
 from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows_digest
+from xlbridge.ledger.package import MAGIC_ROWS, Skeleton, token
 from xlbridge.ledger.signature import sign
 from xlbridge.system.model import IndicatorSystem
-from xlbridge.xlsx.owned import failure_reason, temp_name
+from xlbridge.xlsx.printing import Page, row_height, setup_openpyxl
 
 _PROTECT = L.PROTECTION_PASSWORD
 _THIN = Side(style="thin", color="999999")
@@ -41,7 +43,6 @@ _TOO_LONG_FILL = PatternFill("solid", fgColor="F8CBAD")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _LINE_PT = 15
-_MAX_ROW_PT = 409  # Excel's limit
 
 
 def ledger_filename(unit: str, campaign: int) -> str:
@@ -62,28 +63,89 @@ def write_ledger(
 ) -> Path:
     """One unit's ledger; for ``period`` (YYYY-MM, pre-filled and signed) and with ``answers``
     (year, indicator key → the unit's last accepted input values) pre-filled in the white cells;
-    with its open rectification ``items`` in a 整改 sheet (ledger/rectification.py), when it has any."""
+    with its open rectification ``items`` in a 整改 sheet (ledger/rectification.py), when it has any.
+
+    Written from the workbook openpyxl builds once for the system's wording, the campaign and
+    the years (xlbridge.ledger.package says why), filled in with this unit's rows."""
     years = campaign_years(system, campaign, years)
     rows = issued_rows(system, unit, years)
-    meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at, period,
-                       rectification.digest([rectification.cells(i) for i in items]) if items else None)
+    items_digest = rectification.digest([rectification.cells(i) for i in items]) if items else None
+    meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at, period, items_digest)
+    answers = answers or {}
+    cells = []
+    for r in rows:
+        row = _row_values(r, answers.get(r.identity, {}))
+        cells.append((_row_height(row), row))
+    values: dict[str, str | None] = {"unit": unit, "period": period, **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS}}
+    skeleton = _skeleton(system.title, system.issuer, system.document, campaign, tuple(years))
+    if not items:
+        return skeleton.write(path, values, cells)
+    return _with_items(path, items, lambda base: skeleton.write(base, values, cells))
+
+
+def _with_items(path: Path, items: Sequence[Mapping[str, object]], write_base: Callable[[Path], Path]) -> Path:
+    """The ledger with its 整改 sheet: the rows differ per unit, so the sheet is no part of the
+    skeleton; the ledger is written beside ``path``, the sheet added (one more openpyxl load and
+    save, for the few units with open items), and only then renamed over ``path``."""
+    base = path.with_name(f".{path.stem}.base.{os.getpid()}.tmp.xlsx")  # names the daemon's temp sweep knows
+    done = path.with_name(f".{path.stem}.items.{os.getpid()}.tmp.xlsx")
+    try:
+        wb = load_workbook(write_base(base))
+        rectification.write_sheet(wb, items)
+        wb.save(done)
+        os.replace(done, path)
+    finally:
+        base.unlink(missing_ok=True)
+        done.unlink(missing_ok=True)
+    return path
+
+
+_SKELETONS: dict[tuple[object, ...], Skeleton] = {}
+
+
+def _skeleton(title: str, issuer: str, document: str | None, campaign: int, years: tuple[int, ...]) -> Skeleton:
+    """The ledger workbook for this wording, campaign and years, with placeholders (built once)."""
+    key = (title, issuer, document, campaign, years)
+    if key not in _SKELETONS:
+        wording = IndicatorSystem.model_construct(title=title, issuer=issuer, document=document)
+        template = _TemplateRow({c.key: token("row") for c in L.LOCKED})
+        meta = {k: token(f"meta_{k}") for k in L.META_KEYS}
+        wb = _workbook(wording, token("unit"), campaign, list(years), [template], meta, token("period"), MAGIC_ROWS)
+        with tempfile.TemporaryDirectory() as tmp:
+            built = Path(tmp) / "skeleton.xlsx"
+            wb.save(built)
+            _SKELETONS[key] = Skeleton.from_package(built, L.LEDGER_SHEET, L.META_SHEET, L.FIRST_DATA_ROW, _EXTRA_ROWS)
+    return _SKELETONS[key]
+
+
+@dataclass
+class _TemplateRow:
+    """The skeleton's one data row: a placeholder in every cell, so that openpyxl styles them all."""
+
+    values: dict[str, object]
+    identity: tuple[int, str] = (0, "")
+
+
+def _workbook(system: IndicatorSystem, unit: str, campaign: int, years: list[int], rows: Sequence[Any],
+              meta: dict[str, str], period: str | None, n_rows: int) -> Workbook:
     wb = Workbook()
     ws = wb.active
     ws.title = L.LEDGER_SHEET
     _write_lists(wb)
     _write_header_block(ws, system, unit, campaign, period)
-    _write_rows(ws, rows, answers or {})
-    _add_validations(ws, len(rows))
-    _add_conditional_formats(ws, len(rows))
+    _write_rows(ws, rows, {})
+    # Every page: the column headers on top, the ledger's title in the page header, page numbers.
+    # The print area ends at the last row (the skeleton's n_rows is replaced per ledger).
+    setup_openpyxl(ws, Page(L.ledger_title(unit, campaign), [c.width for c in L.COLUMNS],
+                            L.FIRST_DATA_ROW + n_rows - 2, header_rows=(L.HEADER_ROW - 1, L.HEADER_ROW - 1)))
+    _add_validations(ws, n_rows)
+    _add_conditional_formats(ws, n_rows)
     _protect(ws)
-    if items:
-        rectification.write_sheet(wb, items)
     _write_guide(wb.create_sheet(L.GUIDE_SHEET), system, years)
     _write_meta(wb.create_sheet(L.META_SHEET), meta)
     wb.security = WorkbookProtection(workbookPassword=_PROTECT, lockStructure=True)
     wb.active = 0
-    _save_atomically(wb, path)
-    return path
+    return wb
 
 
 def ledger_meta(
@@ -114,19 +176,6 @@ def ledger_meta(
         meta["items_digest"] = items_digest
     meta["signature"] = sign(meta, key)
     return meta
-
-
-def _save_atomically(wb: Workbook, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_name(path)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise XlbridgeError(f"无法写入 {path}（{failure_reason(exc)}）") from None
-    finally:  # a full disk or a held target: no half-written temp file stays behind
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
 
 
 def _write_lists(wb: Workbook) -> None:
@@ -173,14 +222,9 @@ def _write_header_block(ws, system: IndicatorSystem, unit: str, campaign: int, p
         ws.column_dimensions[get_column_letter(column.index)].width = column.width
     ws.row_dimensions[L.HEADER_ROW].height = 30
     ws.freeze_panes = ws.cell(L.FIRST_DATA_ROW, 3)
-    ws.print_title_rows = f"{L.HEADER_ROW}:{L.HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _write_rows(ws, rows: list[IssuedRow], answers: Mapping[tuple[int, str], Mapping[str, object]]) -> None:  # type: ignore[no-untyped-def]
+def _write_rows(ws, rows: Sequence[Any], answers: Mapping[tuple[int, str], Mapping[str, object]]) -> None:  # type: ignore[no-untyped-def]
     # Each column's style is set on the first row and copied to the others: setting a cell's
     # border, alignment, fill and protection looks each up in the workbook's style tables (a
     # hash of the style object each time), which was over half of writing a 200-row ledger.
@@ -188,8 +232,8 @@ def _write_rows(ws, rows: list[IssuedRow], answers: Mapping[tuple[int, str], Map
     for offset, issued in enumerate(rows):
         r = L.FIRST_DATA_ROW + offset
         answer = answers.get(issued.identity, {})
-        for column in L.COLUMNS:
-            value = issued.values.get(column.key) if column.locked else _answer(column, answer)
+        row = _row_values(issued, answer)
+        for column, value in zip(L.COLUMNS, row):
             cell = ws.cell(r, column.index, value)
             if column.index in first:
                 cell._style = copy(first[column.index])
@@ -203,7 +247,7 @@ def _write_rows(ws, rows: list[IssuedRow], answers: Mapping[tuple[int, str], Map
                 if column.kind is not L.Kind.year:
                     cell.number_format = "@"
             first[column.index] = cell._style
-        ws.row_dimensions[r].height = _row_height(issued.values)
+        ws.row_dimensions[r].height = _row_height(row)
 
 
 def _answer(column: L.Column, answer: Mapping[str, object]) -> object:
@@ -214,22 +258,23 @@ def _answer(column: L.Column, answer: Mapping[str, object]) -> object:
     return value if value not in (None, "") else None
 
 
-def _row_height(values: dict[str, object]) -> float:
-    """Enough lines for the longest pre-filled cell; CJK characters take two width units."""
-    lines = 1
-    for column in L.LOCKED:
-        text = str(values.get(column.key) or "")
-        chars_per_line = max(int(column.width) - 1, 1)
-        needed = sum(max(1, math.ceil(_display_width(part) / chars_per_line)) for part in text.split("\n"))
-        lines = max(lines, needed)
-    return min(_MAX_ROW_PT, max(2, lines) * _LINE_PT)
+def _row_values(issued: Any, answer: Mapping[str, object]) -> list[object]:
+    """A data row's cells in column order: the issued values, the carried-over answers."""
+    return [issued.values.get(c.key) if c.locked else _answer(c, answer) for c in L.COLUMNS]
 
 
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+_WIDTHS = [c.width for c in L.COLUMNS]
 
 
-def _data_range(column: L.Column, n: int, extra: int = 500) -> str:
+def _row_height(row: Sequence[object]) -> float:
+    """Enough lines for the longest cell (pre-filled or carried over), at least two."""
+    return row_height(zip(row, _WIDTHS), line_pt=_LINE_PT, min_lines=2)
+
+
+_EXTRA_ROWS = 500
+
+
+def _data_range(column: L.Column, n: int, extra: int = _EXTRA_ROWS) -> str:
     # Reach past the issued rows so inserted continuation rows are covered too.
     letter = get_column_letter(column.index)
     return f"{letter}{L.FIRST_DATA_ROW}:{letter}{L.FIRST_DATA_ROW + n + extra}"
@@ -318,13 +363,15 @@ GUIDE = [
 
 
 def _write_guide(ws, system: IndicatorSystem, years: list[int]) -> None:  # type: ignore[no-untyped-def]
-    ws.column_dimensions["A"].width = 110
-    for row, text in enumerate(GUIDE, start=1):
-        cell = ws.cell(row, 1, text)
+    width = 95  # one portrait page wide
+    ws.column_dimensions["A"].width = width
+    lines = [*GUIDE, "", f"指标体系：{system.title}（{system.issuer} {system.document or ''}）；台账年度：{years[0]}–{years[-1]}"]
+    for row, text in enumerate(lines, start=1):
+        cell = ws.cell(row, 1, text or None)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[row].height = 36 if row > 1 else 24
+        ws.row_dimensions[row].height = row_height([(text, width)], line_pt=_LINE_PT) if row > 1 else 24
     ws["A1"].font = Font(size=14, bold=True)
-    ws.cell(len(GUIDE) + 2, 1, f"指标体系：{system.title}（{system.issuer} {system.document or ''}）；台账年度：{years[0]}–{years[-1]}")
+    setup_openpyxl(ws, Page(system.title, [width], len(lines) - 1))
     ws.protection.sheet = True
     ws.protection.password = _PROTECT
 

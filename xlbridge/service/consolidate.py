@@ -8,7 +8,7 @@ on time (before day ``deadline_day`` of the following month).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -20,12 +20,13 @@ from xlbridge.errors import XlbridgeError
 from xlbridge.service.store import LATEST_FIRST
 from xlbridge.ledger.layout import PROGRESS_DONE, PROGRESS_PENDING
 from xlbridge.ledger.content import campaign_years
-from xlbridge.system.model import IndicatorSystem
+from xlbridge.system.model import WEB_SEARCH, IndicatorSystem
 from xlbridge.system.files import load_system
 from xlbridge.service.trend import Month, write_trend
 from xlbridge.service import extra_sheets
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.owned import OwnedWorkbook, fit_name, Styles, owned_workbook, text, write_table
+from xlbridge.xlsx.printing import Page, blocks, per_page, row_height, row_heights, rows_for_px, setup_xlsxwriter, spanning
 from xlbridge.xlsx.stream import clean_text
 
 NOT_FILLED = "未填"
@@ -55,6 +56,11 @@ def deadline_for(period: str, day: int) -> datetime:
     year, month = (int(p) for p in period.split("-"))
     year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return datetime(year, month, day)
+
+
+def local_time(iso: str | None) -> str:
+    """2021-06-03T09:15:02 → 2021-06-03 09:15 (stored times are local times)."""
+    return iso.replace("T", " ")[:16] if iso else ""
 
 
 def months_to_rewrite(db: sqlite_utils.Database, system_id: str, accepted: Iterable[tuple[int, str]]) -> list[str]:
@@ -94,16 +100,20 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     sources = _snapshot_sources(db, system.id, campaign, period)
     months = _trend(db, system, units, campaign, period, ws.deadline_day, years, (snapshot, statuses))
     path = ws.consolidated_dir / fit_name(f"汇总台账_{period}", ".xlsx")
+    title = f"{system.title} — {period} 台账汇总"
     with owned_workbook(path, beside_if_held=True) as (wb, st):
-        _overview(wb.add_worksheet("总览"), st, system, period, statuses, ws.deadline_day, sources)
-        _matrix(wb.add_worksheet("指标进度"), st, system, units, snapshot)
-        _level1(wb, wb.add_worksheet("一级指标"), st, system, units, years, snapshot)
-        write_trend(wb, wb.add_worksheet("趋势"), st, units, list(dict.fromkeys(i.level1 for i in system.indicators)), months)
-        _missing_units(wb.add_worksheet("未报送"), st, system, statuses, sources)
-        _key_items(wb.add_worksheet("重点"), st, system, units, snapshot)
+        _overview(wb.add_worksheet("总览"), st, title, period, statuses, ws.deadline_day, sources)
+        _matrix(wb.add_worksheet("指标进度"), st, title, system, units, snapshot)
+        _level1(wb, wb.add_worksheet("一级指标"), st, title, system, units, years, snapshot)
+        write_trend(wb, wb.add_worksheet("趋势"), st, title, units,
+                    list(dict.fromkeys(i.level1 for i in system.indicators)), months)
+        _missing_units(wb.add_worksheet("未报送"), st, title, system, statuses, sources)
+        _missing_links(wb.add_worksheet("缺链接"), st, title, db, system, campaign, period)
+        _contacts(wb.add_worksheet("联系人"), st, title, statuses, sources)
+        _key_items(wb.add_worksheet("重点"), st, title, system, units, snapshot)
         for write in extra_sheets.writers():  # the supervision group's 得分 and 整改, when registered
-            write(wb, st, db, ws, period)
-        _details(wb, wb.add_worksheet("明细"), st, db, system.id, campaign, period)
+            write(wb, st, db, ws, period, title)
+        _details(wb, wb.add_worksheet("明细"), st, title, db, system.id, campaign, period)
     return path
 
 
@@ -140,12 +150,12 @@ def _snapshot_sources(db: sqlite_utils.Database, system_id: str, campaign: int, 
     """unit → the submission its figures come from (its period may be earlier than ``period``),
     with the 填表人 and the most frequent 责任人 and phone of its rows: who to call."""
     sql = _SNAPSHOT_CTE + """
-        SELECT s.unit, sub.period, sub.filled_by,
+        SELECT s.unit, sub.period, sub.received_at, sub.filled_by,
                (SELECT person FROM rows WHERE submission_id = s.sid AND person != '' GROUP BY person ORDER BY COUNT(*) DESC LIMIT 1),
                (SELECT phone FROM rows WHERE submission_id = s.sid AND phone != '' GROUP BY phone ORDER BY COUNT(*) DESC LIMIT 1)
         FROM snap s JOIN submissions sub ON sub.id = s.sid"""
-    return {unit: {"period": p, "filled_by": by, "person": person, "phone": phone}
-            for unit, p, by, person, phone in db.execute(sql, {"system": system_id, "campaign": campaign, "period": period})}
+    return {unit: {"period": p, "received_at": at, "filled_by": by, "person": person, "phone": phone}
+            for unit, p, at, by, person, phone in db.execute(sql, {"system": system_id, "campaign": campaign, "period": period})}
 
 
 # A month's 趋势 figures, kept while nothing that month can see has changed: rewriting May to
@@ -232,34 +242,42 @@ def _unit_statuses(db: sqlite_utils.Database, system: IndicatorSystem, units: li
     return statuses
 
 
-def _overview(ws: Any, st: Styles, system: IndicatorSystem, period: str, statuses: list[UnitStatus], deadline_day: int,
+_OVERVIEW_WIDTHS = (5, 24, 10, 18, 9, 8, 7, 7, 7, 8, 6, 6, 28, 20)
+
+
+def _overview(ws: Any, st: Styles, title: str, period: str, statuses: list[UnitStatus], deadline_day: int,
               sources: dict[str, dict[str, Any]]) -> None:
     deadline = deadline_for(period, deadline_day)
-    ws.write_string(0, 0, f"{system.title} — {period} 台账汇总", st.title)
+    ws.write_string(0, 0, title, st.title)
     counts = Counter(s.status for s in statuses)
     ws.write_string(1, 0, f"截止时间：{deadline:%Y-%m-%d} 前；应报 {len(statuses)} 个单位，"
                           + "，".join(f"{k} {counts[k]}" for k in ("按时报送", "逾期报送", "已退回", "未报送")), st.plain)
     headers = ["序号", "单位", "状态", "报送时间", "报送月份", "应填行数", "已完成", "未完成", "未填", "完成率", "错误", "警告", "文件",
                "数据来源"]
-    row = write_table(ws, 3, headers, [5, 22, 10, 18, 9, 8, 7, 7, 7, 8, 6, 6, 36, 22], st)
+    ws.set_row(3, row_height(zip(headers, _OVERVIEW_WIDTHS)))
+    row = write_table(ws, 3, headers, list(_OVERVIEW_WIDTHS), st)
     for n, s in enumerate(statuses, start=1):
         sub = s.submission or {}
         style = {"按时报送": st.done, "逾期报送": st.pending}.get(s.status, st.missing)
+        source = sources.get(s.unit, {}).get("period")
+        note = "本月报送" if source == period else f"沿用 {source} 的填报（本月未报送）" if source else "尚无被接收的报送"
+        received, file_name = local_time(sub.get("received_at")), text(sub.get("file_name"))
+        ws.set_row(row, row_height([(s.unit, _OVERVIEW_WIDTHS[1]), (received, _OVERVIEW_WIDTHS[3]),
+                                    (file_name, _OVERVIEW_WIDTHS[12]), (note, _OVERVIEW_WIDTHS[13])]))
         ws.write_number(row, 0, n, st.center)
         ws.write_string(row, 1, s.unit, st.text)
         ws.write_string(row, 2, s.status, style)
-        ws.write_string(row, 3, text(sub.get("received_at")).replace("T", " "), st.text)
+        ws.write_string(row, 3, received, st.text)
         ws.write_string(row, 4, text(sub.get("period")), st.center)
         for col, value in enumerate((s.expected, s.done, s.pending, s.missing), start=5):
             ws.write_number(row, col, value, st.center)
         ws.write_number(row, 9, s.done / s.expected if s.expected else 0, st.percent)
         ws.write_number(row, 10, sub.get("errors") or 0, st.center)
         ws.write_number(row, 11, sub.get("warnings") or 0, st.center)
-        ws.write_string(row, 12, text(sub.get("file_name")), st.text)
-        source = sources.get(s.unit, {}).get("period")
-        note = "本月报送" if source == period else f"沿用 {source} 的填报（本月未报送）" if source else "尚无被接收的报送"
+        ws.write_string(row, 12, file_name, st.text)
         ws.write_string(row, 13, note, st.text if source == period else st.pending)
         row += 1
+    setup_xlsxwriter(ws, Page(title, _OVERVIEW_WIDTHS, row - 1, header_rows=(3, 3)))
 
 
 def _cell_status(values: list[str]) -> str:
@@ -270,40 +288,68 @@ def _cell_status(values: list[str]) -> str:
     return PROGRESS_PENDING
 
 
-def _matrix(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], snapshot: dict[tuple[str, str], list[str]]) -> None:
+_MATRIX_LEFT = (7, 36)  # 编号 and the indicator's short text: repeated at the left of every printed page
+_MATRIX_UNIT = 9
+_MATRIX_TEXT = 16  # characters of the indicator's text: one line of the left column
+_MATRIX_SCALE = 85  # percent: three blocks of units for 23 units, four pages down for 99 indicators
+
+
+def _matrix(ws: Any, st: Styles, title: str, system: IndicatorSystem, units: list[str],
+            snapshot: dict[tuple[str, str], list[str]]) -> None:
+    """Indicators down, units across. Printed in page-sized blocks of units, each page with the
+    indicator codes and texts at the left and the unit names on top; each 一级指标 opens with a
+    row of its own."""
     ws.write_string(0, 0, f"指标 × 单位完成情况（{LEAD_MARK} 为牵头单位；多年度指标全部年度完成才算已完成）", st.plain)
-    headers = ["指标编号", "一级指标", "三级指标", *units]
-    row = write_table(ws, 1, headers, [9, 16, 40, *([10] * len(units))], st)
-    ws.freeze_panes(2, 3)
+    headers = ["指标编号", "指标", *units]
+    widths = [*_MATRIX_LEFT, *([_MATRIX_UNIT] * len(units))]
+    ws.set_row(1, row_height(zip(headers, widths)))
+    row = write_table(ws, 1, headers, widths, st)
+    ws.freeze_panes(2, 2)
     styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
+    level1 = None
     for ind in system.indicators:
         roles = {u: role for u in units if (role := system.role(ind, u))}
         if not roles:
             continue
+        if ind.level1 != level1:
+            level1 = ind.level1
+            ws.set_row(row, row_height([(level1, sum(_MATRIX_LEFT))]))
+            ws.merge_range(row, 0, row, 1, level1, st.group)
+            row += 1
+        short = _clip(ind.text, _MATRIX_TEXT)
+        ws.set_row(row, row_height([(short, _MATRIX_LEFT[1])]))
         ws.write_string(row, 0, ind.code, st.center)
-        ws.write_string(row, 1, ind.level1, st.text)
-        ws.write_string(row, 2, _clip(ind.text, 120), st.text)
-        for col, unit in enumerate(units, start=3):
+        ws.write_string(row, 1, short, st.text)
+        for col, unit in enumerate(units, start=2):
             if unit in roles:
                 status = _cell_status(snapshot.get((unit, ind.key), []))
                 mark = LEAD_MARK if roles[unit] == "牵头" else ""
                 ws.write_string(row, col, mark + status, styles[status])
         row += 1
+    starts = blocks(len(units), per_page(_MATRIX_LEFT, _MATRIX_UNIT, _MATRIX_SCALE))
+    setup_xlsxwriter(ws, Page(title, widths, row - 1, header_rows=(1, 1), left_cols=(0, 1),
+                              col_breaks=[len(_MATRIX_LEFT) + c for c in starts], landscape=True, scale=_MATRIX_SCALE))
 
 
-def _level1(wb: Any, ws: Any, st: Styles, system: IndicatorSystem, units: list[str], years: list[int],
+_LEVEL1_WIDTHS = (36, 10, 10, 10)
+_LEVEL1_CHART_PX = 700  # about a portrait A4 page wide
+
+
+def _level1(wb: Any, ws: Any, st: Styles, title: str, system: IndicatorSystem, units: list[str], years: list[int],
             snapshot: dict[tuple[str, str], list[str]]) -> None:
+    """The table, and below it a bar chart one portrait page wide: table and chart on one page."""
     rates = _level1_rates(system, units, years, snapshot)
-    expected = {k: e for k, (e, _) in rates.items()}
-    done = {k: d for k, (_, d) in rates.items()}
-    row = write_table(ws, 0, ["一级指标", "应填行数", "已完成", "完成率"], [34, 10, 10, 10], st)
+    row = write_table(ws, 0, ["一级指标", "应填行数", "已完成", "完成率"], list(_LEVEL1_WIDTHS), st)
     first = row
-    for level1 in expected:
+    for level1, (expected, done) in rates.items():
+        ws.set_row(row, row_height([(level1, _LEVEL1_WIDTHS[0])]))
         ws.write_string(row, 0, level1, st.text)
-        ws.write_number(row, 1, expected[level1], st.center)
-        ws.write_number(row, 2, done[level1], st.center)
-        ws.write_number(row, 3, done[level1] / expected[level1] if expected[level1] else 0, st.percent)
+        ws.write_number(row, 1, expected, st.center)
+        ws.write_number(row, 2, done, st.center)
+        ws.write_number(row, 3, done / expected if expected else 0, st.percent)
         row += 1
+    widths = spanning(_LEVEL1_WIDTHS, _LEVEL1_CHART_PX)
+    last = row - 1
     if row > first:
         chart = wb.add_chart({"type": "bar"})
         chart.add_series({
@@ -314,34 +360,107 @@ def _level1(wb: Any, ws: Any, st: Styles, system: IndicatorSystem, units: list[s
         chart.set_x_axis({"min": 0, "max": 1, "num_format": "0%"})
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"none": True})
-        chart.set_size({"width": 720, "height": 40 + 28 * (row - first)})
-        ws.insert_chart(0, 5, chart)
+        height = 80 + 32 * (row - first)
+        chart.set_size({"width": _LEVEL1_CHART_PX, "height": height})
+        ws.insert_chart(row + 1, 0, chart)
+        last = row + 1 + rows_for_px(height)
+    setup_xlsxwriter(ws, Page(title, widths, last, header_rows=(0, 0), landscape=False))
 
 
-def _missing_units(ws: Any, st: Styles, system: IndicatorSystem, statuses: list[UnitStatus],
+_MISSING_WIDTHS = (24, 10, 10, 10, 18, 50, 10, 10, 14)
+
+
+def _missing_units(ws: Any, st: Styles, title: str, system: IndicatorSystem, statuses: list[UnitStatus],
                    sources: dict[str, dict[str, Any]]) -> None:
     headers = ["单位", "状态", "牵头指标数", "配合指标数", "最近一次报送", "退回原因", "填表人", "责任人", "联系电话"]
-    row = write_table(ws, 0, headers, [22, 10, 10, 10, 20, 60, 10, 10, 14], st)
+    ws.set_row(0, row_height(zip(headers, _MISSING_WIDTHS)))
+    row = write_table(ws, 0, headers, list(_MISSING_WIDTHS), st)
     for s in statuses:
         if s.status not in ("未报送", "已退回"):
             continue
         sub = s.submission or {}
-        lead = sum(s.unit in i.lead for i in system.indicators)
-        coop = sum(s.unit in i.cooperating for i in system.indicators)
+        roles = [system.role(i, s.unit) for i in system.assigned(s.unit)]  # a group's members count its rows
+        lead, coop = roles.count("牵头"), roles.count("配合")
         who = sources.get(s.unit, {})  # from the unit's last accepted submission: who to call
-        values = [s.unit, s.status, lead, coop, text(sub.get("received_at")).replace("T", " "), text(sub.get("reason")),
+        values = [s.unit, s.status, lead, coop, local_time(sub.get("received_at")), text(sub.get("reason")),
                   text(who.get("filled_by")), text(who.get("person")), text(who.get("phone"))]
+        ws.set_row(row, row_height(zip(values, _MISSING_WIDTHS)))
         for col, value in enumerate(values):
             if isinstance(value, int):
                 ws.write_number(row, col, value, st.center)
             else:
                 ws.write_string(row, col, value, st.missing if col == 1 else st.text)
         row += 1
+    setup_xlsxwriter(ws, Page(title, _MISSING_WIDTHS, row - 1, header_rows=(0, 0)))
 
 
-def _key_items(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], snapshot: dict[tuple[str, str], list[str]]) -> None:
+_LINK_WIDTHS = (24, 6, 8, 44, 16, 9, 9, 14)
+
+
+def _missing_links(ws: Any, st: Styles, title: str, db: sqlite_utils.Database, system: IndicatorSystem,
+                   campaign: int, period: str) -> None:
+    """Rows of 网络检索 indicators (测评方法 names it) with no link, per unit, as each unit's
+    figures stand for the month; 涉密 rows are left out (they must not have a link)."""
+    ws.write_string(0, 0, f"测评方法含“{WEB_SEARCH}”的指标中没有填写网址链接的行（涉密行除外），按单位", st.plain)
+    headers = ["单位", "年度", "指标编号", "指标", "测评方法", "完成进度", "责任人", "联系电话"]
+    ws.set_row(1, row_height(zip(headers, _LINK_WIDTHS)))
+    row = write_table(ws, 1, headers, list(_LINK_WIDTHS), st)
+    web = {i.key: i for i in system.indicators if WEB_SEARCH in i.methods}
+    sql = _SNAPSHOT_CTE + """
+        SELECT s.unit, r.year, r.indicator_key, r.progress, r.person, r.phone
+        FROM snap s JOIN rows r ON r.submission_id = s.sid
+        WHERE COALESCE(r.links, '') = '' AND NOT COALESCE(r.secret, 0)
+        ORDER BY s.unit, r.id"""
+    per_unit: Counter[str] = Counter()
+    styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending}
+    for unit, year, key, progress, person, phone in db.execute(sql, {"system": system.id, "campaign": campaign,
+                                                                     "period": period}):
+        ind = web.get(key)
+        if ind is None:
+            continue
+        per_unit[unit] += 1
+        values = [unit, year, ind.code, _clip(ind.text, 60), "、".join(ind.methods), text(progress), text(person), text(phone)]
+        ws.set_row(row, row_height(zip(values, _LINK_WIDTHS)))
+        for col, value in enumerate(values):
+            if isinstance(value, int):
+                ws.write_number(row, col, value, st.center)
+            else:
+                ws.write_string(row, col, value, styles.get(value, st.missing) if col == 5 else st.text)
+        row += 1
+    if not per_unit:
+        ws.write_string(row, 0, "没有缺少网址链接的网络检索类指标行", st.plain)
+        row += 1
+    else:
+        ws.autofilter(1, 0, row - 1, len(headers) - 1)
+    setup_xlsxwriter(ws, Page(title, _LINK_WIDTHS, row - 1, header_rows=(1, 1)))
+
+
+_CONTACT_WIDTHS = (24, 10, 10, 10, 14, 12, 18)
+
+
+def _contacts(ws: Any, st: Styles, title: str, statuses: list[UnitStatus], sources: dict[str, dict[str, Any]]) -> None:
+    """Who to call in each unit: 填表人, 责任人 and phone of its last accepted submission."""
+    headers = ["单位", "本月状态", "填表人", "责任人", "联系电话", "来自报送月份", "报送时间"]
+    row = write_table(ws, 0, headers, list(_CONTACT_WIDTHS), st)
+    styles = {"按时报送": st.done, "逾期报送": st.pending}
+    for s in statuses:
+        who = sources.get(s.unit, {})
+        values = [s.unit, s.status, text(who.get("filled_by")), text(who.get("person")), text(who.get("phone")),
+                  text(who.get("period")) or "尚无被接收的报送", local_time(who.get("received_at"))]
+        ws.set_row(row, row_height(zip(values, _CONTACT_WIDTHS)))
+        for col, value in enumerate(values):
+            ws.write_string(row, col, value, styles.get(value, st.missing) if col == 1 else st.text)
+        row += 1
+    setup_xlsxwriter(ws, Page(title, _CONTACT_WIDTHS, row - 1, header_rows=(0, 0)))
+
+
+_KEY_WIDTHS = (9, 16, 50, 14, 20, 6, 10)
+
+
+def _key_items(ws: Any, st: Styles, title: str, system: IndicatorSystem, units: list[str],
+               snapshot: dict[tuple[str, str], list[str]]) -> None:
     headers = ["指标编号", "一级指标", "指标内容", "备注", "单位", "职责", "完成情况"]
-    row = write_table(ws, 0, headers, [9, 16, 50, 14, 20, 6, 10], st)
+    row = write_table(ws, 0, headers, list(_KEY_WIDTHS), st)
     styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
     for ind in (i for i in system.indicators if i.key_item):
         for unit in units:
@@ -349,52 +468,67 @@ def _key_items(ws: Any, st: Styles, system: IndicatorSystem, units: list[str], s
             if not role:
                 continue
             status = _cell_status(snapshot.get((unit, ind.key), []))
-            for col, value in enumerate([ind.code, ind.level1, _clip(ind.text, 200), text(ind.note), unit, role]):
+            values = [ind.code, ind.level1, _clip(ind.text, 200), text(ind.note), unit, role]
+            ws.set_row(row, row_height(zip(values, _KEY_WIDTHS)))
+            for col, value in enumerate(values):
                 ws.write_string(row, col, value, st.text)
             ws.write_string(row, 6, status, styles[status])
             row += 1
     if row == 1:
         ws.write_string(row, 0, "本指标体系没有标注★的重点指标", st.plain)
+        row += 1
+    setup_xlsxwriter(ws, Page(title, _KEY_WIDTHS, row - 1, header_rows=(0, 0)))
 
 
-_DETAIL_HEADERS = ["单位", "年度", "指标编号", "一级指标", "完成进度", "进度说明", "上报材料", "网址链接", "涉密", "责任人", "联系电话", "报送月份"]
+_DETAIL_HEADERS = ["单位", "年度", "指标编号", "一级指标", "测评方法", "完成进度", "进度说明", "上报材料", "网址链接", "涉密", "责任人",
+                   "联系电话", "报送月份"]
+_DETAIL_WIDTHS = (16, 6, 8, 16, 12, 8, 50, 34, 30, 5, 8, 13, 8)
+# A row's height from the columns whose text wraps (the others hold a word or a number).
+_detail_height = row_heights([(n, _DETAIL_WIDTHS[n]) for n in (0, 3, 4, 6, 7, 8)])
 
 
-def _details(wb: OwnedWorkbook, ws: Any, st: Styles, db: sqlite_utils.Database, system_id: str, campaign: int,
-             period: str) -> None:
+def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_utils.Database, system_id: str,
+             campaign: int, period: str) -> None:
     """Every row of every unit's snapshot submission, by unit, in sheet order.
 
     60,000 rows in the benchmark: xlsxwriter writes the header and the first row (the template
     row), the rest are streamed by xlbridge.xlsx.stream (which says why) — each cell with the
     template's style, text as text and the year as a number, as xlsxwriter writes them, at a
     fraction of the cost. Characters XML forbids are removed from the text, the template's too.
+    Every row gets a height that shows its text (estimated from the wrapped columns).
     """
-    row = write_table(ws, 0, _DETAIL_HEADERS, [18, 6, 8, 18, 8, 50, 36, 30, 5, 8, 13, 8], st)
+    row = write_table(ws, 0, _DETAIL_HEADERS, list(_DETAIL_WIDTHS), st)
     ws.autofilter(0, 0, 0, len(_DETAIL_HEADERS) - 1)
     # Unit by unit and each submission's rows by id: the order of "ORDER BY unit, rows.id" without
     # sorting 60,000 long rows in a temp b-tree (the rows index on submission_id is in id order).
     # A stored submission's rows never change, so the counts stay true while the rows are read.
     snapshot = db.execute(_SNAPSHOT_CTE + """
         SELECT s.unit, s.sid, sub.system_id, sub.period,
-               (SELECT COUNT(*) FROM rows r JOIN indicators i ON i.system_id = sub.system_id AND i.key = r.indicator_key
+               (SELECT COUNT(*) FROM rows r JOIN indicators i ON i.system_id = sub.system_id
+                    AND i.system_version = sub.system_version AND i.key = r.indicator_key
                 WHERE r.submission_id = s.sid)
         FROM snap s JOIN submissions sub ON sub.id = s.sid
         ORDER BY s.unit
     """, {"system": system_id, "campaign": campaign, "period": period}).fetchall()
+    count = sum(n for *_, n in snapshot)
+    setup_xlsxwriter(ws, Page(title, _DETAIL_WIDTHS, max(count, 1), header_rows=(0, 0)))
     rows = _detail_rows(db, snapshot)
     template = next(rows, None)
     if template is None:
         return
     # Strings stay strings: the workbook never converts to formulas (nor do the streamed rows).
+    ws.set_row(row, _detail_height(template))
     ws.write_row(row, 0, [clean_text(v) for v in template], st.text)
-    wb.stream_rows(ws, rows, sum(n for *_, n in snapshot) - 1)
+    wb.stream_rows(ws, rows, count - 1, height=_detail_height)
 
 
 def _detail_rows(db: sqlite_utils.Database, snapshot: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
     sql = """
-        SELECT r.year, i.code, i.level1, r.progress, r.description, r.materials, r.links,
+        SELECT r.year, i.code, i.level1, i.methods, r.progress, r.description, r.materials, r.links,
                CASE r.secret WHEN 1 THEN '是' ELSE '否' END, r.person, r.phone
-        FROM rows r JOIN indicators i ON i.system_id = :system AND i.key = r.indicator_key
+        FROM rows r JOIN submissions sub ON sub.id = r.submission_id
+        JOIN indicators i ON i.system_id = sub.system_id AND i.system_version = sub.system_version
+                         AND i.key = r.indicator_key
         WHERE r.submission_id = :sid
         ORDER BY r.id
     """

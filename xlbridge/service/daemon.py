@@ -210,7 +210,7 @@ class Daemon:
         except Exception as exc:  # the log line still tells
             receipt = f"回执未能写出（{exc}）"
         log.warning("%s：是%s，不是普通文件，未读取；%s；%s", name, kind, where, receipt,
-                    **event("refused", file=name, entry=kind, where=where, receipt=receipt))
+                    **event("refused", file=name, what=kind, where=where, receipt=receipt))
 
     def _note_file(self, path: Path) -> None:
         if path in self._seen or is_ignored(path):
@@ -353,21 +353,27 @@ class Daemon:
             return  # more files are on their way: one rewrite per burst
         if not force and now < self._retry_at:
             return  # a 汇总 could not be replaced: wait out the back-off
+        # The search index is brought up to date beside the workbooks, on its own connection:
+        # SQLite leaves the GIL while it indexes, so the two CPUs share the burst's last work.
+        indexing = threading.Thread(target=self._refresh_search_apart, name="xlbridge-search-index")
+        indexing.start()
         try:
-            for path in self._rewrite_months(db):
-                log.info("已重写汇总表 %s", self._shown(path), **event("consolidated", path=self._shown(path)))
-        except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
-            self._retry_delay = min(max(self._retry_delay * 2, self.ws.consolidate_retry_seconds), MAX_RETRY_SECONDS)
-            self._retry_at = now + self._retry_delay
-            log.warning("汇总表暂未更新：%s；%.0f 秒后重试", exc, self._retry_delay,
-                        exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc),
-                        **event("postponed", what="consolidation", reason=exc, retry_seconds=self._retry_delay))
-            self._dirty_since = self._dirty_first = now
-        else:
-            self._dirty_since = self._dirty_first = None
-            self._retry_delay, self._retry_at = 0.0, float("-inf")
-        self._write_next_ledgers(db)
-        self._refresh_search(db)
+            try:
+                for path in self._rewrite_months(db):
+                    log.info("已重写汇总表 %s", self._shown(path), **event("consolidated", path=self._shown(path)))
+            except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
+                self._retry_delay = min(max(self._retry_delay * 2, self.ws.consolidate_retry_seconds), MAX_RETRY_SECONDS)
+                self._retry_at = now + self._retry_delay
+                log.warning("汇总表暂未更新：%s；%.0f 秒后重试", exc, self._retry_delay,
+                            exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc),
+                            **event("postponed", what="consolidation", reason=exc, retry_seconds=self._retry_delay))
+                self._dirty_since = self._dirty_first = now
+            else:
+                self._dirty_since = self._dirty_first = None
+                self._retry_delay, self._retry_at = 0.0, float("-inf")
+            self._write_next_ledgers(db)
+        finally:
+            indexing.join()
 
     def _write_next_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
         """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled."""
@@ -409,6 +415,17 @@ class Daemon:
         for month in months or [None]:
             yield consolidate(self.ws, db, month)
         self._dirty_months.clear()
+
+    def _refresh_search_apart(self) -> None:
+        try:
+            db = store.open_store(self.ws.store)
+        except Exception as exc:  # the store unreadable for now: the texts wait for the next burst
+            log.warning("全文索引推迟更新（%s），下一批报送后再更新", exc, **event("postponed", what="search", reason=exc))
+            return
+        try:
+            self._refresh_search(db)
+        finally:
+            db.close()
 
     def _refresh_search(self, db) -> None:  # type: ignore[no-untyped-def]
         """The search index, once per burst like the workbook, in parts: a stop is not kept

@@ -46,7 +46,12 @@ EVENTS = {
 def event(kind: str, **fields: Any) -> dict[str, Any]:
     """``log.info(message, *args, **event("accepted", file=..., unit=...))``."""
     assert kind in EVENTS, kind
-    return {"extra": {"event": kind, "fields": {k: str(v) if v is not None else None for k, v in fields.items()}}}
+    return {"extra": {"event": kind, "fields": {k: _plain(v) for k, v in fields.items()}}}
+
+
+def _plain(value: Any) -> Any:
+    """A field as JSON holds it: numbers stay numbers, paths and errors become their text."""
+    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
 
 
 class TextFormatter(logging.Formatter):
@@ -77,13 +82,16 @@ def _indented(text: str) -> str:
 
 
 def configure(fmt: str = "text", verbose: bool = False, stream: IO[str] | None = None) -> logging.Logger:
-    """The ``xlbridge`` logger with one handler (stderr), not propagated to the root."""
-    logger = logging.getLogger(LOGGER)
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
+    """The ``xlbridge`` logger with one handler (stderr), not propagated to the root. ``verbose``
+    also shows the debug lines of the libraries underneath (watchfiles), through the root."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    logger = logging.getLogger(LOGGER)
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     logger.propagate = False
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, handlers=[handler], force=True)
     return logger

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-# (workbook, styles, store, workspace, month) → None: adds its worksheets to the workbook.
-SheetWriter = Callable[[Any, Any, Any, Any, str], None]
+# (workbook, styles, store, workspace, month, the workbook's title for page headers) → None:
+# adds its worksheets to the workbook, each with its page setup (xlbridge/xlsx/printing.py).
+SheetWriter = Callable[[Any, Any, Any, Any, str, str], None]
 
 _WRITERS: list[SheetWriter] = []
 

@@ -186,8 +186,9 @@ def claimed_unit_of(inbox: Path, entry: Path) -> str | None:
     return unit if "_" in stem and unit else None
 
 
-def refused_listing(inbox: Path) -> list[tuple[str, str, datetime]]:
-    """What inbox-rejected/ holds: (path relative to it, what it is, when it was moved there)."""
+def refused_listing(inbox: Path) -> list[tuple[str, str | None, datetime]]:
+    """What inbox-rejected/ holds: (path relative to it, what it is — None for a regular file, one
+    quarantined after killing its reader —, when it was moved there)."""
     root = rejected_dir(inbox)
-    return [(str(p.relative_to(root)), kind_of(st.st_mode) or "普通文件", datetime.fromtimestamp(st.st_ctime))
+    return [(str(p.relative_to(root)), kind_of(st.st_mode), datetime.fromtimestamp(st.st_ctime))
             for p, st in entries(root)]

@@ -1,5 +1,6 @@
 """One month at a glance, per expected unit (``xlbridge status --period``): reported or not, on
-time or late, its findings, where its figures come from, and who to call.
+time or late, its findings, where its figures come from, and who to call; as figures (JSON) and
+as the lines the command prints.
 
 The statuses and contacts are the 汇总's own (consolidate's 总览 and 未报送 sheets compute them the
 same way), so the command and the workbook never disagree.
@@ -22,6 +23,7 @@ from xlbridge.service.consolidate import (
     check_period,
     deadline_for,
 )
+from xlbridge.service.receipt import local_time
 from xlbridge.service.workspace import Workspace
 from xlbridge.system.files import load_system
 
@@ -40,6 +42,15 @@ class UnitMonth:
     @property
     def submission(self) -> dict[str, Any]:
         return self.status.submission or {}
+
+    def line(self, period: str) -> str:
+        s, sub = self.status, self.submission
+        source = "本月报送" if self.counted_from == period else f"沿用 {self.counted_from}" if self.counted_from \
+            else "尚无被接收的报送"
+        findings = f"错误 {sub.get('errors') or 0} 警告 {sub.get('warnings') or 0}" if sub else "—"
+        return (f"{s.unit}  {s.status}  {local_time(sub.get('received_at')) or '—'}  {findings}  "
+                f"已完成 {s.done}/{s.expected}  {source}  填表人 {self.filled_by or '—'}  责任人 {self.person or '—'}  "
+                f"联系电话 {self.phone or '—'}" + (f"  退回原因：{sub['reason']}" if sub.get("reason") else ""))
 
     def as_json(self) -> dict[str, Any]:
         s, sub = self.status, self.submission
@@ -63,6 +74,15 @@ class MonthStatus:
 
     def not_reported(self) -> list[str]:
         return [u.status.unit for u in self.units if u.status.status in ("未报送", "已退回")]
+
+    def lines(self) -> list[str]:
+        """The month as `status --period` prints it: a tally, one line per unit, who has not reported."""
+        counts = "，".join(f"{label} {self.count(label)}" for label in STATE_CODES)
+        lines = [f"{self.period} 报送情况（截止 {self.deadline:%Y-%m-%d} 前）：应报 {len(self.units)} 个单位，{counts}"]
+        lines += [f"  {n:>2}. {u.line(self.period)}" for n, u in enumerate(self.units, start=1)]
+        missing = self.not_reported()
+        lines.append(f"本月未报送（含已退回）：{'、'.join(missing)}" if missing else "各单位本月均已报送")
+        return lines
 
     def as_json(self) -> dict[str, Any]:
         return {"period": self.period, "deadline": f"{self.deadline:%Y-%m-%d}",

@@ -22,7 +22,7 @@ from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.files import load_system
 from xlbridge.service.inbox import is_ignored, open_regular  # noqa: F401  (is_ignored: where callers look)
 from xlbridge.service.workspace import Workspace
-from xlbridge.xlsx.bounds import MB, BoundsError, Limits
+from xlbridge.xlsx.bounds import MB, BoundsError, Limits, read_capped
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 _NOT_A_LEDGER = ("file-unreadable", "meta-missing", "system-unknown")  # may be another kind of workbook
@@ -53,7 +53,7 @@ def prepare(ws: Workspace, path: Path, key: bytes, received_at: datetime | None 
     and the reader."""
     limits = ws.limits
     with open_regular(path, ws.inbox) as fh:  # never through a symlink (to /etc/shadow, to the key)
-        data = fh.read(limits.file_bytes + 1)
+        data = read_capped(fh, limits.file_bytes)
     system = system or load_system(ws.system)
     if len(data) > limits.file_bytes:  # archived as it is, by streaming it; never read whole
         sha, size, archived = archive_stream(ws, path)

@@ -4,6 +4,7 @@ with its cell, and what changed since the unit's previous accepted submission.""
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,12 @@ import sqlite_utils
 
 from xlbridge.service import open_items, store
 from xlbridge.findings import SEVERITY_LABELS, Severity
-from xlbridge.service.consolidate import deadline_for
+from xlbridge.service.consolidate import deadline_for, local_time
 from xlbridge.service.next_ledgers import following_month, next_ledger_path
 from xlbridge.service.workspace import Workspace
+from xlbridge.ledger.layout import LEDGER_SHEET
 from xlbridge.xlsx.owned import fit_name, owned_workbook, text, write_table
+from xlbridge.xlsx.printing import Page, row_height, setup_xlsxwriter
 
 _NO_MONTH = "月份不明"
 _FIRST = "本考核年度首次报送，没有可比较的上次报送"
@@ -39,7 +42,8 @@ def write_duplicate_receipt(ws: Workspace, first: dict[str, Any], file_name: str
              ("首次收到", f"{local_time(first['received_at'])}（{first['file_name']}，{first['period']} 台账）"),
              ("文件指纹", first["sha256"])]
     with owned_workbook(path, small=True) as (wb, st):
-        _form(wb.add_worksheet("回执"), st, "台账报送回执（重复报送）", items)
+        sheet = wb.add_worksheet("回执")
+        _print_form(sheet, path, _form(sheet, st, "台账报送回执（重复报送）", items) - 1)
     return path
 
 
@@ -57,23 +61,41 @@ def write_refusal_receipt(ws: Workspace, unit: str | None, name: str, kind: str)
              ("说明", "请把填好的台账文件本身（.xlsx）放入收件箱，不要放快捷方式、链接或其他特殊文件。"
                      "如有疑问请联系综合协调组。")]
     with owned_workbook(path, small=True) as (wb, st):
-        _form(wb.add_worksheet("回执"), st, "台账报送回执（已退回）", items, {"处理结果": st.bad})
+        sheet = wb.add_worksheet("回执")
+        _print_form(sheet, path, _form(sheet, st, "台账报送回执（已退回）", items, {"处理结果": st.bad}) - 1)
     return path
 
 
-def _form(ws: Any, st: Any, title: str, items: list[tuple[str, Any]], styles: dict[str, Any] | None = None) -> None:
-    """A receipt's first sheet: the title, then label and value side by side."""
-    ws.set_column(0, 0, 16)
-    ws.set_column(1, 1, 80)
+_FORM_WIDTHS = (14, 8, 19, 10, 25, 20)  # one portrait A4 page wide
+_FINDING_HEADERS = ("级别", "单元格", "指标", "栏目", "说明", "建议")
+
+
+def _form(ws: Any, st: Any, title: str, items: list[tuple[str, Any]], styles: dict[str, Any] | None = None) -> int:
+    """A receipt's first sheet: the title, then label and value side by side (the value across
+    the columns the findings below use). Returns the next free row."""
+    for col, width in enumerate(_FORM_WIDTHS):
+        ws.set_column(col, col, width)
+    ws.set_row(0, 24)
     ws.write_string(0, 0, title, st.title)
-    for row, (label, value) in enumerate(items, start=2):
+    last = len(_FORM_WIDTHS) - 1
+    value_width = sum(_FORM_WIDTHS[1:])
+    row = 2
+    for label, value in items:
+        value = text(value)
+        ws.set_row(row, row_height([(label, _FORM_WIDTHS[0]), (value, value_width)]))
         ws.write_string(row, 0, label, st.header)
-        ws.write_string(row, 1, text(value), (styles or {}).get(label, st.text))
+        ws.merge_range(row, 1, row, last, value, (styles or {}).get(label, st.text))
+        row += 1
+    return row
 
 
-def local_time(iso: str | None) -> str:
-    """2021-06-03T09:15:02 → 2021-06-03 09:15 (stored times are local times)."""
-    return iso.replace("T", " ")[:16] if iso else ""
+def _print_form(ws: Any, path: Path, last_row: int) -> None:
+    setup_xlsxwriter(ws, Page(_print_title(path), _FORM_WIDTHS, last_row, landscape=False))
+
+
+def _print_title(path: Path) -> str:
+    """The page header of a receipt's pages: whose receipt it is (its folder is the unit's)."""
+    return f"台账报送回执 — {path.parent.name}"
 
 
 def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int) -> Path:
@@ -85,9 +107,11 @@ def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int) 
     timing = _timing(ws, sub)
     indicators = _finding_indicators(db, sub)
     with owned_workbook(path, small=True) as (wb, st):
-        _summary_sheet(wb.add_worksheet("回执"), st, sub, changes, counted, timing, _next_ledger(ws, sub))
-        _findings_sheet(wb.add_worksheet("问题清单"), st, findings, indicators)
-        _changes_sheet(wb.add_worksheet("变化"), st, changes, sub)
+        sheet = wb.add_worksheet("回执")
+        row = _summary_sheet(sheet, st, sub, changes, counted, timing, _next_ledger(ws, sub))
+        _print_form(sheet, path, _findings(sheet, st, row + 1, findings, indicators) - 1)
+        if changes:
+            _changes_sheet(wb.add_worksheet("变化"), st, changes, _print_title(path))
         _items_sheet(wb, st, db, sub)
     return path
 
@@ -138,16 +162,18 @@ def _timing(ws: Workspace, sub: dict[str, Any]) -> str:
 def _finding_indicators(db: sqlite_utils.Database, sub: dict[str, Any]) -> dict[int, str]:
     """Sheet row → indicator code and short text, for the findings list (accepted files only)."""
     sql = """SELECT r.sheet_row, i.code, COALESCE(NULLIF(i.level3, ''), i.points) FROM rows r
-             JOIN indicators i ON i.system_id = ? AND i.key = r.indicator_key WHERE r.submission_id = ?"""
-    return {row: f"{code} {(name or '')[:20]}" for row, code, name in db.execute(sql, [sub["system_id"], sub["id"]])}
+             JOIN indicators i ON i.system_id = ? AND i.system_version = ? AND i.key = r.indicator_key
+             WHERE r.submission_id = ?"""
+    params = [sub["system_id"], sub["system_version"], sub["id"]]
+    return {row: f"{code} {(name or '')[:20]}" for row, code, name in db.execute(sql, params)}
 
 
 def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[Any, ...]] | None,
-                   counted: str, timing: str, next_ledger: str = "") -> None:
+                   counted: str, timing: str, next_ledger: str = "") -> int:
     accepted = sub["status"] == "accepted"
     verdict = "已接收" if accepted else "已退回，未计入汇总"
     if accepted and sub["errors"]:
-        verdict = f"已接收，但有 {sub['errors']} 个错误需整改（见“问题清单”），请修改后重新报送"
+        verdict = f"已接收，但有 {sub['errors']} 个错误需整改（见下方问题清单），请修改后重新报送"
     items = [
         ("报送单位", sub["unit"] or sub["claimed_unit"] or "（无法识别）"),
         ("文件名", sub["file_name"]),
@@ -161,29 +187,39 @@ def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[An
         ("错误 / 警告", f"{sub['errors']} 个错误，{sub['warnings']} 个警告"),
         ("签名核验", {"valid": "通过", "invalid": "不通过", "missing": "缺少签名", "unchecked": "未核验"}.get(sub["signature"], "")),
         ("指标行数", str(sub["rows"] or 0)),
-        ("与上次相比", "—" if not accepted else _FIRST if changes is None else f"{len(changes)} 处变化（见“变化”）"),
+        ("与上次相比", "—" if not accepted else _FIRST if changes is None else f"{len(changes)} 处变化（见“变化”工作表）" if changes else "没有变化"),
         ("文件指纹", sub["sha256"]),
-        ("说明", "原始文件已存档，不会丢失。退回的台账请按“问题清单”修改后重新报送；"
+        ("说明", "原始文件已存档，不会丢失。退回的台账请按下方问题清单修改后重新报送；"
                  "涉密材料只报纸质件。如有疑问请联系综合协调组。"),
     ]
-    _form(ws, st, "台账报送回执", items, {"处理结果": st.ok if accepted and not sub["errors"] else st.bad})
+    return _form(ws, st, "台账报送回执", items, {"处理结果": st.ok if accepted and not sub["errors"] else st.bad})
 
 
-def _findings_sheet(ws: Any, st: Any, findings: list[dict[str, Any]], indicators: dict[int, str]) -> None:
-    headers = ["级别", "工作表", "单元格", "指标", "栏目", "规则", "说明", "建议"]
-    row = write_table(ws, 0, headers, [7, 8, 8, 24, 14, 22, 60, 36], st)
+def _findings(ws: Any, st: Any, row: int, findings: list[dict[str, Any]], indicators: dict[int, str]) -> int:
+    """Below the form: every finding with its cell and indicator, problems first. Returns the next free row."""
+    counts = Counter(Severity(f["severity"]) for f in findings)
+    said = "，".join(f"{SEVERITY_LABELS[s]} {counts[s]} 条" for s in Severity if counts[s])
+    ws.write_string(row, 0, f"问题清单（{said}）" if findings else "问题清单", st.section)
+    row += 1
+    if not findings:
+        ws.merge_range(row, 0, row, len(_FORM_WIDTHS) - 1, "没有发现问题", st.ok)
+        return row + 1
+    for col, header in enumerate(_FINDING_HEADERS):
+        ws.write_string(row, col, header, st.header)
+    row += 1
     shown = [f for f in findings if f["severity"] != Severity.info.value] + [f for f in findings if f["severity"] == Severity.info.value]
     for f in shown:
         severity = Severity(f["severity"])
         style = {Severity.error: st.error, Severity.warning: st.warning}.get(severity, st.text)
         cell = f["cell"] or (f"第{f['row']}行" if f["row"] else "")
-        values = [SEVERITY_LABELS[severity], f["sheet"], cell, indicators.get(f["row"], ""), f["field"], f["rule"],
-                  f["message"], f["hint"]]
+        if cell and f["sheet"] and f["sheet"] != LEDGER_SHEET:
+            cell = f"{f['sheet']}!{cell}"
+        values = [SEVERITY_LABELS[severity], cell, indicators.get(f["row"], ""), f["field"], f["message"], f["hint"]]
+        ws.set_row(row, row_height((text(v), w) for v, w in zip(values, _FORM_WIDTHS)))
         for col, value in enumerate(values):
             ws.write_string(row, col, text(value), style)
         row += 1
-    if not findings:
-        ws.write_string(row, 0, "没有发现问题", st.ok)
+    return row
 
 
 def _changes(db: sqlite_utils.Database, sub: dict[str, Any]) -> list[tuple[Any, ...]] | None:
@@ -204,15 +240,17 @@ def _changes(db: sqlite_utils.Database, sub: dict[str, Any]) -> list[tuple[Any, 
     return out
 
 
-def _changes_sheet(ws: Any, st: Any, changes: list[tuple[Any, ...]] | None, sub: dict[str, Any]) -> None:
-    row = write_table(ws, 0, ["年度", "指标编号", "栏目", "上次报送", "本次报送"], [7, 10, 12, 50, 50], st)
-    for change in changes or []:
+_CHANGE_WIDTHS = (7, 10, 12, 50, 50)
+
+
+def _changes_sheet(ws: Any, st: Any, changes: list[tuple[Any, ...]], title: str) -> None:
+    row = write_table(ws, 0, ["年度", "指标编号", "栏目", "上次报送", "本次报送"], list(_CHANGE_WIDTHS), st)
+    for change in changes:
+        ws.set_row(row, row_height((text(v), w) for v, w in zip(change, _CHANGE_WIDTHS)))
         for col, value in enumerate(change):
             ws.write_string(row, col, text(value), st.text)
         row += 1
-    if not changes:
-        note = "退回的报送不比较变化" if sub["status"] != "accepted" else _FIRST if changes is None else "与上次相比没有变化"
-        ws.write_string(row, 0, note, st.text)
+    setup_xlsxwriter(ws, Page(title, _CHANGE_WIDTHS, row - 1, header_rows=(0, 0)))
 
 
 def _shown(field: str, value: Any) -> Any:

@@ -38,8 +38,8 @@ from xlbridge.errors import StoreError
 from xlbridge.findings import Finding
 from xlbridge.system.model import IndicatorSystem
 
-SCHEMA_VERSION = 5  # 2: search index refreshed per burst; 3: `current` is a view; 4: state by reporting month;
-# 5: each distinct text stored (and indexed) once
+SCHEMA_VERSION = 6  # 2: search index refreshed per burst; 3: `current` is a view; 4: state by reporting month;
+# 5: each distinct text stored (and indexed) once; 6: every version of a system kept (indicators by version)
 # Which of a unit's accepted submissions counts: the latest reporting month, and within a month the
 # one received last. Never the highest id: an old month re-sent must not replace a newer month.
 LATEST_FIRST = "period DESC, received_at DESC, id DESC"
@@ -103,7 +103,8 @@ _VIEWS = {  # in dependency order
                s.id AS submission_id, s.period, s.received_at, s.file_name
         FROM latest_submissions s
         JOIN rows r ON r.submission_id = s.id
-        JOIN indicators i ON i.system_id = s.system_id AND i.key = r.indicator_key
+        JOIN indicators i ON i.system_id = s.system_id AND i.system_version = s.system_version
+                          AND i.key = r.indicator_key
     """,
 }
 
@@ -177,19 +178,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
 
 def _create_tables(db: sqlite_utils.Database) -> None:
     with db.atomic():
-        db["systems"].create({"id": str, "version": str, "title": str, "issuer": str, "loaded_at": str}, pk="id")
-        db["units"].create({"system_id": str, "name": str, "is_group": int}, pk=("system_id", "name"),
-                           foreign_keys=[("system_id", "systems", "id")])
-        db["indicators"].create(
-            {"system_id": str, "key": str, "position": int, "code": str, "level1": str, "level2": str, "level3": str,
-             "points": str, "methods": str, "materials": str, "lead": str, "cooperating": str, "kind": str,
-             "key_item": int},
-            pk=("system_id", "key"), foreign_keys=[("system_id", "systems", "id")],
-        )
-        db["assignments"].create(
-            {"system_id": str, "unit": str, "indicator_key": str, "role": str},
-            pk=("system_id", "unit", "indicator_key"), foreign_keys=[("system_id", "systems", "id")],
-        )
+        _create_system_tables(db)
         db["submissions"].create(
             {"id": int, "sha256": str, "file_name": str, "archive_path": str, "size": int, "received_at": str,
              "processed_at": str, "unit": str, "claimed_unit": str, "system_id": str, "system_version": str,
@@ -208,8 +197,49 @@ def _create_tables(db: sqlite_utils.Database) -> None:
         _index_accepted_bytes(db)
         db["submissions"].create_index(["system_id", "campaign", "unit", "status"])
         db["findings"].create_index(["submission_id"])
-        db["assignments"].create_index(["system_id", "indicator_key"])
         _create_views(db)
+
+
+# Every version of a system side by side (schema 6): a row keeps the text of the version it was
+# reported against. Plain SQL for the two-column keys the child tables refer to.
+_SYSTEM_TABLES = {
+    "systems": """(id TEXT, version TEXT, title TEXT, issuer TEXT, loaded_at TEXT, PRIMARY KEY (id, version))""",
+    "units": """(system_id TEXT, system_version TEXT, name TEXT, is_group INTEGER,
+        PRIMARY KEY (system_id, system_version, name),
+        FOREIGN KEY (system_id, system_version) REFERENCES systems (id, version))""",
+    "indicators": """(system_id TEXT, system_version TEXT, key TEXT, position INTEGER, code TEXT, level1 TEXT,
+        level2 TEXT, level3 TEXT, points TEXT, methods TEXT, materials TEXT, lead TEXT, cooperating TEXT, kind TEXT,
+        key_item INTEGER, PRIMARY KEY (system_id, system_version, key),
+        FOREIGN KEY (system_id, system_version) REFERENCES systems (id, version))""",
+    "assignments": """(system_id TEXT, system_version TEXT, unit TEXT, indicator_key TEXT, role TEXT,
+        PRIMARY KEY (system_id, system_version, unit, indicator_key),
+        FOREIGN KEY (system_id, system_version) REFERENCES systems (id, version))""",
+}
+
+
+def _create_system_tables(db: sqlite_utils.Database, suffix: str = "") -> None:
+    for name, columns in _SYSTEM_TABLES.items():
+        db.execute(f"CREATE TABLE [{name}{suffix}] {columns.replace('REFERENCES systems', f'REFERENCES [systems{suffix}]')}")
+    if not suffix:
+        db.execute("CREATE INDEX idx_assignments_version_key ON assignments (system_id, system_version, indicator_key)")
+
+
+def _version_system_tables(db: sqlite_utils.Database) -> None:
+    """Schema 5 → 6: systems, units, indicators and assignments gain the version (the one stored)."""
+    _create_system_tables(db, "_v6")
+    db.execute("INSERT INTO systems_v6 SELECT id, version, title, issuer, loaded_at FROM systems")
+    db.execute("INSERT INTO units_v6 SELECT u.system_id, s.version, u.name, u.is_group FROM units u"
+               " JOIN systems s ON s.id = u.system_id")
+    db.execute("INSERT INTO indicators_v6 SELECT i.system_id, s.version, i.key, i.position, i.code, i.level1, i.level2,"
+               " i.level3, i.points, i.methods, i.materials, i.lead, i.cooperating, i.kind, i.key_item"
+               " FROM indicators i JOIN systems s ON s.id = i.system_id")
+    db.execute("INSERT INTO assignments_v6 SELECT a.system_id, s.version, a.unit, a.indicator_key, a.role"
+               " FROM assignments a JOIN systems s ON s.id = a.system_id")
+    for name in ("assignments", "indicators", "units", "systems"):  # children before the parent
+        db.execute(f"DROP TABLE [{name}]")
+    for name in _SYSTEM_TABLES:  # the children's references follow the renamed parent
+        db.execute(f"ALTER TABLE [{name}_v6] RENAME TO [{name}]")
+    db.execute("CREATE INDEX idx_assignments_version_key ON assignments (system_id, system_version, indicator_key)")
 
 
 def _create_text_tables(db: sqlite_utils.Database) -> None:
@@ -281,6 +311,8 @@ def _migrate(db: sqlite_utils.Database) -> None:
                 db.execute(f"DROP VIEW [{name}]")
         if version < 5:  # each distinct text once: the rows table becomes ledger_rows + texts + the view
             _store_texts_once(db)
+        if version < 6:  # every version of a system beside the others
+            _version_system_tables(db)
         _create_views(db)
         db["meta"].upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
@@ -328,33 +360,45 @@ def _max_text_id(db: sqlite_utils.Database) -> int:
 
 
 def system_stored(db: sqlite_utils.Database, system_id: str, version: str | None) -> bool:
-    stored = db.execute("SELECT version FROM systems WHERE id = ?", [system_id]).fetchone()
-    return bool(stored) and stored[0] == version
+    return db.execute("SELECT 1 FROM systems WHERE id = ? AND version = ?", [system_id, version]).fetchone() is not None
 
 
 def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
-    """Store the indicator system a submission refers to (idempotent per version)."""
+    """Store a version of an indicator system beside the versions stored before (idempotent per
+    version). A unit the new version renames (its old name kept as an alias) takes its history
+    along: the earlier submissions are filed under the new name, the rename recorded in meta."""
     if system_stored(db, system.id, system.version):
         return
+    sv = (system.id, system.version)
     with db.atomic():
-        db["systems"].upsert({"id": system.id, "version": system.version, "title": system.title,
-                              "issuer": system.issuer, "loaded_at": _now()}, pk="id")
-        # executemany, not sqlite-utils' upsert_all: a large system has ~10,000 assignments, and
-        # this runs inside the first merge of a new system version, where the workers wait for it.
-        db.conn.executemany("INSERT OR REPLACE INTO units (system_id, name, is_group) VALUES (?,?,?)",
-                            [(system.id, u.name, int(u.group)) for u in system.units])
+        db.execute("INSERT INTO systems (id, version, title, issuer, loaded_at) VALUES (?,?,?,?,?)",
+                   [*sv, system.title, system.issuer, _now()])
+        # executemany: a large system has ~10,000 assignments, and this runs inside the first
+        # merge of a new system version, where the workers wait for it.
+        db.conn.executemany("INSERT INTO units (system_id, system_version, name, is_group) VALUES (?,?,?,?)",
+                            [(*sv, u.name, int(u.group)) for u in system.units])
         db.conn.executemany(
-            "INSERT OR REPLACE INTO indicators (system_id, key, position, code, level1, level2, level3, points,"
-            " methods, materials, lead, cooperating, kind, key_item) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(system.id, i.key, n, i.code, i.level1, i.level2, i.level3, i.points, "、".join(i.methods),
+            "INSERT INTO indicators (system_id, system_version, key, position, code, level1, level2, level3, points,"
+            " methods, materials, lead, cooperating, kind, key_item) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(*sv, i.key, n, i.code, i.level1, i.level2, i.level3, i.points, "、".join(i.methods),
               "\n".join(i.materials), "、".join(i.lead), "、".join(i.cooperating), i.kind.value, int(i.key_item))
              for n, i in enumerate(system.indicators)],
         )
-        db.execute("DELETE FROM assignments WHERE system_id = ?", [system.id])
         db.conn.executemany(
-            "INSERT INTO assignments (system_id, unit, indicator_key, role) VALUES (?,?,?,?)",
-            [(system.id, u.name, i.key, system.role(i, u.name)) for u in system.reporting_units for i in system.assigned(u.name)],
+            "INSERT INTO assignments (system_id, system_version, unit, indicator_key, role) VALUES (?,?,?,?,?)",
+            [(*sv, u.name, i.key, system.role(i, u.name)) for u in system.reporting_units for i in system.assigned(u.name)],
         )
+        _file_under_new_names(db, system)
+
+
+def _file_under_new_names(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
+    """A unit renamed in this version keeps its submissions, on-time record and answers."""
+    earlier = {r[0] for r in db.execute("SELECT DISTINCT name FROM units WHERE system_id = ? AND system_version != ?",
+                                        [system.id, system.version])}
+    for unit in system.units:
+        for old in (a for a in unit.aliases if a in earlier and a != unit.name):
+            db.execute("UPDATE submissions SET unit = ? WHERE system_id = ? AND unit = ?", [unit.name, system.id, old])
+            db["meta"].upsert({"key": f"renamed/{system.id}/{system.version}/{old}", "value": unit.name}, pk="key")
 
 
 def submission(db: sqlite_utils.Database, submission_id: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xlbridge.xlsx.owned import Styles, write_table
+from xlbridge.xlsx.printing import Page, row_height, rows_for_px, setup_xlsxwriter, spanning
 
 SHORT_STATUS = {"按时报送": "按时", "逾期报送": "逾期", "已退回": "已退回", "未报送": "未报送"}
 
@@ -22,13 +23,20 @@ class Month:
     level1_rate: Mapping[str, float]  # 一级指标 → done-rate as of the month
 
 
-def write_trend(wb: Any, ws: Any, st: Styles, units: Sequence[str], level1s: Sequence[str], months: Sequence[Month]) -> None:
+_CHART_PX = (960, 560)  # a landscape A4 page of its own
+
+
+def write_trend(wb: Any, ws: Any, st: Styles, title: str, units: Sequence[str], level1s: Sequence[str],
+                months: Sequence[Month]) -> None:
+    """Prints as the units' table, the 一级指标 table, and the chart, each starting a page."""
     ws.write_string(0, 0, "全年趋势：各单位每月报送情况（按时 / 逾期 / 未报送）及截至当月的完成率", st.plain)
     headers = ["单位", *(f"{m.month[5:]}月" for m in months)]
-    row = write_table(ws, 1, headers, [22, *([11] * len(months))], st)
+    widths = [24, *([11] * len(months))]
+    row = write_table(ws, 1, headers, widths, st)
     ws.freeze_panes(2, 1)
     styles = {"按时报送": st.done, "逾期报送": st.pending}
     for unit in units:
+        ws.set_row(row, row_height([(unit, widths[0])]))
         ws.write_string(row, 0, unit, st.text)
         for col, m in enumerate(months, start=1):
             status = m.status.get(unit, "未报送")
@@ -38,14 +46,17 @@ def write_trend(wb: Any, ws: Any, st: Styles, units: Sequence[str], level1s: Seq
         row += 1
 
     row += 1
+    section = row
     ws.write_string(row, 0, "各一级指标完成率（截至当月）", st.plain)
-    row = write_table(ws, row + 1, ["一级指标", *(f"{m.month[5:]}月" for m in months)], [22, *([11] * len(months))], st)
+    row = write_table(ws, row + 1, ["一级指标", *(f"{m.month[5:]}月" for m in months)], widths, st)
     first = row
     for level1 in level1s:
+        ws.set_row(row, row_height([(level1, widths[0])]))
         ws.write_string(row, 0, level1, st.text)
         for col, m in enumerate(months, start=1):
             ws.write_number(row, col, m.level1_rate.get(level1, 0.0), st.percent)
         row += 1
+    breaks = [section]
     if row > first and months:
         chart = wb.add_chart({"type": "line"})
         for r in range(first, row):
@@ -54,5 +65,8 @@ def write_trend(wb: Any, ws: Any, st: Styles, units: Sequence[str], level1s: Seq
         chart.set_title({"name": "各一级指标完成率（按月）"})
         chart.set_y_axis({"min": 0, "max": 1, "num_format": "0%"})
         chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": 720, "height": 400})
+        chart.set_size({"width": _CHART_PX[0], "height": _CHART_PX[1]})
         ws.insert_chart(row + 1, 0, chart)
+        breaks.append(row + 1)
+        row += 1 + rows_for_px(_CHART_PX[1])
+    setup_xlsxwriter(ws, Page(title, spanning(widths, _CHART_PX[0]), row, row_breaks=breaks, landscape=True))

@@ -12,6 +12,7 @@ import sqlite_utils
 from xlbridge.findings import SEVERITY_LABELS, Severity
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.owned import owned_workbook, text, write_table
+from xlbridge.xlsx.printing import Page, row_height, setup_xlsxwriter
 
 FOLDER = "督导检查"
 
@@ -40,18 +41,22 @@ def write_inspection_receipt(ws: Workspace, db: sqlite_utils.Database, inspectio
              ("本轮得分", f"{score[2]:g}（满分 {score[0]:g}，扣 {score[1]:g} 分）" if score else "—"),
              ("说明", "原始文件已存档。退回的检查表请按“问题清单”修改后重新报送。")]
     findings = list(db["inspection_findings"].rows_where("inspection_id = ?", [inspection_id], order_by="sheet, row, col, id"))
+    title = f"督导检查结果回执 — {inspection['unit'] or unit}"
     with owned_workbook(path, small=True) as (wb, st):
         sheet = wb.add_worksheet("回执")
-        sheet.set_column(0, 0, 14)
-        sheet.set_column(1, 1, 80)
+        widths = (14, 80)  # one portrait page wide
+        for col, width in enumerate(widths):
+            sheet.set_column(col, col, width)
         sheet.write_string(0, 0, "督导检查结果回执", st.title)
         for row, (label, value) in enumerate(items, start=2):
+            sheet.set_row(row, row_height([(label, widths[0]), (text(value), widths[1])]))
             sheet.write_string(row, 0, label, st.header)
             sheet.write_string(row, 1, text(value), st.ok if label == "处理结果" and accepted and not duplicate else st.text)
-        _rows(wb.add_worksheet("问题清单"), st, ["级别", "工作表", "单元格", "规则", "说明", "建议"], [7, 10, 8, 22, 60, 36],
+        setup_xlsxwriter(sheet, Page(title, widths, len(items) + 1, landscape=False))
+        _rows(wb.add_worksheet("问题清单"), st, title, ["级别", "工作表", "单元格", "规则", "说明", "建议"], [7, 10, 8, 22, 60, 36],
               [[SEVERITY_LABELS[Severity(f["severity"])], f["sheet"], f["cell"] or (f"第{f['row']}行" if f["row"] else ""),
                 f["rule"], f["message"], f["hint"]] for f in findings], "没有发现问题")
-        _rows(wb.add_worksheet("整改事项"), st, ["事项编号", "指标编号", "变化", "问题", "整改要求", "整改期限", "说明"],
+        _rows(wb.add_worksheet("整改事项"), st, title, ["事项编号", "指标编号", "变化", "问题", "整改要求", "整改期限", "说明"],
               [9, 9, 14, 40, 40, 11, 30], changes, "本次检查没有整改事项的变化")
     return path
 
@@ -71,11 +76,15 @@ def _counts(changes: list[list[Any]]) -> str:
     return f"新提出 {new} 项，销号 {closed} 项，复核未通过 {back} 项" if changes else "无"
 
 
-def _rows(ws: Any, st: Any, headers: list[str], widths: list[float], rows: list[list[Any]], empty: str) -> None:
+def _rows(ws: Any, st: Any, title: str, headers: list[str], widths: list[float], rows: list[list[Any]],
+          empty: str) -> None:
     row = write_table(ws, 0, headers, widths, st)
     for values in rows:
+        ws.set_row(row, row_height((text(v), w) for v, w in zip(values, widths)))
         for col, value in enumerate(values):
             ws.write_string(row, col, text(value), st.text)
         row += 1
     if not rows:
         ws.write_string(row, 0, empty, st.ok)
+        row += 1
+    setup_xlsxwriter(ws, Page(title, widths, row - 1, header_rows=(0, 0)))

@@ -20,6 +20,7 @@ from xlbridge.ledger.signature import sign
 from xlbridge.supervision import layout as S
 from xlbridge.supervision.content import IssuedInspection
 from xlbridge.system.model import IndicatorSystem
+from xlbridge.xlsx.printing import Page, row_height, setup_openpyxl
 
 _THIN = Side(style="thin", color="999999")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -61,14 +62,19 @@ def write_inspection(system: IndicatorSystem, issued: IssuedInspection, path: Pa
     ws.title = S.INSPECTION_SHEET
     _write_lists(wb)
     _header_block(ws, system, issued)
-    _table(ws, S.INSPECTION_COLUMNS, S.HEADER_ROW, issued.rows)
+    title = f"{issued.unit} {issued.round} 督导检查表"
+    _table(ws, title, S.INSPECTION_COLUMNS, S.HEADER_ROW, issued.rows)
     review = wb.create_sheet(S.REVIEW_SHEET)
     review.cell(1, 1, f"{issued.unit} 尚未销号的整改事项（{len(issued.items)} 项）").font = Font(size=14, bold=True)
-    _table(review, S.REVIEW_COLUMNS, S.REVIEW_HEADER_ROW, issued.items)
+    _table(review, title, S.REVIEW_COLUMNS, S.REVIEW_HEADER_ROW, issued.items)
     guide = wb.create_sheet(S.GUIDE_SHEET)
-    guide.column_dimensions["A"].width = 100
-    for row, line in enumerate([*GUIDE, f"7. 分值：{issued.marks.note}。"], start=1):
+    width = 95  # one portrait page wide
+    guide.column_dimensions["A"].width = width
+    lines = [*GUIDE, f"7. 分值：{issued.marks.note}。"]
+    for row, line in enumerate(lines, start=1):
         guide.cell(row, 1, line).alignment = _WRAP
+        guide.row_dimensions[row].height = row_height([(line, width)], line_pt=15)
+    setup_openpyxl(guide, Page(title, [width], len(lines) - 1))
     meta = wb.create_sheet(S.META_SHEET)
     for row, (name, value) in enumerate(inspection_meta(system, issued, key, issued_at).items(), start=1):
         meta.cell(row, 1, name)
@@ -101,7 +107,7 @@ def _write_lists(wb: Workbook) -> None:
 def _header_block(ws, system: IndicatorSystem, issued: IssuedInspection) -> None:  # type: ignore[no-untyped-def]
     last = get_column_letter(len(S.INSPECTION_COLUMNS))
     ws.merge_cells(f"A{S.TITLE_ROW}:{last}{S.TITLE_ROW}")
-    title = ws.cell(S.TITLE_ROW, 1, f"{issued.unit} {issued.round} 督导检查表")
+    title = ws.cell(S.TITLE_ROW, 1, f"{issued.unit} {issued.round} 督导检查表")  # also the page header
     title.font = Font(size=16, bold=True)
     title.alignment = _CENTER
     ws.row_dimensions[S.TITLE_ROW].height = 30
@@ -119,12 +125,10 @@ def _header_block(ws, system: IndicatorSystem, issued: IssuedInspection) -> None
             dv.add(cell.coordinate)
             ws.add_data_validation(dv)
     ws.freeze_panes = ws.cell(S.FIRST_ROW, 3)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _table(ws, columns: tuple[Column, ...], header_row: int, rows: list[dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+def _table(ws, title: str, columns: tuple[Column, ...], header_row: int, rows: list[dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+    """The header row and one row per entry; printed one page wide with the header on every page."""
     for column in columns:
         cell = ws.cell(header_row, column.index, column.header)
         cell.font, cell.alignment, cell.border = Font(bold=True), _CENTER, _BORDER
@@ -143,7 +147,10 @@ def _table(ws, columns: tuple[Column, ...], header_row: int, rows: list[dict[str
                 cell.protection = Protection(locked=False)
                 if column.key not in S.NUMBER_INPUTS:
                     cell.number_format = "@"
-        ws.row_dimensions[first + offset].height = 45
+        ws.row_dimensions[first + offset].height = row_height(((values.get(c.key), c.width) for c in columns), line_pt=15,
+                                                              min_lines=3)
+    setup_openpyxl(ws, Page(title, [c.width for c in columns], first + len(rows) - 2,
+                            header_rows=(header_row - 1, header_row - 1)))
     last = first + len(rows) + _EXTRA_ROWS
     for column in columns:
         if column.locked or not column.prompt:

@@ -294,6 +294,10 @@ def check_system(system: IndicatorSystem, file: str | None = None) -> list[Findi
                 add("unit-duplicate", Severity.error, f"单位名称「{spelling}」同时属于「{names[folded]}」和「{unit.name}」", "units")
             names[folded] = unit.name
     canonical = {u.name for u in system.units}
+    level1s = {i.level1 for i in system.indicators}
+    for level1 in system.level1_scores:
+        if level1.name not in level1s:
+            add("level1-unknown", Severity.error, f"level1_scores 中的一级指标「{level1.name}」没有任何指标", "level1_scores")
     out += [Finding(rule=f.rule, severity=f.severity, message=f.message, file=file, field=f.field)
             for f in _group_findings(system)]
     if not system.indicators:

@@ -48,6 +48,15 @@ def per_case(text: str | None) -> float | None:
     return None
 
 
+_TOTAL = re.compile(rf"(?:总分值|总分|满分)\s*(?:为|是|:)?\s*{_NUM}\s*分")
+
+
+def total(text: str | None) -> float | None:
+    """满分100分 / 总分为100分, in a title or a note under the table."""
+    m = _TOTAL.search(fold_width(text or ""))
+    return float(m.group(1)) if m else None
+
+
 def cap(text: str | None) -> float | None:
     """最高扣5分 / 加分总和不超过10分."""
     m = _CAP.search(fold_width(text or ""))

@@ -1,54 +1,95 @@
-"""Plain-text summaries of an indicator system, for the CLI and the demo."""
+"""Summaries of an indicator system, for the CLI and the demo: the figures (:func:`overview`,
+:func:`assignments`; ``--json`` prints them) and the text lines made from them."""
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from xlbridge.findings import column_letter
-from xlbridge.system.model import KIND_LABELS, IndicatorSystem
+from xlbridge.system.model import KIND_LABELS, IndicatorSystem, Kind
 from xlbridge.system.scores import totals
 from xlbridge.system.table_header import FIELD_LABELS
 
 
-def describe(system: IndicatorSystem) -> list[str]:
+def overview(system: IndicatorSystem) -> dict[str, Any]:
     inds = system.indicators
-    period = f"{system.period[0]}–{system.period[1]}" if system.period else (system.year or "")
-    lines = [
-        f"{system.title}（{system.id}，第 {system.version} 版）",
-        f"发文单位：{system.issuer}  {system.document or ''}  年度：{period}",
-        f"指标 {len(inds)} 项；责任单位 {len(system.units)} 个（需报送台账 {len(system.reporting_units)} 个）",
-        f"一级指标 {_distinct(i.level1 for i in inds)} 个，二级指标 {_distinct(i.level2 for i in inds if i.level2)} 个，"
-        f"三级指标/要求 {sum(1 for i in inds if i.level3 or i.points)} 项",
-    ]
     kinds = Counter(i.kind for i in inds)
-    lines.append("类别：" + "，".join(f"{KIND_LABELS[k]} {n}" for k, n in kinds.items()))
-    lines.append(f"重点指标（★）{sum(i.key_item for i in inds)} 项；含量化目标 {sum(bool(i.targets) for i in inds)} 项")
-    methods = Counter(m for i in inds for m in i.methods)
-    if methods:
-        lines.append("测评方法：" + "，".join(f"{m} {n}" for m, n in methods.most_common()))
-    unknown = sorted({m for i in inds for m in i.unknown_methods})
-    if unknown:
-        lines.append("未知测评方法（已保留）：" + "、".join(unknown))
+    return {
+        "id": system.id, "title": system.title, "version": system.version, "issuer": system.issuer,
+        "document": system.document,
+        "period": f"{system.period[0]}–{system.period[1]}" if system.period else (system.year or ""),
+        "indicators": len(inds), "units": len(system.units), "reporting_units": len(system.reporting_units),
+        "level1": _distinct(i.level1 for i in inds), "level2": _distinct(i.level2 for i in inds if i.level2),
+        "level3": sum(1 for i in inds if i.level3 or i.points),
+        "kinds": {k.value: n for k, n in kinds.items()},  # normal / bonus / penalty
+        "key_items": sum(i.key_item for i in inds), "with_targets": sum(bool(i.targets) for i in inds),
+        "methods": [{"method": m, "indicators": n} for m, n in Counter(m for i in inds for m in i.methods).most_common()],
+        "unknown_methods": sorted({m for i in inds for m in i.unknown_methods}),
+        "per_level1": [{"level1": name, "indicators": n} for name, n in Counter(i.level1 for i in inds).items()],
+    }
+
+
+def describe(system: IndicatorSystem) -> list[str]:
+    o = overview(system)
+    lines = [
+        f"{o['title']}（{o['id']}，第 {o['version']} 版）",
+        f"发文单位：{o['issuer']}  {o['document'] or ''}  年度：{o['period']}",
+        f"指标 {o['indicators']} 项；责任单位 {o['units']} 个（需报送台账 {o['reporting_units']} 个）",
+        f"一级指标 {o['level1']} 个，二级指标 {o['level2']} 个，三级指标/要求 {o['level3']} 项",
+        "类别：" + "，".join(f"{KIND_LABELS[Kind(k)]} {n}" for k, n in o["kinds"].items()),
+        f"重点指标（★）{o['key_items']} 项；含量化目标 {o['with_targets']} 项",
+    ]
+    if o["methods"]:
+        lines.append("测评方法：" + "，".join(f"{m['method']} {m['indicators']}" for m in o["methods"]))
+    if o["unknown_methods"]:
+        lines.append("未知测评方法（已保留）：" + "、".join(o["unknown_methods"]))
     lines += totals(system)
     lines.append("各一级指标：")
-    per_level1 = Counter(i.level1 for i in inds)
-    lines += [f"  {name}：{n} 项" for name, n in per_level1.items()]
+    lines += [f"  {x['level1']}：{x['indicators']} 项" for x in o["per_level1"]]
     return lines
+
+
+def assignments(system: IndicatorSystem) -> dict[str, Any]:
+    """Each unit's lead and cooperating indicator keys, and those every unit cooperates on."""
+    return {
+        "units": [{"unit": unit.name, "group": unit.group,
+                   "lead": [i.key for i in system.indicators if unit.name in i.lead],
+                   "cooperating": [i.key for i in system.indicators if unit.name in i.cooperating],
+                   "members": list(unit.members) if unit.group else [],
+                   "as_member": _as_member(system, unit.name)}
+                  for unit in system.units],
+        "all_units_cooperate": [i.key for i in system.indicators if i.all_units_cooperate],
+    }
+
+
+def _as_member(system: IndicatorSystem, unit: str) -> dict[str, list[str]]:
+    """Group → the indicators this unit reports as one of its members (not named itself)."""
+    found = {}
+    for group in (g for g in system.units if g.group and unit in g.members):
+        via = [i.key for i in system.indicators if group.name in (*i.lead, *i.cooperating)
+               and unit not in (*i.lead, *i.cooperating)]
+        if via:
+            found[group.name] = via
+    return found
 
 
 def unit_assignments(system: IndicatorSystem) -> list[str]:
     lines = []
-    blanket = [i.key for i in system.indicators if i.all_units_cooperate]
-    for unit in system.units:
-        lead = [i.key for i in system.indicators if unit.name in i.lead]
-        coop = [i.key for i in system.indicators if unit.name in i.cooperating]
-        tag = "（集体，不单独报送）" if unit.group else ""
-        lines.append(f"{unit.name}{tag}：牵头 {len(lead)} 项，配合 {len(coop)} 项")
-        if lead:
-            lines.append("  牵头：" + " ".join(lead))
-        if coop:
-            lines.append("  配合：" + " ".join(coop))
-    if blanket:
+    data = assignments(system)
+    for u in data["units"]:
+        tag = "（集体，不单独报送）" if u["group"] else ""
+        lines.append(f"{u['unit']}{tag}：牵头 {len(u['lead'])} 项，配合 {len(u['cooperating'])} 项")
+        if u["lead"]:
+            lines.append("  牵头：" + " ".join(u["lead"]))
+        if u["cooperating"]:
+            lines.append("  配合：" + " ".join(u["cooperating"]))
+        if u["group"]:
+            lines.append("  成员：" + ("、".join(u["members"]) if u["members"] else "（未登记，见 schema check）"))
+        for group, via in u["as_member"].items():
+            lines.append(f"  作为「{group}」的成员报送：" + " ".join(via))
+    if data["all_units_cooperate"]:
+        blanket = data["all_units_cooperate"]
         lines.append(f"各部门（单位）均需配合的指标 {len(blanket)} 项：" + " ".join(blanket))
     return lines
 

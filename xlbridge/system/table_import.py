@@ -50,12 +50,13 @@ SCORE_FIELDS = ("score", "scoring", "deadline")
 # (no code, no text) is reported rather than skipped.
 DETAIL_FIELDS = ("methods", "materials", "lead", "units", "cooperating", "persons", "note", "scoring", "deadline")
 SYSTEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_CODE = re.compile(r"^(?:★\s*\d+|\(\d+\)|\d+)$")
+_CODE = re.compile(r"^(?:★\s*\d+|\(\d+\)|\d+(?:[.-]\d+)*)$")  # 1, (1), ★1, and 1.2 / 1.2.3 / 1-2 in scoring tables
 _GROUP_CODE = re.compile(r"^\(?[一二三四五六七八九十]+\)?[、.]?$")
 # A code printed at the start of the text: （1） needs no separator, 1、 / 1. / ★1、 do; a digit
 # right after the separator is a decimal (1.5倍), not a code.
 _LEADING_CODE = re.compile(r"^\s*(?:(\((?:\d+|[一二三四五六七八九十]+)\))\s*[、.．]?|(★\s*\d+|\d+)\s*[、.．](?!\d))\s*")
 _NUMBERED_HEADING = re.compile(r"^[一二三四五六七八九十]+\s*[、.．]")
+_BRACKETED_NUMERAL = re.compile(r"^\s*[(（][一二三四五六七八九十]+[)）]")
 _BLOCK = re.compile(r"加分|扣分|减分|附加")
 _FOOTNOTE = re.compile(r"^(注|说明|备注|附注)\s*[:：\d]")
 _ATTACHMENT = re.compile(r"^附件\s*\d*\s*[:：]?\s*")
@@ -107,6 +108,7 @@ def import_table(path: Path, *, system_id: str, issuer: str = "未注明", sheet
             level_names=builder.level_names(),
             points_label=builder.points_label(),
             units=builder.units(),
+            total_score=scores.total(" ".join(_text(v) for row in grid[: cols.header_row] for v in row)) or builder.total,
             bonus_cap=builder.caps.get(Kind.bonus),
             penalty_cap=builder.caps.get(Kind.penalty),
             level1_scores=builder.level1_scores(indicators),
@@ -255,6 +257,8 @@ class _Builder:
         self.file, self.sheet, self.cols = file, sheet, cols
         self.wide_rows = wide_rows or set()  # rows merged across the table: headings, footnotes
         self.caps: dict[Kind, float] = {}  # 加分总和不超过10分, per bonus / penalty block
+        self.total: float | None = None  # 满分100分, in a note under the table
+        self._level1_row = False  # a level 1 printed as a row of its own has been seen
         self._headings: dict[str, scores.Heading] = {}  # level-1 name → the numbers its heading printed
         self.indicators: list[Indicator] = []
         self.rows: list[int] = []  # the sheet row of each indicator, for findings about it
@@ -342,6 +346,7 @@ class _Builder:
 
     def _footnote(self, number: int, text: str) -> None:
         self.report(number, Severity.info, "footnote", f"脚注行已跳过：{squash(text)[:40]}")
+        self.total = self.total if self.total is not None else scores.total(text)
         kind = _kind(text, "")
         limit = scores.cap(text)
         if kind is not Kind.normal and limit is not None and kind not in self.caps:
@@ -373,9 +378,14 @@ class _Builder:
         heading = scores.heading(name)
         if heading.score is None and score_cell:
             heading.score = scores.number(score_cell)
+        if self._level1_row and _BRACKETED_NUMERAL.match(name) and "level2" not in self.cols.by_field:
+            self._above["level2"] = heading.name  # （一）领导体制 under 一、组织领导: a level 2 of its own
+            self.report(number, Severity.info, "level2-row", f"二级指标「{heading.name}」单独成行{_numbers(heading)}")
+            return True
         self._heading(heading)
         self._above = {"level1": heading.name}
         self._group_code = ""
+        self._level1_row = True
         self.report(number, Severity.info, "level1-row", f"一级指标「{heading.name}」单独成行{_numbers(heading)}")
         return True
 
@@ -408,7 +418,7 @@ class _Builder:
                 if name == "level1":
                     self._above.pop("level2", None)  # a new level 1 does not inherit the old level 2
                 self._above[name] = value
-            elif name in self.cols.by_field or name == "level1":  # level 1 may be a row of its own
+            elif name in self.cols.by_field or name in HIERARCHY:  # a level may be a row of its own
                 fields[name] = above
 
     def _same_heading(self, name: str, value: str, above: str) -> bool:
@@ -421,6 +431,7 @@ class _Builder:
         """The code from the code column; without one, the numbered items at the start of the
         text (000: several （n） requirements in one cell, 003: ``1、`` before each task)."""
         raw = fold_width(self.cell(values, "code")).replace(" ", "")
+        raw = raw[:-1] if len(raw) > 1 and raw[-1] in "、." and raw[:-1].isdigit() else raw  # 1、 / 1. in the code column
         if _GROUP_CODE.match(raw):  # 003: the 序号 column numbers groups (一)(二); tasks carry theirs
             self._group_code = raw if raw.startswith("(") else f"({raw.rstrip('、.')})"
             raw = ""

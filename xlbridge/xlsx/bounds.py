@@ -9,22 +9,25 @@ says), and its XML is scanned for its ``<dimension>``, the farthest cell and row
 or rows without a reference (which readers place one after the other), and formulas (the reader
 needs their positions, and this is the one pass over the sheet that finds them).
 
-The scan is a few C-speed regular-expression passes over the XML, not a parse: the usual sheet
-(every cell ``<c r="A1" …``, every row ``<row r="1" …``, as Excel, WPS, LibreOffice, openpyxl and
-xlsxwriter write them, all within the limits) matches nothing but its formulas. Anything else
-(a reference beyond what the fast pattern lets through, an attribute order or quoting it does not
-expect, a cell or row without ``r``) falls to an exact walk over every cell and row tag.
+The scan is two C-speed regular-expression passes over the XML, not a parse: the usual sheet
+(every cell ``<c r="A1" …``, as Excel, WPS, LibreOffice, openpyxl and xlsxwriter write them, all
+within the limits) matches nothing but its formulas. Anything else (a reference beyond what the
+fast pattern lets through, an attribute order or quoting it does not expect, a cell without
+``r``) falls to an exact walk over every cell and row tag.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from defusedxml import DefusedXmlException, ElementTree
 
@@ -89,9 +92,52 @@ class Scan:
     macros: bool = False
 
 
-def scan_workbook(data: bytes, file: str, sheets: dict[str, SheetLimits], limits: Limits) -> Scan:
-    """Check ``data`` (a whole .xlsx) against ``limits`` and scan ``sheets`` (name → its limits;
-    a sheet not in the workbook is skipped). Raises BoundsError / LedgerError, in Chinese."""
+@dataclass
+class Package:
+    """A workbook's zip, its members checked: what a reader may open (its sheets still to scan)."""
+
+    data: bytes
+    file: str
+    limits: Limits
+    infos: list[zipfile.ZipInfo]
+    names: list[str]  # the sheets, in workbook order
+    parts: dict[str, str]  # sheet name → its zip member
+    scanned: set[str] = field(default_factory=set)  # members the sheet scan inflates itself
+
+    def verify(self) -> None:
+        """Every other member that could inflate past the cap, inflated with it (the output dropped):
+        its real size, never its header's, within the limits. The usual 200-row ledger has none."""
+        for info in self.infos:
+            if info.filename not in self.scanned and info.compress_type == zipfile.ZIP_DEFLATED \
+                    and info.compress_size * DEFLATE_MAX_RATIO > self.limits.unpacked_bytes:
+                inflate(self.data, info, self.file, self.limits.unpacked_bytes, keep=False)
+
+    @property
+    def macros(self) -> bool:
+        return any(i.filename.lower().endswith("vbaproject.bin") for i in self.infos)
+
+    def scan(self, sheets: dict[str, SheetLimits]) -> dict[str, SheetScan]:
+        """Each of ``sheets`` (name → its limits) inflated with the cap and scanned; a sheet not in
+        the workbook is skipped."""
+        by_name = {i.filename: i for i in self.infos}
+        scans = {}
+        for name, sheet_limits in sheets.items():
+            part = self.parts.get(name)
+            if part is None:
+                continue
+            info = by_name.get(part)
+            if info is None:
+                raise LedgerError(f"{self.file}：工作簿结构损坏（找不到工作表「{name}」的数据）")
+            xml = inflate(self.data, info, self.file, self.limits.unpacked_bytes)
+            scans[name] = scan_sheet(xml, self.file, name, sheet_limits)
+        return scans
+
+
+def open_package(data: bytes, file: str, limits: Limits, scanned: Iterable[str] = (), verify: bool = True) -> Package:
+    """``data`` (a whole .xlsx) checked against ``limits``: its size, every member's declared size
+    and ratio, and (``verify``, else :meth:`Package.verify` before any reader opens it) the real
+    size of every member that could inflate past the cap but the ``scanned`` sheets (their scan
+    inflates them). Raises BoundsError / LedgerError, in Chinese."""
     if len(data) > limits.file_bytes:
         raise BoundsError(f"{file}：文件大小 {len(data) / MB:.1f} MB，超过上限 {limits.file_bytes // MB} MB（设置 max_file_mb）")
     try:
@@ -102,18 +148,23 @@ def scan_workbook(data: bytes, file: str, sheets: dict[str, SheetLimits], limits
         infos = zf.infolist()
         _check_members(file, infos, limits)
         names, parts = _sheet_parts(zf, data, file, limits)
-        scans = {}
-        for name, sheet_limits in sheets.items():
-            part = parts.get(name)
-            if part is None:
-                continue
-            try:
-                info = zf.getinfo(part)
-            except KeyError:
-                raise LedgerError(f"{file}：工作簿结构损坏（找不到工作表「{name}」的数据）") from None
-            scans[name] = scan_sheet(inflate(data, info, file, limits.unpacked_bytes), file, name, sheet_limits)
-        macros = any(i.filename.lower().endswith("vbaproject.bin") for i in infos)
-    return Scan(names, scans, macros)
+    package = Package(data, file, limits, infos, names, parts, {parts[n] for n in scanned if n in parts})
+    if verify:
+        package.verify()
+    return package
+
+
+def scan_workbook(data: bytes, file: str, sheets: dict[str, SheetLimits], limits: Limits) -> Scan:
+    """:func:`open_package`, then ``sheets`` scanned."""
+    package = open_package(data, file, limits, sheets)
+    return Scan(package.names, package.scan(sheets), package.macros)
+
+
+def read_capped(fh: BinaryIO, cap: int) -> bytes:
+    """An open file's bytes, at most ``cap`` + 1 of them (one more than the cap tells it is over).
+    Asked for by its size, not the cap: read(cap) would allocate the whole cap first."""
+    size = os.fstat(fh.fileno()).st_size
+    return fh.read(min(size, cap) + 1)
 
 
 def sheet_names(data: bytes, file: str, limits: Limits) -> list[str]:
@@ -162,17 +213,6 @@ def _check_members(file: str, infos: list[zipfile.ZipInfo], limits: Limits) -> N
         total += min(worst, i.file_size) if worst <= cap else i.file_size
     if total > cap:
         raise BoundsError(f"{file}：解压后共 {total // MB} MB，超过上限 {cap // MB} MB，疑似“压缩炸弹”，已拒收")
-
-
-def verify_members(data: bytes, file: str, limits: Limits, skip: frozenset[str] = frozenset()) -> None:
-    """Inflate (and drop) every member whose packed size would let it grow past the cap: its real
-    size, never its header's, must be within the limits. The usual ledger has none."""
-    with zipfile.ZipFile(BytesIO(data)) as zf:
-        for info in zf.infolist():
-            if info.filename in skip or info.compress_type != zipfile.ZIP_DEFLATED:
-                continue
-            if info.compress_size * DEFLATE_MAX_RATIO > limits.unpacked_bytes:
-                inflate(data, info, file, limits.unpacked_bytes, keep=False)
 
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
@@ -254,31 +294,29 @@ _REF = re.compile(rb"([A-Za-z]{0,4})([0-9]{0,8})$")
 _SMALLEST_CELL = 12  # bytes of <c r="A1"/>: a sheet this many times max_cells long may hold more
 
 
-def _fast_patterns(limits: SheetLimits) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    """A cell or row tag that is not the usual, within-limits kind: a reference of as many letters
-    as the column limit's or as many digits as the row limit's, another first attribute, or none.
-    One pattern each, with a literal prefix (``<c``, ``<row``) the regex engine searches at C speed."""
+def _fast_pattern(limits: SheetLimits) -> re.Pattern[bytes]:
+    """A cell tag that is not the usual, within-limits kind: a reference of as many letters as the
+    column limit's or as many digits as the row limit's, another first attribute, or none. One
+    pattern, with a literal prefix (``<c``) the regex engine searches at C speed. Rows need no
+    pattern of their own: a reader places a cell by its own reference, and only cells without one
+    by their row (those make the walk run)."""
     letters = len(column_letter(max(min(limits.columns, EXCEL_MAX_COLUMNS), 1)))
     digits = len(str(limits.rows))
-    cell = re.compile(rb'<c(?: r="(?:[A-Za-z]{%d}|[A-Za-z]{1,%d}[0-9]{%d})| (?!r=")|[>/])' % (letters, letters - 1, digits)
+    return re.compile(rb'<c(?: r="(?:[A-Za-z]{%d}|[A-Za-z]{1,%d}[0-9]{%d})| (?!r=")|[>/])' % (letters, letters - 1, digits)
                       if letters > 1 else rb'<c[\s>/]')
-    row = re.compile(rb'<row(?: r="[0-9]{%d}| (?!r=")|[>/])' % digits)
-    return cell, row
 
 
-_PATTERNS: dict[SheetLimits, tuple[re.Pattern[bytes], re.Pattern[bytes]]] = {}
+_PATTERNS: dict[SheetLimits, re.Pattern[bytes]] = {}
 
 
 def scan_sheet(xml: bytes, file: str, sheet: str, limits: SheetLimits) -> SheetScan:
     scan = SheetScan()
     _check_dimension(xml, file, sheet, limits)
-    patterns = _PATTERNS.get(limits)
-    if patterns is None:
-        patterns = _PATTERNS[limits] = _fast_patterns(limits)
-    cell, row = patterns
+    cell = _PATTERNS.get(limits)
+    if cell is None:
+        cell = _PATTERNS[limits] = _fast_pattern(limits)
     usual_bound = min(26, limits.columns) * 10 ** (len(str(limits.rows)) - 1)
-    if (cell.search(xml) or row.search(xml) or usual_bound > limits.cells
-            or len(xml) > _SMALLEST_CELL * limits.cells):
+    if cell.search(xml) or usual_bound > limits.cells or len(xml) > _SMALLEST_CELL * limits.cells:
         _walk(xml, file, sheet, limits, scan)
     if _FORMULA.search(xml):
         from openpyxl.utils import column_index_from_string

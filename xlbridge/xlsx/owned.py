@@ -13,7 +13,8 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,8 @@ class Styles:
         self.header = wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter"})
         self.text = wb.add_format(base)
         self.plain = wb.add_format({"font_name": "等线", "font_size": 10})
+        self.section = wb.add_format({"font_name": "等线", "font_size": 11, "bold": True})
+        self.group = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2"})
         self.center = wb.add_format({**base, "align": "center"})
         self.percent = wb.add_format({**base, "num_format": "0.0%"})
         self.done = wb.add_format({**base, "align": "center", "bg_color": "#C6EFCE", "font_color": "#006100"})
@@ -108,13 +111,14 @@ class OwnedWorkbook(xlsxwriter.Workbook):
         super().__init__(filename, options)
         self.row_streams: dict[str, RowStream] = {}
 
-    def stream_rows(self, worksheet: Any, rows: Iterable[Sequence[Any]], count: int) -> None:
+    def stream_rows(self, worksheet: Any, rows: Iterable[Sequence[Any]], count: int,
+                    height: Callable[[Sequence[Any]], float] | None = None) -> None:
         """Append ``count`` rows to ``worksheet`` when the workbook is saved, after the last row
         written to it through xlsxwriter: the *template row*, whose cell styles (per column) the
         streamed cells take. Nothing may be written to the worksheet after that row. The rows are
         read only then, inside ``owned_workbook``; see :mod:`xlbridge.xlsx.stream` for how cells
-        are written (text always as text)."""
-        self.row_streams[worksheet.name] = RowStream(rows, count)
+        are written (text always as text). ``height`` gives each row its height in points."""
+        self.row_streams[worksheet.name] = RowStream(rows, count, height)
 
 
 @contextlib.contextmanager
@@ -147,6 +151,7 @@ def owned_workbook(path: Path, small: bool = False, beside_if_held: bool = False
                 splice_rows(tmp, spliced, wb.row_streams)
                 done = spliced
         except (OSError, FileCreateError) as exc:  # e.g. the folder is read-only or the disk full
+            close_open_zips(exc)
             raise XlbridgeError(f"无法写入 {path}（{failure_reason(exc)}），已保留上一版本，稍后重试") from None
         try:
             os.replace(done, path)
@@ -164,6 +169,21 @@ def owned_workbook(path: Path, small: bool = False, beside_if_held: bool = False
                 leftover.unlink(missing_ok=True)
         if parts is not None:
             shutil.rmtree(parts, ignore_errors=True)
+
+
+def close_open_zips(exc: BaseException) -> None:
+    """xlsxwriter (and openpyxl) leave their zip open when a write fails. Closed here (where a second failure is
+    expected and dropped), not at collection, where Python would print it as a traceback."""
+    seen: BaseException | None = exc
+    while seen is not None:  # xlsxwriter re-raises the OSError as FileCreateError: look at both
+        tb = seen.__traceback__
+        while tb is not None:
+            for value in list(tb.tb_frame.f_locals.values()):
+                if isinstance(value, zipfile.ZipFile):
+                    with contextlib.suppress(Exception):
+                        value.close()
+            tb = tb.tb_next
+        seen = seen.__context__
 
 
 def _put_beside(done: Path, path: Path) -> Path | None:

@@ -17,7 +17,7 @@ import openpyxl
 from openpyxl.xml import DEFUSEDXML
 
 from xlbridge.errors import LedgerError
-from xlbridge.xlsx.bounds import Limits, scan_workbook, sheet_names, verify_members
+from xlbridge.xlsx.bounds import Limits, read_capped, scan_workbook, sheet_names
 
 if not DEFUSEDXML:  # pragma: no cover - defusedxml is a hard dependency
     raise ImportError("defusedxml 未安装：不能安全解析外来的工作簿")
@@ -29,12 +29,11 @@ def check_workbook_zip(path: Path, limits: Limits | None = None) -> bytes:
     limits = limits or Limits()
     try:
         with open(path, "rb") as fh:
-            data = fh.read(limits.file_bytes + 1)
+            data = read_capped(fh, limits.file_bytes)
     except OSError as exc:
         raise LedgerError(f"{path.name}：无法读取（{exc.strerror}）") from None
     sheets = {name: limits.sheet() for name in sheet_names(data, path.name, limits)}
     scan_workbook(data, path.name, sheets, limits)
-    verify_members(data, path.name, limits)
     return data
 
 

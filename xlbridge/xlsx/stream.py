@@ -41,7 +41,7 @@ import re
 import threading
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -75,6 +75,7 @@ class RowStream:
 
     rows: Iterable[Sequence[Any]]
     count: int
+    height: Callable[[Sequence[Any]], float] | None = None  # each row's height in points (None: the default)
 
 
 def splice_rows(source: Path, target: Path, streams: dict[str, RowStream]) -> None:
@@ -82,7 +83,7 @@ def splice_rows(source: Path, target: Path, streams: dict[str, RowStream]) -> No
     (by sheet name) after the last row xlsxwriter wrote there, the template row."""
     with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED,
                                                          compresslevel=COMPRESS_LEVEL) as dst:
-        parts = _worksheet_parts(src)
+        parts = worksheet_parts(src)
         missing = set(streams) - set(parts)
         if missing:
             raise ValueError(f"no worksheet named {', '.join(sorted(missing))}")
@@ -99,7 +100,7 @@ def splice_rows(source: Path, target: Path, streams: dict[str, RowStream]) -> No
                     _write_in_thread(out, _sheet_chunks(data.decode("utf-8"), stream))
 
 
-def _worksheet_parts(src: zipfile.ZipFile) -> dict[str, str]:
+def worksheet_parts(src: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → its part in the package, from xl/workbook.xml and its relationships."""
     rels = ET.fromstring(src.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG_REL}Relationship")}
@@ -134,7 +135,7 @@ def _sheet_chunks(xml: str, stream: RowStream) -> Iterator[bytes]:
     yield head.encode("utf-8")
     written = 0
     batch: list[str] = []
-    for row in _rows_xml(stream.rows, template_row + 1, columns):
+    for row in _rows_xml(stream.rows, template_row + 1, columns, stream.height):
         written += 1
         if written > stream.count:
             break
@@ -147,7 +148,8 @@ def _sheet_chunks(xml: str, stream: RowStream) -> Iterator[bytes]:
     yield ("".join(batch) + tail).encode("utf-8", "replace")
 
 
-def _rows_xml(rows: Iterable[Sequence[Any]], first_row: int, columns: list[tuple[str, str]]) -> Iterator[str]:
+def _rows_xml(rows: Iterable[Sequence[Any]], first_row: int, columns: list[tuple[str, str]],
+              height: Callable[[Sequence[Any]], float] | None = None) -> Iterator[str]:
     width = len(columns)
     for number, values in enumerate(rows, start=first_row):
         if len(values) > width:
@@ -168,16 +170,17 @@ def _rows_xml(rows: Iterable[Sequence[Any]], first_row: int, columns: list[tuple
                 if value.__class__ in (int, float) and math.isfinite(value):
                     cells.append(f'<c r="{col}{number}"{style}><v>{value:.16G}</v></c>')
                     continue
-                value = _text(str(value))
+                value = xml_text(str(value))
             elif not plain:
-                value = _text(value)
+                value = xml_text(value)
             if not value:
                 cells.append(f'<c r="{col}{number}"{style}/>')
             elif value[0].isspace() or value[-1].isspace():
                 cells.append(f'<c r="{col}{number}"{style} t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>')
             else:
                 cells.append(f'<c r="{col}{number}"{style} t="inlineStr"><is><t>{value}</t></is></c>')
-        yield f'<row r="{number}">{"".join(cells)}</row>'
+        ht = f' ht="{height(values):g}" customHeight="1"' if height else ""
+        yield f'<row r="{number}"{ht}>{"".join(cells)}</row>'
 
 
 def clean_text(value: Any) -> Any:
@@ -186,7 +189,7 @@ def clean_text(value: Any) -> Any:
     return _FORBIDDEN.sub("", value) if value.__class__ is str else value
 
 
-def _text(value: str) -> str:
+def xml_text(value: str) -> str:
     """A string as the XML text of an inline string (see the module docstring)."""
     value = _FORBIDDEN.sub("", value)
     if len(value) > _EXCEL_CELL_LIMIT // 2:
@@ -227,4 +230,4 @@ def _write_in_thread(out: IO[bytes], chunks: Iterator[bytes]) -> None:
         raise failed[0]
 
 
-__all__ = ["COMPRESS_LEVEL", "RowStream", "clean_text", "splice_rows"]
+__all__ = ["COMPRESS_LEVEL", "RowStream", "clean_text", "splice_rows", "worksheet_parts", "xml_text"]
