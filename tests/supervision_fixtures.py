@@ -7,6 +7,7 @@ Not a conftest: test modules import what they use.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,11 @@ import pytest
 from ledger_fixtures import KEY, UNIT, filled_ledger
 from ws_fixtures import drop, make_workspace
 
-from xlbridge.service import kinds, store
+from xlbridge.service import store
 from xlbridge.service.ingest import Outcome, ingest_file
 from xlbridge.service.workspace import Workspace
+from xlbridge.supervision import hooks
 from xlbridge.supervision import layout as S
-from xlbridge.supervision.intake import INSPECTION
 from xlbridge.supervision.plan import plan_round
 
 CODES = ("9", "18", "19", "(12)", "(13)")  # UNIT's indicators, in sheet order: rows 5–9
@@ -28,8 +29,10 @@ ROW = {code: S.FIRST_ROW + n for n, code in enumerate(CODES)}
 
 
 @pytest.fixture(autouse=True)
-def inspection_kind() -> None:
-    kinds.register(INSPECTION)  # as the faces do (cli ingest / daemon, the demo)
+def inspection_kind() -> Iterator[None]:
+    hooks.register()  # as the faces do (cli ingest / daemon / ledgers next, the demo)
+    yield
+    hooks.unregister()
 
 
 def reported_workspace(root: Path, months: tuple[str, ...] = ("2021-05", "2021-06")) -> Workspace:
@@ -62,14 +65,15 @@ def col(key: str) -> int:
 
 
 def fill(src: Path, dst: Path, conclusions: dict[str, dict[str, Any]], reviews: dict[int, tuple[str, str]] | None = None,
-         inspector: str = "李检查", on: str = "2021-06-20") -> Path:
+         inspector: str = "李检查", on: str = "2021-06-20", rows: dict[str, int] | None = None) -> Path:
     """Type an inspection's results: per code {conclusion, problem, deduction, requirement, due};
-    every other indicator 符合; per review-sheet row offset (0 = first item) (verdict, note)."""
+    every other indicator 符合 (``rows``: code → sheet row, UNIT's by default); per review-sheet row
+    offset (0 = first item) (verdict, note)."""
     wb = openpyxl.load_workbook(src)
     ws = wb[S.INSPECTION_SHEET]
     ws.cell(S.INPUT_ROW, S.HEADER_FIELD["inspector"].value_col, inspector)
     ws.cell(S.INPUT_ROW, S.HEADER_FIELD["inspected_on"].value_col, on)
-    for code, row in ROW.items():
+    for code, row in (rows or ROW).items():
         values = {"conclusion": S.CONFORM, **conclusions.get(code, {})}
         for key, value in values.items():
             ws.cell(row, col(key), value)

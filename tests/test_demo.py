@@ -90,3 +90,25 @@ def test_the_demo_runs_again_but_never_wipes_another_folder(demo: tuple[Path, Re
     refused = run("demo", "--workspace", precious)
     assert refused.exit_code == 1 and "不是演示工作区" in refused.output
     assert (precious / "archive" / "报送.xlsx").read_bytes() == b"every file a unit ever sent"
+
+
+def test_the_demo_inspection_round(demo: tuple[Path, Result]) -> None:
+    """⑦: the supervision group's June round — a workbook per unit, two units found lacking, the
+    scores in 汇总 and the quarter's 通报, each printed where it is."""
+    from docx import Document
+
+    root, result = demo
+    units = load_system(DEFAULT_SYSTEM).reporting_units
+    folder = root / "outbox" / "督导检查" / "2021-06"
+    assert f"已生成 {len(units)} 份检查表 → {folder}" in result.output
+    assert len(list(folder.glob("督导检查_*.xlsx"))) == len(units)
+    assert len(list(folder.glob("回执_*.xlsx"))) == len(units)
+    assert "提出整改事项 2 项" in result.output
+    bulletin = root / "outbox" / "督导检查" / "通报_2021Q2.docx"
+    assert f"2021 年第二季度通报：{bulletin}" in result.output
+    assert "关于2021年第二季度法治政府建设督导检查情况的通报" in [p.text for p in Document(str(bulletin)).paragraphs]
+    june = root / "outbox" / "汇总" / "汇总台账_2021-06.xlsx"
+    assert f"汇总台账（含得分、整改）：{june}" in result.output
+    scores = sheet_rows(june, "得分")
+    assert len(scores) == 3 + len(units) and sorted(r[2] for r in scores[3:])[:2] != [100, 100]
+    assert len(sheet_rows(june, "整改")) == 1 + 2

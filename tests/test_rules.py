@@ -881,3 +881,52 @@ def test_a_reader_that_dies_makes_the_file_unsafe_not_a_crash(baseline: Path, tm
         (prepared,) = [p.result() for g in preparer.in_groups([far]) for p in g]
     assert prepared.validation is None and prepared.quarantine
     expect(FileResult(Report(findings=prepared.findings), None), "file-unsafe", None, "工作簿无法安全读取")
+
+
+# =========================================================================== the 整改 sheet
+ITEMS = [
+    {"item": 1, "code": "9", "key_item": True, "problem": "未公开许可事项", "requirement": "公开", "due": "2021-07-31",
+     "status": "待整改"},
+    {"item": 2, "code": "18", "key_item": False, "problem": "目录不全", "requirement": "补齐", "due": "2021-08-31",
+     "status": "逾期"},
+]
+
+
+@pytest.fixture(scope="module")
+def with_items(ledger_dir: Path) -> Path:
+    """A ledger issued with two rectification items, filled validly (整改 untouched)."""
+    blank_ = write_ledger(system(), UNIT, CAMPAIGN, ledger_dir / "items-blank.xlsx", KEY, items=ITEMS,
+                          issued_at=datetime(2021, 7, 1, 9))
+    return fill_ledger(blank_, ledger_dir / "items.xlsx", clerk_answer(system(), UNIT), header=HEADER)
+
+
+def test_a_ledger_with_items_is_valid_untouched_and_reads_its_answers(with_items: Path, tmp_path: Path) -> None:
+    assert validate(with_items).valid and validate(with_items).validation.answers == []
+    answered = edited(with_items, tmp_path / "a.xlsx", set_cells({"H3": "已在门户网站公开", "I3": "已整改", "J3": "公开网页截图",
+                                                                   "H4": "正在补充", "I4": "整改中"}, sheet="整改"))
+    result = validate(answered)
+    assert result.valid, _lines(result)
+    assert [(a.item, a.completion, a.evidence) for a in result.validation.answers] == [
+        (1, "已整改", "公开网页截图"), (2, "整改中", "")]
+
+
+@triggers("rectify-changed")
+def test_rectification_sheet_altered_or_deleted(with_items: Path, tmp_path: Path) -> None:
+    changed = edited(with_items, tmp_path / "c.xlsx", set_cells({"F3": "2021-12-31"}, sheet="整改"))
+    expect(validate(changed), "rectify-changed", None, "锁定")
+    deleted = edited(with_items, tmp_path / "d.xlsx", delete_sheet("整改"))
+    expect(validate(deleted), "rectify-changed", None, "被删除")
+
+
+@triggers("rectify-completion-invalid", "rectify-measures-missing", "rectify-completion-missing",
+          "rectify-evidence-missing")
+def test_rectification_answers_incomplete(with_items: Path, tmp_path: Path) -> None:
+    path = edited(with_items, tmp_path / "i.xlsx", set_cells({"I3": "差不多了", "I4": "整改中"}, sheet="整改"))
+    result = validate(path)
+    expect(result, "rectify-completion-invalid", "I3", "已整改")
+    expect(result, "rectify-measures-missing", "H4", "整改措施")
+    path = edited(with_items, tmp_path / "j.xlsx", set_cells({"H3": "已公开", "H4": "已补齐", "I4": "已整改"}, sheet="整改"))
+    result = validate(path)
+    expect(result, "rectify-completion-missing", "I3", "完成情况")
+    expect(result, "rectify-evidence-missing", "J4", "佐证材料")
+    assert [f.sheet for f in result.findings if f.rule.startswith("rectify")] == ["整改", "整改"]

@@ -188,17 +188,22 @@ def test_the_daemon_takes_inspection_workbooks_from_the_inbox(ws, tmp_path: Path
 
     ws.root.joinpath("xlbridge.toml").write_text(
         ws.root.joinpath("xlbridge.toml").read_text(encoding="utf-8") + "debounce_ms = 300\n", encoding="utf-8")
-    good = fill(plan(ws, "2021-06"), tmp_path / "good.xlsx", {"9": {"conclusion": S.MOSTLY, "problem": "链接失效"}})
+    good = fill(plan(ws, "2021-06"), tmp_path / "good.xlsx", {"9": {
+        "conclusion": S.NONCONFORM, "problem": "链接失效", "requirement": "更新链接", "due": "2021-07-31"}})
     bad = fill(plan(ws, "2021-06"), tmp_path / "bad.xlsx", {"9": {"conclusion": S.NONCONFORM}})
     daemon = DaemonProcess(ws.root).start()
     try:
         for src in (good, bad):  # one burst: the daemon's workers (forkserver) prepare both
             (ws.inbox / src.name).write_bytes(src.read_bytes())
         receipts = ws.outbox / "督导检查" / "2021-06"
-        daemon.wait_for(lambda: len(list(receipts.glob("回执_*.xlsx"))) == 2, "two inspection receipts")
+        july = ws.outbox / UNIT / f"{UNIT}_2021-07_工作台账.xlsx"  # the month after the unit's latest ledger
+        daemon.wait_for(lambda: len(list(receipts.glob("回执_*.xlsx"))) == 2 and not list(ws.inbox.glob("*.xlsx"))
+                        and "预填台账" in daemon.log(), "two inspection receipts, the inbox emptied, the next ledger written")
     finally:
         daemon.ensure_stopped()
     with connect(ws.store) as conn:
         assert sorted(conn.execute("SELECT file_name, status FROM inspections").fetchall()) == [
             ("bad.xlsx", "rejected"), ("good.xlsx", "accepted")]
-    assert not list(ws.inbox.glob("*.xlsx"))
+    # the item the inspection opened is in the unit's next ledger, rewritten by the daemon
+    items = [[c.value for c in r[:4]] for r in openpyxl.load_workbook(july)["整改"].iter_rows(min_row=3)]
+    assert items == [["1", "9", None, "链接失效"]]

@@ -96,3 +96,23 @@ def test_a_review_of_an_item_already_closed_is_refused(ws, tmp_path: Path) -> No
     assert late.status == "rejected" and "已销号" in late.summary
     with connect(ws.store) as conn:
         assert conn.execute("SELECT status FROM rectification_items").fetchall() == [("已销号",)]
+
+
+def test_store_export_includes_the_supervision_tables(ws, tmp_path: Path) -> None:
+    import csv
+
+    submit(ws, fill(plan(ws, "2021-06"), tmp_path / "r1.xlsx", NONCONFORM_18))
+    labelled = run("store", "export", "-w", ws.root, "--out", tmp_path / "out")
+    assert labelled.exit_code == 0, labelled.output
+    with open(tmp_path / "out" / "整改事项.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["单位"], r["指标标识"], r["问题"], r["整改期限"], r["重点"]) for r in rows] == [
+        (UNIT, "18", "未公开行政许可事项", "2021-07-31", "")]
+    with open(tmp_path / "out" / "检查结果.csv", encoding="utf-8-sig", newline="") as fh:
+        results = list(csv.DictReader(fh))
+    assert {r["检查结论"] for r in results} == {"符合", "不符合"} and {r["分值"] for r in results} == {"20.0"}
+    raw = run("store", "export", "-w", ws.root, "--out", tmp_path / "raw", "--raw")
+    assert raw.exit_code == 0, raw.output
+    for table in ("inspections", "inspection_rows", "inspection_findings", "rectification_items",
+                  "rectification_history", "scores"):
+        assert (tmp_path / "raw" / f"{table}.csv").exists(), table

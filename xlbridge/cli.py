@@ -282,6 +282,7 @@ def ledgers_next(workspace: Path, period: str, units: tuple[str, ...], as_json: 
     ws = _workspace(workspace)
     month = _period(period, ws.campaign)
     _signing_key(workspace, None)  # say how to get a key before touching the store
+    _register_supervision()
     db = _existing_store(ws)
     try:
         paths = write_next_ledgers(ws, db, month, list(units) or None)
@@ -378,12 +379,12 @@ def _existing_store(ws):  # type: ignore[no-untyped-def]
     return open_store(ws.store)
 
 
-def _register_kinds() -> None:
-    """The intake also takes the supervision group's inspection workbooks (service/kinds.py)."""
-    from xlbridge.service import kinds
-    from xlbridge.supervision.intake import INSPECTION
+def _register_supervision() -> None:
+    """The supervision group's hooks: the intake also takes inspection workbooks (service/kinds.py),
+    and ledgers carry and answer the units' rectification items (service/open_items.py)."""
+    from xlbridge.supervision.hooks import register
 
-    kinds.register(INSPECTION)
+    register()
 
 
 @main.group()
@@ -439,7 +440,7 @@ def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool, as_json: boo
     from xlbridge.service.workers import Preparer
 
     key_bytes = load_key(ws.key_file)
-    _register_kinds()
+    _register_supervision()
     ordered = sorted((f for f in files if not is_ignored(f)), key=lambda f: (f.stat().st_ctime_ns, f.name))
     failed = 0
     accepted: set[tuple[int, str]] = set()  # (campaign, month) of the accepted files: their 汇总 change
@@ -529,6 +530,7 @@ def consolidate(workspace: Path, period: str | None, every_month: bool, as_json:
     from xlbridge.service.month_status import month_status
     from xlbridge.system.files import load_system
 
+    _register_supervision()  # 汇总 gains the supervision group's 得分 and 整改 sheets
     ws = _workspace(workspace)
     db = _existing_store(ws)
     system_id = load_system(ws.system).id
@@ -628,7 +630,7 @@ def daemon(workspace: Path, settle: float | None, log_format: str, verbose: bool
 
     configure(log_format, verbose)
     ws = _workspace(workspace, settle_seconds=settle)
-    _register_kinds()
+    _register_supervision()
     Daemon(ws).run()
 
 
@@ -648,9 +650,10 @@ def store_group() -> None:
 def store_export(workspace: Path, fmt: str, out: Path, raw: bool, as_json: bool) -> None:
     """把各表和视图导出为 CSV 或 JSON：中文表头和中文取值（是/否、常规/加分项/减分项、★）。"""
     from xlbridge.service.export import export
+    from xlbridge.supervision.store import EXPORTED, HEADERS
 
     ws = _workspace(workspace)
-    _echo_files(export(_existing_store(ws), out, fmt, raw), None, as_json)
+    _echo_files(export(_existing_store(ws), out, fmt, raw, extra=EXPORTED, extra_headers=HEADERS), None, as_json)
 
 
 @store_group.command("backup")
@@ -755,6 +758,68 @@ def rectify_list(workspace: Path, show_all: bool, as_json: bool, as_of: str | No
         star = "★" if i["key_item"] else ""
         click.echo(f"{i['id']:>4}  {i['status']}  {i['unit']}  指标 {star}{i['indicator_key']}  期限 {i['due']}  {i['problem']}")
     click.echo(f"共 {len(found)} 项")
+
+
+@main.command()
+@workspace_option
+@click.option("--period", required=True, help="按哪个月计分（取该月及以前最近一轮检查），如 2021-06")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@friendly
+def score(workspace: Path, period: str, as_json: bool) -> None:
+    """各单位督导检查得分：总分、一级指标小计、扣分及原因、名次。"""
+    from xlbridge.supervision.commands import score_lines, scores_as_of
+
+    ws = _workspace(workspace)
+    month = _period(period, ws.campaign)
+    db = _existing_store(ws)
+    try:
+        scores = scores_as_of(ws, db, month)
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps({"period": month, "units": [s.as_json() for s in scores]}, ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n".join(score_lines(scores, month)))
+
+
+@main.command()
+@workspace_option
+@click.option("--quarter", required=True, help="季度，如 2021Q2")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出的 .docx 文件")
+@as_of_option
+@friendly
+def bulletin(workspace: Path, quarter: str, output: Path, as_of: str | None) -> None:
+    """季度点评通报（Word 文档，党政机关公文格式）：报送情况、主要问题、整改情况。"""
+    from xlbridge.supervision.bulletin import quarter_facts, write_bulletin
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        facts = quarter_facts(ws, db, quarter, _as_of(as_of))
+    finally:
+        db.close()
+    click.echo(f"已生成 {facts.label}通报：{write_bulletin(facts, output)}")
+
+
+@main.command()
+@workspace_option
+@click.option("--period", required=True, help="催报哪个月的台账，如 2021-06")
+@as_of_option
+@friendly
+def remind(workspace: Path, period: str, as_of: str | None) -> None:
+    """为未报送该月台账（或整改事项临近、超过期限）的单位各写一页催报通知（Word）。"""
+    from xlbridge.supervision.remind import reminders, write_reminder
+
+    ws = _workspace(workspace)
+    month = _period(period, ws.campaign)
+    db = _existing_store(ws)
+    try:
+        found = reminders(ws, db, month, _as_of(as_of))
+    finally:
+        db.close()
+    for reminder in found:
+        click.echo(str(write_reminder(ws, reminder)))
+    click.echo(f"共 {len(found)} 份催报通知" if found else f"{month}：各单位均已报送，没有临近期限的整改事项")
 
 
 # --------------------------------------------------------------------------- Excel add-in

@@ -2,7 +2,8 @@
 
 Builds every unit's ledger, fills them as clerks would (a deterministic sample: most on time,
 some late, one with content errors, one tampered with, one unit silent), ingests them through
-the daemon's pipeline, and writes receipts and the consolidated workbook.
+the daemon's pipeline, and writes receipts and the consolidated workbook; then the supervision
+group's June round: inspection workbooks, two units found lacking, scores and the quarter's 通报.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ from xlbridge.ledger.sample import clerk_answer, fill_ledger
 from xlbridge.system.files import DEFAULT_SYSTEM, load_system
 from xlbridge.system.summary import describe
 from xlbridge.service.workspace import Workspace
+from xlbridge.supervision import hooks
+from xlbridge.supervision import layout as S
+from xlbridge.supervision.bulletin import quarter_facts, write_bulletin
+from xlbridge.supervision.commands import scores_as_of
+from xlbridge.supervision.plan import plan_round
 
 CAMPAIGN = 2021
 PERIOD = "2021-05"
@@ -33,6 +39,8 @@ NEXT_PERIOD = "2021-06"
 ON_TIME = datetime(2021, 5, 28, 16, 30)
 LATE = datetime(2021, 6, 3, 9, 15)
 JUNE_ON_TIME = datetime(2021, 6, 29, 10, 0)
+INSPECTED = datetime(2021, 7, 5, 15, 0)  # the June round, carried out early in July
+FOLLOWING = "2021-07"
 DEMO_MARKER = ".xlbridge-demo"
 
 
@@ -47,6 +55,7 @@ def run_demo(system_name: str | None, workspace: Path, echo: Callable[[str], Non
     workspace.mkdir(parents=True)
     (workspace / DEMO_MARKER).write_text("xlbridge demo workspace: `xlbridge demo` empties this folder\n", encoding="utf-8")
     ws = Workspace.load(workspace, system=system_id, campaign=CAMPAIGN).ensure()
+    hooks.register()  # the supervision group's inspection workbooks, 整改 sheets, 得分 and 整改 in 汇总
     key, _ = load_or_create_key(ws.key_file)
     echo("\n".join(describe(system)))
 
@@ -71,10 +80,52 @@ def run_demo(system_name: str | None, workspace: Path, echo: Callable[[str], Non
     echo(f"⑤ 各单位在预填台账上只改本月有变化的内容（{len(june)} 份，1 个单位未报送）")
     _receive(ws, db, key, june, echo)
     may, june_book = (consolidate(ws, db, month) for month in (PERIOD, NEXT_PERIOD))
-    db.close()
     echo("\n⑥ 6 月收取完成：")
     echo(f"   汇总台账 {PERIOD}：{may}")
     echo(f"   汇总台账 {NEXT_PERIOD}：{june_book}")
+    _inspection_round(ws, db, key, echo)
+    db.close()
+
+
+def _inspection_round(ws: Workspace, db, key: bytes, echo: Callable[[str], None]) -> None:  # type: ignore[no-untyped-def]
+    """⑦ The supervision group's June round: inspection workbooks, two units found lacking,
+    the scores, the 汇总 with 得分 and 整改, and the quarter's 通报."""
+    planned = plan_round(ws, db, NEXT_PERIOD, today=INSPECTED.date())
+    echo(f"\n⑦ 督导检查组 {NEXT_PERIOD} 检查：已生成 {len(planned)} 份检查表 → {planned[0].parent}")
+    for n, path in enumerate(planned):
+        filled = _inspect_as_group(path, ws.root / "inspected" / path.name, lacking=n in (1, 2))
+        inbox_copy = ws.inbox / filled.name
+        shutil.copy2(filled, inbox_copy)
+        ingest_file(ws, db, inbox_copy, key, received_at=INSPECTED)
+    items = db.execute("SELECT COUNT(*) FROM rectification_items").fetchone()[0]
+    echo(f"   检查结果已收取，提出整改事项 {items} 项（单位在 {FOLLOWING} 台账的“整改”表中答复）；回执 → {planned[0].parent}")
+    scores = scores_as_of(ws, db, NEXT_PERIOD)
+    echo("   得分（前 3 名）：" + "；".join(f"{s.rank}. {s.unit} {s.score:g}" for s in scores[:3] if s.score is not None))
+    echo(f"   汇总台账（含得分、整改）：{consolidate(ws, db, NEXT_PERIOD)}")
+    bulletin = write_bulletin(quarter_facts(ws, db, "2021Q2", INSPECTED.date()), ws.outbox / "督导检查" / "通报_2021Q2.docx")
+    echo(f"   2021 年第二季度通报：{bulletin}")
+
+
+def _inspect_as_group(src: Path, dst: Path, lacking: bool) -> Path:
+    """Every indicator checked 符合; a unit found lacking gets its first one 不符合, with the full
+    problem, requirement, deduction and deadline the check asks for."""
+    wb = openpyxl.load_workbook(src)
+    sheet = wb[S.INSPECTION_SHEET]
+    sheet.cell(S.INPUT_ROW, S.HEADER_FIELD["inspector"].value_col, "督导检查组")
+    sheet.cell(S.INPUT_ROW, S.HEADER_FIELD["inspected_on"].value_col, f"{INSPECTED:%Y-%m-%d}")
+    column = S.INSPECTION_COLUMN
+    for row in range(S.FIRST_ROW, sheet.max_row + 1):
+        if sheet.cell(row, column["code"].index).value:
+            sheet.cell(row, column["conclusion"].index, S.CONFORM)
+    if lacking:
+        points = float(sheet.cell(S.FIRST_ROW, column["points"].index).value or 0)
+        for key, value in (("conclusion", S.NONCONFORM), ("problem", "台账材料与网站公开内容不一致"),
+                           ("deduction", min(2.0, points)), ("requirement", "核对并更正公开内容"),
+                           ("due", f"{FOLLOWING}-31")):
+            sheet.cell(S.FIRST_ROW, column[key].index, value)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(dst)
+    return dst
 
 
 def _receive(ws: Workspace, db, key: bytes, files: dict[Path, datetime], echo: Callable[[str], None]) -> set[str]:  # type: ignore[no-untyped-def]

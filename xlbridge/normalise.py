@@ -49,3 +49,14 @@ def tidy_multiline(text: str) -> str:
 def no_spaces(text: str) -> str:
     """Unit names are printed letter-spaced (市 支 队); compare them without any spaces."""
     return no_new_formula(text, "".join(text.split()))
+
+
+
+def cell_text(value: object) -> str:
+    """A cell as text however a reader handed it back (calamine's 20.0 is "20"), lines tidied:
+    what a signed digest over locked cells is taken of, on issue and on return."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return tidy_multiline(str(value))

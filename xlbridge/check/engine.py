@@ -15,10 +15,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from xlbridge.check import cells
+from xlbridge.check.rectification import check_rectification
 from xlbridge.check.rules import RULES, severity
 from xlbridge.findings import Finding, Report, column_letter
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import IssuedLedger, IssuedRow, issued_ledger
+from xlbridge.ledger.rectification import Answer
 from xlbridge.ledger.reader import LedgerGrid
 from xlbridge.ledger.signature import verify
 from xlbridge.system.model import WEB_SEARCH, IndicatorSystem
@@ -92,6 +94,7 @@ class Validation:
     header: dict[str, Any]
     table: RecordTable
     signature_ok: bool | None  # None: not checked (no key)
+    answers: list[Answer] = field(default_factory=list)  # to the 整改 sheet's rectification items
 
     @property
     def valid(self) -> bool:
@@ -158,8 +161,9 @@ def validate_grid(grid: LedgerGrid, system: IndicatorSystem, key: bytes | None =
     table = _check_rows(check, expected, unit)
     if not _check_blank(check, table):
         _check_contacts(check, table)
-    findings = sorted(check.findings, key=lambda f: (f.row or 0, f.column or 0)) + _more_findings(check)
-    return Validation(Report(findings=findings), meta, header, table, signature_ok)
+    rectify_findings, answers = check_rectification(grid.rectification, meta, grid.file)
+    findings = sorted(check.findings, key=lambda f: (f.row or 0, f.column or 0)) + _more_findings(check) + rectify_findings
+    return Validation(Report(findings=findings), meta, header, table, signature_ok, answers)
 
 
 def _more_findings(check: _Checker) -> list[Finding]:

@@ -56,6 +56,12 @@ RULES: dict[str, tuple[Severity, str]] = {
     "phone-malformed": (E, "联系电话格式不正确"),
     "formula-in-input": (E, "填报单元格中含公式"),
     "text-too-long": (E, "单元格文字超过 Excel 上限"),
+    # the 整改 sheet (ledger/rectification.py)
+    "rectify-changed": (E, "整改事项的预填内容被修改或删除"),
+    "rectify-completion-invalid": (E, "完成情况不是“已整改”或“整改中”"),
+    "rectify-measures-missing": (E, "填了完成情况但未写整改措施"),
+    "rectify-completion-missing": (E, "写了整改措施但未选完成情况"),
+    "rectify-evidence-missing": (W, "已整改但未列佐证材料"),
     # normalisation (reported, not counted as problems)
     "normalised-width": (I, "全角数字/字母已转为半角"),
     "normalised-space": (I, "多余空格、换行已清除"),

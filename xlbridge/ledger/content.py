@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
-from xlbridge.ledger.layout import LOCKED
-from xlbridge.system.model import Indicator, IndicatorSystem, KIND_LABELS, Kind
+from xlbridge.ledger.layout import LOCKED, Column
+from xlbridge.normalise import cell_text
+from xlbridge.system.model import KIND_LABELS, Indicator, IndicatorSystem, Kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +133,9 @@ def _locked_cells(rows: list[IssuedRow]) -> list[list[object]]:
 def _digest(locked: list[list[object]]) -> str:
     canonical = json.dumps(locked, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def locked_digest(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
+    """The digest of other sheets' locked cells (the 整改 sheet, inspection workbooks), taken as
+    text on issue and on return, so a reader's 20.0 for "20" does not count as a change."""
+    return _digest([[cell_text(r.get(c.key)) for c in columns if c.locked] for r in rows])

@@ -87,8 +87,16 @@ COLUMNS: tuple[Column, ...] = (
     Column("person", "责任人", 9, max_length=50),
     Column("phone", "联系电话", 14, Kind.phone, max_length=30, prompt="手机或座机，如 13800138000 或 0393-6980399"),
 )
-for _number, _column in enumerate(COLUMNS, start=1):
-    object.__setattr__(_column, "_index", _number)
+
+
+def numbered(columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    """Columns with their 1-based index set, in order (a sheet's layout, declared once)."""
+    for number, column in enumerate(columns, start=1):
+        object.__setattr__(column, "_index", number)
+    return columns
+
+
+numbered(COLUMNS)
 COLUMN = {c.key: c for c in COLUMNS}
 LOCKED = tuple(c for c in COLUMNS if c.locked)
 INPUTS = tuple(c for c in COLUMNS if not c.locked)
@@ -144,10 +152,11 @@ def issued_header(meta: dict[str, str]) -> dict[tuple[int, int], str]:
 # Keys of the metadata sheet, in order; the signature covers all but itself.
 META_KEYS = (
     "unit", "system_id", "system_version", "system_title", "campaign", "years",
-    "template_version", "issued_at", "rows_digest", "period", "signature",
+    "template_version", "issued_at", "rows_digest", "period", "items_digest", "signature",
 )
 # Keys added after ledgers were first issued: signed only when present, so older ledgers verify.
-OPTIONAL_META_KEYS = frozenset({"period"})
+# items_digest: the 整改 sheet's locked cells (ledger/rectification.py), when the ledger has one.
+OPTIONAL_META_KEYS = frozenset({"period", "items_digest"})
 
 
 @dataclass

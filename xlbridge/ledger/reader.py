@@ -19,6 +19,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from xlbridge.errors import LedgerError
 from xlbridge.ledger import layout as L
+from xlbridge.ledger import rectification as R
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.xlsx.bounds import BoundsError, Limits, Package, SheetLimits, open_package, read_capped
 
@@ -35,6 +36,7 @@ class LedgerGrid:
     # merged ranges of the 台账 sheet: (first row, first col, last row, last col), 1-based, inclusive;
     # only the first cell of each holds a value
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    rectification: list[list[Any]] | None = None  # the 整改 sheet from A1, when the ledger has one
 
 
 def read_ledger(path: Path, limits: Limits | None = None, system: IndicatorSystem | None = None) -> LedgerGrid:
@@ -85,6 +87,8 @@ _OPEN_BESIDE_BYTES = 256 * 1024
 
 # The metadata sheet holds one key | value row per META_KEYS: anything much bigger is not ours.
 _META_LIMITS = SheetLimits(rows=4 * len(L.META_KEYS), columns=8, cells=200, what="台账标识表的范围")
+# The 整改 sheet: a unit's open rectification items, one row each; a few hundred at the very most.
+_ITEMS_LIMITS = SheetLimits(rows=R.FIRST_ROW + 2000, columns=len(R.COLUMNS) + 10, cells=50_000, what="整改表的范围")
 _ISSUED_MAX: dict[int, tuple[IndicatorSystem, int]] = {}
 
 
@@ -98,7 +102,8 @@ def ledger_sheet_limits(limits: Limits, system: IndicatorSystem | None) -> dict[
         if cached is None or cached[0] is not system:
             cached = _ISSUED_MAX[id(system)] = (system, len(system.indicators) * max(len(system.years), 1))
         rows = min(rows, L.HEADER_ROW + 5 * cached[1] + 500)
-    return {L.LEDGER_SHEET: SheetLimits(rows, limits.columns, limits.cells, "台账范围"), L.META_SHEET: _META_LIMITS}
+    return {L.LEDGER_SHEET: SheetLimits(rows, limits.columns, limits.cells, "台账范围"), L.META_SHEET: _META_LIMITS,
+            R.SHEET: _ITEMS_LIMITS}
 
 
 def _open(package: Package) -> CalamineWorkbook:
@@ -118,9 +123,10 @@ def _read_values(wb: CalamineWorkbook, name: str) -> LedgerGrid:
         merged = [(top + 1, left + 1, bottom + 1, right + 1)
                   for (top, left), (bottom, right) in sheet.merged_cell_ranges or ()]
         meta = meta_values(wb.get_sheet_by_name(L.META_SHEET).to_python()) if L.META_SHEET in names else None
+        items = wb.get_sheet_by_name(R.SHEET).to_python() if R.SHEET in names else None
     except CalamineError as exc:
         raise LedgerError(f"{name}：工作簿内容无法解析（{exc}）") from None
-    return LedgerGrid(rows=rows, meta=meta, file=name, sheet_names=names, merged=merged)
+    return LedgerGrid(rows=rows, meta=meta, file=name, sheet_names=names, merged=merged, rectification=items)
 
 
 def meta_values(rows: list[list[Any]]) -> dict[str, str]:

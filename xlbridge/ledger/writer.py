@@ -5,15 +5,16 @@ cells, explicit row heights (LibreOffice resets them to 15 pt otherwise)."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from copy import copy
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.styles.cell_style import StyleArray
@@ -24,6 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from xlbridge.errors import XlbridgeError
 from xlbridge.ledger import layout as L
+from xlbridge.ledger import rectification
 from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows_digest
 from xlbridge.ledger.package import MAGIC_ROWS, Skeleton, token
 from xlbridge.ledger.signature import sign
@@ -57,22 +59,45 @@ def write_ledger(
     issued_at: datetime | None = None,
     period: str | None = None,
     answers: Mapping[tuple[int, str], Mapping[str, object]] | None = None,
+    items: Sequence[Mapping[str, object]] = (),
 ) -> Path:
     """One unit's ledger; for ``period`` (YYYY-MM, pre-filled and signed) and with ``answers``
-    (year, indicator key → the unit's last accepted input values) pre-filled in the white cells.
+    (year, indicator key → the unit's last accepted input values) pre-filled in the white cells;
+    with its open rectification ``items`` in a 整改 sheet (ledger/rectification.py), when it has any.
 
     Written from the workbook openpyxl builds once for the system's wording, the campaign and
     the years (xlbridge.ledger.package says why), filled in with this unit's rows."""
     years = campaign_years(system, campaign, years)
     rows = issued_rows(system, unit, years)
-    meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at, period)
+    items_digest = rectification.digest([rectification.cells(i) for i in items]) if items else None
+    meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at, period, items_digest)
     answers = answers or {}
     cells = []
     for r in rows:
         row = _row_values(r, answers.get(r.identity, {}))
         cells.append((_row_height(row), row))
     values: dict[str, str | None] = {"unit": unit, "period": period, **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS}}
-    return _skeleton(system.title, system.issuer, system.document, campaign, tuple(years)).write(path, values, cells)
+    skeleton = _skeleton(system.title, system.issuer, system.document, campaign, tuple(years))
+    if not items:
+        return skeleton.write(path, values, cells)
+    return _with_items(path, items, lambda base: skeleton.write(base, values, cells))
+
+
+def _with_items(path: Path, items: Sequence[Mapping[str, object]], write_base: Callable[[Path], Path]) -> Path:
+    """The ledger with its 整改 sheet: the rows differ per unit, so the sheet is no part of the
+    skeleton; the ledger is written beside ``path``, the sheet added (one more openpyxl load and
+    save, for the few units with open items), and only then renamed over ``path``."""
+    base = path.with_name(f".{path.stem}.base.{os.getpid()}.tmp.xlsx")  # names the daemon's temp sweep knows
+    done = path.with_name(f".{path.stem}.items.{os.getpid()}.tmp.xlsx")
+    try:
+        wb = load_workbook(write_base(base))
+        rectification.write_sheet(wb, items)
+        wb.save(done)
+        os.replace(done, path)
+    finally:
+        base.unlink(missing_ok=True)
+        done.unlink(missing_ok=True)
+    return path
 
 
 _SKELETONS: dict[tuple[object, ...], Skeleton] = {}
@@ -132,6 +157,7 @@ def ledger_meta(
     key: bytes,
     issued_at: datetime | None = None,
     period: str | None = None,
+    items_digest: str | None = None,
 ) -> dict[str, str]:
     meta = {
         "unit": unit,
@@ -146,6 +172,8 @@ def ledger_meta(
     }
     if period:
         meta["period"] = period
+    if items_digest:
+        meta["items_digest"] = items_digest
     meta["signature"] = sign(meta, key)
     return meta
 

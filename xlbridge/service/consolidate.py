@@ -23,6 +23,7 @@ from xlbridge.ledger.content import campaign_years
 from xlbridge.system.model import WEB_SEARCH, IndicatorSystem
 from xlbridge.system.files import load_system
 from xlbridge.service.trend import Month, write_trend
+from xlbridge.service import extra_sheets
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.owned import OwnedWorkbook, fit_name, Styles, owned_workbook, text, write_table
 from xlbridge.xlsx.printing import Page, blocks, per_page, row_height, row_heights, rows_for_px, setup_xlsxwriter, spanning
@@ -110,6 +111,8 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
         _missing_links(wb.add_worksheet("缺链接"), st, title, db, system, campaign, period)
         _contacts(wb.add_worksheet("联系人"), st, title, statuses, sources)
         _key_items(wb.add_worksheet("重点"), st, title, system, units, snapshot)
+        for write in extra_sheets.writers():  # the supervision group's 得分 and 整改, when registered
+            write(wb, st, db, ws, period, title)
         _details(wb, wb.add_worksheet("明细"), st, title, db, system.id, campaign, period)
     return path
 

@@ -313,8 +313,9 @@ class Daemon:
             return
         if outcome.status == "accepted" and outcome.period and outcome.campaign:
             self._dirty_months.add((outcome.campaign, outcome.period))
-            if outcome.unit and self.ws.next_ledgers == "after-submission":
-                self._next_ledgers.add(outcome.unit)
+        # Another kind accepted (an inspection) may open items the unit's next ledger lists: rewrite it too.
+        if outcome.status == "accepted" and outcome.unit and self.ws.next_ledgers == "after-submission":
+            self._next_ledgers.add(outcome.unit)
         self._log_outcome(path, outcome)
         self.on_outcome(outcome)
 

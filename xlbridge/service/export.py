@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -67,15 +67,21 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def export(db: sqlite_utils.Database, out: Path, fmt: str, raw: bool = False) -> list[Path]:
-    """One file per exported table or view in ``out``; their paths."""
+def export(db: sqlite_utils.Database, out: Path, fmt: str, raw: bool = False, extra: Mapping[str, str] | None = None,
+           extra_headers: Mapping[str, str] | None = None) -> list[Path]:
+    """One file per exported table or view in ``out``; their paths. ``extra``: another package's
+    tables (name → file name when labelled), those the store has; ``extra_headers`` their columns."""
     out.mkdir(parents=True, exist_ok=True)
+    present = set(db.table_names())
+    tables = {**EXPORTED, **{name: label for name, label in (extra or {}).items() if name in present}}
+    theirs = {**HEADERS, **(extra_headers or {})}  # another package's columns, in its own tables only
     paths = []
-    for name, label in EXPORTED.items():
+    for name, label in tables.items():
         cursor = db.execute(f"SELECT * FROM [{name}]")
         columns = [d[0] for d in cursor.description]
         rows: Any = cursor if raw else (_labelled(columns, row) for row in cursor)
-        headers = columns if raw else [HEADERS.get(c, c) for c in columns]
+        names = theirs if name not in EXPORTED else HEADERS
+        headers = columns if raw else [names.get(c, c) for c in columns]
         path = out / f"{name if raw else label}.{fmt}"
         if fmt == "csv":
             with open(path, "w", encoding="utf-8-sig", newline="") as fh:

@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlite_utils
 
-from xlbridge.service import kinds, store
+from xlbridge.service import kinds, open_items, store
 from xlbridge.check.engine import Validation
 from xlbridge.errors import StoreError
 from xlbridge.findings import Finding, Severity
@@ -42,6 +42,7 @@ REJECTING_RULES = frozenset({
     # the month a ledger counts for is never guessed
     "period-missing", "period-invalid", "period-outside-campaign", "period-future",
     "ledger-blank",  # an untouched ledger would reset every answer to 未填
+    "rectify-changed",  # the 整改 sheet's items are issued content too
 })
 
 
@@ -140,7 +141,11 @@ def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
     submission = _submission_record(ws, p, unit, findings, status, rejecting)
     if validation is not None and not store.system_stored(db, validation.meta["system_id"], validation.meta.get("system_version")):
         store.register_system(db, load_system(ws.system))  # prepare checked the file is of this system
-    sub_id = store.merge_submission(db, submission, validation.table if validation else None, findings)
+    with db.atomic():  # the answers to rectification items go with the submission, or neither
+        sub_id = store.merge_submission(db, submission, validation.table if validation else None, findings)
+        items = open_items.source()
+        if status == "accepted" and validation is not None and validation.answers and items:
+            items.record_answers(db, {**submission, "id": sub_id}, validation.answers)
     summary = submission["reason"] or (f"{submission['errors']} 个错误需整改" if submission["errors"] else "")
     accepted = status == "accepted"
     return Outcome(p.path, status, p.sha256, unit, sub_id, None, summary,

@@ -48,6 +48,10 @@ def register(*handlers: SubmittedKind) -> None:
         _KINDS[handler.kind] = handler
 
 
+def unregister(kind: str) -> None:
+    _KINDS.pop(kind, None)
+
+
 def registered() -> tuple[SubmittedKind, ...]:
     """What a worker process is started with (pickled by reference: it imports the handler's module)."""
     return tuple(_KINDS.values())

@@ -19,7 +19,7 @@ import sqlite_utils
 from xlbridge.errors import XlbridgeError
 from xlbridge.ledger.signature import load_key
 from xlbridge.ledger.writer import write_ledger
-from xlbridge.service import store
+from xlbridge.service import open_items, store
 from xlbridge.service.consolidate import campaign_months, deadline_for
 from xlbridge.service.workspace import Workspace
 from xlbridge.system.files import load_system
@@ -76,11 +76,13 @@ def write_next_ledgers(ws: Workspace, db: sqlite_utils.Database, period: str,
             raise XlbridgeError(f"单位「{name}」不在本工作区的报送单位中。报送单位：{'、'.join(expected)}")
     key = load_key(ws.key_file)  # never created here: ledgers signed with another key would all be rejected
     store.register_system(db, system)
+    items = open_items.source()
     paths = []
     for unit in units or expected:
         answers = _answers(db, system.id, campaign, unit, period)
         paths.append(write_ledger(system, unit, campaign, next_ledger_path(ws, unit, period), key,
-                                  period=period, answers=answers))
+                                  period=period, answers=answers,
+                                  items=items.open_items(db, system.id, unit) if items else ()))
     return paths
 
 

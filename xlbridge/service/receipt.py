@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from xlbridge.service import store
+from xlbridge.service import open_items, store
 from xlbridge.findings import SEVERITY_LABELS, Severity
 from xlbridge.service.consolidate import deadline_for, local_time
 from xlbridge.service.next_ledgers import following_month, next_ledger_path
@@ -112,7 +112,22 @@ def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int) 
         _print_form(sheet, path, _findings(sheet, st, row + 1, findings, indicators) - 1)
         if changes:
             _changes_sheet(wb.add_worksheet("变化"), st, changes, _print_title(path))
+        _items_sheet(wb, st, db, sub)
     return path
+
+
+def _items_sheet(wb: Any, st: Any, db: sqlite_utils.Database, sub: dict[str, Any]) -> None:
+    """The unit's rectification items (service/open_items.py): answered by this file, still open."""
+    items = open_items.source()
+    rows = items.receipt_rows(db, sub) if items and sub["status"] == "accepted" else []
+    if not rows:
+        return
+    ws = wb.add_worksheet("整改")
+    row = write_table(ws, 0, ["事项编号", "指标编号", "重点", "问题", "整改期限", "状态", "本次答复"], [9, 9, 6, 40, 11, 9, 50], st)
+    for values in rows:
+        for col, value in enumerate(values):
+            ws.write_string(row, col, text(value), st.bad if values[2] else st.text)
+        row += 1
 
 
 def _counted(db: sqlite_utils.Database, sub: dict[str, Any]) -> str:

@@ -13,10 +13,12 @@ from python_calamine import CalamineError, CalamineWorkbook
 from xlbridge.check import cells
 from xlbridge.errors import XlbridgeError
 from xlbridge.findings import Finding, Report
+from xlbridge.ledger.content import locked_digest
+from xlbridge.ledger.layout import Column
 from xlbridge.ledger.reader import meta_values
 from xlbridge.ledger.signature import verify
+from xlbridge.normalise import cell_text
 from xlbridge.supervision import layout as S
-from xlbridge.supervision.content import cell_text, digest
 from xlbridge.supervision.rules import severity
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.xlsx.safety import check_workbook_zip
@@ -76,8 +78,8 @@ class _Checker:
         self.findings: list[Finding] = []
 
     def add(self, rule: str, message: str, sheet: str | None = None, row: int | None = None,
-            column: S.Column | int | None = None, hint: str | None = None) -> None:
-        col, header = (column.index, column.header) if isinstance(column, S.Column) else (column, None)
+            column: Column | int | None = None, hint: str | None = None) -> None:
+        col, header = (column.index, column.header) if isinstance(column, Column) else (column, None)
         self.findings.append(Finding(rule, severity(rule), message, hint, self.grid.file, sheet, row, col, header))
 
     def cell(self, sheet: str, row: int, col: int) -> Any:
@@ -142,7 +144,7 @@ def _header(check: _Checker) -> dict[str, Any]:
     return header
 
 
-def _table(check: _Checker, sheet: str, columns: tuple[S.Column, ...], header_row: int) -> list[tuple[int, dict[str, Any]]]:
+def _table(check: _Checker, sheet: str, columns: tuple[Column, ...], header_row: int) -> list[tuple[int, dict[str, Any]]]:
     """The sheet's rows below its header (trailing blank rows dropped), by column key; the header checked."""
     for column in columns:
         if cells.as_compact(check.cell(sheet, header_row, column.index), []) != cells.as_compact(column.header, []):
@@ -156,9 +158,9 @@ def _table(check: _Checker, sheet: str, columns: tuple[S.Column, ...], header_ro
     return found
 
 
-def _locked_intact(check: _Checker, sheet: str, table: list[tuple[int, dict[str, Any]]], columns: tuple[S.Column, ...],
+def _locked_intact(check: _Checker, sheet: str, table: list[tuple[int, dict[str, Any]]], columns: tuple[Column, ...],
                    signed: str | None) -> None:
-    if digest([values for _, values in table], columns) != signed:
+    if locked_digest([values for _, values in table], columns) != signed:
         check.add("prefilled-changed", "灰色（锁定）单元格与生成时不一致，或有行被删除、插入、移动", sheet,
                   hint="请使用系统生成的检查表重新填写，不要改动预填内容")
 

@@ -12,6 +12,7 @@ from xlbridge.service import store as service_store
 from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import items, store
 from xlbridge.supervision.plan import expected_units
+from xlbridge.supervision.scores import UnitScore, unit_scores
 from xlbridge.system.files import load_system
 
 _ORDER = {items.OVERDUE: 0, items.OPEN: 1, items.ANSWERED: 2, items.CLOSED: 3}
@@ -46,3 +47,22 @@ def list_items(ws: Workspace, db: sqlite_utils.Database, today: date, closed_too
     for item in found:
         item["history"] = store.history(db, item["id"])
     return sorted(found, key=lambda i: (_ORDER[i["status"]], i["due"], i["id"]))
+
+
+def scores_as_of(ws: Workspace, db: sqlite_utils.Database, period: str) -> list[UnitScore]:
+    system = load_system(ws.system)
+    return unit_scores(db, system, ws.campaign or int(period[:4]), period, expected_units(ws))
+
+
+def score_lines(scores: list[UnitScore], period: str) -> list[str]:
+    """`xlbridge score` as text: the method once, then each unit by rank."""
+    methods = sorted({s.method for s in scores})
+    lines = [f"{period} 督导检查得分（计分方法：{'；'.join(methods)}）"]
+    for s in scores:
+        if s.score is None:
+            lines.append(f"  —  {s.unit}：尚未检查（满分 {s.full_marks:g}）")
+            continue
+        lines.append(f"{s.rank:>3}  {s.unit}：{s.score:g} / {s.full_marks:g}（{s.round} 检查）")
+        lines += [f"       {sub['level1']}：{sub['score']:g} / {sub['full_marks']:g}" for sub in s.subtotals]
+        lines += [f"       扣 {d.points:g} 分：指标 {d.code}，{d.reason}" for d in s.deductions]
+    return lines

@@ -5,15 +5,13 @@ returned workbook against what it issued, even after later submissions changed t
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
-from xlbridge.ledger.content import campaign_years
-from xlbridge.normalise import tidy_multiline
+from xlbridge.ledger.content import campaign_years, locked_digest
+from xlbridge.normalise import cell_text
 from xlbridge.supervision import layout as S
 from xlbridge.supervision import store
 from xlbridge.supervision.scoring import Marks, full_marks, shown
@@ -33,25 +31,11 @@ class IssuedInspection:
 
     @property
     def rows_digest(self) -> str:
-        return digest(self.rows, S.INSPECTION_COLUMNS)
+        return locked_digest(self.rows, S.INSPECTION_COLUMNS)
 
     @property
     def items_digest(self) -> str:
-        return digest(self.items, S.REVIEW_COLUMNS)
-
-
-def cell_text(value: Any) -> str:
-    """A cell as text, however a reader or a spreadsheet program handed it back."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return tidy_multiline(str(value))
-
-
-def digest(rows: list[dict[str, str]], columns: tuple[S.Column, ...]) -> str:
-    locked = [[cell_text(r.get(c.key)) for c in columns if c.locked] for r in rows]
-    return hashlib.sha256(json.dumps(locked, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+        return locked_digest(self.items, S.REVIEW_COLUMNS)
 
 
 def state_year(system: IndicatorSystem, campaign: int) -> int:

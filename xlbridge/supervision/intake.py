@@ -5,7 +5,7 @@ opens, closes or sends back and the unit's score, then answered with a receipt."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from xlbridge.supervision import store
 from xlbridge.supervision.check import InspectionCheck, Review, check_inspection, read_inspection
 from xlbridge.supervision.receipt import write_inspection_receipt
 from xlbridge.supervision.rules import REJECTING, severity
+from xlbridge.supervision.scoring import full_marks, score
 from xlbridge.system.files import load_system
 from xlbridge.system.model import IndicatorSystem
 
@@ -109,7 +110,7 @@ def apply_inspection(db: sqlite_utils.Database, system: IndicatorSystem, inspect
                      result: InspectionCheck) -> None:
     """An accepted inspection's rows, the items it opens, closes or sends back, and the unit's score."""
     inspection_id, unit, round_ = inspection["id"], inspection["unit"], inspection["round"]
-    by = inspection["inspector"] or GROUP
+    by, at = inspection["inspector"] or GROUP, inspection["received_at"]  # changes date from when it arrived
     db.conn.executemany(
         "INSERT INTO inspection_rows (inspection_id, indicator_key, sheet_row, points, conclusion, problem, deduction,"
         " requirement, due) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -120,20 +121,18 @@ def apply_inspection(db: sqlite_utils.Database, system: IndicatorSystem, inspect
             indicator = system.indicator(row.code)
             I.add_item(db, system_id=system.id, campaign=inspection["campaign"], unit=unit, indicator_key=row.code,
                        problem=row.problem, requirement=row.requirement, due=row.due or "", by=by, round_=round_,
-                       key_item=bool(indicator and indicator.key_item), inspection_id=inspection_id)
-    today = date.fromisoformat(inspection["inspected_on"]) if inspection["inspected_on"] else datetime.now().date()
+                       key_item=bool(indicator and indicator.key_item), inspection_id=inspection_id, at=at)
+    today = date.fromisoformat((inspection["inspected_on"] or at)[:10])
     for review in (r for r in result.reviews if r.verdict):
         item = dict(db["rectification_items"].get(review.item_id))
         new = I.CLOSED if review.verdict == S.CLOSE else I.reopened_status(item, today)
         note = f"{round_} 复核{review.verdict}" + (f"：{review.note}" if review.note else "")
-        I.change(db, item, new, by=by, note=note, source="inspection", ref=inspection_id)
-    marked = [r for r in result.rows if r.points is not None]
-    full = round(sum(r.points for r in marked), 2)  # type: ignore[misc]
-    deducted = round(sum(min(r.deduction, r.points) for r in marked), 2)  # type: ignore[type-var]
+        I.change(db, item, new, by=by, note=note, source="inspection", ref=inspection_id, at=at)
+    scored = score(system, unit, [(r.code, r.deduction, r.problem) for r in result.rows])
     db["scores"].insert({"inspection_id": inspection_id, "system_id": system.id, "campaign": inspection["campaign"],
-                         "unit": unit, "round": round_, "full_marks": full, "deductions": deducted,
-                         "score": round(full - deducted, 2), "equal_weights": int(all(s.score is None for s in
-                                                                                       system.assigned(unit)))})
+                         "unit": unit, "round": round_, "full_marks": scored.full_marks,
+                         "deductions": round(sum(d.points for d in scored.deductions), 2), "score": scored.score,
+                         "equal_weights": int(full_marks(system, unit).equal_weights)})
 
 
 def _signature(result: InspectionCheck | None) -> str:

@@ -68,7 +68,8 @@ def mark_overdue(db: sqlite_utils.Database, system_id: str, today: date) -> int:
                                                     [system_id, OPEN, today.isoformat()]))
     with db.atomic():
         for item in due:
-            change(db, item, OVERDUE, by=SYSTEM_ACTOR, note=f"整改期限 {item['due']} 已过，尚未反馈", source="system")
+            change(db, item, OVERDUE, by=SYSTEM_ACTOR, note=f"整改期限 {item['due']} 已过，尚未反馈", source="system",
+                   at=f"{today.isoformat()}T00:00:00")
     return len(due)
 
 

@@ -13,9 +13,8 @@ sheets, columns, choices and metadata keys from here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from xlbridge.ledger.layout import HeaderField  # the same label | value cells as a ledger's header block
+# A ledger's column and header-field declarations serve here too (扣分 is the one number input).
+from xlbridge.ledger.layout import Column, HeaderField, Kind, numbered
 
 KIND = "inspection"  # the metadata's kind: how the intake tells this workbook from a ledger
 TEMPLATE_VERSION = "1"
@@ -32,60 +31,39 @@ CLOSE, REJECT = "销号", "未通过"
 REVIEWS = (CLOSE, REJECT)
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    width: float
-    locked: bool = True
-    choices: tuple[str, ...] = ()
-    list_name: str | None = None
-    prompt: str | None = None
-    number: bool = False  # 扣分: typed as a number
-
-    @property
-    def index(self) -> int:
-        return self.__dict__["_index"]
-
-
-def _numbered(columns: tuple[Column, ...]) -> tuple[Column, ...]:
-    for n, column in enumerate(columns, start=1):
-        object.__setattr__(column, "_index", n)
-    return columns
-
-
-INSPECTION_COLUMNS = _numbered((
-    Column("code", "指标编号", 9),
-    Column("level1", "一级指标", 14),
-    Column("indicator", "指标内容", 40),
-    Column("methods", "测评方法", 10),
-    Column("points", "分值", 7),
-    Column("reported", "报送月份", 9),
-    Column("progress", "完成进度", 9),
-    Column("description", "进度说明", 36),
-    Column("materials", "上报材料", 26),
-    Column("links", "网址链接", 24),
-    Column("conclusion", "检查结论", 10, locked=False, choices=CONCLUSIONS, list_name="检查结论选项",
+INSPECTION_COLUMNS = numbered((
+    Column("code", "指标编号", 9, locked=True),
+    Column("level1", "一级指标", 14, locked=True),
+    Column("indicator", "指标内容", 40, locked=True),
+    Column("methods", "测评方法", 10, locked=True),
+    Column("points", "分值", 7, locked=True),
+    Column("reported", "报送月份", 9, locked=True),
+    Column("progress", "完成进度", 9, locked=True),
+    Column("description", "进度说明", 36, locked=True),
+    Column("materials", "上报材料", 26, locked=True),
+    Column("links", "网址链接", 24, locked=True),
+    Column("conclusion", "检查结论", 10, Kind.choice, choices=CONCLUSIONS, list_name="检查结论选项",
            prompt="请选择：符合 / 基本符合 / 不符合 / 未检查"),
-    Column("problem", "发现问题", 30, locked=False, prompt="不符合、基本符合的，写明发现的问题"),
-    Column("deduction", "扣分", 7, locked=False, number=True, prompt="扣分不超过本指标分值；不扣分可不填"),
-    Column("requirement", "整改要求", 30, locked=False, prompt="不符合的，写明整改要求"),
-    Column("due", "整改期限", 12, locked=False, prompt="如 2021-07-31；不得早于本轮检查"),
+    Column("problem", "发现问题", 30, prompt="不符合、基本符合的，写明发现的问题"),
+    Column("deduction", "扣分", 7, prompt="扣分不超过本指标分值；不扣分可不填"),
+    Column("requirement", "整改要求", 30, prompt="不符合的，写明整改要求"),
+    Column("due", "整改期限", 12, prompt="如 2021-07-31；不得早于本轮检查"),
 ))
-REVIEW_COLUMNS = _numbered((
-    Column("item", "事项编号", 9),
-    Column("code", "指标编号", 9),
-    Column("round", "提出轮次", 9),
-    Column("problem", "问题", 30),
-    Column("requirement", "整改要求", 30),
-    Column("due", "整改期限", 11),
-    Column("status", "状态", 8),
-    Column("measures", "单位整改措施", 30),
-    Column("review", "复核结论", 10, locked=False, choices=REVIEWS, list_name="复核结论选项",
+REVIEW_COLUMNS = numbered((
+    Column("item", "事项编号", 9, locked=True),
+    Column("code", "指标编号", 9, locked=True),
+    Column("round", "提出轮次", 9, locked=True),
+    Column("problem", "问题", 30, locked=True),
+    Column("requirement", "整改要求", 30, locked=True),
+    Column("due", "整改期限", 11, locked=True),
+    Column("status", "状态", 8, locked=True),
+    Column("measures", "单位整改措施", 30, locked=True),
+    Column("review", "复核结论", 10, Kind.choice, choices=REVIEWS, list_name="复核结论选项",
            prompt="请选择：销号 / 未通过；未复核的留空"),
-    Column("review_note", "复核说明", 30, locked=False, prompt="未通过的，写明原因"),
+    Column("review_note", "复核说明", 30, prompt="未通过的，写明原因"),
 ))
 INSPECTION_COLUMN = {c.key: c for c in INSPECTION_COLUMNS}
+NUMBER_INPUTS = frozenset({"deduction"})
 REVIEW_COLUMN = {c.key: c for c in REVIEW_COLUMNS}
 
 TITLE_ROW, UNIT_ROW, INPUT_ROW, HEADER_ROW = 1, 2, 3, 4

@@ -21,10 +21,24 @@ from xlbridge.findings import Finding
 
 TABLES = ("inspections", "inspection_rows", "inspection_findings", "rectification_items", "rectification_history",
           "scores")
+# ``store export``: each table's file name, and the columns the service's export does not name already.
+EXPORTED = dict(zip(TABLES, ("督导检查", "检查结果", "检查表问题清单", "整改事项", "整改事项变更记录", "检查得分")))
+HEADERS = {
+    "points": "分值", "round": "检查轮次", "inspector": "检查人", "inspected_on": "检查日期", "inspection_id": "检查编号",
+    "conclusion": "检查结论", "problem": "问题", "deduction": "扣分", "requirement": "整改要求", "due": "整改期限",
+    "source": "来源", "measures": "整改措施", "completion": "完成情况", "evidence": "佐证材料", "created_at": "提出时间",
+    "created_by": "提出人", "item_id": "事项编号", "at": "时间", "by": "操作人", "old_status": "原状态",
+    "new_status": "新状态", "note": "说明", "ref": "依据编号", "full_marks": "满分", "deductions": "扣分合计",
+    "score": "得分", "equal_weights": "等权重计分",
+}
+
+
+def has_tables(db: sqlite_utils.Database) -> bool:
+    return set(TABLES) <= set(db.table_names())
 
 
 def ensure_tables(db: sqlite_utils.Database) -> sqlite_utils.Database:
-    if set(TABLES) <= set(db.table_names()):
+    if has_tables(db):
         return db
     with db.atomic():
         _create(db)

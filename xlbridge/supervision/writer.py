@@ -14,7 +14,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from xlbridge.ledger.layout import HEADER_FILL, INPUT_FILL, LOCKED_FILL, PROTECTION_PASSWORD
+from xlbridge.ledger.layout import HEADER_FILL, INPUT_FILL, LOCKED_FILL, PROTECTION_PASSWORD, Column
 from xlbridge.ledger.signature import sign
 from xlbridge.supervision import layout as S
 from xlbridge.supervision.content import IssuedInspection
@@ -123,7 +123,7 @@ def _header_block(ws, system: IndicatorSystem, issued: IssuedInspection) -> None
     ws.freeze_panes = ws.cell(S.FIRST_ROW, 3)
 
 
-def _table(ws, title: str, columns: tuple[S.Column, ...], header_row: int, rows: list[dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+def _table(ws, title: str, columns: tuple[Column, ...], header_row: int, rows: list[dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
     """The header row and one row per entry; printed one page wide with the header on every page."""
     for column in columns:
         cell = ws.cell(header_row, column.index, column.header)
@@ -141,7 +141,7 @@ def _table(ws, title: str, columns: tuple[S.Column, ...], header_row: int, rows:
                 cell.fill = PatternFill("solid", fgColor=LOCKED_FILL)
             else:
                 cell.protection = Protection(locked=False)
-                if not column.number:
+                if column.key not in S.NUMBER_INPUTS:
                     cell.number_format = "@"
         ws.row_dimensions[first + offset].height = row_height(((values.get(c.key), c.width) for c in columns), line_pt=15,
                                                               min_lines=3)
@@ -154,7 +154,7 @@ def _table(ws, title: str, columns: tuple[S.Column, ...], header_row: int, rows:
         if column.list_name:
             dv = DataValidation(type="list", formula1=column.list_name, allow_blank=True)
             dv.error, dv.showErrorMessage = f"请从下拉列表中选择：{' / '.join(column.choices)}", True
-        elif column.number:
+        elif column.key in S.NUMBER_INPUTS:
             dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
             dv.error, dv.showErrorMessage = "扣分应为不小于 0 的数字", True
         else:
