@@ -12,7 +12,6 @@ skipped (same hash), a merged file is recognised as a duplicate and not merged t
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from xlbridge.service import kinds, store
 from xlbridge.check.engine import Validation
 from xlbridge.errors import StoreError
 from xlbridge.findings import Finding, Severity
+from xlbridge.service.inbox import move_out
 from xlbridge.service.prepare import Prepared, prepare
 from xlbridge.service.receipt import receipt_path, write_duplicate_receipt, write_receipt
 from xlbridge.system.files import load_system
@@ -207,17 +207,11 @@ def _quarantine(ws: Workspace, path: Path) -> None:
     """A file that must never be read again (it killed the reader twice): moved out of the inbox
     to inbox-rejected/, under its inbox sub-folder, beside its archived copy and its receipt."""
     try:
-        relative = path.resolve().relative_to(ws.inbox.resolve())
+        path.resolve().relative_to(ws.inbox.resolve())
     except ValueError:
-        return
-    target = ws.quarantine / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    n = 1
-    while target.exists():
-        n += 1
-        target = target.with_name(f"{path.stem}（{n}）{path.suffix}")
+        return  # given on the command line from elsewhere: left where it is
     try:
-        os.replace(path, target)
+        move_out(ws.inbox, path)
     except FileNotFoundError:
         pass
 
