@@ -41,7 +41,6 @@ from xlbridge.gc_tuning import BATCH_GC_THRESHOLDS
 from xlbridge.service import kinds
 from xlbridge.service.daemon_log import event
 from xlbridge.system.model import IndicatorSystem
-from xlbridge.service.inbox import REJECTED_DIR
 from xlbridge.service.prepare import Prepared, prepare, prepare_unsafe
 from xlbridge.system.files import load_system
 from xlbridge.service.workspace import Workspace
@@ -85,8 +84,8 @@ class Pending:
         try:
             return self.preparer.alone(self.path, broken=self.pool)
         except BrokenProcessPool:
-            log.error("%s：读取时处理进程两次异常终止，拒收并移至 %s", self.path.name, REJECTED_DIR,
-                      **event("quarantined", file=self.path.name, where=REJECTED_DIR))
+            log.error("%s：读取时处理进程两次异常终止，拒收并移至 %s", self.path.name, self.preparer.ws.quarantine.name,
+                      **event("quarantined", file=self.path.name, where=self.preparer.ws.quarantine.name))
             prepared = prepare_unsafe(self.preparer.ws, self.path, "读取时处理进程两次异常终止")
             prepared.quarantine = True
             return prepared

@@ -19,6 +19,7 @@ from xlbridge.xlsx.bounds import MB, Limits
 CONFIG_NAME = "xlbridge.toml"
 UNKNOWN_UNIT_DIR = "未识别单位"
 NEXT_LEDGER_MODES = ("after-submission", "after-deadline", "off")
+QUARANTINE_DIR = "inbox-rejected"
 
 
 @dataclass
@@ -100,6 +101,11 @@ class Workspace:
     def limits(self) -> Limits:
         return Limits(file_bytes=self.max_file_mb * MB, unpacked_bytes=max(256, 5 * self.max_file_mb) * MB,
                       rows=self.max_rows, columns=self.max_columns, cells=self.max_cells)
+
+    @property
+    def quarantine(self) -> Path:
+        """inbox-rejected/: files that must not be read again (beside inbox/, never watched)."""
+        return self.root / QUARANTINE_DIR
 
     @property
     def consolidated_dir(self) -> Path:
