@@ -95,9 +95,9 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     campaign = ws.campaign or int(period[:4])
     years = campaign_years(system, campaign)
     units = ws.expected_units or [u.name for u in system.reporting_units]
-    snapshot = _snapshot_rows(db, system.id, campaign, period)
-    statuses = _unit_statuses(db, system, units, campaign, period, ws.deadline_day, len(years), snapshot)
-    sources = _snapshot_sources(db, system.id, campaign, period)
+    snapshot = snapshot_rows(db, system.id, campaign, period)
+    statuses = unit_statuses(db, system, units, campaign, period, ws.deadline_day, len(years), snapshot)
+    sources = snapshot_sources(db, system.id, campaign, period)
     months = _trend(db, system, units, campaign, period, ws.deadline_day, years, (snapshot, statuses))
     path = ws.consolidated_dir / fit_name(f"汇总台账_{period}", ".xlsx")
     title = f"{system.title} — {period} 台账汇总"
@@ -137,7 +137,7 @@ _SNAPSHOT_CTE = f"""
 """
 
 
-def _snapshot_rows(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> dict[tuple[str, str], list[str]]:
+def snapshot_rows(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> dict[tuple[str, str], list[str]]:
     """(unit, indicator key) → progress values over the years, from each unit's snapshot submission."""
     sql = _SNAPSHOT_CTE + "SELECT s.unit, r.indicator_key, r.progress FROM snap s JOIN rows r ON r.submission_id = s.sid"
     out: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -146,7 +146,7 @@ def _snapshot_rows(db: sqlite_utils.Database, system_id: str, campaign: int, per
     return out
 
 
-def _snapshot_sources(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> dict[str, dict[str, Any]]:
+def snapshot_sources(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> dict[str, dict[str, Any]]:
     """unit → the submission its figures come from (its period may be earlier than ``period``),
     with the 填表人 and the most frequent 责任人 and phone of its rows: who to call."""
     sql = _SNAPSHOT_CTE + """
@@ -182,8 +182,8 @@ def _trend(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str],
         if month == period:
             snapshot, statuses = current
         else:
-            snapshot = _snapshot_rows(db, system.id, campaign, month)
-            statuses = _unit_statuses(db, system, units, campaign, month, deadline_day, len(years), snapshot)
+            snapshot = snapshot_rows(db, system.id, campaign, month)
+            statuses = unit_statuses(db, system, units, campaign, month, deadline_day, len(years), snapshot)
         level1 = _level1_rates(system, units, years, snapshot)
         figures = Month(month, {s.unit: s.status for s in statuses},
                         {s.unit: _done_rate(s, system, snapshot) for s in statuses},
@@ -215,7 +215,7 @@ def _level1_rates(system: IndicatorSystem, units: list[str], years: list[int],
     return {k: (expected[k], done[k]) for k in order if k in expected}
 
 
-def _unit_statuses(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
+def unit_statuses(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
                    deadline_day: int, n_years: int, snapshot: dict[tuple[str, str], list[str]]) -> list[UnitStatus]:
     deadline = deadline_for(period, deadline_day)
     subs: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -17,9 +17,9 @@ import sqlite_utils
 from xlbridge.ledger.content import campaign_years
 from xlbridge.service.consolidate import (
     UnitStatus,
-    _snapshot_rows,
-    _snapshot_sources,
-    _unit_statuses,
+    snapshot_rows,
+    snapshot_sources,
+    unit_statuses,
     check_period,
     deadline_for,
 )
@@ -95,10 +95,10 @@ def month_status(ws: Workspace, db: sqlite_utils.Database, period: str) -> Month
     period = check_period(period)
     campaign = ws.campaign or int(period[:4])
     units = ws.expected_units or [u.name for u in system.reporting_units]
-    snapshot = _snapshot_rows(db, system.id, campaign, period)
-    statuses = _unit_statuses(db, system, units, campaign, period, ws.deadline_day,
+    snapshot = snapshot_rows(db, system.id, campaign, period)
+    statuses = unit_statuses(db, system, units, campaign, period, ws.deadline_day,
                               len(campaign_years(system, campaign)), snapshot)
-    sources = _snapshot_sources(db, system.id, campaign, period)
+    sources = snapshot_sources(db, system.id, campaign, period)
     out = []
     for s in statuses:
         who = sources.get(s.unit, {})
