@@ -168,11 +168,15 @@ _MONTHS_KEPT = 64
 def _trend(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
            deadline_day: int, years: list[int],
            current: tuple[dict[tuple[str, str], list[str]], list[UnitStatus]]) -> list[Month]:
-    """Each month of the campaign up to ``period``, computed as that month's own 汇总 computes it
+    """Each month of the campaign from its first report up to ``period``, computed as that month's own 汇总 computes it
     (``period`` itself: the snapshot and statuses the workbook already has)."""
     store_file = db.execute("PRAGMA database_list").fetchone()[2]
     months = []
-    for month in (m for m in campaign_months(campaign) if m <= period):
+    # From the campaign's first reported month: months before it (ledgers not yet issued) would
+    # show every unit as 未报送 at 0 %.
+    first = db.execute("SELECT MIN(period) FROM submissions WHERE system_id = ? AND campaign = ? AND status = 'accepted'",
+                       [system.id, campaign]).fetchone()[0] or period
+    for month in (m for m in campaign_months(campaign) if min(first, period) <= m <= period):
         # What a month can see: the submissions up to it (and those whose month is unknown).
         seen = db.execute("SELECT MAX(id), COUNT(*) FROM submissions WHERE period IS NULL OR period <= ?", [month]).fetchone()
         key = (store_file, system.id, system.version, campaign, month, tuple(units), deadline_day, tuple(years), *seen)
