@@ -34,7 +34,7 @@ def test_bench_month_quick_runs(tmp_path: Path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
-    assert "4. A month end to end, as the daemon does it: 6 ledgers × 200 rows" in out
+    assert "5. A month end to end, as the daemon does it: 6 ledgers × 200 rows" in out
     for line in ("month 1: xlbridge daemon, end to end", "month 2: xlbridge daemon, end to end",
                  "month 1: naive pandas.read_excel + to_sql", "a December ledger (the latest month)"):
         assert line in out, out

@@ -48,3 +48,17 @@ def test_non_text_values_always_take_the_per_cell_path() -> None:
     assert cells.clean_column(["已完成", 2021.0], Kind.text) is None
     assert cells.clean_column(["已完成", 0.0], Kind.choice) is None  # falsy, yet must be reported as a number
     assert cells.clean_column(["2021"], Kind.year) is None
+
+
+@pytest.mark.parametrize("kind", list(Kind), ids=lambda k: k.value)
+@pytest.mark.parametrize("typed", ["\t=1+1", "＝1+1", " =SUM(A1)", "\x01=1", "_x0009_=1", "\u3000=1", "\n=1"])
+def test_clean_up_never_makes_a_leading_equals_sign(kind: Kind, typed: str) -> None:
+    """Text typed with a tab, space, control character or full-width ＝ in front is text: clean-up
+    must not turn it into what a spreadsheet or a CSV reader takes as a formula."""
+    result = cells.normalise(typed, kind, [])
+    assert not str(result).startswith("="), (typed, result)
+    assert str(result).lstrip().lstrip("＝=") == typed.lstrip("\t\x01 \u3000\n").replace("_x0009_", "").lstrip("＝=")
+
+
+def test_an_equals_sign_typed_first_is_kept_as_typed() -> None:
+    assert cells.normalise("=1+1", Kind.text, []) == "=1+1"  # a formula typed as text stays that text

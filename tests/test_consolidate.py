@@ -431,9 +431,8 @@ def _stuff_unit_text(store_path: Path) -> list[tuple[Any, ...]]:
             ids = [r[0] for r in conn.execute("SELECT id FROM rows ORDER BY id")]
             n = len(UNIT_TEXT)
             text_ids: dict[Any, Any] = {None: None}  # each text stored once, as the store keeps it
-            for text in (t for t in UNIT_TEXT if t is not None):
-                conn.execute("INSERT OR IGNORE INTO texts (hash, text) VALUES (?, ?)", [store._text_hash(text), text])
-                text_ids[text] = conn.execute("SELECT id FROM texts WHERE hash = ?", [store._text_hash(text)]).fetchone()[0]
+            for text in dict.fromkeys(t for t in UNIT_TEXT if t is not None):
+                text_ids[text] = conn.execute("INSERT INTO texts (text) VALUES (?)", [text]).lastrowid
             conn.executemany("UPDATE ledger_rows SET description_id = ?, materials_id = ?, links = ?, person = ?, phone = ?"
                              " WHERE id = ?",
                              [(text_ids[UNIT_TEXT[k % n]], text_ids[UNIT_TEXT[(k + 1) % n]], UNIT_TEXT[(k + 2) % n],

@@ -53,7 +53,7 @@ def workspace_contents(ws: Path) -> Iterator[tuple[Path, bytes]]:
                         yield path / member, zf.read(member)
 
 
-def places_holding(ws: Path, secret: bytes, besides: set[Path] = frozenset()) -> list[Path]:  # type: ignore[assignment]
+def places_holding(ws: Path, secret: bytes, besides: frozenset[Path] | set[Path] = frozenset()) -> list[Path]:
     return [p for p, data in workspace_contents(ws) if secret in data and p not in besides]
 
 
@@ -243,7 +243,7 @@ def test_ingest_beside_a_running_daemon_hands_its_files_to_the_daemon(
     files = submissions.make(3)
     daemon.start()
     result = subprocess.run([*daemon_command(), "ingest", "-w", str(ws), *map(str, files)], capture_output=True,
-                            timeout=WAIT, env=clean_env())
+                            timeout=WAIT, env=clean_env(), check=False)
     out, err = result.stdout.decode("utf-8"), result.stderr.decode("utf-8")
     assert result.returncode == 0, out + err
     assert "正在运行：3 个文件已交给它的收件箱" in out and "本命令不直接写中心库" in out
@@ -288,7 +288,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 24 MB tmpfs to fill up."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(disk)], capture_output=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(disk)], capture_output=True, check=False)
     if mounted.returncode:
         pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.decode(errors='replace').strip()})")
     try:
@@ -430,3 +430,29 @@ def test_a_held_consolidated_workbook_gets_its_new_version_beside_it_and_a_back_
     daemon.wait_for(lambda: target.is_file() and not beside.exists(), "the 汇总 itself", timeout=WAIT + 30)
     assert daemon.signal(signal.SIGTERM) == 0
     assert [p for p in (ws / "outbox").rglob("*") if p.name.startswith((".", "tmp"))] == []
+
+
+def test_folder_names_from_a_file_never_leave_the_outbox(tmp_path: Path) -> None:
+    """A unit or a round is read from the submitted file, signed or not: "../.." stays a name."""
+    from xlbridge.service.workspace import Workspace
+    from xlbridge.supervision.receipt import round_folder
+
+    ws = Workspace.load(tmp_path / "ws")
+    for hostile in ("../../../tmp/x", "..", "/etc", "a/../../b", "\x00\n"):
+        for folder in (ws.unit_outbox(hostile), round_folder(ws, hostile)):
+            assert folder.resolve().is_relative_to(ws.outbox.resolve()) and folder.parent.name in ("outbox", "督导检查"), folder
+    assert round_folder(ws, "..").name == "轮次不明" and ws.unit_outbox("/").name == "未识别单位"
+
+
+def test_ingest_given_a_symlink_refuses_it_and_takes_the_rest(submissions: Submissions, tmp_path: Path) -> None:
+    from ws_fixtures import make_workspace, run
+
+    ws = make_workspace(tmp_path / "ws")
+    (good,) = submissions.make(1)
+    link = tmp_path / "司法鉴定管理科_链接.xlsx"
+    link.symlink_to(ws.key_file)
+    result = run("ingest", "-w", ws.root, link, good, "--no-consolidate")
+    assert result.exit_code == 1  # one file failed
+    assert f"失败  {link.name}  {link.name}：是符号链接，不是普通文件，不读取" in result.output
+    assert "已接收" in result.output and count(ws.root, "status = 'accepted'") == 1 and count(ws.root) == 1
+    assert places_holding(ws.root, KEY.hex().encode(), besides={ws.key_file}) == []

@@ -17,8 +17,18 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from ledger_fixtures import CAMPAIGN, KEY, SYSTEM_ID, UNIT, cell, data_row, edited, filled_ledger, rewrite_member, set_cells
+from ledger_fixtures import (
+    CAMPAIGN,
+    KEY,
+    SYSTEM_ID,
+    UNIT,
+    cell,
+    data_row,
+    edited,
+    filled_ledger,
+    rewrite_member,
+    set_cells,
+)
 from test_daemon import DaemonProcess, query
 from ws_fixtures import (
     clean_environment,  # noqa: F401  (autouse)
@@ -32,6 +42,7 @@ from ws_fixtures import (
     sheet_xml,
     submissions,
 )
+
 from xlbridge.check.engine import FINDINGS_PER_RULE
 from xlbridge.ledger import layout as L
 from xlbridge.xlsx.bounds import Limits, sheet_members
@@ -132,6 +143,34 @@ def test_a_file_over_max_file_mb_is_archived_unread(tmp_path: Path, good: Path) 
     assert (ws.archive / outcome.sha256[:2] / f"{outcome.sha256}.xlsx").read_bytes() == big.read_bytes()
 
 
+def _understated(path: Path, member: str, declared: int) -> None:
+    """Write ``declared`` as ``member``'s uncompressed size in both zip headers (a lying header)."""
+    raw = bytearray(path.read_bytes())
+    name = member.encode()
+    for sig, fixed, size_at in ((b"PK\x01\x02", 46, 24), (b"PK\x03\x04", 30, 22)):
+        at = raw.find(sig)
+        while at >= 0:
+            if raw[at + fixed: at + fixed + len(name)] == name:
+                raw[at + size_at: at + size_at + 4] = declared.to_bytes(4, "little")
+            at = raw.find(sig, at + 1)
+    path.write_bytes(bytes(raw))
+
+
+def test_members_whose_headers_understate_them_are_inflated_with_the_cap(tmp_path: Path, good: Path) -> None:
+    """Three members of 90 MB of zeros (90 KB packed each), each declaring 1 KB: no ratio shows on
+    their headers, and none alone could pass the 256 MB cap, but together they could. The third
+    is inflated with the cap and its real size refused, before any reader opens the workbook."""
+    path = _with_members(good, tmp_path / f"{UNIT}_liars.xlsx",
+                         {f"xl/media/z{n}.bin": (b"\0" * (90 << 20), zipfile.ZIP_DEFLATED) for n in range(3)})
+    for n in range(3):
+        _understated(path, f"xl/media/z{n}.bin", 1024)
+    ws = make_workspace(tmp_path / "ws")
+    outcome = ingest(ws, drop(ws, path, path.name))
+    assert outcome.status == "rejected"
+    reason = receipt_summary(outcome.receipt)["退回原因"]  # type: ignore[arg-type]
+    assert "z2.bin" in reason and "与声明的 1024 字节不符" in reason, reason
+
+
 def test_ten_million_rows_are_rejected_before_any_reader(tmp_path: Path, good: Path) -> None:
     """10 M one-cell rows (a few MB packed): refused by their real size before a reader or the
     rules see them, so no finding per row is ever made or stored."""
@@ -191,8 +230,8 @@ def test_normalisation_never_makes_a_formula_of_typed_text(tmp_path: Path, good:
     (description, person, phone), = query(ws.root, "SELECT description, person, phone FROM rows WHERE sheet_row = ?", (r9,))
     assert not description.startswith("=") and description.strip() == "=1+1"
     assert person == "＝1+1" and not phone.startswith("=")
-    from xlbridge.service.consolidate import consolidate
     from xlbridge.service import store
+    from xlbridge.service.consolidate import consolidate
 
     db = store.open_store(ws.store)
     book = consolidate(ws, db, "2021-05")
@@ -255,7 +294,8 @@ def test_the_daemon_survives_every_hostile_file_and_takes_the_next_good_one(tmp_
             assert daemon.proc.poll() is None, name  # type: ignore[union-attr]
         assert count(daemon_ws / "store.db", "rows") == 0  # nothing of any of them stored
         _daemon_drop(daemon_ws, good)
-        daemon.wait_for(lambda: query(daemon_ws, "SELECT COUNT(*) FROM submissions WHERE status = 'accepted'") == [(1,)],
+        daemon.wait_for(lambda: query(daemon_ws, "SELECT COUNT(*) FROM submissions WHERE status = 'accepted'") == [(1,)]
+                        and not list((daemon_ws / "inbox").rglob("*.xlsx")),  # taken from the inbox after the commit
                         "the good file after them")
         daemon_peak = _vm_hwm_mb(daemon.proc.pid)  # type: ignore[union-attr]
         rejected = submissions(daemon_ws / "store.db")[:-1]

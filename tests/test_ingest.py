@@ -143,6 +143,19 @@ def test_same_bytes_twice_are_recognised_and_not_merged_twice(ws: Workspace, bas
     assert not again.exists()
 
 
+def test_the_stored_file_left_in_the_inbox_by_a_kill_gets_no_second_receipt(ws: Workspace, baseline: Path) -> None:
+    """Killed after the receipt, before the file left the inbox: the same name, arrived at the same
+    moment, is the stored file itself. It is removed; the clerk is not told they sent it twice."""
+    ingest(ws, drop(ws, baseline, f"{UNIT}_2021-05.xlsx"))
+    receipts = sorted(ws.outbox.rglob("*.xlsx"))
+    left = drop(ws, baseline, f"{UNIT}_2021-05.xlsx")  # as it was when the daemon died
+
+    outcome = ingest(ws, left)
+
+    assert outcome.status == "duplicate" and outcome.left_over
+    assert sorted(ws.outbox.rglob("*.xlsx")) == receipts and not left.exists()
+
+
 def test_a_changed_submission_moves_current_and_keeps_history(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
     first = ingest(ws, drop(ws, baseline, f"{UNIT}_2021-05.xlsx"))
     old = _query(ws, "SELECT * FROM rows WHERE sheet_row = ?", ROW)[0]

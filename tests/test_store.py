@@ -102,7 +102,6 @@ def test_documented_tables_views_foreign_keys_and_indexes(populated: Workspace) 
         assert "UNIQUE" in partial and "WHERE status = 'accepted'" in partial
         assert ("system_id", "campaign", "unit", "status") in indexes("submissions")
         assert ("submission_id",) in indexes("ledger_rows") and ("submission_id",) in indexes("findings")
-        assert indexes("texts")[("hash",)] is True  # each distinct text once
 
         # The consolidation's snapshot query is served by those indexes, not by table scans.
         plan = " | ".join(r[3] for r in conn.execute(

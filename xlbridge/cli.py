@@ -586,7 +586,7 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
         else:
             pending.append(name)
     refused = [{"name": name, "kind": kind, "moved_at": when.isoformat(timespec="seconds")}
-               for name, kind, when in refused_listing(ws.inbox)]
+               for name, kind, when in refused_listing(ws.quarantine)]
     subs = list(db.query("SELECT id, unit, claimed_unit, file_name, period, received_at, status, errors, warnings, reason"
                          " FROM submissions ORDER BY id"))
     if as_json:

@@ -42,7 +42,7 @@ import watchfiles
 from xlbridge.service import store
 from xlbridge.service.consolidate import consolidate, months_to_rewrite
 from xlbridge.system.files import load_system
-from xlbridge.service.next_ledgers import following_month, issue_after_deadline, write_next_ledgers
+from xlbridge.service.next_ledgers import following_month, issue_after_deadline, write_apart, write_next_ledgers
 from xlbridge.errors import XlbridgeError
 from xlbridge.service.ingest import Outcome, ingest_groups
 from xlbridge.ledger.signature import load_key
@@ -61,7 +61,8 @@ RESCAN_SECONDS = 5.0  # look at the whole inbox this often: events get lost (net
 DEADLINE_CHECK_SECONDS = 60.0  # next_ledgers = after-deadline: how often the clock is looked at
 RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this long, or when it changes
 MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
-SEARCH_PART_ROWS = 5_000  # rows indexed per transaction, ~1 s: how long a stop may wait for the index
+SEARCH_PART_ROWS = 5_000  # texts indexed per transaction, ~1 s: how long a stop may wait for the index
+NEXT_LEDGERS_PER_JOB = 16  # next-month ledgers a worker writes per job (~20 ms each)
 STALE_TEMP_SECONDS = 600.0  # a temp file this old belongs to no live writer (they live seconds)
 LOW_DISK_BYTES = 8 << 20  # less free than this at start-up is told: a file needs its archive copy, store rows, receipt
 MAX_RETRY_SECONDS = 300.0  # the back-off of a 汇总 that cannot be replaced doubles up to this
@@ -99,6 +100,7 @@ class Daemon:
     _dirty_first: float | None = None  # first one
     _dirty_months: set[tuple[int, str]] = field(default_factory=set)  # (campaign, month) accepted files changed
     _next_ledgers: set[str] = field(default_factory=set)  # units whose next-month ledger is to be rewritten
+    _preparer: Preparer | None = None  # the workers of the batch under way (they write next-month ledgers too)
     _last_scan: float = float("-inf")
     _last_deadline_check: float = float("-inf")
     _refused: set[Path] = field(default_factory=set)  # entries refused but not movable: told once
@@ -201,7 +203,7 @@ class Daemon:
             return
         name = str(entry.relative_to(self.ws.inbox))
         try:
-            where = f"已移到 {move_out(self.ws.inbox, entry).relative_to(self.ws.inbox.parent)}"
+            where = f"已移到 {self._shown(move_out(self.ws.inbox, entry, self.ws.quarantine))}"
         except OSError as exc:
             self._refused.add(entry)
             where = f"无法移出收件箱（{exc.strerror}），此后不再读取"
@@ -279,6 +281,7 @@ class Daemon:
     def take(self, db, preparer: Preparer, paths: list[Path]) -> bool:  # type: ignore[no-untyped-def]
         """Ingest ``paths`` (settled, in arrival order): archive, validate, merge, receipts. False
         when a stop came between two groups (files read ahead stay in the inbox and the archive)."""
+        self._preparer = preparer  # the burst's next-month ledgers are written in its workers too
         with contextlib.closing(ingest_groups(self.ws, db, preparer, paths)) as batch:
             for group in batch:
                 for path, outcome in group:
@@ -376,22 +379,45 @@ class Daemon:
             indexing.join()
 
     def _write_next_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
-        """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled."""
+        """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled.
+        A burst's many ledgers are written in the worker processes, beside the 汇总 and the index."""
         system = load_system(self.ws.system)
+        by_month: dict[str, list[str]] = {}
         for unit in sorted(self._next_ledgers):
             latest = db.execute("SELECT period FROM latest_submissions WHERE unit = ? AND system_id = ?",
                                 [unit, system.id]).fetchone()
             month = following_month(latest[0]) if latest else None  # none after December
+            if month:
+                by_month.setdefault(month, []).append(unit)
+        jobs = [(month, units[i:i + NEXT_LEDGERS_PER_JOB]) for month, units in by_month.items()
+                for i in range(0, len(units), NEXT_LEDGERS_PER_JOB)]
+        apart = [self._preparer.run_apart(write_apart, self.ws, month, units)
+                 if self._preparer is not None and len(jobs) > 1 else None for month, units in jobs]
+        for (month, units), future in zip(jobs, apart):
             try:
-                if month:
-                    for path in write_next_ledgers(self.ws, db, month, [unit]):
-                        log.info("已生成 %s 的 %s 预填台账 %s", unit, month, self._shown(path),
-                                 **event("next_ledger", unit=unit, period=month, path=self._shown(path)))
-            except Exception as exc:  # the unit still has its receipt; `ledgers next` can write it later
-                log.warning("%s 的下月台账未能生成：%s", unit, exc,
-                            exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc),
-                            **event("error", unit=unit, reason=exc))
+                written = future.result() if future is not None else write_apart(self.ws, month, units)
+            except Exception as exc:  # a worker died: these units get theirs in this process
+                log.warning("预填台账改在本进程生成：%s", exc)
+                written = [(unit, self._write_next_ledger(db, month, unit)) for unit in units]
+            for unit, result in written:
+                self._tell_next_ledger(unit, month, result)
         self._next_ledgers.clear()
+
+    def _write_next_ledger(self, db, month: str, unit: str) -> list[Path] | Exception:  # type: ignore[no-untyped-def]
+        try:
+            return write_next_ledgers(self.ws, db, month, [unit])
+        except Exception as exc:  # told by _tell_next_ledger
+            return exc
+
+    def _tell_next_ledger(self, unit: str, month: str, result: list[Path] | Exception) -> None:
+        if isinstance(result, Exception):  # the unit still has its receipt; `ledgers next` can write it later
+            log.warning("%s 的下月台账未能生成：%s", unit, result,
+                        exc_info=not isinstance(result, XlbridgeError) and not disk_full(result),
+                        **event("error", unit=unit, reason=result))
+            return
+        for path in result:
+            log.info("已生成 %s 的 %s 预填台账 %s", unit, month, self._shown(path),
+                     **event("next_ledger", unit=unit, period=month, path=self._shown(path)))
 
     def _issue_due_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
         """next_ledgers = after-deadline: when a month closes, every unit's ledger for the next one."""

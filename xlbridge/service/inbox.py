@@ -24,7 +24,6 @@ from typing import BinaryIO
 from xlbridge.errors import XlbridgeError
 from xlbridge.xlsx.owned import fit_name
 
-REJECTED_DIR = "inbox-rejected"  # beside the inbox (same file system: a rename, never a copy)
 
 # (pattern, why it is never read), first match wins: office lock files, temp and partial copies.
 _IGNORED = [(re.compile(p, re.IGNORECASE), why) for p, why in (
@@ -151,14 +150,12 @@ def _open_below(path: Path, inbox: Path | None) -> int:
         os.close(folder)
 
 
-def rejected_dir(inbox: Path) -> Path:
-    return inbox.parent / REJECTED_DIR
-
-
-def move_out(inbox: Path, entry: Path) -> Path:
-    """Move ``entry`` itself (a symlink as a symlink) to inbox-rejected/, keeping its name
-    (a number added if one of that name is there). Raises OSError if it cannot be moved."""
-    target_dir = rejected_dir(inbox) / entry.parent.relative_to(inbox)
+def move_out(inbox: Path, entry: Path, rejected: Path) -> Path:
+    """Move ``entry`` itself (a symlink as a symlink) from the inbox to ``rejected``
+    (inbox-rejected/, :attr:`Workspace.quarantine`), under its inbox sub-folder, keeping its name
+    (a number added if one of that name is there). OSError if it cannot be moved (gone, or
+    another file system: a rename, never a copy, so a link is never read)."""
+    target_dir = rejected / entry.parent.relative_to(inbox)
     target_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     target = free_name(target_dir / entry.name)
     os.rename(entry, target)
@@ -186,9 +183,8 @@ def claimed_unit_of(inbox: Path, entry: Path) -> str | None:
     return unit if "_" in stem and unit else None
 
 
-def refused_listing(inbox: Path) -> list[tuple[str, str | None, datetime]]:
-    """What inbox-rejected/ holds: (path relative to it, what it is — None for a regular file, one
-    quarantined after killing its reader —, when it was moved there)."""
-    root = rejected_dir(inbox)
+def refused_listing(root: Path) -> list[tuple[str, str | None, datetime]]:
+    """What inbox-rejected/ (``root``) holds: (path relative to it, what it is — None for a regular
+    file, one quarantined after killing its reader —, when it was moved there)."""
     return [(str(p.relative_to(root)), kind_of(st.st_mode), datetime.fromtimestamp(st.st_ctime))
             for p, st in entries(root)]

@@ -12,7 +12,7 @@ skipped (same hash), a merged file is recognised as a duplicate and not merged t
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ from xlbridge.service import kinds, open_items, store
 from xlbridge.check.engine import Validation
 from xlbridge.errors import StoreError
 from xlbridge.findings import Finding, Severity
+from xlbridge.service.inbox import move_out
 from xlbridge.service.prepare import Prepared, prepare
 from xlbridge.service.receipt import receipt_path, write_duplicate_receipt, write_receipt
 from xlbridge.system.files import load_system
@@ -58,6 +59,7 @@ class Outcome:
     campaign: int | None = None
     quarantine: bool = False  # moved to inbox-rejected/ once its receipt is written, never read again
     kind: str = kinds.LEDGER  # another kind's outcome has no month: no 汇总 changes with it
+    left_over: bool = False  # a duplicate that is the stored file itself, left in the inbox by a kill
 
 
 def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes, received_at: datetime | None = None) -> Outcome:
@@ -116,8 +118,10 @@ def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
         return _handler(p.kind).stage(ws, db, p)
     known = store.known_hash(db, p.sha256)
     if known:  # sent twice, or killed between the merge and the receipt: nothing is stored twice
+        # The same name arriving at the same moment is the stored file itself, not a second send.
+        left_over = (known["file_name"], known["received_at"]) == (p.path.name, p.received.isoformat(timespec="seconds"))
         return Outcome(p.path, "duplicate", p.sha256, known["unit"], known["id"],
-                       summary="重复报送（内容与已收到的文件相同），未重复计入")
+                       summary="重复报送（内容与已收到的文件相同），未重复计入", left_over=left_over)
     refused = store.known_hash(db, p.sha256, "rejected")
     if refused and not receipt_path(ws, refused).exists():  # killed before its receipt: finish that job
         return Outcome(p.path, "rejected", p.sha256, refused["unit"], refused["id"], summary=refused["reason"] or "")
@@ -156,10 +160,10 @@ def _finish(ws: Workspace, db: sqlite_utils.Database, outcome: Outcome) -> Outco
         elif outcome.status == "duplicate":
             first = store.submission(db, outcome.submission_id)
             receipt = receipt_path(ws, first)
-            if receipt.exists():  # a genuine second send (not a crash before the first receipt)
-                receipt = write_duplicate_receipt(ws, first, outcome.path.name)
-            else:
+            if not receipt.exists():  # killed before the first receipt: finish that job
                 receipt = write_receipt(ws, db, outcome.submission_id)
+            elif not outcome.left_over:  # a genuine second send (the clerk is told it counted once)
+                receipt = write_duplicate_receipt(ws, first, outcome.path.name)
         else:
             receipt = write_receipt(ws, db, outcome.submission_id)
     except Exception as exc:  # stored, but no receipt: the file stays and comes round as a duplicate
@@ -211,20 +215,8 @@ def _signature_status(validation: Validation | None) -> str:
 def _quarantine(ws: Workspace, path: Path) -> None:
     """A file that must never be read again (it killed the reader twice): moved out of the inbox
     to inbox-rejected/, under its inbox sub-folder, beside its archived copy and its receipt."""
-    try:
-        relative = path.resolve().relative_to(ws.inbox.resolve())
-    except ValueError:
-        return
-    target = ws.quarantine / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    n = 1
-    while target.exists():
-        n += 1
-        target = target.with_name(f"{path.stem}（{n}）{path.suffix}")
-    try:
-        os.replace(path, target)
-    except FileNotFoundError:
-        pass
+    with contextlib.suppress(ValueError, FileNotFoundError):  # given from elsewhere, or taken back
+        move_out(ws.inbox, path.parent.resolve() / path.name, ws.quarantine)
 
 
 def _remove_from_inbox(ws: Workspace, path: Path) -> None:

@@ -9,6 +9,7 @@ or link per line, as the store keeps them.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,23 @@ def write_next_ledgers(ws: Workspace, db: sqlite_utils.Database, period: str,
                                   period=period, answers=answers,
                                   items=items.open_items(db, system.id, unit) if items else ()))
     return paths
+
+
+def write_apart(ws: Workspace, period: str, units: list[str]) -> list[tuple[str, list[Path] | Exception]]:
+    """Each unit's ledger for ``period``, on a read-only connection of its own (in a worker
+    process, beside the daemon's other work); per unit its paths, or the error that stopped it."""
+    conn = sqlite3.connect(f"{ws.store.as_uri()}?mode=ro", uri=True, timeout=30)
+    out: list[tuple[str, list[Path] | Exception]] = []
+    try:
+        db = sqlite_utils.Database(conn)
+        for unit in units:
+            try:
+                out.append((unit, write_next_ledgers(ws, db, period, [unit])))
+            except Exception as exc:  # noqa: BLE001  (told per unit by the caller)
+                out.append((unit, exc))
+    finally:
+        conn.close()
+    return out
 
 
 def _answers(db: sqlite_utils.Database, system_id: str, campaign: int, unit: str,

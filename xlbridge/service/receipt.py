@@ -228,15 +228,28 @@ def _changes(db: sqlite_utils.Database, sub: dict[str, Any]) -> list[tuple[Any, 
     previous = store.previous_accepted(db, sub["system_id"], sub["campaign"], sub["unit"], sub["id"])
     if previous is None:
         return None
-    now = store.submission_rows(db, sub["id"])
-    before = store.submission_rows(db, previous)
+    now = store.submission_values(db, sub["id"])
+    before = store.submission_values(db, previous)
+    # A text cell that refers to the same stored text as before is unchanged: only the others are read.
+    wanted: set[int] = set()
+    for identity, new in now.items():
+        old = before.get(identity)
+        for field in store.TEXT_FIELDS:
+            if old is None or old[field] != new[field]:
+                wanted.update(i for i in (new[field], old and old[field]) if i is not None)
+    texts = store.texts_by_id(db, wanted)
     out = []
     for identity in sorted(now, key=lambda k: (k[0], now[k]["sheet_row"] or 0)):
         old, new = before.get(identity), now[identity]
         for field, label in _CHANGE_FIELDS.items():
-            was = (old or {}).get(field)
-            if text(was) != text(new[field]) and (old or new[field] not in (None, "", 0)):
-                out.append((identity[0], identity[1], label, _shown(field, was), _shown(field, new[field])))
+            if field in store.TEXT_FIELDS:
+                if old is not None and old[field] == new[field]:
+                    continue
+                was, is_now = texts.get((old or {}).get(field)), texts.get(new[field])  # type: ignore[arg-type]
+            else:
+                was, is_now = (old or {}).get(field), new[field]
+            if text(was) != text(is_now) and (old or is_now not in (None, "", 0)):
+                out.append((identity[0], identity[1], label, _shown(field, was), _shown(field, is_now)))
     return out
 
 

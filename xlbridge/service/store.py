@@ -10,9 +10,12 @@ submission holds a row for every indicator and year assigned to it (a ledger mis
 rejected), so its rows are the state. Keeping a table instead cost half of every merge.
 
 Row text is stored once (schema 5): most of a ledger's 进度说明 and 上报材料 are the same from
-month to month, and across the units that share an indicator. ``texts`` holds each distinct
-text once, keyed by its hash; ``ledger_rows`` refers to it; the view ``rows`` joins them back into
-the documented rows. A carried-forward month stores a fifth of its text, not all of it again.
+month to month (a unit sends back the ledger pre-filled with its last answers). ``texts`` holds
+the text; ``ledger_rows`` refers to it, to the same text as the unit's previous submission where
+a cell is unchanged; the view ``rows`` joins them back into the documented rows. A
+carried-forward month stores and indexes a fifth of its text, not all of it again. (Looking
+each text up by a hash across the whole store cost a merge twice its time: every insert into
+the hash index lands on a random page, and each commit writes those pages again.)
 
 The full-text index is over ``texts`` and brought up to date once per burst
 (:func:`refresh_search`), not by triggers per row: trigram-indexing long Chinese text costs
@@ -23,7 +26,6 @@ the ones above a watermark is exact — and a text already stored is never index
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import sqlite3
 from collections.abc import Iterable, Iterator
 from itertools import repeat
@@ -45,7 +47,6 @@ SCHEMA_VERSION = 6  # 2: search index refreshed per burst; 3: `current` is a vie
 LATEST_FIRST = "period DESC, received_at DESC, id DESC"
 PAGE_SIZE = 16_384
 _SEARCH_MARK = "search_indexed_through"  # meta key: texts.id up to which texts_fts is complete
-_HASH_BATCH = 500  # hashes looked up per query (well under SQLite's parameter limit)
 
 _VIEWS = {  # in dependency order
     # Every ledger row of every accepted submission, its text joined back: what schema 4 stored whole.
@@ -243,8 +244,7 @@ def _version_system_tables(db: sqlite_utils.Database) -> None:
 
 
 def _create_text_tables(db: sqlite_utils.Database) -> None:
-    db["texts"].create({"id": int, "hash": bytes, "text": str}, pk="id", not_null={"hash", "text"})
-    db["texts"].create_index(["hash"], unique=True)
+    db["texts"].create({"id": int, "text": str}, pk="id", not_null={"text"})
     db["ledger_rows"].create(
         {"id": int, "submission_id": int, "year": int, "indicator_key": str, "sheet_row": int, "progress": str,
          "description_id": int, "materials_id": int, "links": str, "secret": int, "person": str, "phone": str},
@@ -254,23 +254,40 @@ def _create_text_tables(db: sqlite_utils.Database) -> None:
     db["ledger_rows"].create_index(["submission_id"])
 
 
-def _text_hash(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-
-
-def _text_ids(db: sqlite_utils.Database, values: Iterable[str | None]) -> dict[str, int]:
-    """Each distinct text's id in ``texts``, the new ones inserted (inside the caller's transaction)."""
-    wanted = {v: _text_hash(v) for v in set(values) if v is not None}
-    by_hash = {h: v for v, h in wanted.items()}
+def _text_ids(db: sqlite_utils.Database, values: Iterable[str | None], known: dict[str, int]) -> dict[str, int]:
+    """Each distinct text's id in ``texts``: from ``known`` (text → id), the others inserted
+    (inside the caller's transaction, which holds the store's one write lock: the new ids are
+    taken above the highest, in order, so the table and its index only ever grow at the end)."""
     ids: dict[str, int] = {}
-    hashes = list(by_hash)
-    for start in range(0, len(hashes), _HASH_BATCH):
-        part = hashes[start:start + _HASH_BATCH]
-        for h, text_id in db.conn.execute(f"SELECT hash, id FROM texts WHERE hash IN ({','.join('?' * len(part))})", part):
-            ids[by_hash[h]] = text_id
-    for value in (v for v in wanted if v not in ids):
-        ids[value] = db.conn.execute("INSERT INTO texts (hash, text) VALUES (?, ?)", (wanted[value], value)).lastrowid
+    new: list[str] = []
+    for value in values:
+        if value is None or value in ids:
+            continue
+        text_id = known.get(value)
+        if text_id is None:
+            new.append(value)
+            ids[value] = 0
+        else:
+            ids[value] = text_id
+    if new:
+        first = db.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM texts").fetchone()[0]
+        db.conn.executemany("INSERT INTO texts (id, text) VALUES (?, ?)", [(first + n, v) for n, v in enumerate(new)])
+        ids.update({v: first + n for n, v in enumerate(new)})
     return ids
+
+
+def _previous_texts(db: sqlite_utils.Database, submission: dict[str, Any], sub_id: int) -> dict[str, int]:
+    """The texts of the unit's previous accepted submission, text → id: what a pre-filled ledger
+    carries over, so what a new month sends again unchanged."""
+    previous = previous_accepted(db, submission["system_id"], submission["campaign"], submission["unit"], sub_id)
+    if previous is None:
+        return {}
+    known: dict[str, int] = {}
+    for text_id, text in db.conn.execute(
+            "SELECT id, text FROM texts WHERE id IN (SELECT description_id FROM ledger_rows WHERE submission_id = ?"
+            " UNION SELECT materials_id FROM ledger_rows WHERE submission_id = ?)", [previous, previous]):
+        known[text] = text_id
+    return known
 
 
 def _index_accepted_bytes(db: sqlite_utils.Database) -> None:
@@ -325,8 +342,10 @@ def _store_texts_once(db: sqlite_utils.Database) -> None:
     _create_text_tables(db)
     old = db.conn.execute("SELECT id, submission_id, year, indicator_key, sheet_row, progress, description, materials,"
                           " links, secret, person, phone FROM rows ORDER BY id")
+    known: dict[str, int] = {}  # every distinct text once (the store's whole history: its one migration)
     while batch := old.fetchmany(5_000):
-        ids = _text_ids(db, [v for r in batch for v in (r[6], r[7])])
+        ids = _text_ids(db, [v for r in batch for v in (r[6], r[7])], known)
+        known.update(ids)
         db.conn.executemany(
             "INSERT INTO ledger_rows (id, submission_id, year, indicator_key, sheet_row, progress, description_id,"
             " materials_id, links, secret, person, phone) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -445,14 +464,14 @@ def merge_submission(
                  for f in findings],
             )
             if accepted and table is not None:
-                _insert_rows(db, sub_id, table)
+                _insert_rows(db, sub_id, table, submission)
     except sqlite3.Error as exc:  # a constraint, a value SQLite cannot store, "database is locked"…
         raise StoreError(f"写入中心库失败（{exc}），已回滚，原有数据未改变") from None
     return int(sub_id)
 
 
-def _insert_rows(db: sqlite_utils.Database, sub_id: int, t: RecordTable) -> None:
-    ids = _text_ids(db, [*t.description, *t.materials])
+def _insert_rows(db: sqlite_utils.Database, sub_id: int, t: RecordTable, submission: dict[str, Any]) -> None:
+    ids = _text_ids(db, [*t.description, *t.materials], _previous_texts(db, submission, sub_id))
     db.conn.executemany(
         "INSERT INTO ledger_rows (submission_id, year, indicator_key, sheet_row, progress, description_id, materials_id,"
         " links, secret, person, phone) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -467,6 +486,28 @@ def previous_accepted(db: sqlite_utils.Database, system_id: str, campaign: int, 
         [system_id, campaign, unit, before_id],
     ).fetchone()
     return row[0] if row and row[0] is not None else None
+
+
+TEXT_FIELDS = ("description", "materials")  # the fields whose values are ids of texts in submission_values
+
+
+def submission_values(db: sqlite_utils.Database, submission_id: int) -> dict[tuple[int, str], dict[str, Any]]:
+    """A submission's rows as stored, (year, indicator key) → fields, ``description`` and
+    ``materials`` as ids in ``texts`` (equal ids, equal text): to compare two submissions
+    without reading their texts."""
+    cursor = db.conn.execute("SELECT year, indicator_key, sheet_row, progress, description_id, materials_id, links,"
+                             " secret, person, phone FROM ledger_rows WHERE submission_id = ?", [submission_id])
+    names = ("year", "indicator_key", "sheet_row", "progress", *TEXT_FIELDS, "links", "secret", "person", "phone")
+    return {(r[0], r[1]): dict(zip(names, r)) for r in cursor}
+
+
+def texts_by_id(db: sqlite_utils.Database, ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    out: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):  # well under SQLite's parameter limit
+        part = wanted[start:start + 500]
+        out.update(db.conn.execute(f"SELECT id, text FROM texts WHERE id IN ({','.join('?' * len(part))})", part))
+    return out
 
 
 def submission_rows(db: sqlite_utils.Database, submission_id: int) -> dict[tuple[int, str], dict[str, Any]]:

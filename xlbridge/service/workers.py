@@ -30,7 +30,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -41,6 +41,7 @@ from xlbridge.gc_tuning import BATCH_GC_THRESHOLDS
 from xlbridge.service import kinds
 from xlbridge.service.daemon_log import event
 from xlbridge.system.model import IndicatorSystem
+from xlbridge.service.inbox import REJECTED_DIR
 from xlbridge.service.prepare import Prepared, prepare, prepare_unsafe
 from xlbridge.system.files import load_system
 from xlbridge.service.workspace import Workspace
@@ -84,8 +85,8 @@ class Pending:
         try:
             return self.preparer.alone(self.path, broken=self.pool)
         except BrokenProcessPool:
-            log.error("%s：读取时处理进程两次异常终止，拒收并移至 %s", self.path.name, self.preparer.ws.quarantine.name,
-                      **event("quarantined", file=self.path.name, where=self.preparer.ws.quarantine.name))
+            log.error("%s：读取时处理进程两次异常终止，拒收并移至 %s", self.path.name, REJECTED_DIR,
+                      **event("quarantined", file=self.path.name, where=REJECTED_DIR))
             prepared = prepare_unsafe(self.preparer.ws, self.path, "读取时处理进程两次异常终止")
             prepared.quarantine = True
             return prepared
@@ -171,6 +172,13 @@ class Preparer:
         if system is not self.system:
             self.system = system
             self.close()
+
+    def run_apart(self, fn: Callable[..., Any], *args: Any) -> Future[Any] | None:
+        """``fn(*args)`` in a worker process (other work than preparing: the burst's next-month
+        ledgers), or None when there are no workers."""
+        if self.workers < 1:
+            return None
+        return self._current_pool().submit(fn, *args)
 
     def submit(self, path: Path, broken: ProcessPoolExecutor | None = None) -> Pending:
         """Queue ``path`` in the pool, first replacing the pool if it is the ``broken`` one

@@ -19,7 +19,6 @@ from xlbridge.xlsx.bounds import MB, Limits
 CONFIG_NAME = "xlbridge.toml"
 UNKNOWN_UNIT_DIR = "未识别单位"
 NEXT_LEDGER_MODES = ("after-submission", "after-deadline", "off")
-QUARANTINE_DIR = "inbox-rejected"
 
 
 @dataclass
@@ -103,19 +102,20 @@ class Workspace:
                       rows=self.max_rows, columns=self.max_columns, cells=self.max_cells)
 
     @property
-    def quarantine(self) -> Path:
-        """inbox-rejected/: files that must not be read again (beside inbox/, never watched)."""
-        return self.root / QUARANTINE_DIR
-
-    @property
     def consolidated_dir(self) -> Path:
         return self.outbox / "汇总"
 
     def unit_outbox(self, unit: str | None) -> Path:
         """outbox/<单位>/, where a unit's receipts and ledgers go. The name may come from a
         rejected file's own metadata: never a path outside outbox/ ("..")."""
-        name = "".join(ch for ch in unit or "" if ch.isprintable() and ch not in '\\/:*?"<>|')[:60].strip(" .")
-        return self.outbox / (name or UNKNOWN_UNIT_DIR)
+        return self.outbox / folder_name(unit, UNKNOWN_UNIT_DIR)
+
+
+def folder_name(text: str | None, fallback: str) -> str:
+    """A folder name made from text a submitted file supplied (a unit, a round): no separators,
+    no "..", nothing unprintable, at most 60 characters; ``fallback`` when nothing is left."""
+    name = "".join(ch for ch in text or "" if ch.isprintable() and ch not in '\\/:*?"<>|')[:60].strip(" .")
+    return name or fallback
 
 
 def _coerce(type_name: Any, value: Any) -> Any:

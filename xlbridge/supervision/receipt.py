@@ -10,15 +10,15 @@ from typing import Any
 import sqlite_utils
 
 from xlbridge.findings import SEVERITY_LABELS, Severity
-from xlbridge.service.workspace import Workspace
-from xlbridge.xlsx.owned import owned_workbook, text, write_table
+from xlbridge.service.workspace import Workspace, folder_name
+from xlbridge.xlsx.owned import fit_name, owned_workbook, text, write_table
 from xlbridge.xlsx.printing import Page, row_height, setup_xlsxwriter
 
 FOLDER = "督导检查"
 
 
 def round_folder(ws: Workspace, round_: str | None) -> Path:
-    return ws.outbox / FOLDER / (round_ or "轮次不明")
+    return ws.outbox / FOLDER / folder_name(round_, "轮次不明")  # the round comes from the file: never "../.."
 
 
 def write_inspection_receipt(ws: Workspace, db: sqlite_utils.Database, inspection_id: int, *, duplicate: bool = False,
@@ -26,7 +26,7 @@ def write_inspection_receipt(ws: Workspace, db: sqlite_utils.Database, inspectio
     inspection = dict(db["inspections"].get(inspection_id))
     unit = ws.unit_outbox(inspection["unit"]).name
     tag = "重复" if duplicate else f"{inspection_id:06d}"
-    path = round_folder(ws, inspection["round"]) / f"回执_{unit}_{inspection['round'] or ''}_{tag}.xlsx"
+    path = round_folder(ws, inspection["round"]) / fit_name(f"回执_{unit}_{inspection['round'] or ''}_{tag}", ".xlsx")
     accepted = inspection["status"] == "accepted"
     verdict = "已接收" if accepted else "已退回，未计入"
     if duplicate:

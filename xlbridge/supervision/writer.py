@@ -4,7 +4,6 @@ pre-filled cells under sheet protection, the signed metadata in a very hidden sh
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from xlbridge.ledger.signature import sign
 from xlbridge.supervision import layout as S
 from xlbridge.supervision.content import IssuedInspection
 from xlbridge.system.model import IndicatorSystem
+from xlbridge.xlsx.owned import fit_name, save_atomically
 from xlbridge.xlsx.printing import Page, row_height, setup_openpyxl
 
 _THIN = Side(style="thin", color="999999")
@@ -40,7 +40,7 @@ GUIDE = [
 
 
 def inspection_filename(unit: str, round_: str) -> str:
-    return f"督导检查_{unit}_{round_}.xlsx"
+    return fit_name(f"督导检查_{unit}_{round_}", ".xlsx")
 
 
 def inspection_meta(system: IndicatorSystem, issued: IssuedInspection, key: bytes,
@@ -85,11 +85,7 @@ def write_inspection(system: IndicatorSystem, issued: IssuedInspection, path: Pa
         sheet.protection.password = PROTECTION_PASSWORD
     wb.security = WorkbookProtection(workbookPassword=PROTECTION_PASSWORD, lockStructure=True)
     wb.active = 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    wb.save(tmp)
-    os.replace(tmp, path)
-    return path
+    return save_atomically(wb, path)
 
 
 def _write_lists(wb: Workbook) -> None:

@@ -203,7 +203,13 @@ class IndicatorSystem(Strict):
 
     def role(self, ind: Indicator, unit: str) -> Literal["牵头", "配合"] | None:
         """The role an indicator is assigned to a unit with (None: not on its ledger)."""
-        return next((role for i, role in self._assignments.get(unit, ()) if i is ind), None)
+        return self._roles.get(unit, {}).get(ind.key)
+
+    @cached_property
+    def _roles(self) -> dict[str, dict[str, Literal["牵头", "配合"]]]:
+        # By indicator key (unique in a system; an id would not survive the pickling to a worker
+        # process): the 汇总 asks for every indicator × unit.
+        return {unit: {i.key: role for i, role in pairs} for unit, pairs in self._assignments.items()}
 
     def reached(self, ind: Indicator) -> dict[str, Literal["牵头", "配合"]]:
         """Every unit whose ledger carries the indicator, with its role: the units named, then the

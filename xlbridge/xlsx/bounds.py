@@ -105,12 +105,19 @@ class Package:
     scanned: set[str] = field(default_factory=set)  # members the sheet scan inflates itself
 
     def verify(self) -> None:
-        """Every other member that could inflate past the cap, inflated with it (the output dropped):
-        its real size, never its header's, within the limits. The usual 200-row ledger has none."""
+        """Every other member whose packed size lets it (alone, or with the members before it left
+        unchecked) inflate past the cap, inflated with the cap and the output dropped: what the
+        members really hold, never what their headers say, stays within the limits. The usual
+        200-row ledger has none to inflate."""
+        cap, unchecked = self.limits.unpacked_bytes, 0
         for info in self.infos:
-            if info.filename not in self.scanned and info.compress_type == zipfile.ZIP_DEFLATED \
-                    and info.compress_size * DEFLATE_MAX_RATIO > self.limits.unpacked_bytes:
-                inflate(self.data, info, self.file, self.limits.unpacked_bytes, keep=False)
+            if info.filename in self.scanned or info.compress_type != zipfile.ZIP_DEFLATED:
+                continue
+            worst = info.compress_size * DEFLATE_MAX_RATIO
+            if unchecked + worst > cap:
+                inflate(self.data, info, self.file, cap, keep=False)
+            else:
+                unchecked += worst
 
     @property
     def macros(self) -> bool:
@@ -200,6 +207,8 @@ def _check_members(file: str, infos: list[zipfile.ZipInfo], limits: Limits) -> N
     for i in infos:
         if i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise BoundsError(f"{file}：压缩包成员 {i.filename[:80]} 使用了不支持的压缩方式，已拒收")
+        if i.compress_type == zipfile.ZIP_STORED and i.file_size != i.compress_size:
+            raise BoundsError(f"{file}：压缩包成员 {i.filename[:80]} 的大小前后不一致，文件已损坏或被篡改，已拒收")
         # Declared sizes first: readers size their buffers by them.
         if i.file_size > cap:
             raise BoundsError(f"{file}：压缩包成员 {i.filename[:80]} 声明解压后 {i.file_size // MB} MB，超过上限 {cap // MB} MB，"

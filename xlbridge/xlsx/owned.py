@@ -71,6 +71,23 @@ def temp_name(path: Path, tag: str = "") -> Path:
     return path.with_name(fit_name(f".{path.stem}{tag}", f".{os.getpid()}.tmp{path.suffix}"))
 
 
+def save_atomically(wb: Any, path: Path) -> Path:
+    """An openpyxl workbook saved to a temp file beside ``path``, then renamed over it: readers
+    never see half a file, and a failed save (a full disk) leaves no temp file, only a Chinese error."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_name(path)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        close_open_zips(exc)
+        raise XlbridgeError(f"无法写入 {path}（{failure_reason(exc)}）") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+    return path
+
+
 def held_copy(path: Path) -> Path:
     """汇总台账_2021-05.xlsx → 汇总台账_2021-05（新）.xlsx: where a new version goes while the old one is held."""
     return path.with_name(fit_name(path.stem, HELD_SUFFIX + path.suffix))
