@@ -152,6 +152,9 @@ def test_the_quarterly_bulletin_says_exactly_that(year, tmp_path: Path, tmp_path
     out = tmp_path / "通报.docx"
     result = run("bulletin", "-w", ws.root, "--quarter", "2021Q3", "-o", out, "--as-of", "2021-08-25")
     assert result.exit_code == 0, result.output
+    summary = json.loads(run("bulletin", "-w", ws.root, "--quarter", "2021Q3", "-o", out, "--as-of", "2021-08-25",
+                             "--json").stdout)
+    assert (summary["closed"], summary["open"], summary["overdue"]) == (1, 1, 1) and summary["file"] == str(out)
     doc = Document(str(out))
     text = [p.text for p in doc.paragraphs]
     assert "关于2021年第三季度法治政府建设督导检查情况的通报" in text
@@ -195,6 +198,8 @@ def test_a_reminder_for_the_silent_month_and_the_overdue_item(year, tmp_path: Pa
     assert "联系人：" in text and "据 2021-07 台账" in text
     [items] = [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
     assert [(r[0], r[4]) for r in items[1:]] == [("3", "逾期")]  # item 2 is due 30 September: not near yet
+    listed = json.loads(run("remind", "-w", ws.root, "--period", "2021-08", "--as-of", "2021-09-02", "--json").stdout)
+    assert listed == {"files": [str(path)]}
     # July was reported: a notice only because item 3 falls due within a week of 5 July
     assert "共 1 份催报通知" in run("remind", "-w", ws.root, "--period", "2021-07", "--as-of", "2021-07-05").output
     july = "\n".join(p.text for p in Document(str(path.parent.parent / "2021-07" / f"催报_{UNIT}_2021-07.docx")).paragraphs)

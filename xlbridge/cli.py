@@ -787,8 +787,9 @@ def score(workspace: Path, period: str, as_json: bool) -> None:
 @click.option("--quarter", required=True, help="季度，如 2021Q2")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出的 .docx 文件")
 @as_of_option
+@json_option
 @friendly
-def bulletin(workspace: Path, quarter: str, output: Path, as_of: str | None) -> None:
+def bulletin(workspace: Path, quarter: str, output: Path, as_of: str | None, as_json: bool) -> None:
     """季度点评通报（Word 文档，党政机关公文格式）：报送情况、主要问题、整改情况。"""
     from xlbridge.supervision.bulletin import quarter_facts, write_bulletin
 
@@ -798,15 +799,21 @@ def bulletin(workspace: Path, quarter: str, output: Path, as_of: str | None) -> 
         facts = quarter_facts(ws, db, quarter, _as_of(as_of))
     finally:
         db.close()
-    click.echo(f"已生成 {facts.label}通报：{write_bulletin(facts, output)}")
+    path = write_bulletin(facts, output)
+    if as_json:
+        echo_json({"quarter": facts.quarter, "file": path, "reporting": facts.reporting,
+                   "closed": len(facts.closed), "open": len(facts.open), "overdue": len(facts.overdue)})
+        return
+    click.echo(f"已生成 {facts.label}通报：{path}")
 
 
 @main.command()
 @workspace_option
 @click.option("--period", required=True, help="催报哪个月的台账，如 2021-06")
 @as_of_option
+@json_option
 @friendly
-def remind(workspace: Path, period: str, as_of: str | None) -> None:
+def remind(workspace: Path, period: str, as_of: str | None, as_json: bool) -> None:
     """为未报送该月台账（或整改事项临近、超过期限）的单位各写一页催报通知（Word）。"""
     from xlbridge.supervision.remind import reminders, write_reminder
 
@@ -817,9 +824,8 @@ def remind(workspace: Path, period: str, as_of: str | None) -> None:
         found = reminders(ws, db, month, _as_of(as_of))
     finally:
         db.close()
-    for reminder in found:
-        click.echo(str(write_reminder(ws, reminder)))
-    click.echo(f"共 {len(found)} 份催报通知" if found else f"{month}：各单位均已报送，没有临近期限的整改事项")
+    paths = [write_reminder(ws, reminder) for reminder in found]
+    _echo_files(paths, f"共 {len(found)} 份催报通知" if found else f"{month}：各单位均已报送，没有临近期限的整改事项", as_json)
 
 
 # --------------------------------------------------------------------------- Excel add-in
