@@ -36,6 +36,7 @@ from xlbridge.service.ingest import ingest_file
 from xlbridge.ledger.sample import clerk_answer, fill_ledger
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.owned import owned_workbook
+from xlbridge.xlsx.printing import text_lines
 
 ON_TIME_UNIT = "司法鉴定管理科"  # 5 indicators × 6 years, on time
 LATE_UNIT = "法律援助工作科"  # 21 and ★2, late
@@ -440,6 +441,22 @@ def _stuff_unit_text(store_path: Path) -> list[tuple[Any, ...]]:
         return [tuple(map(_cell, r)) for r in conn.execute(DETAIL_REFERENCE)]
     finally:
         conn.close()
+
+
+def test_a_1000_character_description_gets_a_column_wide_enough_to_print_whole(own: Workspace) -> None:
+    """Excel's rows stop at 409 pt: 进度说明 is widened for its longest text instead of cut."""
+    long = "依法行政" * 250
+    conn = sqlite3.connect(own.store)
+    with conn:
+        text_id = conn.execute("INSERT INTO texts (text) VALUES (?)", [long]).lastrowid
+        conn.execute("UPDATE ledger_rows SET description_id = ? WHERE id = (SELECT MIN(id) FROM ledger_rows)", [text_id])
+    conn.close()
+    ws = openpyxl.load_workbook(_run_consolidate(own))["明细"]
+    width = ws.column_dimensions["G"].width
+    [row] = [r[0].row for r in ws.iter_rows(min_row=2) if r[6].value == long]
+    height = ws.row_dimensions[row].height
+    assert width >= 70 and height < 409  # 1000 characters in ~30 lines of ~35
+    assert text_lines(long, width) * 13.5 + 3 <= height + 1
 
 
 def test_streamed_details_are_unit_text_as_clean_text(own: Workspace) -> None:

@@ -26,7 +26,8 @@ from xlbridge.service.trend import Month, write_trend
 from xlbridge.service import extra_sheets
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.owned import OwnedWorkbook, fit_name, Styles, owned_workbook, text, write_table
-from xlbridge.xlsx.printing import Page, blocks, per_page, row_height, row_heights, rows_for_px, setup_xlsxwriter, spanning
+from xlbridge.xlsx.printing import (LINE_PT, MAX_ROW_PT, Page, blocks, per_page, row_height, row_heights, rows_for_px,
+                                    setup_xlsxwriter, spanning, text_lines)
 from xlbridge.xlsx.stream import clean_text
 
 NOT_FILLED = "未填"
@@ -487,8 +488,20 @@ def _key_items(ws: Any, st: Styles, title: str, system: IndicatorSystem, units: 
 _DETAIL_HEADERS = ["单位", "年度", "指标编号", "一级指标", "测评方法", "完成进度", "进度说明", "上报材料", "网址链接", "涉密", "责任人",
                    "联系电话", "报送月份"]
 _DETAIL_WIDTHS = (16, 6, 8, 16, 12, 8, 50, 34, 30, 5, 8, 13, 8)
-# A row's height from the columns whose text wraps (the others hold a word or a number).
-_detail_height = row_heights([(n, _DETAIL_WIDTHS[n]) for n in (0, 3, 4, 6, 7, 8)])
+_DETAIL_WRAPPED = (0, 3, 4, 6, 7, 8)  # the columns whose text wraps (the others hold a word or a number)
+_DETAIL_LONG = {6: "description", 7: "materials"}  # the columns widened when their text would be cut
+_MAX_DETAIL_WIDTH = 100
+
+
+def _detail_widths(longest: dict[str, int]) -> list[float]:
+    """The 明细 columns, 进度说明 and 上报材料 widened just enough that their longest text (all
+    CJK, ``longest`` characters) fits a row of Excel's 409 pt; rows past that are cut in print."""
+    widths = list(_DETAIL_WIDTHS)
+    for col, field in _DETAIL_LONG.items():
+        while text_lines("字" * longest.get(field, 0), widths[col]) * LINE_PT + 3 > MAX_ROW_PT \
+                and widths[col] < _MAX_DETAIL_WIDTH:
+            widths[col] += 2
+    return widths
 
 
 def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_utils.Database, system_id: str,
@@ -501,7 +514,9 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_util
     fraction of the cost. Characters XML forbids are removed from the text, the template's too.
     Every row gets a height that shows its text (estimated from the wrapped columns).
     """
-    row = write_table(ws, 0, _DETAIL_HEADERS, list(_DETAIL_WIDTHS), st)
+    widths = _detail_widths(_longest_texts(db, system_id, campaign, period))
+    detail_height = row_heights([(n, widths[n]) for n in _DETAIL_WRAPPED])
+    row = write_table(ws, 0, _DETAIL_HEADERS, widths, st)
     ws.autofilter(0, 0, 0, len(_DETAIL_HEADERS) - 1)
     # Unit by unit and each submission's rows by id: the order of "ORDER BY unit, rows.id" without
     # sorting 60,000 long rows in a temp b-tree (the rows index on submission_id is in id order).
@@ -515,15 +530,23 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_util
         ORDER BY s.unit
     """, {"system": system_id, "campaign": campaign, "period": period}).fetchall()
     count = sum(n for *_, n in snapshot)
-    setup_xlsxwriter(ws, Page(title, _DETAIL_WIDTHS, max(count, 1), header_rows=(0, 0)))
+    setup_xlsxwriter(ws, Page(title, widths, max(count, 1), header_rows=(0, 0)))
     rows = _detail_rows(db, snapshot)
     template = next(rows, None)
     if template is None:
         return
     # Strings stay strings: the workbook never converts to formulas (nor do the streamed rows).
-    ws.set_row(row, _detail_height(template))
+    ws.set_row(row, detail_height(template))
     ws.write_row(row, 0, [clean_text(v) for v in template], st.text)
-    wb.stream_rows(ws, rows, count - 1, height=_detail_height)
+    wb.stream_rows(ws, rows, count - 1, height=detail_height)
+
+
+def _longest_texts(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> dict[str, int]:
+    row = db.execute(_SNAPSHOT_CTE + """
+        SELECT MAX(LENGTH(r.description)), MAX(LENGTH(r.materials))
+        FROM snap s JOIN rows r ON r.submission_id = s.sid
+    """, {"system": system_id, "campaign": campaign, "period": period}).fetchone()
+    return {"description": row[0] or 0, "materials": row[1] or 0}
 
 
 def _detail_rows(db: sqlite_utils.Database, snapshot: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
