@@ -177,6 +177,20 @@ def rewrite_member(src: Path, dst: Path, member: str, change: Callable[[bytes], 
     return dst
 
 
+def understate_member(path: Path, member: str, declared: int) -> None:
+    """Write ``declared`` as ``member``'s uncompressed size in both zip headers (a lying header)."""
+    raw = bytearray(path.read_bytes())
+    name = member.encode()
+    # (signature, length of the fixed header before the name, offset of the uncompressed size)
+    for sig, fixed, size_at in ((b"PK\x01\x02", 46, 24), (b"PK\x03\x04", 30, 22)):
+        at = raw.find(sig)
+        while at >= 0:
+            if raw[at + fixed: at + fixed + len(name)] == name:
+                raw[at + size_at: at + size_at + 4] = declared.to_bytes(4, "little")
+            at = raw.find(sig, at + 1)
+    path.write_bytes(bytes(raw))
+
+
 def ledger_sheet_member(path: Path) -> str:
     """The zip member of the 台账 sheet (openpyxl writes it first)."""
     from xlbridge.xlsx.bounds import Limits, sheet_members

@@ -28,6 +28,7 @@ from ledger_fixtures import (
     filled_ledger,
     rewrite_member,
     set_cells,
+    understate_member,
 )
 from test_daemon import DaemonProcess, query
 from ws_fixtures import (
@@ -143,19 +144,6 @@ def test_a_file_over_max_file_mb_is_archived_unread(tmp_path: Path, good: Path) 
     assert (ws.archive / outcome.sha256[:2] / f"{outcome.sha256}.xlsx").read_bytes() == big.read_bytes()
 
 
-def _understated(path: Path, member: str, declared: int) -> None:
-    """Write ``declared`` as ``member``'s uncompressed size in both zip headers (a lying header)."""
-    raw = bytearray(path.read_bytes())
-    name = member.encode()
-    for sig, fixed, size_at in ((b"PK\x01\x02", 46, 24), (b"PK\x03\x04", 30, 22)):
-        at = raw.find(sig)
-        while at >= 0:
-            if raw[at + fixed: at + fixed + len(name)] == name:
-                raw[at + size_at: at + size_at + 4] = declared.to_bytes(4, "little")
-            at = raw.find(sig, at + 1)
-    path.write_bytes(bytes(raw))
-
-
 def test_members_whose_headers_understate_them_are_inflated_with_the_cap(tmp_path: Path, good: Path) -> None:
     """Three members of 90 MB of zeros (90 KB packed each), each declaring 1 KB: no ratio shows on
     their headers, and none alone could pass the 256 MB cap, but together they could. The third
@@ -163,7 +151,7 @@ def test_members_whose_headers_understate_them_are_inflated_with_the_cap(tmp_pat
     path = _with_members(good, tmp_path / f"{UNIT}_liars.xlsx",
                          {f"xl/media/z{n}.bin": (b"\0" * (90 << 20), zipfile.ZIP_DEFLATED) for n in range(3)})
     for n in range(3):
-        _understated(path, f"xl/media/z{n}.bin", 1024)
+        understate_member(path, f"xl/media/z{n}.bin", 1024)
     ws = make_workspace(tmp_path / "ws")
     outcome = ingest(ws, drop(ws, path, path.name))
     assert outcome.status == "rejected"

@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
     CAMPAIGN, HEADER, KEY, OTHER_KEY, SYSTEM_ID, UNIT, baseline, blank, data_row, delete_row, delete_sheet, edited, filled_ledger,
     cell, findings, insert_row, is_chinese, ledger_dir, ledger_sheet_member, merge_cells, rewrite_member, rule_ids,
-    positions, set_cells, set_meta, swap_rows, system, validate,
+    positions, set_cells, set_meta, swap_rows, system, understate_member, validate,
 )
 from xlbridge.check.engine import validate_grid
 from xlbridge.check.files import FileResult
@@ -801,16 +801,7 @@ def test_zip_member_larger_than_declared(baseline: Path, tmp_path: Path) -> None
     with zipfile.ZipFile(baseline) as zf:
         declared = zf.getinfo(member).file_size
     path = rewrite_member(baseline, tmp_path / "liar.xlsx", member, lambda xml: xml + b" " * (1 << 20))
-    raw = bytearray(path.read_bytes())
-    name = member.encode()
-    # (signature, length of the fixed header before the name, offset of the uncompressed size)
-    for sig, fixed, size_at in ((b"PK\x01\x02", 46, 24), (b"PK\x03\x04", 30, 22)):
-        at = raw.find(sig)
-        while at >= 0:
-            if raw[at + fixed: at + fixed + len(name)] == name:
-                raw[at + size_at: at + size_at + 4] = declared.to_bytes(4, "little")
-            at = raw.find(sig, at + 1)
-    path.write_bytes(bytes(raw))
+    understate_member(path, member, declared)
     _unreadable(path, "不符", "file-over-limit")
 
 
