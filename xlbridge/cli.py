@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,14 @@ json_option = click.option("--json", "as_json", is_flag=True, help="以 JSON 输
 def echo_json(data: Any) -> None:
     """JSON for other programs: stable English keys, Chinese as it is (not \\u-escaped)."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def echo_either(as_json: bool, data: Any, lines: Iterable[str]) -> None:
+    """A command's result as JSON (``--json``) or as its Chinese lines."""
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo("\n".join(lines))
 
 
 def print_findings(findings: list[Finding], as_json: bool = False) -> None:
@@ -94,10 +103,7 @@ def schema_show(system: str, as_json: bool) -> None:
     from xlbridge.system.summary import describe, overview
 
     loaded = load_system(system)
-    if as_json:
-        echo_json(overview(loaded))
-    else:
-        click.echo("\n".join(describe(loaded)))
+    echo_either(as_json, overview(loaded), describe(loaded))
 
 
 @schema.command("units")
@@ -110,10 +116,7 @@ def schema_units(system: str, as_json: bool) -> None:
     from xlbridge.system.summary import assignments, unit_assignments
 
     loaded = load_system(system)
-    if as_json:
-        echo_json(assignments(loaded))
-    else:
-        click.echo("\n".join(unit_assignments(loaded)))
+    echo_either(as_json, assignments(loaded), unit_assignments(loaded))
 
 
 @schema.command("diff")
@@ -573,7 +576,7 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
     month = _period(period, ws.campaign) if period else latest_period(db, load_system(ws.system).id)
     state = month_status(ws, db, month) if month else None
     if period:
-        echo_json(state.as_json()) if as_json else click.echo("\n".join(state.lines()))
+        echo_either(as_json, state.as_json(), state.lines())
         return
     pending, ignored, special = [], [], []  # the inbox as it is, nothing followed
     for path, st in entries(ws.inbox):
@@ -776,10 +779,7 @@ def score(workspace: Path, period: str, as_json: bool) -> None:
         scores = scores_as_of(ws, db, month)
     finally:
         db.close()
-    if as_json:
-        click.echo(json.dumps({"period": month, "units": [s.as_json() for s in scores]}, ensure_ascii=False, indent=2))
-    else:
-        click.echo("\n".join(score_lines(scores, month)))
+    echo_either(as_json, {"period": month, "units": [s.as_json() for s in scores]}, score_lines(scores, month))
 
 
 @main.command()
