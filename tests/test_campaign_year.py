@@ -14,10 +14,11 @@ from ledger_fixtures import (  # noqa: F401  (baseline, blank, ledger_dir are fi
     HEADER, UNIT, baseline, blank, edited, filled_ledger, ledger_dir, set_cells,
 )
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    clean_environment, connect, drop, ingest, make_workspace, receipt_summary, run, sheet_rows,
+    ON_TIME, clean_environment, connect, drop, ingest, make_workspace, receipt_summary, run, sheet_rows,
 )
 from xlbridge.service import store
 from xlbridge.service.consolidate import affected_months, consolidate
+from xlbridge.service.ingest import Outcome
 from xlbridge.service.next_ledgers import closed_month, issue_after_deadline
 from xlbridge.service.workspace import Workspace
 
@@ -29,6 +30,13 @@ ROW = 5  # the first indicator row; I = 进度说明
 def month_ledger(baseline: Path, tmp_path: Path, period: str, text: str, name: str) -> Path:
     """The unit's ledger for ``period`` whose first 进度说明 says ``text``."""
     return edited(baseline, tmp_path / name, set_cells({"B3": period, f"I{ROW}": text}))
+
+
+def send(ws: Workspace, baseline: Path, tmp_path: Path, period: str, text: str, when: datetime = ON_TIME) -> Outcome:
+    """The unit's ledger for ``period`` (first 进度说明 ``text``) dropped into the inbox at ``when`` and ingested."""
+    name = f"{period}-{text}.xlsx"
+    return ingest(ws, drop(ws, month_ledger(baseline, tmp_path, period, text, name), f"{UNIT}_{int(period[5:])}.xlsx",
+                           when=when))
 
 
 def state(ws: Workspace, sql: str, *params: object) -> list[tuple[object, ...]]:
@@ -73,9 +81,8 @@ def test_an_old_month_resent_never_replaces_a_newer_one(ws: Workspace, baseline:
 
 
 def test_a_skipped_month_counts_the_month_before(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
-    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, MAY, "五月", "may.xlsx"), f"{UNIT}_5.xlsx"))
-    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, JULY, "七月", "july.xlsx"), f"{UNIT}_7.xlsx",
-                    when=datetime(2021, 7, 30)))
+    send(ws, baseline, tmp_path, MAY, "五月")
+    send(ws, baseline, tmp_path, JULY, "七月", when=datetime(2021, 7, 30))
     assert first_description(ws, "monthly_state", "v.month = ?", JUNE) == {"五月"}
     assert first_description(ws, "monthly_state", "v.month = ?", JULY) == {"七月"}
     assert state(ws, "SELECT COUNT(*) FROM monthly_submissions WHERE unit = ? AND month < ?", UNIT, MAY) == [(0,)]
@@ -148,7 +155,7 @@ def test_after_the_deadline_every_unit_gets_next_months_ledger_once(ws: Workspac
                                                                     tmp_path: Path) -> None:
     """next_ledgers = after-deadline: May closes on 1 June (deadline_day 1); June's ledgers go out,
     pre-filled where a unit reported, and only once, even when the group deletes one."""
-    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, MAY, "五月的进展情况", "may.xlsx"), f"{UNIT}_5.xlsx"))
+    send(ws, baseline, tmp_path, MAY, "五月的进展情况")
     with store.open_store(ws.store) as db:
         may = issue_after_deadline(ws, db, datetime(2021, 5, 31, 23, 59))  # April has closed: May's ledgers
         assert {p.name for p in may} >= {f"{UNIT}_{MAY}_工作台账.xlsx", f"{OTHER}_{MAY}_工作台账.xlsx"}
@@ -170,10 +177,8 @@ def test_ledgers_next_needs_the_workspace_key(ws: Workspace) -> None:
 
 
 def test_the_year_at_a_glance(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
-    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, MAY, "五月", "may.xlsx"), f"{UNIT}_5.xlsx",
-                    when=datetime(2021, 5, 28)))
-    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, JULY, "七月", "july.xlsx"), f"{UNIT}_7.xlsx",
-                    when=datetime(2021, 8, 5)))
+    send(ws, baseline, tmp_path, MAY, "五月", when=datetime(2021, 5, 28))
+    send(ws, baseline, tmp_path, JULY, "七月", when=datetime(2021, 8, 5))
     db = store.open_store(ws.store)
     try:
         june, july = consolidate(ws, db, JUNE), consolidate(ws, db, JULY)
@@ -195,16 +200,13 @@ def test_the_year_at_a_glance(ws: Workspace, baseline: Path, tmp_path: Path) -> 
 def test_the_trend_follows_a_late_earlier_month(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
     """Each month's 趋势 figures are computed once and kept while the store holds nothing new for
     that month: a June file arriving after July's 汇总 shows in July's 趋势 when July is rewritten."""
-    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, MAY, "五月", "may.xlsx"), f"{UNIT}_5.xlsx",
-                    when=datetime(2021, 5, 28)))
-    ingest(ws, drop(ws, month_ledger(baseline, tmp_path, JULY, "七月", "july.xlsx"), f"{UNIT}_7.xlsx",
-                    when=datetime(2021, 7, 28)))
+    send(ws, baseline, tmp_path, MAY, "五月", when=datetime(2021, 5, 28))
+    send(ws, baseline, tmp_path, JULY, "七月", when=datetime(2021, 7, 28))
     db = store.open_store(ws.store)
     try:
         before = next(r for r in sheet_rows(consolidate(ws, db, JULY), "趋势") if r[0] == UNIT)
         assert before[2].startswith("未报送 ")  # June: nothing sent, May's figures carried
-        ingest(ws, drop(ws, month_ledger(baseline, tmp_path, JUNE, "六月", "june.xlsx"), f"{UNIT}_6.xlsx",
-                        when=datetime(2021, 7, 29)))
+        send(ws, baseline, tmp_path, JUNE, "六月", when=datetime(2021, 7, 29))
         after = next(r for r in sheet_rows(consolidate(ws, db, JULY), "趋势") if r[0] == UNIT)
     finally:
         db.close()
