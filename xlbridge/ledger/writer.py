@@ -10,7 +10,7 @@ import tempfile
 from copy import copy
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -178,15 +178,22 @@ def ledger_meta(
     return meta
 
 
-def _write_lists(wb: Workbook) -> None:
-    ws = wb.create_sheet(L.LISTS_SHEET)
-    for col, column in enumerate((c for c in L.COLUMNS if c.list_name), start=1):
+def write_choice_lists(wb: Workbook, title: str, columns: Iterable[L.Column]) -> Any:
+    """A hidden sheet ``title`` with one column per dropdown of ``columns`` (those with a
+    list_name), each a workbook-level name the native validation refers to."""
+    ws = wb.create_sheet(title)
+    for col, column in enumerate((c for c in columns if c.list_name), start=1):
         for row, choice in enumerate(column.choices, start=1):
             ws.cell(row, col, choice)
         letter = get_column_letter(col)
-        ref = f"{quote_sheetname(L.LISTS_SHEET)}!${letter}$1:${letter}${len(column.choices)}"
+        ref = f"{quote_sheetname(title)}!${letter}$1:${letter}${len(column.choices)}"
         wb.defined_names[column.list_name] = DefinedName(column.list_name, attr_text=ref)
     ws.sheet_state = "hidden"
+    return ws
+
+
+def _write_lists(wb: Workbook) -> None:
+    ws = write_choice_lists(wb, L.LISTS_SHEET, L.COLUMNS)
     ws.protection.sheet = True
     ws.protection.password = _PROTECT
 

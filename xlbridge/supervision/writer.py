@@ -9,13 +9,13 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from xlbridge.ledger.layout import HEADER_FILL, INPUT_FILL, LOCKED_FILL, PROTECTION_PASSWORD, Column
 from xlbridge.ledger.signature import sign
+from xlbridge.ledger.writer import write_choice_lists
 from xlbridge.supervision import layout as S
 from xlbridge.supervision.content import IssuedInspection
 from xlbridge.system.model import IndicatorSystem
@@ -60,7 +60,7 @@ def write_inspection(system: IndicatorSystem, issued: IssuedInspection, path: Pa
     wb = Workbook()
     ws = wb.active
     ws.title = S.INSPECTION_SHEET
-    _write_lists(wb)
+    write_choice_lists(wb, S.LISTS_SHEET, (*S.INSPECTION_COLUMNS, *S.REVIEW_COLUMNS))
     _header_block(ws, system, issued)
     title = f"{issued.unit} {issued.round} 督导检查表"
     _table(ws, title, S.INSPECTION_COLUMNS, S.HEADER_ROW, issued.rows)
@@ -86,18 +86,6 @@ def write_inspection(system: IndicatorSystem, issued: IssuedInspection, path: Pa
     wb.security = WorkbookProtection(workbookPassword=PROTECTION_PASSWORD, lockStructure=True)
     wb.active = 0
     return save_atomically(wb, path)
-
-
-def _write_lists(wb: Workbook) -> None:
-    ws = wb.create_sheet(S.LISTS_SHEET)
-    listed = [c for c in (*S.INSPECTION_COLUMNS, *S.REVIEW_COLUMNS) if c.list_name]
-    for col, column in enumerate(listed, start=1):
-        for row, choice in enumerate(column.choices, start=1):
-            ws.cell(row, col, choice)
-        letter = get_column_letter(col)
-        ref = f"{quote_sheetname(S.LISTS_SHEET)}!${letter}$1:${letter}${len(column.choices)}"
-        wb.defined_names[column.list_name] = DefinedName(column.list_name, attr_text=ref)
-    ws.sheet_state = "hidden"
 
 
 def _header_block(ws, system: IndicatorSystem, issued: IssuedInspection) -> None:  # type: ignore[no-untyped-def]
