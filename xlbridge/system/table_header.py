@@ -67,7 +67,7 @@ CODE_VALUE = re.compile(r"^(?:★\s*\d+|\(\d+\)|\d+[、.]?|\d+(?:\.\d+)+)$")
 
 def header_name(value: Any) -> str:
     """序 号 → 序号, 责任单位（部门） → 责任单位."""
-    return _HEADER_SUFFIX.sub("", no_spaces(fold_width(_text(value))))
+    return _HEADER_SUFFIX.sub("", no_spaces(fold_width(cell_text(value))))
 
 
 def field_of(name: str) -> str | None:
@@ -79,7 +79,8 @@ def field_of(name: str) -> str | None:
     return None
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A table cell as text: None empty, a whole float without its .0, stripped."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -205,7 +206,7 @@ def settle_columns(cols: Columns, data: list[list[Any]]) -> None:
 
 
 def _mostly_codes(data: list[list[Any]], col: int) -> bool:
-    values = [no_spaces(fold_width(_text(r[col]))) for r in data if col < len(r) and _text(r[col])]
+    values = [no_spaces(fold_width(cell_text(r[col]))) for r in data if col < len(r) and cell_text(r[col])]
     return bool(values) and sum(bool(CODE_VALUE.match(v)) for v in values) >= 0.6 * len(values)
 
 

@@ -36,6 +36,7 @@ from xlbridge.system.responsibility import cell_lines, is_group, looks_like_note
 from xlbridge.system.table_header import (
     Columns,
     apply_map,
+    cell_text,
     find_header,
     header_name,
     no_header_message,
@@ -108,7 +109,7 @@ def import_table(path: Path, *, system_id: str, issuer: str = "未注明", sheet
             level_names=builder.level_names(),
             points_label=builder.points_label(),
             units=builder.units(),
-            total_score=scores.total(" ".join(_text(v) for row in grid[: cols.header_row] for v in row)) or builder.total,
+            total_score=scores.total(" ".join(cell_text(v) for row in grid[: cols.header_row] for v in row)) or builder.total,
             bonus_cap=builder.caps.get(Kind.bonus),
             penalty_cap=builder.caps.get(Kind.penalty),
             level1_scores=builder.level1_scores(indicators),
@@ -174,7 +175,7 @@ def _title(rows: list[list[Any]]) -> str:
     """
     lines: list[str] = []
     for row in reversed(rows):
-        texts = [_ATTACHMENT.sub("", _one_line(t)) for t in dict.fromkeys(_text(v) for v in row if _text(v))]
+        texts = [_ATTACHMENT.sub("", _one_line(t)) for t in dict.fromkeys(cell_text(v) for v in row if cell_text(v))]
         texts = [t for t in texts if t and not _FORM_LINE.search(t)]
         if not texts:
             if lines:
@@ -184,14 +185,6 @@ def _title(rows: list[list[Any]]) -> str:
         if len(lines) == 2:
             break
     return "".join(lines)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def _one_line(text: str) -> str:
@@ -277,7 +270,7 @@ class _Builder:
 
     def cell(self, values: list[Any], name: str) -> str:
         col = self.cols.by_field.get(name)
-        return _text(values[col]) if col is not None and col < len(values) else ""
+        return cell_text(values[col]) if col is not None and col < len(values) else ""
 
     # ----------------------------------------------------------------------- the columns
     def account_columns(self, data: list[list[Any]]) -> None:
@@ -286,7 +279,7 @@ class _Builder:
         for col in range(width):
             if self.cols.field_at(col) is not None:
                 continue
-            filled = sum(1 for r in data if col < len(r) and _text(r[col]))
+            filled = sum(1 for r in data if col < len(r) and cell_text(r[col]))
             named = col < len(self.cols.header) and self.cols.header[col]
             what, row = self.cols.describe(col), self.cols.header_row + 1
             if col in self.cols.assessor:
@@ -317,7 +310,7 @@ class _Builder:
 
     # ----------------------------------------------------------------------- one row
     def row(self, number: int, values: list[Any]) -> None:
-        cells = [_text(v) for v in values]
+        cells = [cell_text(v) for v in values]
         if not any(cells):
             return
         if self._is_repeated_header(values):
