@@ -19,6 +19,8 @@ from xlbridge.errors import XlbridgeError
 from xlbridge.ledger.layout import META_KEYS, OPTIONAL_META_KEYS
 
 KEY_ENV = "XLBRIDGE_KEY_FILE"
+# A stored submission's signature check (submissions.signature) as receipts and exports say it.
+SIGNATURE_LABELS = {"valid": "通过", "invalid": "不通过", "missing": "缺少签名", "unchecked": "未核验"}
 
 
 def sign(meta: dict[str, str], key: bytes, keys: Sequence[str] = META_KEYS) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from xlbridge.findings import SEVERITY_LABELS
+from xlbridge.ledger.signature import SIGNATURE_LABELS
 from xlbridge.system.model import KIND_LABELS
 
 # Exported table or view → its file name when labelled.
@@ -45,7 +46,6 @@ HEADERS = {
 
 _YES_NO = {0: "否", 1: "是"}
 _STATUS = {"accepted": "已接收", "rejected": "已退回"}
-_SIGNATURE = {"valid": "通过", "invalid": "不通过", "missing": "缺少签名", "unchecked": "未核验"}
 # Column → its coded value in words.
 LABELS: dict[str, Callable[[Any], Any]] = {
     "secret": _YES_NO.get,
@@ -53,7 +53,7 @@ LABELS: dict[str, Callable[[Any], Any]] = {
     "key_item": lambda v: "★" if v else "",
     "kind": lambda v: {k.value: label for k, label in KIND_LABELS.items()}.get(v, v),
     "status": lambda v: _STATUS.get(v, v),
-    "signature": lambda v: _SIGNATURE.get(v, v),
+    "signature": lambda v: SIGNATURE_LABELS.get(v, v),
     "severity": lambda v: {k.value: label for k, label in SEVERITY_LABELS.items()}.get(v, v),
 }
 

@@ -17,6 +17,7 @@ from xlbridge.service.consolidate import deadline_for, local_time
 from xlbridge.service.next_ledgers import following_month, next_ledger_path
 from xlbridge.service.workspace import Workspace
 from xlbridge.ledger.layout import LEDGER_SHEET
+from xlbridge.ledger.signature import SIGNATURE_LABELS
 from xlbridge.xlsx.owned import fit_name, owned_workbook, text, write_table
 from xlbridge.xlsx.printing import Page, row_height, setup_xlsxwriter
 
@@ -185,7 +186,7 @@ def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[An
         ("处理结果", verdict),
         ("退回原因", sub["reason"] or ("无" if accepted else "")),
         ("错误 / 警告", f"{sub['errors']} 个错误，{sub['warnings']} 个警告"),
-        ("签名核验", {"valid": "通过", "invalid": "不通过", "missing": "缺少签名", "unchecked": "未核验"}.get(sub["signature"], "")),
+        ("签名核验", SIGNATURE_LABELS.get(sub["signature"], "")),
         ("指标行数", str(sub["rows"] or 0)),
         ("与上次相比", "—" if not accepted else _FIRST if changes is None else f"{len(changes)} 处变化（见“变化”工作表）" if changes else "没有变化"),
         ("文件指纹", sub["sha256"]),
