@@ -763,6 +763,66 @@ def rectify_list(workspace: Path, show_all: bool, as_json: bool, as_of: str | No
     click.echo(f"共 {len(found)} 项")
 
 
+item_option = click.option("--item", "item_id", required=True, type=int, help="整改事项编号（见 xlbridge rectify list）")
+by_option = click.option("--by", "by", default="督导检查组", show_default=True, help="操作人")
+
+
+@rectify.command("close")
+@workspace_option
+@item_option
+@click.option("--reason", required=True, help="销号依据，如 经实地核验已整改到位")
+@by_option
+@friendly
+def rectify_close(workspace: Path, item_id: int, reason: str, by: str) -> None:
+    """在检查轮次之外为一项整改事项销号（日常督导核验已整改）。"""
+    from xlbridge.supervision.commands import close_item
+
+    _item_command(workspace, lambda ws, db: close_item(ws, db, item_id, reason, by), "已销号")
+
+
+@rectify.command("reopen")
+@workspace_option
+@item_option
+@click.option("--reason", required=True, help="重新打开的原因，如 复查发现问题反弹")
+@click.option("--due", help="新的整改期限，如 2021-10-31（默认沿用原期限）")
+@by_option
+@friendly
+def rectify_reopen(workspace: Path, item_id: int, reason: str, due: str | None, by: str) -> None:
+    """重新打开一项已销号的整改事项（改回待整改，保留全部变更记录）。"""
+    from xlbridge.supervision.commands import reopen_item
+
+    new_due = _as_of(due).isoformat() if due else None
+    _item_command(workspace, lambda ws, db: reopen_item(ws, db, item_id, reason, by, new_due), "已重新打开")
+
+
+@rectify.command("show")
+@workspace_option
+@item_option
+@json_option
+@friendly
+def rectify_show(workspace: Path, item_id: int, as_json: bool) -> None:
+    """显示一项整改事项及其全部变更记录（谁、何时、由什么状态改为什么状态）。"""
+    from xlbridge.supervision.commands import item_lines, show_item
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        item = show_item(ws, db, item_id)
+    finally:
+        db.close()
+    echo_either(as_json, item, item_lines(item))
+
+
+def _item_command(workspace: Path, act: Any, done: str) -> None:
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        item = act(ws, db)
+    finally:
+        db.close()
+    click.echo(f"整改事项 {item['id']} {done}：{item['unit']} 指标 {item['indicator_key']}，期限 {item['due']}（{item['status']}）")
+
+
 @main.command()
 @workspace_option
 @click.option("--period", required=True, help="按哪个月计分（取该月及以前最近一轮检查），如 2021-06")

@@ -38,6 +38,64 @@ def add_daily_item(ws: Workspace, db: sqlite_utils.Database, unit: str, indicato
     return dict(db["rectification_items"].get(item_id))
 
 
+def close_item(ws: Workspace, db: sqlite_utils.Database, item_id: int, reason: str, by: str) -> dict[str, Any]:
+    """销号 outside a round: the group has verified the rectification in daily supervision."""
+    item = _item(ws, db, item_id)
+    if item["status"] == items.CLOSED:
+        raise XlbridgeError(f"整改事项 {item_id} 已于 {item['updated_at'][:10]} 销号，无需再次销号")
+    with db.atomic():
+        items.change(db, item, items.CLOSED, by=by, note=f"销号：{_reason(reason)}", source="cli")
+    return item
+
+
+def reopen_item(ws: Workspace, db: sqlite_utils.Database, item_id: int, reason: str, by: str,
+                due: str | None = None) -> dict[str, Any]:
+    """A closed (已销号) item back to 待整改 — the problem came back, or it was closed in error —
+    with a new deadline if one is given."""
+    item = _item(ws, db, item_id)
+    if item["status"] != items.CLOSED:
+        raise XlbridgeError(f"整改事项 {item_id} 当前为「{item['status']}」，尚未销号，无需重新打开")
+    note = f"重新打开：{_reason(reason)}" + (f"（整改期限由 {item['due']} 改为 {due}）" if due and due != item["due"] else "")
+    with db.atomic():
+        items.change(db, item, items.OPEN, by=by, note=note, source="cli", **({"due": due} if due else {}))
+    return item
+
+
+def _item(ws: Workspace, db: sqlite_utils.Database, item_id: int) -> dict[str, Any]:
+    system = load_system(ws.system)
+    store.ensure_tables(db)
+    found = list(db["rectification_items"].rows_where("id = ? AND system_id = ?", [item_id, system.id]))
+    if not found:
+        raise XlbridgeError(f"整改事项 {item_id} 不存在（用 xlbridge rectify list --all 查看全部事项及其编号）")
+    return found[0]
+
+
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        raise XlbridgeError("请写明原因（--reason）")
+    return reason.strip()
+
+
+def item_lines(item: dict[str, Any]) -> list[str]:
+    """`xlbridge rectify show`: the item, then every change with who and when."""
+    star = "★" if item["key_item"] else ""
+    lines = [f"整改事项 {item['id']}：{item['unit']} 指标 {star}{item['indicator_key'] or '—'}（{item['round'] or item['source']}）",
+             f"  问题：{item['problem']}", f"  整改要求：{item['requirement'] or '—'}",
+             f"  整改期限：{item['due']}　当前状态：{item['status']}"]
+    if item["measures"]:
+        lines.append(f"  单位整改措施：{item['measures']}（{item['completion'] or ''}）")
+    lines.append("  变更记录：")
+    lines += [f"    {h['at'].replace('T', ' ')[:16]}  {h['by']}  {h['old_status'] or '—'} → {h['new_status']}  {h['note'] or ''}"
+              for h in item["history"]]
+    return lines
+
+
+def show_item(ws: Workspace, db: sqlite_utils.Database, item_id: int) -> dict[str, Any]:
+    item = _item(ws, db, item_id)
+    item["history"] = store.history(db, item_id)
+    return item
+
+
 def list_items(ws: Workspace, db: sqlite_utils.Database, today: date, closed_too: bool = False) -> list[dict[str, Any]]:
     """Every item (open ones only unless ``closed_too``), overdue first, with its history."""
     system = load_system(ws.system)
