@@ -823,6 +823,70 @@ def _item_command(workspace: Path, act: Any, done: str) -> None:
     click.echo(f"整改事项 {item['id']} {done}：{item['unit']} 指标 {item['indicator_key']}，期限 {item['due']}（{item['status']}）")
 
 
+@main.group()
+def bonus() -> None:
+    """督导检查组：加分项的加分（检查轮次之外记录、撤销）。"""
+
+
+@bonus.command("add")
+@workspace_option
+@click.option("--unit", required=True, help="单位")
+@click.option("--indicator", required=True, help="加分项的指标编号，如 加1")
+@click.option("--points", required=True, type=float, help="加分，不超过该加分项的分值")
+@click.option("--reason", required=True, help="加分依据，如 表彰文件名称、文号")
+@click.option("--period", required=True, help="从哪个月起计入得分，如 2021-06")
+@by_option
+@friendly
+def bonus_add(workspace: Path, unit: str, indicator: str, points: float, reason: str, period: str, by: str) -> None:
+    """记录一项加分（如获省部级表彰），从该月起计入得分。"""
+    from xlbridge.supervision.bonuses import add_bonus, bonus_line
+
+    ws = _workspace(workspace)
+    month = _period(period, ws.campaign)
+    db = _existing_store(ws)
+    try:
+        found = add_bonus(ws, db, unit, indicator, points, reason, month, by)
+    finally:
+        db.close()
+    click.echo(f"已记录加分：{bonus_line(found).strip()}")
+
+
+@bonus.command("revoke")
+@workspace_option
+@click.option("--id", "bonus_id", required=True, type=int, help="加分记录编号（见 xlbridge bonus list）")
+@click.option("--reason", required=True, help="撤销原因")
+@by_option
+@friendly
+def bonus_revoke(workspace: Path, bonus_id: int, reason: str, by: str) -> None:
+    """撤销一项记错的加分（保留记录，不再计入得分）。"""
+    from xlbridge.supervision.bonuses import bonus_line, revoke
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        found = revoke(ws, db, bonus_id, reason, by)
+    finally:
+        db.close()
+    click.echo(f"已撤销：{bonus_line(found).strip()}")
+
+
+@bonus.command("list")
+@workspace_option
+@json_option
+@friendly
+def bonus_list(workspace: Path, as_json: bool) -> None:
+    """列出全部加分记录（包括已撤销的）。"""
+    from xlbridge.supervision.bonuses import bonus_line, list_bonuses
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        found = list_bonuses(ws, db)
+    finally:
+        db.close()
+    echo_either(as_json, found, [*map(bonus_line, found), f"共 {len(found)} 项"])
+
+
 @main.command()
 @workspace_option
 @click.option("--period", required=True, help="按哪个月计分（取该月及以前最近一轮检查），如 2021-06")

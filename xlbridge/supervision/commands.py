@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -13,20 +14,30 @@ from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import items, store
 from xlbridge.supervision.plan import expected_units
 from xlbridge.supervision.scores import UnitScore, unit_scores
+from xlbridge.supervision.scoring import bonus_text
 from xlbridge.system.files import load_system
+from xlbridge.system.model import Indicator, IndicatorSystem
 
 _ORDER = {items.OVERDUE: 0, items.OPEN: 1, items.ANSWERED: 2, items.CLOSED: 3}
+
+
+def unit_indicator(ws: Workspace, system: IndicatorSystem, unit: str, code: str,
+                   among: Callable[[str], list[Indicator]], what: str, kind: str) -> tuple[str, Indicator]:
+    """The workspace's unit (by any spelling) and one of ``among(unit)`` by its code, or a Chinese
+    error listing the codes it could have been."""
+    [unit] = expected_units(ws, [system.unit(unit).name if system.unit(unit) else unit])
+    found = system.indicator(code)
+    if found is None or found not in among(unit):
+        codes = "、".join(i.key for i in among(unit)) or "无"
+        raise XlbridgeError(f"指标「{code}」不是{unit}{what}（{unit}的{kind}：{codes}）")
+    return unit, found
 
 
 def add_daily_item(ws: Workspace, db: sqlite_utils.Database, unit: str, indicator: str, problem: str,
                    requirement: str, due: str, by: str) -> dict[str, Any]:
     """An item found in daily supervision (日常督导), outside any round."""
     system = load_system(ws.system)
-    [unit] = expected_units(ws, [system.unit(unit).name if system.unit(unit) else unit])
-    found = system.indicator(indicator)
-    if found is None or found not in system.assigned(unit):
-        codes = "、".join(i.key for i in system.assigned(unit))
-        raise XlbridgeError(f"指标「{indicator}」不是{unit}牵头或配合的指标（{unit}的指标：{codes}）")
+    unit, found = unit_indicator(ws, system, unit, indicator, system.assigned, "牵头或配合的指标", "指标")
     if not problem.strip():
         raise XlbridgeError("请写明发现的问题（--problem）")
     service_store.register_system(db, system)
@@ -118,9 +129,12 @@ def score_lines(scores: list[UnitScore], period: str) -> list[str]:
     lines = [f"{period} 督导检查得分（计分方法：{'；'.join(methods)}）"]
     for s in scores:
         if s.score is None:
-            lines.append(f"  —  {s.unit}：尚未检查（满分 {s.full_marks:g}）")
+            lines.append(f"  —  {s.unit}：尚未检查（满分 {s.full_marks:g}）" + (f"，已加 {s.bonus:g} 分" if s.bonus else ""))
             continue
-        lines.append(f"{s.rank:>3}  {s.unit}：{s.score:g} / {s.full_marks:g}（{s.round} 检查）")
+        plus = f"，含加分 {s.bonus:g}" if s.bonuses else ""
+        lines.append(f"{s.rank:>3}  {s.unit}：{s.score:g} / {s.full_marks:g}（{s.round} 检查{plus}）")
         lines += [f"       {sub['level1']}：{sub['score']:g} / {sub['full_marks']:g}" for sub in s.subtotals]
         lines += [f"       扣 {d.points:g} 分：指标 {d.code}，{d.reason}" for d in s.deductions]
+        lines += [f"       {bonus_text(b)}" for b in s.bonuses]
     return lines
+

@@ -15,6 +15,7 @@ from xlbridge.supervision import items as I
 from xlbridge.supervision import store
 from xlbridge.supervision.plan import expected_units
 from xlbridge.supervision.scores import unit_scores
+from xlbridge.supervision.scoring import bonus_text
 from xlbridge.system.files import load_system
 from xlbridge.xlsx.owned import Styles, text, write_table
 from xlbridge.xlsx.printing import Page, row_height, setup_xlsxwriter
@@ -31,17 +32,18 @@ def write_sheets(wb: Any, st: Styles, db: sqlite_utils.Database, ws: Workspace, 
     _items(wb.add_worksheet("整改"), st, store.open_items(db, system.id), date.today(), title)
 
 
-_SCORE_WIDTHS = [6, 24, 8, 8, 10, 70]
+_SCORE_WIDTHS = [6, 24, 8, 8, 10, 56, 40]
 _ITEM_WIDTHS = [6, 20, 8, 5, 40, 36, 11, 8, 12, 40]
 
 
 def _scores(wb: Any, st: Styles, scores: list[Any], period: str, title: str) -> None:
     sheet = wb.add_worksheet("得分")
     sheet.write_string(0, 0, f"截至 {period} 的督导检查得分（{scores[0].method if scores else ''}）", st.title)
-    row = write_table(sheet, 2, ["名次", "单位", "得分", "满分", "检查轮次", "扣分及原因"], _SCORE_WIDTHS, st)
+    row = write_table(sheet, 2, ["名次", "单位", "得分", "满分", "检查轮次", "扣分及原因", "加分及理由"], _SCORE_WIDTHS, st)
     first = row
     for s in scores:
         deductions = "；".join(f"指标 {d.code} 扣 {d.points:g}：{d.reason}" for d in s.deductions)
+        bonuses = "；".join(bonus_text(b) for b in s.bonuses)
         sheet.write_string(row, 0, str(s.rank or "—"), st.center)
         sheet.write_string(row, 1, s.unit, st.text)
         if s.score is None:
@@ -51,13 +53,15 @@ def _scores(wb: Any, st: Styles, scores: list[Any], period: str, title: str) -> 
         sheet.write_number(row, 3, s.full_marks, st.center)
         sheet.write_string(row, 4, text(s.round), st.center)
         sheet.write_string(row, 5, deductions, st.text)
+        sheet.write_string(row, 6, bonuses, st.text)
+        sheet.set_row(row, row_height(zip((deductions, bonuses), _SCORE_WIDTHS[5:])))
         row += 1
     if row > first:
         chart = wb.add_chart({"type": "bar"})
         chart.add_series({"name": "得分", "categories": [sheet.name, first, 1, row - 1, 1],
                           "values": [sheet.name, first, 2, row - 1, 2], "data_labels": {"value": True}})
         chart.set_title({"name": "各单位督导检查得分"})
-        chart.set_x_axis({"min": 0, "max": 100})
+        chart.set_x_axis({"min": 0, "max": max([100.0, *(s.score or 0 for s in scores)])})  # bonus may pass 100
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"none": True})
         sheet.insert_chart(row + 1, 1, chart, {"x_scale": 1.4, "y_scale": max(1.0, (row - first) / 12)})
