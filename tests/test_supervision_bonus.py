@@ -17,7 +17,7 @@ from docx import Document
 from ledger_fixtures import UNIT
 from supervision_fixtures import ROW, col, fill, inspection_kind, submit, system_workspace  # noqa: F401
 from test_supervision_scoring import scored_system
-from ws_fixtures import clean_environment, connect, run, sheet_rows  # noqa: F401
+from ws_fixtures import clean_environment, connect, receipt_summary, run, sheet_rows  # noqa: F401
 
 from xlbridge.service import store as service_store
 from xlbridge.supervision import layout as S
@@ -105,6 +105,8 @@ def test_the_workbook_records_bonus_checked_like_deductions(ws, tmp_path: Path) 
         "19": {"conclusion": S.MOSTLY, "problem": "目录不全", "deduction": 5}, "加1": AWARD}, rows=BONUS_ROWS),
         when=datetime(2021, 6, 22))
     assert ok.status == "accepted", ok.summary
+    receipt = receipt_summary(ok.receipt)
+    assert receipt["加分"] == f"指标 加1 加 2 分：{AWARD['bonus_reason']}" and receipt["本轮得分"] == "97（满分 100，扣 5 分，加 2 分）"
     with connect(ws.store) as conn:
         assert conn.execute("SELECT indicator_key, month, bonus, bonus_reason, source, created_by FROM bonuses").fetchall() == [
             ("加1", "2021-06", 2.0, AWARD["bonus_reason"], "督导检查", "李检查")]
