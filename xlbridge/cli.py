@@ -682,6 +682,8 @@ def _as_of(text: str | None):  # type: ignore[no-untyped-def]
 
 
 as_of_option = click.option("--as-of", "as_of", help="按这一天判断整改事项是否逾期，如 2021-08-01（默认今天）")
+period_as_of_option = click.option("--as-of", "as_of", help="按这一天的情况写，如 2021-08-01"
+                                   "（默认：该月报送截止前一天或该季度最后一天，今天更早则为今天）")
 
 
 @main.group()
@@ -910,7 +912,7 @@ def score(workspace: Path, period: str, as_json: bool) -> None:
 @workspace_option
 @click.option("--quarter", required=True, help="季度，如 2021Q2")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出的 .docx 文件")
-@as_of_option
+@period_as_of_option
 @json_option
 @friendly
 def bulletin(workspace: Path, quarter: str, output: Path, as_of: str | None, as_json: bool) -> None:
@@ -920,7 +922,7 @@ def bulletin(workspace: Path, quarter: str, output: Path, as_of: str | None, as_
     ws = _workspace(workspace)
     db = _existing_store(ws)
     try:
-        facts = quarter_facts(ws, db, quarter, _as_of(as_of))
+        facts = quarter_facts(ws, db, quarter, _as_of(as_of) if as_of else None)
     finally:
         db.close()
     path = write_bulletin(facts, output)
@@ -934,7 +936,7 @@ def bulletin(workspace: Path, quarter: str, output: Path, as_of: str | None, as_
 @main.command()
 @workspace_option
 @click.option("--period", required=True, help="催报哪个月的台账，如 2021-06")
-@as_of_option
+@period_as_of_option
 @json_option
 @friendly
 def remind(workspace: Path, period: str, as_of: str | None, as_json: bool) -> None:
@@ -945,7 +947,7 @@ def remind(workspace: Path, period: str, as_of: str | None, as_json: bool) -> No
     month = _period(period, ws.campaign)
     db = _existing_store(ws)
     try:
-        found = reminders(ws, db, month, _as_of(as_of))
+        found = reminders(ws, db, month, _as_of(as_of) if as_of else None)
     finally:
         db.close()
     paths = [write_reminder(ws, reminder) for reminder in found]
