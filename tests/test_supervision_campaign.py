@@ -253,3 +253,24 @@ def test_the_consolidated_workbook_gains_scores_and_items(year) -> None:  # type
                         "2021-07": [("3", "逾期"), ("1", "已反馈"), ("2", "已反馈")]}
     with zipfile.ZipFile(path) as zf:
         assert any(n.startswith("xl/charts/chart") for n in zf.namelist())
+
+
+def test_the_group_reopens_a_closed_item_and_it_comes_back_everywhere(year) -> None:  # type: ignore[no-untyped-def]
+    """Last, as it changes the year: item 1, closed in August, reopened from the command line."""
+    ws = year["ws"]
+    result = run("rectify", "reopen", "-w", ws.root, "--item", "1", "--reason", "复查发现许可事项又未公开",
+                 "--due", "2021-11-30", "--by", "李检查")
+    assert result.exit_code == 0 and "整改事项 1 已重新打开" in result.output
+    shown = json.loads(run("rectify", "show", "-w", ws.root, "--item", "1", "--json").output)
+    assert [(h["old_status"], h["new_status"], h["by"]) for h in shown["history"]] == [
+        (None, "待整改", "李检查"), ("待整改", "已反馈", "王伟"), ("已反馈", "已销号", "李检查"), ("已销号", "待整改", "李检查")]
+    october = ws.outbox / "督导检查" / "2021-10" / f"督导检查_{UNIT}_2021-10.xlsx"
+    assert run("inspect", "plan", "-w", ws.root, "--round", "2021-10", "--as-of", "2021-10-01").exit_code == 0
+    # the review sheet: item 1 again (待整改, its new deadline), 2 and 3 overdue by October
+    assert [(r[0], r[5], r[6]) for r in review_rows(october)] == [
+        ("1", "2021-11-30", "待整改"), ("2", "2021-09-30", "逾期"), ("3", "2021-07-10", "逾期")]
+    assert run("ledgers", "next", "-w", ws.root, "--period", "2021-10").exit_code == 0
+    ledger = openpyxl.load_workbook(ws.outbox / UNIT / f"{UNIT}_2021-10_工作台账.xlsx")[R.SHEET]
+    assert [r[0].value for r in ledger.iter_rows(min_row=R.FIRST_ROW) if r[0].value] == ["1", "2", "3"]
+    again = run("rectify", "reopen", "-w", ws.root, "--item", "1", "--reason", "x")
+    assert again.exit_code == 1 and "当前为「待整改」，尚未销号" in again.output

@@ -39,11 +39,13 @@ HEADERS = {
 
 
 def has_tables(db: sqlite_utils.Database) -> bool:
-    return set(TABLES) <= set(db.table_names())
+    """Whether the supervision group has started here (its first tables exist, perhaps from an
+    earlier release: ensure_tables brings them up to date)."""
+    return "rectification_items" in db.table_names()
 
 
 def ensure_tables(db: sqlite_utils.Database) -> sqlite_utils.Database:
-    if has_tables(db):
+    if set(TABLES) <= set(db.table_names()):  # bonuses came last, with the columns added in _create
         return db
     with db.atomic():
         _create(db)

@@ -27,7 +27,7 @@ _ORDER = {I.OVERDUE: 0, I.OPEN: 1, I.ANSWERED: 2}
 
 
 def write_sheets(wb: Any, st: Styles, db: sqlite_utils.Database, ws: Workspace, period: str, title: str) -> None:
-    if "rectification_items" not in db.table_names():
+    if not store.has_tables(db):
         return  # no inspection, no item yet: the 汇总 stays as the coordination group knows it
     store.ensure_tables(db)  # a store from before the bonus points gains them
     system = load_system(ws.system)
