@@ -167,8 +167,8 @@ def test_the_summary_and_the_bulletin_show_bonus_with_its_reason(ws, tmp_path: P
     assert run("bulletin", "-w", ws.root, "--quarter", "2021Q2", "-o", out).exit_code == 0
     doc = Document(str(out))
     table = [[c.text for c in row.cells] for row in doc.tables[1].rows]
-    assert table[0][:5] == ["名次", "单位", "得分", "满分", "其中加分"] and table[1][:5] == ["1", UNIT, "102", "100", "2"]
-    assert any(p.text.startswith(f"加分情况：{UNIT}加 2 分：指标 加1") for p in doc.paragraphs)
+    assert table[0][:5] == ["名次", "单位", "得分", "满分", "加分"] and table[1][:5] == ["1", UNIT, "102", "100", "2"]
+    assert f"加分情况：{UNIT}（指标 加1）加 2 分，{AWARD['bonus_reason']}。" in [p.text for p in doc.paragraphs]
 
 
 def test_a_store_from_before_bonus_gains_its_columns(tmp_path: Path) -> None:

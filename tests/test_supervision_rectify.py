@@ -114,8 +114,9 @@ def test_store_export_includes_the_supervision_tables(ws, tmp_path: Path) -> Non
     raw = run("store", "export", "-w", ws.root, "--out", tmp_path / "raw", "--raw")
     assert raw.exit_code == 0, raw.output
     for table in ("inspections", "inspection_rows", "inspection_findings", "rectification_items",
-                  "rectification_history", "scores"):
+                  "rectification_history", "scores", "bonuses"):
         assert (tmp_path / "raw" / f"{table}.csv").exists(), table
+    assert (tmp_path / "out" / "加分记录.csv").exists()
 
 
 def test_rectify_close_and_reopen_from_the_command_line_keep_the_history(ws) -> None:

@@ -21,7 +21,7 @@ from xlbridge.supervision import items as I
 from xlbridge.supervision import store
 from xlbridge.supervision.plan import expected_units
 from xlbridge.supervision.scores import UnitScore, unit_scores
-from xlbridge.supervision.scoring import bonus_text
+from xlbridge.supervision.scoring import cut_text
 from xlbridge.supervision.timeline import end_of, items_on, quarter_day
 from xlbridge.system.files import load_system
 
@@ -140,12 +140,13 @@ def _overall(doc: Any, facts: QuarterFacts) -> None:
     scored = [s for s in facts.scores if s.score is not None]
     if scored:
         D.body(doc, f"本季度督导检查 {len(scored)} 个单位（计分方法：{scored[0].method}）。各单位得分及名次如下：")
-        D.table(doc, ["名次", "单位", "得分", "满分", "其中加分", "检查轮次"],
+        D.table(doc, ["名次", "单位", "得分", "满分", "加分", "检查轮次"],
                 [[s.rank, s.unit, f"{s.score:g}", f"{s.full_marks:g}", f"{s.bonus:g}" if s.bonuses else "", s.round]
                  for s in scored], [14, 62, 18, 18, 20, 24])
         awarded = [(s.unit, b) for s in facts.scores for b in s.bonuses]
         if awarded:
-            D.body(doc, "加分情况：" + "；".join(f"{unit}{bonus_text(b)}" for unit, b in awarded) + "。")
+            D.body(doc, "加分情况：" + "；".join(f"{unit}（指标 {b.code}）加 {b.points:g} 分，{b.reason}{cut_text(b)}"
+                                                  for unit, b in awarded) + "。")
     else:
         D.body(doc, "本季度尚未开展督导检查。")
 

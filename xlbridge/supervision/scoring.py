@@ -165,5 +165,8 @@ def shown(points: float | None) -> str:
 
 def bonus_text(b: Bonus) -> str:
     """加 2 分：指标 加1，获省级表彰（2021-06）, saying so when a cap cut it."""
-    cut = f"，记 {b.awarded:g} 分，超出上限按 {b.points:g} 分计" if b.points != b.awarded else ""
-    return f"加 {b.points:g} 分：指标 {b.code}，{b.reason}（{b.month}{cut}）"
+    return f"加 {b.points:g} 分：指标 {b.code}，{b.reason}（{b.month}{cut_text(b)}）"
+
+
+def cut_text(b: Bonus) -> str:
+    return f"，记 {b.awarded:g} 分，超出上限按 {b.points:g} 分计" if b.points != b.awarded else ""
