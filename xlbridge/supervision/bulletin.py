@@ -21,7 +21,6 @@ from xlbridge.supervision import items as I
 from xlbridge.supervision import store
 from xlbridge.supervision.plan import expected_units
 from xlbridge.supervision.scores import UnitScore, unit_scores
-from xlbridge.system.files import load_system
 
 _QUARTER = re.compile(r"^(\d{4})\s*[Qq]([1-4])$")
 _NUMERALS = "一二三四"
@@ -57,7 +56,7 @@ class QuarterFacts:
 
 def quarter_facts(ws: Workspace, db: sqlite_utils.Database, quarter: str, today: date) -> QuarterFacts:
     months = quarter_months(quarter)
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     campaign = ws.campaign or int(months[0][:4])
     units = expected_units(ws)
     store.ensure_tables(db)

@@ -13,7 +13,6 @@ from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import items, store
 from xlbridge.supervision.plan import expected_units
 from xlbridge.supervision.scores import UnitScore, unit_scores
-from xlbridge.system.files import load_system
 
 _ORDER = {items.OVERDUE: 0, items.OPEN: 1, items.ANSWERED: 2, items.CLOSED: 3}
 
@@ -21,7 +20,7 @@ _ORDER = {items.OVERDUE: 0, items.OPEN: 1, items.ANSWERED: 2, items.CLOSED: 3}
 def add_daily_item(ws: Workspace, db: sqlite_utils.Database, unit: str, indicator: str, problem: str,
                    requirement: str, due: str, by: str) -> dict[str, Any]:
     """An item found in daily supervision (日常督导), outside any round."""
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     [unit] = expected_units(ws, [system.unit(unit).name if system.unit(unit) else unit])
     found = system.indicator(indicator)
     if found is None or found not in system.assigned(unit):
@@ -40,7 +39,7 @@ def add_daily_item(ws: Workspace, db: sqlite_utils.Database, unit: str, indicato
 
 def list_items(ws: Workspace, db: sqlite_utils.Database, today: date, closed_too: bool = False) -> list[dict[str, Any]]:
     """Every item (open ones only unless ``closed_too``), overdue first, with its history."""
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     store.ensure_tables(db)
     items.mark_overdue(db, system.id, today)
     found = [i for i in store.items(db, system.id) if closed_too or i["status"] != items.CLOSED]
@@ -50,7 +49,7 @@ def list_items(ws: Workspace, db: sqlite_utils.Database, today: date, closed_too
 
 
 def scores_as_of(ws: Workspace, db: sqlite_utils.Database, period: str) -> list[UnitScore]:
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     return unit_scores(db, system, ws.campaign or int(period[:4]), period, expected_units(ws))
 
 

@@ -20,7 +20,6 @@ from xlbridge.supervision import items as I
 from xlbridge.supervision import store
 from xlbridge.supervision.plan import expected_units
 from xlbridge.supervision.receipt import FOLDER
-from xlbridge.system.files import load_system
 
 NEAR_DAYS = 7
 
@@ -36,7 +35,7 @@ class Reminder:
 
 
 def reminders(ws: Workspace, db: sqlite_utils.Database, period: str, today: date) -> list[Reminder]:
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     campaign = ws.campaign or int(period[:4])
     store.ensure_tables(db)
     I.mark_overdue(db, system.id, today)

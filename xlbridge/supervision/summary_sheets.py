@@ -15,7 +15,6 @@ from xlbridge.supervision import items as I
 from xlbridge.supervision import store
 from xlbridge.supervision.plan import expected_units
 from xlbridge.supervision.scores import unit_scores
-from xlbridge.system.files import load_system
 from xlbridge.xlsx.owned import Styles, text, write_table
 from xlbridge.xlsx.printing import Page, row_height, setup_xlsxwriter
 
@@ -25,7 +24,7 @@ _ORDER = {I.OVERDUE: 0, I.OPEN: 1, I.ANSWERED: 2}
 def write_sheets(wb: Any, st: Styles, db: sqlite_utils.Database, ws: Workspace, period: str, title: str) -> None:
     if not store.has_tables(db):
         return  # no inspection, no item yet: the 汇总 stays as the coordination group knows it
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     campaign = ws.campaign or int(period[:4])
     _scores(wb, st, unit_scores(db, system, campaign, period, expected_units(ws)), period, title)
     _items(wb.add_worksheet("整改"), st, store.open_items(db, system.id), date.today(), title)
