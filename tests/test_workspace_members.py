@@ -11,6 +11,8 @@ filled with openpyxl, checked by `xlbridge validate`, ingested by `xlbridge inge
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -256,3 +258,37 @@ def test_a_town_listed_after_the_first_submission_joins_the_store(town_ledgers: 
     db = connect(root / "store.db")
     assert db.execute("SELECT is_group FROM units WHERE name = '黄河东路街道办事处'").fetchall() == [(0,)]
     assert db.execute("SELECT COUNT(*) FROM assignments WHERE unit = '黄河东路街道办事处'").fetchone()[0] == len(town_led())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the daemon test signals a POSIX process")
+def test_the_daemon_accepts_a_towns_ledger_through_its_workers(town_ledgers: tuple[Path, Path], tmp_path: Path) -> None:
+    """The real daemon with two worker processes: the workspace's system (the towns) reaches them."""
+    from test_daemon import DaemonProcess
+
+    root, issued = town_ledgers
+    config = root / "xlbridge.toml"
+    config.write_text("workers = 2\n" + config.read_text(encoding="utf-8"), encoding="utf-8")  # before [members]
+    daemon = DaemonProcess(root)
+    try:
+        daemon.start()
+        (root / "inbox" / "良田镇").mkdir(parents=True, exist_ok=True)
+        fill_town(issued, root / "inbox" / "良田镇" / "良田镇_2021-05.xlsx")
+        daemon.wait_for(lambda: (root / "store.db").exists() and connect(root / "store.db").execute(
+            "SELECT COUNT(*) FROM submissions").fetchone()[0] == 1, "the town's ledger to be stored")
+        assert daemon.signal(signal.SIGTERM) == 0
+    finally:
+        daemon.ensure_stopped()
+    [sub] = connect(root / "store.db").execute("SELECT unit, status, errors, signature FROM submissions").fetchall()
+    assert sub == ("良田镇", "accepted", 0, "valid")
+    assert (root / "outbox" / "良田镇").is_dir()
+
+
+def test_the_government_departments_are_every_government_organ_the_table_names() -> None:
+    """What jinfeng-2020's 政府各部门(单位) rests on (its members_note): the table lists no members;
+    they are the units it names itself, less the Party organs, the supervisory commission and the courts."""
+    jinfeng = load_system("jinfeng-2020")
+    named = {u for i in jinfeng.indicators for u in (*i.lead, *i.cooperating) if not jinfeng.unit(u).group}
+    not_government = {"编办", "网信办", "宣传部", "组织部", "监委", "金凤区人民法院", "金凤区人民检察院"}
+    assert set(jinfeng.members_of("政府各部门(单位)")) == named - not_government
+    note = jinfeng.unit("政府各部门(单位)").members_note
+    assert "都没有列出" in note and "[members]" in note and all(u in note for u in ("编办", "监委", "法院", "检察院"))
