@@ -149,6 +149,10 @@ class IndicatorSystem(Strict):
     bonus_cap: float | None = Field(default=None, description="加分总和不超过…分")
     penalty_cap: float | None = Field(default=None, description="扣分/减分总和不超过…分")
     level1_scores: list[Level1] = Field(default_factory=list)
+    scores_note: str | None = Field(
+        default=None,
+        description="What the scores rest on, or why there are none (the table prints no points).",
+    )
     indicators: list[Indicator]
     # Units a workspace's settings added as members of groups (system/members.py): unit → groups.
     _supplied: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)
