@@ -430,12 +430,17 @@ def _store_supplied_members(db: sqlite_utils.Database, system: IndicatorSystem) 
 
 
 def _file_under_new_names(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
-    """A unit renamed in this version keeps its submissions, on-time record and answers."""
+    """A unit renamed in this version keeps its submissions, on-time record and answers, and whatever
+    else the store files under a unit of this system (the supervision group's inspections, scores
+    and rectification items: every table with ``system_id`` and ``unit``). The name it was sent
+    under stays in ``claimed_unit``; the assignments of earlier versions keep the names of theirs."""
     earlier = {r[0] for r in db.execute("SELECT DISTINCT name FROM units WHERE system_id = ? AND system_version != ?",
                                         [system.id, system.version])}
+    filed = [t for t in db.table_names() if t != "assignments" and {"system_id", "unit"} <= set(db[t].columns_dict)]
     for unit in system.units:
         for old in (a for a in unit.aliases if a in earlier and a != unit.name):
-            db.execute("UPDATE submissions SET unit = ? WHERE system_id = ? AND unit = ?", [unit.name, system.id, old])
+            for table in filed:
+                db.execute(f"UPDATE [{table}] SET unit = ? WHERE system_id = ? AND unit = ?", [unit.name, system.id, old])
             db["meta"].upsert({"key": f"renamed/{system.id}/{system.version}/{old}", "value": unit.name}, pk="key")
 
 
