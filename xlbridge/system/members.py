@@ -63,7 +63,7 @@ def _derive(system: IndicatorSystem, members: tuple[tuple[str, tuple[str, ...]],
             added.setdefault(name, []).append(group.name)
     units = [_supplied(u, extra[u.name], source) if u.name in extra else u for u in system.units]
     units += [Unit(name=name) for name in added]
-    derived = IndicatorSystem.model_construct(**{**{f: getattr(system, f) for f in IndicatorSystem.model_fields}, "units": units})
+    derived = system.model_copy(update={"units": units})
     derived._supplied = {name: tuple(groups) for name, groups in added.items()}
     return derived
 
