@@ -91,6 +91,10 @@ def test_schema_check_with_the_workspace_has_no_group_without_members(tmp_path: 
         assert json.loads(result.output) == []
     result = run("schema", "check", "-w", root)
     assert "jinfeng-2020：99 项指标，检查通过（0 条提示）" in result.output
+    shipped = json.loads(run("schema", "show", "jinfeng-2020", "--json").output)
+    shown = json.loads(run("schema", "show", "-w", root, "--json").output)
+    assert shown["reporting_units"] == shipped["reporting_units"] + len(TOWNS)
+    assert run("schema", "check").exit_code == 2  # neither a file nor a workspace: a usage error
 
 
 def test_schema_units_with_the_workspace_lists_each_town(tmp_path: Path) -> None:
@@ -292,3 +296,22 @@ def test_the_government_departments_are_every_government_organ_the_table_names()
     assert set(jinfeng.members_of("政府各部门(单位)")) == named - not_government
     note = jinfeng.unit("政府各部门(单位)").members_note
     assert "都没有列出" in note and "[members]" in note and all(u in note for u in ("编办", "监委", "法院", "检察院"))
+
+
+def test_the_add_in_button_checks_a_towns_ledger_as_the_service_does(town_ledgers: tuple[Path, Path], tmp_path: Path) -> None:
+    """The ribbon button (an in-memory book as Excel hands values over) finds the town's rows and
+    the same mistake, at the same cell, as the service with the workspace's system."""
+    from test_excel_ribbon import FakeBook
+
+    from xlbridge.excel.ribbon import validate_book
+
+    root, issued = town_ledgers
+    filled = fill_town(issued, tmp_path / "filled.xlsx")
+    wb = openpyxl.load_workbook(filled)
+    wb[L.LEDGER_SHEET].cell(L.FIRST_DATA_ROW, L.COLUMN["progress"].index).value = "差不多了"
+    wb.save(bad := tmp_path / "良田镇_bad.xlsx")
+    outcome = validate_book(FakeBook(bad))
+    assert outcome.validation is not None
+    button = [(f.rule, f.cell) for f in outcome.validation.report.findings if f.rule != "signature-unchecked"]
+    daemon = validate_grid(read_ledger(bad), Workspace.load(root).indicator_system(), KEY)
+    assert button and button == [(f.rule, f.cell) for f in daemon.report.findings]
