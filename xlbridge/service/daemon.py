@@ -41,7 +41,6 @@ import watchfiles
 
 from xlbridge.service import store
 from xlbridge.service.consolidate import consolidate, months_to_rewrite
-from xlbridge.system.files import load_system
 from xlbridge.service.next_ledgers import following_month, issue_after_deadline, write_apart, write_next_ledgers
 from xlbridge.errors import XlbridgeError
 from xlbridge.service.ingest import Outcome, ingest_groups
@@ -381,7 +380,7 @@ class Daemon:
     def _write_next_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
         """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled.
         A burst's many ledgers are written in the worker processes, beside the 汇总 and the index."""
-        system = load_system(self.ws.system)
+        system = self.ws.indicator_system()
         by_month: dict[str, list[str]] = {}
         for unit in sorted(self._next_ledgers):
             latest = db.execute("SELECT period FROM latest_submissions WHERE unit = ? AND system_id = ?",
@@ -437,7 +436,7 @@ class Daemon:
     def _rewrite_months(self, db) -> Iterator[Path]:  # type: ignore[no-untyped-def]
         """Every month an accepted file changed (its own and the later ones it still counts in),
         else the latest month (a rejection shows there). If one fails, all are rewritten at the retry."""
-        months = months_to_rewrite(db, load_system(self.ws.system).id, self._dirty_months)
+        months = months_to_rewrite(db, self.ws.indicator_system().id, self._dirty_months)
         for month in months or [None]:
             yield consolidate(self.ws, db, month)
         self._dirty_months.clear()
