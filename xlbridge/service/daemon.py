@@ -529,10 +529,12 @@ def is_bug(exc: BaseException) -> bool:
 
 
 def disk_full(exc: BaseException) -> bool:
-    """ENOSPC (or a quota), or SQLite's word for it."""
+    """ENOSPC (or a quota), or SQLite's SQLITE_FULL (its extended codes keep the primary code in
+    the low byte)."""
     if isinstance(exc, OSError):
         return exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
-    return isinstance(exc, sqlite3.Error) and "disk is full" in str(exc)
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF == sqlite3.SQLITE_FULL
 
 
 @contextlib.contextmanager

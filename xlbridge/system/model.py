@@ -159,6 +159,14 @@ class IndicatorSystem(Strict):
             raise ValueError(f"指标编号(key)重复: {', '.join(dupes)}")
         return self
 
+    def model_copy(self, *, update=None, deep: bool = False) -> IndicatorSystem:
+        # pydantic copies __dict__, where cached_property keeps its values: a copy with other
+        # units or indicators would answer with the original's assignments.
+        copy = super().model_copy(update=update, deep=deep)
+        for name in _CACHED:
+            copy.__dict__.pop(name, None)
+        return copy
+
     @property
     def years(self) -> list[int]:
         if self.period:
@@ -235,3 +243,6 @@ class IndicatorSystem(Strict):
                 if unit not in groups:
                     by_unit.setdefault(unit, []).append((i, role))
         return by_unit
+
+
+_CACHED = [name for name, attr in vars(IndicatorSystem).items() if isinstance(attr, cached_property)]
