@@ -22,6 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import locked_digest
+from xlbridge.xlsx.printing import Page, row_height, setup_openpyxl
 
 SHEET = "整改"
 DONE, ONGOING = "已整改", "整改中"
@@ -62,8 +63,9 @@ _THIN = Side(style="thin", color="999999")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
-def write_sheet(wb: Any, items: Sequence[Mapping[str, Any]]) -> None:
-    """The 整改 sheet, after the 台账 sheet; its dropdown from a list on the lists sheet."""
+def write_sheet(wb: Any, items: Sequence[Mapping[str, Any]], title: str) -> None:
+    """The 整改 sheet, after the 台账 sheet; its dropdown from a list on the lists sheet. Prints
+    like the 台账 sheet (``title`` in the page header, the column headers on every page)."""
     ws = wb.create_sheet(SHEET, 1)
     ws.cell(1, 1, f"整改事项（{len(items)} 项，★ 为重点指标；请填写整改措施、完成情况和佐证材料，随台账一并报送）").font = \
         Font(size=13, bold=True)
@@ -83,7 +85,10 @@ def write_sheet(wb: Any, items: Sequence[Mapping[str, Any]]) -> None:
                     cell.font = Font(bold=True, color="9C0006")
             else:
                 cell.protection = Protection(locked=False)
-        ws.row_dimensions[row].height = 48
+        # room for the answer to be typed in, more when the problem or requirement is long
+        ws.row_dimensions[row].height = row_height(((values.get(c.key), c.width) for c in COLUMNS), min_lines=3)
+    setup_openpyxl(ws, Page(title, [c.width for c in COLUMNS], HEADER_ROW + max(len(items), 1) - 1,
+                            header_rows=(HEADER_ROW - 1, HEADER_ROW - 1)))
     _validations(wb, ws, len(items))
     ws.protection.sheet, ws.protection.password = True, L.PROTECTION_PASSWORD
 
