@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import logging
 import os
 import re
@@ -355,6 +356,9 @@ class Daemon:
             return  # more files are on their way: one rewrite per burst
         if not force and now < self._retry_at:
             return  # a 汇总 could not be replaced: wait out the back-off
+        # The burst's garbage first (its receipts' workbooks are reference cycles, which the batch's
+        # raised collector thresholds leave for long): else the 汇总 is built on top of it.
+        gc.collect()
         # The search index is brought up to date beside the workbooks, on its own connection:
         # SQLite leaves the GIL while it indexes, so the two CPUs share the burst's last work.
         indexing = threading.Thread(target=self._refresh_search_apart, name="xlbridge-search-index")
@@ -391,7 +395,7 @@ class Daemon:
         jobs = [(month, units[i:i + NEXT_LEDGERS_PER_JOB]) for month, units in by_month.items()
                 for i in range(0, len(units), NEXT_LEDGERS_PER_JOB)]
         apart = [self._preparer.run_apart(write_apart, self.ws, month, units)
-                 if self._preparer is not None and len(jobs) > 1 else None for month, units in jobs]
+                 if self._preparer is not None else None for month, units in jobs]
         for (month, units), future in zip(jobs, apart):
             try:
                 written = future.result() if future is not None else write_apart(self.ws, month, units)
