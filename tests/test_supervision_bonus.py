@@ -19,6 +19,7 @@ from supervision_fixtures import ROW, col, fill, inspection_kind, submit, system
 from test_supervision_scoring import scored_system
 from ws_fixtures import clean_environment, connect, receipt_summary, run, sheet_rows  # noqa: F401
 
+from xlbridge.ledger import layout as L
 from xlbridge.service import store as service_store
 from xlbridge.supervision import layout as S
 from xlbridge.supervision import store
@@ -86,7 +87,10 @@ def test_the_workbook_records_bonus_checked_like_deductions(ws, tmp_path: Path) 
     assert [sheet.cell(BONUS_ROWS[c], col("code")).value for c in ("加1", "加2")] == ["加1", "加2"]
     assert [sheet.cell(BONUS_ROWS[c], col("points")).value for c in ("加1", "加2")] == ["3", "2"]
     assert [sheet.cell(S.HEADER_ROW, col(k)).value for k in ("bonus", "bonus_reason")] == ["加分", "加分依据"]
-    assert not sheet.cell(BONUS_ROWS["加1"], col("bonus")).protection.locked
+    for key in ("bonus", "bonus_reason"):  # open on a 加分项's row; locked and grey on the others
+        assert not sheet.cell(BONUS_ROWS["加1"], col(key)).protection.locked
+        assert sheet.cell(BONUS_ROWS["18"], col(key)).protection.locked and sheet.cell(BONUS_ROWS["减1"], col(key)).protection.locked
+        assert sheet.cell(BONUS_ROWS["18"], col(key)).fill.fgColor.rgb.endswith(L.LOCKED_FILL)
     prompts = {dv.promptTitle: dv for dv in sheet.data_validations.dataValidation}
     assert prompts["加分"].type == "decimal" and "加分项" in prompts["加分"].prompt
     refused = {

@@ -15,7 +15,7 @@ from xlbridge.normalise import cell_text
 from xlbridge.supervision import layout as S
 from xlbridge.supervision import store
 from xlbridge.supervision.scoring import Marks, full_marks, shown
-from xlbridge.system.model import IndicatorSystem
+from xlbridge.system.model import IndicatorSystem, Kind
 
 NOT_REPORTED = "未报送"
 
@@ -25,7 +25,7 @@ class IssuedInspection:
     unit: str
     round: str
     campaign: int
-    rows: list[dict[str, str]]  # locked cells of the 检查 sheet, by column key
+    rows: list[dict[str, Any]]  # locked cells of the 检查 sheet, by column key (and bonus_item)
     items: list[dict[str, str]]  # locked cells of the 整改复核 sheet
     marks: Marks
 
@@ -56,6 +56,7 @@ def issued_inspection(db: sqlite_utils.Database, system: IndicatorSystem, unit: 
             "code": ind.key, "level1": ind.level1, "indicator": text, "methods": "\n".join(ind.methods),
             "points": shown(marks.points.get(ind.key)), "reported": found.get("reported_period") or NOT_REPORTED,
             **{k: cell_text(found.get(k)) for k in ("progress", "description", "materials", "links")},
+            "bonus_item": ind.kind is Kind.bonus,  # not a cell: where the writer opens the 加分 inputs
         })
     items = [{"item": str(i["id"]), "code": i["indicator_key"] or "", "round": i["round"] or i["source"],
               "problem": i["problem"], "requirement": i["requirement"] or "", "due": i["due"], "status": i["status"],

@@ -66,6 +66,7 @@ REVIEW_COLUMNS = numbered((
 ))
 INSPECTION_COLUMN = {c.key: c for c in INSPECTION_COLUMNS}
 NUMBER_INPUTS = frozenset({"deduction", "bonus"})
+BONUS_INPUTS = frozenset({"bonus", "bonus_reason"})  # open on a 加分项's row only: locked, grey, on the others
 REVIEW_COLUMN = {c.key: c for c in REVIEW_COLUMNS}
 
 TITLE_ROW, UNIT_ROW, INPUT_ROW, HEADER_ROW = 1, 2, 3, 4

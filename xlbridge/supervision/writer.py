@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -113,7 +114,7 @@ def _header_block(ws, system: IndicatorSystem, issued: IssuedInspection) -> None
     ws.freeze_panes = ws.cell(S.FIRST_ROW, 3)
 
 
-def _table(ws, title: str, columns: tuple[Column, ...], header_row: int, rows: list[dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+def _table(ws, title: str, columns: tuple[Column, ...], header_row: int, rows: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
     """The header row and one row per entry; printed one page wide with the header on every page."""
     for column in columns:
         cell = ws.cell(header_row, column.index, column.header)
@@ -129,6 +130,8 @@ def _table(ws, title: str, columns: tuple[Column, ...], header_row: int, rows: l
                 cell.value = values.get(column.key) or None
                 cell.number_format = "@"  # text, as signed: 分值 "3.33" must come back as written
                 cell.fill = PatternFill("solid", fgColor=LOCKED_FILL)
+            elif column.key in S.BONUS_INPUTS and not values.get("bonus_item"):
+                cell.fill = PatternFill("solid", fgColor=LOCKED_FILL)  # locked, empty: only a 加分项 adds points
             else:
                 cell.protection = Protection(locked=False)
                 if column.key not in S.NUMBER_INPUTS:
