@@ -16,7 +16,6 @@ from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import store
 from xlbridge.supervision.commands import unit_indicator
 from xlbridge.supervision.scoring import full_marks, shown
-from xlbridge.system.files import load_system
 from xlbridge.system.model import Kind
 
 
@@ -31,7 +30,7 @@ def award(db: sqlite_utils.Database, *, system_id: str, campaign: int, unit: str
 def add_bonus(ws: Workspace, db: sqlite_utils.Database, unit: str, indicator: str, points: float, reason: str,
               month: str, by: str) -> dict[str, Any]:
     """An award recorded outside a round, checked as the inspection workbook's 加分 cell is."""
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     unit, found = unit_indicator(ws, system, unit, indicator,
                                  lambda u: [i for i in system.assigned(u) if i.kind is Kind.bonus], "的加分项", "加分项")
     campaign = ws.campaign or int(month[:4])
@@ -54,7 +53,7 @@ def add_bonus(ws: Workspace, db: sqlite_utils.Database, unit: str, indicator: st
 
 
 def revoke(ws: Workspace, db: sqlite_utils.Database, bonus_id: int, reason: str, by: str) -> dict[str, Any]:
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     store.ensure_tables(db)
     found = list(db["bonuses"].rows_where("id = ? AND system_id = ?", [bonus_id, system.id]))
     if not found:
@@ -69,7 +68,7 @@ def revoke(ws: Workspace, db: sqlite_utils.Database, bonus_id: int, reason: str,
 
 
 def list_bonuses(ws: Workspace, db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     store.ensure_tables(db)
     return list(db["bonuses"].rows_where("system_id = ?", [system.id], order_by="month, id"))
 

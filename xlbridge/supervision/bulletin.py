@@ -23,7 +23,6 @@ from xlbridge.supervision.plan import expected_units
 from xlbridge.supervision.scores import UnitScore, unit_scores
 from xlbridge.supervision.scoring import cut_text
 from xlbridge.supervision.timeline import end_of, items_on, quarter_day
-from xlbridge.system.files import load_system
 
 _QUARTER = re.compile(r"^(\d{4})\s*[Qq]([1-4])$")
 _NUMERALS = "一二三四"
@@ -62,7 +61,7 @@ def quarter_facts(ws: Workspace, db: sqlite_utils.Database, quarter: str, today:
     """The quarter as of ``today`` (by default its last day, or today if earlier: timeline.py)."""
     months = quarter_months(quarter)
     day = today or quarter_day(months)
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     campaign = ws.campaign or int(months[0][:4])
     units = expected_units(ws)
     store.ensure_tables(db)

@@ -15,7 +15,6 @@ from xlbridge.supervision import items, store
 from xlbridge.supervision.plan import expected_units, workspace_unit
 from xlbridge.supervision.scores import UnitScore, unit_scores
 from xlbridge.supervision.scoring import bonus_text
-from xlbridge.system.files import load_system
 from xlbridge.system.model import Indicator, IndicatorSystem
 
 _ORDER = {items.OVERDUE: 0, items.OPEN: 1, items.ANSWERED: 2, items.CLOSED: 3}
@@ -36,7 +35,7 @@ def unit_indicator(ws: Workspace, system: IndicatorSystem, unit: str, code: str,
 def add_daily_item(ws: Workspace, db: sqlite_utils.Database, unit: str, indicator: str, problem: str,
                    requirement: str, due: str, by: str) -> dict[str, Any]:
     """An item found in daily supervision (日常督导), outside any round."""
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     unit, found = unit_indicator(ws, system, unit, indicator, system.assigned, "牵头或配合的指标", "指标")
     if not problem.strip():
         raise XlbridgeError("请写明发现的问题（--problem）")
@@ -73,7 +72,7 @@ def reopen_item(ws: Workspace, db: sqlite_utils.Database, item_id: int, reason: 
 
 
 def _item(ws: Workspace, db: sqlite_utils.Database, item_id: int) -> dict[str, Any]:
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     store.ensure_tables(db)
     found = list(db["rectification_items"].rows_where("id = ? AND system_id = ?", [item_id, system.id]))
     if not found:
@@ -110,7 +109,7 @@ def show_item(ws: Workspace, db: sqlite_utils.Database, item_id: int) -> dict[st
 def list_items(ws: Workspace, db: sqlite_utils.Database, today: date, closed_too: bool = False,
                unit: str | None = None) -> list[dict[str, Any]]:
     """Every item (open ones only unless ``closed_too``; of one unit if given), overdue first, with its history."""
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     unit = workspace_unit(ws, system, unit) if unit else None
     store.ensure_tables(db)
     items.mark_overdue(db, system.id, today)
@@ -122,7 +121,7 @@ def list_items(ws: Workspace, db: sqlite_utils.Database, today: date, closed_too
 
 
 def scores_as_of(ws: Workspace, db: sqlite_utils.Database, period: str) -> list[UnitScore]:
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     return unit_scores(db, system, ws.campaign or int(period[:4]), period, expected_units(ws))
 
 

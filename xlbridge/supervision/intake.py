@@ -25,7 +25,6 @@ from xlbridge.supervision.receipt import write_inspection_receipt
 from xlbridge.supervision.rules import REJECTING, severity
 from xlbridge.supervision.scores import awards
 from xlbridge.supervision.scoring import full_marks, score
-from xlbridge.system.files import load_system
 from xlbridge.system.model import IndicatorSystem
 
 GROUP = "督导检查组"
@@ -56,7 +55,7 @@ class InspectionKind:
         prepared: PreparedInspection = p.other
         result, findings = prepared.check, list(prepared.findings)
         meta = result.meta if result else {}
-        system = load_system(ws.system)
+        system = ws.indicator_system()
         unit, round_ = meta.get("unit") or p.claimed, meta.get("round")
         if result is not None and not _has_errors(findings):
             findings += _store_checks(db, system.id, unit, round_, result.reviews, p.path.name)

@@ -21,7 +21,6 @@ from xlbridge.supervision import store
 from xlbridge.supervision.plan import expected_units
 from xlbridge.supervision.receipt import FOLDER
 from xlbridge.supervision.timeline import end_of, items_on, month_day
-from xlbridge.system.files import load_system
 
 NEAR_DAYS = 7
 
@@ -42,7 +41,7 @@ def reminders(ws: Workspace, db: sqlite_utils.Database, period: str, today: date
     timeline.py): the ledger not received by then; items the unit has still to answer (待整改,
     逾期) due within NEAR_DAYS of then or past due."""
     day = today or month_day(period, ws.deadline_day)
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     campaign = ws.campaign or int(period[:4])
     store.ensure_tables(db)
     I.mark_overdue(db, system.id, day)

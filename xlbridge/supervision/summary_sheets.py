@@ -19,7 +19,6 @@ from xlbridge.supervision.plan import expected_units
 from xlbridge.supervision.scores import unit_scores
 from xlbridge.supervision.scoring import bonus_text
 from xlbridge.supervision.timeline import items_on, month_day
-from xlbridge.system.files import load_system
 from xlbridge.xlsx.owned import Styles, text, write_table
 from xlbridge.xlsx.printing import Page, row_height, setup_xlsxwriter
 
@@ -30,7 +29,7 @@ def write_sheets(wb: Any, st: Styles, db: sqlite_utils.Database, ws: Workspace, 
     if not store.has_tables(db):
         return  # no inspection, no item yet: the 汇总 stays as the coordination group knows it
     store.ensure_tables(db)  # a store from before the bonus points gains them
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     campaign = ws.campaign or int(period[:4])
     _scores(wb, st, unit_scores(db, system, campaign, period, expected_units(ws)), period, title)
     day = month_day(period, ws.deadline_day)
