@@ -778,17 +778,18 @@ def rectify_add(workspace: Path, unit: str, indicator: str, problem: str, requir
 @rectify.command("list")
 @workspace_option
 @click.option("--all", "show_all", is_flag=True, help="包括已销号的事项")
+@click.option("--unit", help="只列这个单位的事项")
 @json_option
 @as_of_option
 @friendly
-def rectify_list(workspace: Path, show_all: bool, as_json: bool, as_of: str | None) -> None:
+def rectify_list(workspace: Path, show_all: bool, unit: str | None, as_json: bool, as_of: str | None) -> None:
     """列出整改事项及其状态（逾期的先列）。"""
     from xlbridge.supervision.commands import list_items
 
     ws = _workspace(workspace)
     db = _existing_store(ws)
     try:
-        found = list_items(ws, db, _as_of(as_of), show_all)
+        found = list_items(ws, db, _as_of(as_of), show_all, unit)
     finally:
         db.close()
     if as_json:
