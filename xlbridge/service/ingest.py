@@ -24,7 +24,7 @@ import sqlite_utils
 
 from xlbridge.service import kinds, open_items, store
 from xlbridge.check.engine import Validation
-from xlbridge.errors import StoreError
+from xlbridge.errors import StoreError, sqlite_reason
 from xlbridge.findings import Finding, Severity
 from xlbridge.service.inbox import move_out
 from xlbridge.service.prepare import Prepared, prepare
@@ -105,7 +105,7 @@ def merge_group(ws: Workspace, db: sqlite_utils.Database, group: list[Prepared])
                         raise  # the error ended the whole transaction: nothing of the group is stored
                     staged.append(exc)
     except sqlite3.Error as exc:  # the commit itself failed (disk full, locked): all rolled back
-        return [StoreError(f"写入中心库失败（{exc}），已回滚，原有数据未改变") for _ in group]
+        return [StoreError(f"写入中心库失败（{sqlite_reason(exc)}），已回滚，原有数据未改变") for _ in group]
     except StoreError as exc:
         return [exc for _ in group]
     return [_finish(ws, db, o) if isinstance(o, Outcome) else o for o in staged]

@@ -36,7 +36,7 @@ from typing import Any
 import sqlite_utils
 
 from xlbridge.check.engine import RecordTable
-from xlbridge.errors import StoreError
+from xlbridge.errors import StoreError, sqlite_reason
 from xlbridge.findings import Finding
 from xlbridge.system.model import IndicatorSystem, Unit
 
@@ -146,23 +146,39 @@ def open_store(path: Path) -> sqlite_utils.Database:
     path.parent.mkdir(parents=True, exist_ok=True)
     # isolation_level: the transactions Python's sqlite3 opens by itself (sqlite-utils' writes
     # outside atomic()) take the write lock up front too.
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level="IMMEDIATE")
-    # A row carries 1–2 KB of Chinese text: 16 KB pages (a new store only; an existing one keeps
-    # its size) hold several, and a merge writes a third fewer WAL frames than with 4 KB.
-    conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-    db = Store(conn)
-    db.execute("PRAGMA foreign_keys = ON")
-    if db.journal_mode != "wal":
-        db.enable_wal()  # readers (consolidation, Datasette) never block the daemon
-    # FULL: a merge is on disk when it commits, before the file leaves the inbox. NORMAL could
-    # lose the last commits on a power cut, and the file would then be only in the archive.
-    db.execute("PRAGMA synchronous = FULL")
     try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level="IMMEDIATE")
+        # A row carries 1–2 KB of Chinese text: 16 KB pages (a new store only; an existing one keeps
+        # its size) hold several, and a merge writes a third fewer WAL frames than with 4 KB.
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+    except sqlite3.Error as exc:
+        raise _unusable(path, exc) from None
+    db = Store(conn)
+    try:
+        db.execute("PRAGMA foreign_keys = ON")
+        if db.journal_mode != "wal":
+            db.enable_wal()  # readers (consolidation, Datasette) never block the daemon
+        # FULL: a merge is on disk when it commits, before the file leaves the inbox. NORMAL could
+        # lose the last commits on a power cut, and the file would then be only in the archive.
+        db.execute("PRAGMA synchronous = FULL")
         _ensure_schema(db)
-    except BaseException:
+    except BaseException as exc:
         db.close()
+        if isinstance(exc, sqlite3.Error) and _is_unusable(exc):
+            raise _unusable(path, exc) from None
         raise
     return db
+
+
+def _is_unusable(exc: sqlite3.Error) -> bool:
+    """A store file that cannot be opened at all (not one that is busy or on a full disk: those
+    are told where they happen)."""
+    text = str(exc).lower()
+    return not isinstance(exc, sqlite3.OperationalError) or "unable to open" in text
+
+
+def _unusable(path: Path, exc: sqlite3.Error) -> StoreError | sqlite3.Error:
+    return StoreError(f"中心库「{path}」{sqlite_reason(exc)}") if _is_unusable(exc) else exc
 
 
 def _ensure_schema(db: sqlite_utils.Database) -> None:
@@ -490,7 +506,7 @@ def merge_submission(
             if accepted and table is not None:
                 _insert_rows(db, sub_id, table, submission)
     except sqlite3.Error as exc:  # a constraint, a value SQLite cannot store, "database is locked"…
-        raise StoreError(f"写入中心库失败（{exc}），已回滚，原有数据未改变") from None
+        raise StoreError(f"写入中心库失败（{sqlite_reason(exc)}），已回滚，原有数据未改变") from None
     return int(sub_id)
 
 
@@ -542,6 +558,7 @@ def backup(db: sqlite_utils.Database, target: Path) -> Path:
     """SQLite's online backup: a consistent copy while the daemon keeps writing."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
+    tmp.open("wb").close()  # a folder we may not write to fails here, with its path (SQLite's error names none)
     dest = sqlite3.connect(str(tmp))
     try:
         db.conn.backup(dest)
