@@ -126,18 +126,31 @@ class Package:
     def scan(self, sheets: dict[str, SheetLimits]) -> dict[str, SheetScan]:
         """Each of ``sheets`` (name → its limits) inflated with the cap and scanned; a sheet not in
         the workbook is skipped."""
+        return self.scan_inflated(self.inflate(sheets), sheets)
+
+    def inflate(self, sheets: Iterable[str]) -> dict[str, bytes]:
+        """The XML of each of ``sheets`` in the workbook, inflated with the cap (unscanned yet)."""
         by_name = {i.filename: i for i in self.infos}
-        scans = {}
-        for name, sheet_limits in sheets.items():
+        xmls = {}
+        for name in sheets:
             part = self.parts.get(name)
             if part is None:
                 continue
             info = by_name.get(part)
             if info is None:
                 raise LedgerError(f"{self.file}：工作簿结构损坏（找不到工作表「{name}」的数据）")
-            xml = inflate(self.data, info, self.file, self.limits.unpacked_bytes)
-            scans[name] = scan_sheet(xml, self.file, name, sheet_limits)
-        return scans
+            xmls[name] = inflate(self.data, info, self.file, self.limits.unpacked_bytes)
+        return xmls
+
+    def scan_inflated(self, xmls: dict[str, bytes], sheets: dict[str, SheetLimits]) -> dict[str, SheetScan]:
+        return {name: scan_sheet(xml, self.file, name, sheets[name]) for name, xml in xmls.items()}
+
+    def with_stored(self, xmls: dict[str, bytes]) -> bytes:
+        """The workbook again, each of these sheets stored as the XML the scan reads (so a reader
+        parses the very bytes that were checked, and does not inflate them a second time); every
+        other member copied as it is packed."""
+        stored = {self.parts[name]: xml for name, xml in xmls.items()}
+        return repacked(self.data, self.infos, stored)
 
 
 def open_package(data: bytes, file: str, limits: Limits, scanned: Iterable[str] = (), verify: bool = True) -> Package:
@@ -261,6 +274,40 @@ def inflate(data: bytes, info: zipfile.ZipInfo, file: str, cap: int, keep: bool 
         raise BoundsError(f"{file}：压缩包成员 {info.filename[:80]} 实际解压后 {size} 字节，与声明的 {info.file_size} 字节不符，"
                           "文件已损坏或被篡改，已拒收")
     return out
+
+
+_ZIP_LOCAL = struct.Struct("<4s5H3L2H")
+_ZIP_CENTRAL = struct.Struct("<4s6H3L5H2L")
+_ZIP_END = struct.Struct("<4s4H2LH")
+_UTF8 = 0x800
+
+
+def repacked(data: bytes, infos: list[zipfile.ZipInfo], stored: dict[str, bytes]) -> bytes:
+    """A zip of ``infos``' members: those named in ``stored`` stored with those bytes, the others'
+    packed bytes copied from ``data`` (their headers rewritten: no data descriptors, no extras).
+    A few milliseconds of copying for a 5 MB sheet, against the ~15 ms of inflating it again."""
+    out, central = [], []
+    offset = 0
+    for info in infos:
+        name = info.filename.encode("utf-8")
+        if info.filename in stored:
+            body = stored[info.filename]
+            method, crc, size = zipfile.ZIP_STORED, zlib.crc32(body), len(body)
+        else:
+            _, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, info.header_offset)
+            start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
+            body = memoryview(data)[start:start + info.compress_size]
+            method, crc, size = info.compress_type, info.CRC, info.file_size
+        dostime = info.date_time[3] << 11 | info.date_time[4] << 5 | info.date_time[5] // 2
+        dosdate = (info.date_time[0] - 1980) << 9 | info.date_time[1] << 5 | info.date_time[2]
+        out.append(_ZIP_LOCAL.pack(b"PK\x03\x04", 20, _UTF8, method, dostime, dosdate, crc, len(body), size, len(name), 0))
+        out += (name, body)
+        central.append(_ZIP_CENTRAL.pack(b"PK\x01\x02", 20, 20, _UTF8, method, dostime, dosdate, crc, len(body), size,
+                                         len(name), 0, 0, 0, 0, 0, offset) + name)
+        offset += _ZIP_LOCAL.size + len(name) + len(body)
+    directory = b"".join(central)
+    end = _ZIP_END.pack(b"PK\x05\x06", 0, 0, len(central), len(central), len(directory), offset, 0)
+    return b"".join([*out, directory, end])
 
 
 def _not_a_zip_message(file: str, head: bytes) -> str:
