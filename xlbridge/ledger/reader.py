@@ -37,6 +37,7 @@ class LedgerGrid:
     # only the first cell of each holds a value
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     rectification: list[list[Any]] | None = None  # the 整改 sheet from A1, when the ledger has one
+    external_links: int = 0  # links to other workbooks or DDE (xl/externalLinks/), never followed
 
 
 def read_ledger(path: Path, limits: Limits | None = None, system: IndicatorSystem | None = None) -> LedgerGrid:
@@ -82,6 +83,7 @@ def read_ledger_bytes(data: bytes, name: str, limits: Limits | None = None,
             workbook = opened.result()
     grid = _read_values(workbook, name)
     grid.formulas = scans[L.LEDGER_SHEET].formulas
+    grid.external_links = package.external_links
     return grid
 
 
