@@ -385,6 +385,21 @@ def test_a_reader_that_dies_costs_its_file_alone_which_is_quarantined(tmp_path: 
     assert any("工作簿无法安全读取" in receipt_summary(r).get("退回原因", "") for r in receipts)
 
 
+@posix
+def test_ingest_file_parses_in_a_worker_so_a_reader_that_dies_costs_its_file_alone(tmp_path: Path, good: Path) -> None:
+    """ingest_file (the demo, the tests) parses as the daemon does: in a worker process. The
+    reader aborting on a file (bounds opened wide, as above) costs that file, rejected
+    工作簿无法安全读取; this process and the next file go on."""
+    ws = make_workspace(tmp_path / "ws", campaign=CAMPAIGN, max_rows=1048576, max_columns=16384, max_cells=10**13,
+                        worker_memory_mb=1024)
+    killer = _with_cell(good, tmp_path / f"{UNIT}_killer.xlsx", L.LEDGER_SHEET, "XFD4000", 4000)
+    outcome = ingest(ws, drop(ws, killer, killer.name))
+    assert outcome.status == "rejected" and outcome.quarantine
+    assert "工作簿无法安全读取" in receipt_summary(outcome.receipt)["退回原因"]  # type: ignore[arg-type]
+    assert (ws.quarantine / killer.name).exists()
+    assert ingest(ws, drop(ws, good, f"{UNIT}_good.xlsx")).status == "accepted"
+
+
 def test_the_hidden_sheet_and_the_ledger_xml_are_what_the_builders_changed(tmp_path: Path, good: Path) -> None:
     """The builders above really put the far cell where they say (a test that cannot fail is a defect)."""
     path = _with_cell(good, tmp_path / "x.xlsx", L.META_SHEET, "XFD1048576", 1048576)
