@@ -17,6 +17,7 @@ from typing import Any
 
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import locked_digest
+from xlbridge.xlsx.printing import Page, row_height, setup_openpyxl
 
 SHEET = "整改"
 DONE, ONGOING = "已整改", "整改中"
@@ -53,8 +54,9 @@ def digest(rows: Sequence[Mapping[str, Any]]) -> str:
     return locked_digest(rows, COLUMNS)
 
 
-def write_sheet(wb: Any, items: Sequence[Mapping[str, Any]]) -> None:
-    """The 整改 sheet, after the 台账 sheet; its dropdown from a list on the lists sheet."""
+def write_sheet(wb: Any, items: Sequence[Mapping[str, Any]], title: str) -> None:
+    """The 整改 sheet, after the 台账 sheet; its dropdown from a list on the lists sheet. Prints
+    like the 台账 sheet (``title`` in the page header, the column headers on every page)."""
     # openpyxl only here: the engine reads this module's layout, and the daemon need not load it
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
     from openpyxl.utils import get_column_letter
@@ -80,7 +82,10 @@ def write_sheet(wb: Any, items: Sequence[Mapping[str, Any]]) -> None:
                     cell.font = Font(bold=True, color="9C0006")
             else:
                 cell.protection = Protection(locked=False)
-        ws.row_dimensions[row].height = 48
+        # room for the answer to be typed in, more when the problem or requirement is long
+        ws.row_dimensions[row].height = row_height(((values.get(c.key), c.width) for c in COLUMNS), min_lines=3)
+    setup_openpyxl(ws, Page(title, [c.width for c in COLUMNS], HEADER_ROW + max(len(items), 1) - 1,
+                            header_rows=(HEADER_ROW - 1, HEADER_ROW - 1)))
     _validations(wb, ws, len(items))
     ws.protection.sheet, ws.protection.password = True, L.PROTECTION_PASSWORD
 

@@ -13,7 +13,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from xlbridge.errors import LedgerError
+from xlbridge.errors import LedgerError, os_reason
 from xlbridge.xlsx.bounds import Limits, read_capped, scan_workbook, sheet_names
 
 
@@ -25,7 +25,7 @@ def check_workbook_zip(path: Path, limits: Limits | None = None) -> bytes:
         with open(path, "rb") as fh:
             data = read_capped(fh, limits.file_bytes)
     except OSError as exc:
-        raise LedgerError(f"{path.name}：无法读取（{exc.strerror}）") from None
+        raise LedgerError(f"{path.name}：无法读取（{os_reason(exc)}）") from None
     sheets = {name: limits.sheet() for name in sheet_names(data, path.name, limits)}
     scan_workbook(data, path.name, sheets, limits)
     return data
