@@ -64,8 +64,8 @@ def _outputs(ws: Path) -> dict[str, Path]:
     receipts = sorted(ws.glob(f"outbox/*/回执_*_{PERIOD}_*.xlsx"))
     with_findings = next(r for r in receipts if "问题清单（" in _first_column(r))
     ledger = max(ws.glob("ledgers/*.xlsx"), key=lambda p: openpyxl.load_workbook(p, read_only=True)["台账"].max_row)
-    inspection = sorted(ws.glob(f"outbox/督导检查/{NEXT_PERIOD}/督导检查_*.xlsx"))[0]
-    bulletin = sorted(ws.glob("outbox/督导检查/通报_*.docx"))[0]
+    inspection = min(ws.glob(f"outbox/督导检查/{NEXT_PERIOD}/督导检查_*.xlsx"))
+    bulletin = min(ws.glob("outbox/督导检查/通报_*.docx"))
     return {"receipt": with_findings, "汇总": ws / f"outbox/汇总/汇总台账_{NEXT_PERIOD}.xlsx", "ledger": ledger,
             "inspection": inspection, "bulletin": bulletin}
 
