@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import logging
 import os
 import re
@@ -41,7 +42,6 @@ import watchfiles
 
 from xlbridge.service import store
 from xlbridge.service.consolidate import consolidate, months_to_rewrite
-from xlbridge.system.files import load_system
 from xlbridge.service.next_ledgers import following_month, issue_after_deadline, write_apart, write_next_ledgers
 from xlbridge.errors import XlbridgeError, describe, os_reason
 from xlbridge.service.ingest import Outcome, ingest_groups
@@ -356,6 +356,9 @@ class Daemon:
             return  # more files are on their way: one rewrite per burst
         if not force and now < self._retry_at:
             return  # a 汇总 could not be replaced: wait out the back-off
+        # The burst's garbage first (its receipts' workbooks are reference cycles, which the batch's
+        # raised collector thresholds leave for long): else the 汇总 is built on top of it.
+        gc.collect()
         # The search index is brought up to date beside the workbooks, on its own connection:
         # SQLite leaves the GIL while it indexes, so the two CPUs share the burst's last work.
         indexing = threading.Thread(target=self._refresh_search_apart, name="xlbridge-search-index")
@@ -381,7 +384,7 @@ class Daemon:
     def _write_next_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
         """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled.
         A burst's many ledgers are written in the worker processes, beside the 汇总 and the index."""
-        system = load_system(self.ws.system)
+        system = self.ws.indicator_system()
         by_month: dict[str, list[str]] = {}
         for unit in sorted(self._next_ledgers):
             latest = db.execute("SELECT period FROM latest_submissions WHERE unit = ? AND system_id = ?",
@@ -392,7 +395,7 @@ class Daemon:
         jobs = [(month, units[i:i + NEXT_LEDGERS_PER_JOB]) for month, units in by_month.items()
                 for i in range(0, len(units), NEXT_LEDGERS_PER_JOB)]
         apart = [self._preparer.run_apart(write_apart, self.ws, month, units)
-                 if self._preparer is not None and len(jobs) > 1 else None for month, units in jobs]
+                 if self._preparer is not None else None for month, units in jobs]
         for (month, units), future in zip(jobs, apart):
             try:
                 written = future.result() if future is not None else write_apart(self.ws, month, units)
@@ -437,7 +440,7 @@ class Daemon:
     def _rewrite_months(self, db) -> Iterator[Path]:  # type: ignore[no-untyped-def]
         """Every month an accepted file changed (its own and the later ones it still counts in),
         else the latest month (a rejection shows there). If one fails, all are rewritten at the retry."""
-        months = months_to_rewrite(db, load_system(self.ws.system).id, self._dirty_months)
+        months = months_to_rewrite(db, self.ws.indicator_system().id, self._dirty_months)
         for month in months or [None]:
             yield consolidate(self.ws, db, month)
         self._dirty_months.clear()

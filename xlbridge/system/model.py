@@ -10,7 +10,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field, model_validator
 
 from xlbridge.normalise import fold_width, no_spaces
 from xlbridge.system.targets import Target, find_targets
@@ -149,7 +149,13 @@ class IndicatorSystem(Strict):
     bonus_cap: float | None = Field(default=None, description="加分总和不超过…分")
     penalty_cap: float | None = Field(default=None, description="扣分/减分总和不超过…分")
     level1_scores: list[Level1] = Field(default_factory=list)
+    scores_note: str | None = Field(
+        default=None,
+        description="What the scores rest on, or why there are none (the table prints no points).",
+    )
     indicators: list[Indicator]
+    # Units a workspace's settings added as members of groups (system/members.py): unit → groups.
+    _supplied: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _keys_unique(self) -> IndicatorSystem:
@@ -229,6 +235,10 @@ class IndicatorSystem(Strict):
                     if out.get(unit) != "牵头":
                         out[unit] = role  # type: ignore[assignment]
         return out
+
+    def supplied_groups(self, unit: str) -> tuple[str, ...]:
+        """The groups a workspace made ``unit`` a member of (empty for the system's own units)."""
+        return self._supplied.get(unit, ())
 
     def members_of(self, group: str) -> list[str]:
         unit = self.unit(group)

@@ -13,14 +13,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.xml import DEFUSEDXML
-
 from xlbridge.errors import LedgerError, os_reason
 from xlbridge.xlsx.bounds import Limits, read_capped, scan_workbook, sheet_names
-
-if not DEFUSEDXML:  # pragma: no cover - defusedxml is a hard dependency
-    raise ImportError("defusedxml 未安装：不能安全解析外来的工作簿")
 
 
 def check_workbook_zip(path: Path, limits: Limits | None = None) -> bytes:
@@ -40,6 +34,11 @@ def check_workbook_zip(path: Path, limits: Limits | None = None) -> bytes:
 def open_untrusted_workbook(path: Path, limits: Limits | None = None, **kwargs: Any) -> Any:
     """openpyxl load of ``path`` after its bounds are checked; any parser failure becomes a
     LedgerError naming the file."""
+    import openpyxl  # here, not on import: the daemon checks zips without loading it
+    from openpyxl.xml import DEFUSEDXML
+
+    if not DEFUSEDXML:  # pragma: no cover - defusedxml is a hard dependency
+        raise ImportError("defusedxml 未安装：不能安全解析外来的工作簿")
     data = check_workbook_zip(path, limits)
     try:
         return openpyxl.load_workbook(BytesIO(data), **kwargs)

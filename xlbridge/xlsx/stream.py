@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl.utils import column_index_from_string, get_column_letter
+from xlbridge.findings import column_index, column_letter
 
 # Deflate level of the streamed sheet. zlib's default (6, what xlsxwriter uses) takes ~55% longer
 # on this text than 5, for a file ~3% smaller.
@@ -120,9 +120,9 @@ def _sheet_chunks(xml: str, stream: RowStream) -> Iterator[bytes]:
     cells = _TEMPLATE_CELL.findall(template)
     if not cells:
         raise ValueError("the template row has no cells")
-    first = column_index_from_string(cells[0][0])
-    styles = {column_index_from_string(letters): f' s="{s}"' if s else "" for letters, s in cells}
-    columns = [(get_column_letter(n), styles.get(n, "")) for n in range(first, max(styles) + 1)]
+    first = column_index(cells[0][0])
+    styles = {column_index(letters): f' s="{s}"' if s else "" for letters, s in cells}
+    columns = [(column_letter(n), styles.get(n, "")) for n in range(first, max(styles) + 1)]
     last_row = template_row + stream.count
 
     def dimension(m: re.Match[str]) -> str:
