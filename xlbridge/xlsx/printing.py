@@ -165,6 +165,19 @@ def rows_for_px(px: float, row_pt: float = 15) -> int:
     return math.ceil(px * 0.75 / row_pt)
 
 
+CHART_PAGE_PX = (960, 520)  # a chart filling a landscape A4 page below a repeated header row
+
+
+def chart_page(ws: Any, chart: Any, row: int) -> tuple[int, int]:
+    """``chart`` (xlsxwriter) inserted below ``row`` at the size of a landscape page, to print on
+    a page of its own: the row that page starts at (a row break) and the next free row."""
+    chart.set_size({"width": CHART_PAGE_PX[0], "height": CHART_PAGE_PX[1]})
+    # a little below the page's first row: LibreOffice draws (clipped) on the page before an
+    # object that touches the break
+    ws.insert_chart(row + 1, 0, chart, {"y_offset": 6})
+    return row + 1, row + 1 + rows_for_px(CHART_PAGE_PX[1] + 6)
+
+
 def setup_xlsxwriter(ws: Any, page: Page) -> None:
     ws.set_paper(A4)
     if page.is_landscape:
