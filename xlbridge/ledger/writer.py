@@ -26,11 +26,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from xlbridge.errors import XlbridgeError
 from xlbridge.ledger import layout as L
 from xlbridge.ledger import rectification
-from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows_digest
+from xlbridge.ledger.content import campaign_years, issued_ledger
 from xlbridge.ledger.package import MAGIC_ROWS, Skeleton, token
 from xlbridge.ledger.signature import sign
 from xlbridge.system.model import IndicatorSystem
-from xlbridge.xlsx.printing import Page, row_height, setup_openpyxl
+from xlbridge.xlsx.printing import Page, row_height, row_heights, setup_openpyxl
 
 _PROTECT = L.PROTECTION_PASSWORD
 _THIN = Side(style="thin", color="999999")
@@ -68,14 +68,17 @@ def write_ledger(
     Written from the workbook openpyxl builds once for the system's wording, the campaign and
     the years (xlbridge.ledger.package says why), filled in with this unit's rows."""
     years = campaign_years(system, campaign, years)
-    rows = issued_rows(system, unit, years)
+    issued = issued_ledger(system, unit, years)  # built once per process and unit, with its digest
+    rows = issued.rows
     items_digest = rectification.digest([rectification.cells(i) for i in items]) if items else None
-    meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at, period, items_digest)
+    meta = ledger_meta(system, unit, campaign, years, issued.digest, key, issued_at, period, items_digest)
     answers = answers or {}
     cells = []
+    issued_height: dict[str, float] = {}  # an indicator's pre-filled cells are the same every year: measured once
     for r in rows:
         row = _row_values(r, answers.get(r.identity, {}))
-        cells.append((_row_height(row), row))
+        issued = issued_height.get(r.indicator.key) or issued_height.setdefault(r.indicator.key, _locked_height(row))
+        cells.append((max(issued, _input_height(row)), row))
     values: dict[str, str | None] = {"unit": unit, "period": period, **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS}}
     skeleton = _skeleton(system.title, system.issuer, system.document, campaign, tuple(years))
     if not items:
@@ -153,7 +156,7 @@ def ledger_meta(
     unit: str,
     campaign: int,
     years: list[int],
-    rows: list[IssuedRow],
+    digest: str,
     key: bytes,
     issued_at: datetime | None = None,
     period: str | None = None,
@@ -168,7 +171,7 @@ def ledger_meta(
         "years": ",".join(str(y) for y in years),
         "template_version": L.TEMPLATE_VERSION,
         "issued_at": (issued_at or datetime.now()).isoformat(timespec="seconds"),
-        "rows_digest": rows_digest(rows),
+        "rows_digest": digest,  # of the issued rows (ledger/content.py)
     }
     if period:
         meta["period"] = period
@@ -270,12 +273,11 @@ def _row_values(issued: Any, answer: Mapping[str, object]) -> list[object]:
     return [issued.values.get(c.key) if c.locked else _answer(c, answer) for c in L.COLUMNS]
 
 
-_WIDTHS = [c.width for c in L.COLUMNS]
-
-
-def _row_height(row: Sequence[object]) -> float:
-    """Enough lines for the longest cell (pre-filled or carried over), at least two."""
-    return row_height(zip(row, _WIDTHS), line_pt=_LINE_PT, min_lines=2)
+# A data row's height: enough lines for the longest cell (pre-filled or carried over), at least two;
+# the larger of its pre-filled cells' and its input cells' heights.
+_row_height = row_heights([(n, c.width) for n, c in enumerate(L.COLUMNS)], line_pt=_LINE_PT, min_lines=2)
+_locked_height = row_heights([(n, c.width) for n, c in enumerate(L.COLUMNS) if c.locked], line_pt=_LINE_PT, min_lines=2)
+_input_height = row_heights([(n, c.width) for n, c in enumerate(L.COLUMNS) if not c.locked], line_pt=_LINE_PT, min_lines=2)
 
 
 _EXTRA_ROWS = 500
