@@ -4,6 +4,7 @@ with its cell, and what changed since the unit's previous accepted submission.""
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +199,83 @@ def rows_indicator(ws: Workspace, sheet_row: int) -> str:
             "SELECT i.code, i.level3 FROM rows r JOIN indicators i ON i.key = r.indicator_key"
             " WHERE r.sheet_row = ? ORDER BY r.id DESC LIMIT 1", [sheet_row]).fetchone()
     return f"{code} {name[:20]}"
+
+
+# =========================================================================== the package
+def _layout(path: Path) -> dict[str, Any]:
+    """Everything a reader sees of a workbook: per sheet every cell's value and style, merged
+    ranges, row heights, column widths, frozen panes and the whole print setup (openpyxl)."""
+    wb = openpyxl.load_workbook(path)
+    out: dict[str, Any] = {"sheets": wb.sheetnames}
+    for ws in wb.worksheets:
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                f, a, b = c.font, c.alignment, c.border
+                cells[c.coordinate] = (
+                    c.value, c.data_type, f.name, f.sz, f.b, f.color and f.color.rgb, c.fill.patternType,
+                    c.fill.fgColor.rgb, a.horizontal, a.vertical, a.wrap_text, c.number_format,
+                    *((s.style, s.color and s.color.rgb) for s in (b.left, b.right, b.top, b.bottom)))
+        setup = ws.page_setup
+        out[ws.title] = {
+            "cells": cells, "merged": sorted(str(m) for m in ws.merged_cells.ranges),
+            "heights": {r: d.height for r, d in ws.row_dimensions.items() if d.height},
+            "widths": {k: d.width for k, d in ws.column_dimensions.items() if d.width},
+            "freeze": ws.freeze_panes, "print_area": ws.print_area, "titles": ws.print_title_rows,
+            "page": (setup.paperSize, setup.orientation, setup.fitToWidth, setup.fitToHeight,
+                     ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage),
+            "margins": (ws.page_margins.left, ws.page_margins.right, ws.page_margins.top, ws.page_margins.bottom,
+                        ws.page_margins.header, ws.page_margins.footer),
+            "header": (ws.oddHeader.center.text, ws.oddHeader.center.font, ws.oddHeader.right.text),
+            "footer": ws.oddFooter.center.text,
+        }
+    return out
+
+
+def test_a_receipt_is_the_workbook_xlsxwriter_writes(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
+    """Receipts are spliced into a package xlsxwriter writes once (xlsx/replayed.py): each kind is,
+    cell for cell and style for style, the workbook xlsxwriter itself writes from the same calls."""
+    from xlbridge.service.receipt import write_duplicate_receipt, write_receipt, write_refusal_receipt
+    from xlbridge.xlsx.owned import owned_workbook
+
+    direct = tmp_path / "xlsxwriter"
+
+    def xlsxwriter_itself(path: Path) -> Any:
+        return owned_workbook(direct / path.name, small=True)
+
+    def both(outcome: Outcome) -> tuple[Path, Path]:  # written at once: a later file changes what a receipt says
+        db = store.open_store(ws.store)
+        try:
+            return outcome.receipt, direct / write_receipt(ws, db, outcome.submission_id, workbook=xlsxwriter_itself).name  # type: ignore
+        finally:
+            db.close()
+
+    clean = ingest(ws, baseline, f"{UNIT}_2021-05.xlsx")
+    pairs = [both(clean)]
+    errors = edited(baseline, tmp_path / "errors.xlsx", set_cells({
+        "B3": "2021-06", cell("progress", R9): None, cell("links", R18): "www.example.gov.cn/a",
+        cell("description", R19): "推进" * 260 + " & <b>", cell("person", R9): "  王伟 "}))
+    changed = ingest(ws, errors, f"{UNIT}_2021-06.xlsx", LATE)
+    pairs.append(both(changed))
+    pairs.append(both(ingest(ws, edited(baseline, tmp_path / "tampered.xlsx", set_cells({f"D{R9}": "（改写）"})),
+                             f"{UNIT}_2021-06b.xlsx", LATE)))
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"PK\x03\x04 half a file")
+    pairs.append(both(ingest(ws, junk, "财务报表.xlsx")))
+    with connect(ws.store) as conn:
+        conn.row_factory = sqlite3.Row
+        first = dict(conn.execute("SELECT * FROM submissions WHERE id = ?", [clean.submission_id]).fetchone())
+    pairs += [(write_duplicate_receipt(ws, first, "again.xlsx"),
+               direct / write_duplicate_receipt(ws, first, "again.xlsx", workbook=xlsxwriter_itself).name),
+              (write_refusal_receipt(ws, UNIT, "link.xlsx", "符号链接"),
+               direct / write_refusal_receipt(ws, UNIT, "link.xlsx", "符号链接", workbook=xlsxwriter_itself).name)]
+    assert changes_sheet(changed.receipt)  # type: ignore[arg-type]  (the 变化 sheet is compared too)
+    for spliced, written in pairs:
+        mine, theirs = _layout(spliced), _layout(written)
+        for sheet in theirs["sheets"]:
+            for key, value in theirs[sheet].items():
+                if key == "cells":
+                    differ = {k: (mine[sheet]["cells"].get(k), v) for k, v in value.items() if mine[sheet]["cells"].get(k) != v}
+                    assert not differ and mine[sheet]["cells"].keys() == value.keys(), (spliced.name, sheet, differ)
+                assert mine[sheet][key] == value, (spliced.name, sheet, key)  # type: ignore[union-attr]
+        assert mine == theirs

@@ -24,18 +24,16 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from xlbridge.xlsx.stream import plain_text, worksheet_parts, xml_text
-from xlbridge.xlsx.zip_writer import Deflated, deflated, write_zip
+from xlbridge.xlsx.zip_writer import Deflated, core_stamped, deflated, write_zip
 
 MAGIC_ROWS = 900_000  # the row count the skeleton's validation ranges are written for, replaced per ledger
 _TOKEN = re.compile(r"\{\{xlbridge:(\w+)\}\}")
 _TOKEN_CELL = re.compile(r'<c r="([A-Z]{1,3}\d+)"((?: s="\d+")?) t="inlineStr"><is><t>\{\{xlbridge:(\w+)\}\}</t></is></c>')
 _CELL_STYLE = re.compile(r'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?')
 _DIMENSION = re.compile(r'<dimension ref="([A-Z]{1,3}\d+):([A-Z]{1,3})\d+" ?/>')
-_CORE_TIME = re.compile(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 
 def token(name: str) -> str:
@@ -84,12 +82,11 @@ class Skeleton:
         sheet = "".join([_filled(head, values), *self._rows_xml(rows),
                          str(last + 1 + self.extra_rows).join(_filled(t, values) for t in self.tail)])
         print_end = (f"${self.first_row + MAGIC_ROWS - 1}<".encode(), f"${max(last, self.first_row - 1)}<".encode())
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         filled: dict[str, Callable[[bytes], bytes]] = {
             self.ledger_part: lambda _: sheet.encode("utf-8"),
             self.meta_part: lambda data: _filled(data.decode("utf-8"), values).encode("utf-8"),
             "xl/workbook.xml": lambda data: data.replace(*print_end),  # the print area ends at the last row
-            "docProps/core.xml": lambda data: _CORE_TIME.sub(lambda m: m[1] + now + m[2], data.decode("utf-8")).encode("utf-8"),
+            "docProps/core.xml": core_stamped,
         }
         return write_zip(path, [(name, filled[name](data) if name in filled else data)  # type: ignore[arg-type]
                                 for name, data in self.parts])

@@ -182,9 +182,13 @@ def plain_text(joined: str) -> bool:
     each cell unchanged): one look decides whether any cell needs more than the plain f-string.
     isprintable() is False for control characters (and for line breaks, tabs, U+3000 and a few
     more, which then take the exact per-cell path, which leaves them as they are)."""
-    return (len(joined) <= _EXCEL_CELL_LIMIT // 2 and "&" not in joined and "<" not in joined
-            and ">" not in joined and "_x" not in joined
-            and (joined.isprintable() or joined.replace("\n", "").isprintable()))
+    return len(joined) <= _EXCEL_CELL_LIMIT // 2 and escape_free(joined)
+
+
+def escape_free(text: str) -> bool:
+    """Whether ``text`` holds nothing :func:`xml_text` escapes or removes (its length aside)."""
+    return ("&" not in text and "<" not in text and ">" not in text and "_x" not in text
+            and (text.isprintable() or text.replace("\n", "").isprintable()))
 
 
 def clean_text(value: Any) -> Any:
@@ -234,4 +238,4 @@ def _write_in_thread(out: IO[bytes], chunks: Iterator[bytes]) -> None:
         raise failed[0]
 
 
-__all__ = ["COMPRESS_LEVEL", "RowStream", "clean_text", "plain_text", "splice_rows", "worksheet_parts", "xml_text"]
+__all__ = ["COMPRESS_LEVEL", "RowStream", "clean_text", "escape_free", "plain_text", "splice_rows", "worksheet_parts", "xml_text"]

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import struct
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from isal import isal_zlib
@@ -29,6 +31,7 @@ LEVEL = 1  # ISA-L's levels are 0–3; 1 packs as tightly as zlib's 1 (measured 
 _LIMIT = 0xFFFFFFFF
 _UTF8_NAME = 0x800
 _DOS_1980 = (0, (0 << 9) | (1 << 5) | 1)  # 1980-01-01 00:00, as xlsxwriter dates its parts
+_CORE_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,12 @@ class Deflated:
 def deflated(data: bytes) -> Deflated:
     compressor = isal_zlib.compressobj(LEVEL, isal_zlib.DEFLATED, -15)
     return Deflated(compressor.compress(data) + compressor.flush(), zlib.crc32(data), len(data))
+
+
+def core_stamped(core_xml: bytes) -> bytes:
+    """docProps/core.xml of a package built once, created and modified now (UTC)."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    return _CORE_TIME.sub(lambda m: m[1] + now + m[2], core_xml)
 
 
 def write_zip(path: Path, parts: Iterable[tuple[str, bytes | Deflated]]) -> Path:
