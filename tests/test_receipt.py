@@ -14,6 +14,7 @@ import pytest
 from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
     KEY, UNIT, baseline, cell, data_row, edited, ledger_dir, set_cells,
 )
+from workbook_layout import assert_same_layout
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
     LATE, ON_TIME, clean_environment, connect, drop, is_chinese, make_workspace, receipt_findings, receipt_summary,
     set_text, sheet_rows, sheet_xml,
@@ -202,36 +203,6 @@ def rows_indicator(ws: Workspace, sheet_row: int) -> str:
 
 
 # =========================================================================== the package
-def _layout(path: Path) -> dict[str, Any]:
-    """Everything a reader sees of a workbook: per sheet every cell's value and style, merged
-    ranges, row heights, column widths, frozen panes and the whole print setup (openpyxl)."""
-    wb = openpyxl.load_workbook(path)
-    out: dict[str, Any] = {"sheets": wb.sheetnames}
-    for ws in wb.worksheets:
-        cells = {}
-        for row in ws.iter_rows():
-            for c in row:
-                f, a, b = c.font, c.alignment, c.border
-                cells[c.coordinate] = (
-                    c.value, c.data_type, f.name, f.sz, f.b, f.color and f.color.rgb, c.fill.patternType,
-                    c.fill.fgColor.rgb, a.horizontal, a.vertical, a.wrap_text, c.number_format,
-                    *((s.style, s.color and s.color.rgb) for s in (b.left, b.right, b.top, b.bottom)))
-        setup = ws.page_setup
-        out[ws.title] = {
-            "cells": cells, "merged": sorted(str(m) for m in ws.merged_cells.ranges),
-            "heights": {r: d.height for r, d in ws.row_dimensions.items() if d.height},
-            "widths": {k: d.width for k, d in ws.column_dimensions.items() if d.width},
-            "freeze": ws.freeze_panes, "print_area": ws.print_area, "titles": ws.print_title_rows,
-            "page": (setup.paperSize, setup.orientation, setup.fitToWidth, setup.fitToHeight,
-                     ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage),
-            "margins": (ws.page_margins.left, ws.page_margins.right, ws.page_margins.top, ws.page_margins.bottom,
-                        ws.page_margins.header, ws.page_margins.footer),
-            "header": (ws.oddHeader.center.text, ws.oddHeader.center.font, ws.oddHeader.right.text),
-            "footer": ws.oddFooter.center.text,
-        }
-    return out
-
-
 def test_a_receipt_is_the_workbook_xlsxwriter_writes(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
     """Receipts are spliced into a package xlsxwriter writes once (xlsx/replayed.py): each kind is,
     cell for cell and style for style, the workbook xlsxwriter itself writes from the same calls."""
@@ -271,11 +242,4 @@ def test_a_receipt_is_the_workbook_xlsxwriter_writes(ws: Workspace, baseline: Pa
                direct / write_refusal_receipt(ws, UNIT, "link.xlsx", "符号链接", workbook=xlsxwriter_itself).name)]
     assert changes_sheet(changed.receipt)  # type: ignore[arg-type]  (the 变化 sheet is compared too)
     for spliced, written in pairs:
-        mine, theirs = _layout(spliced), _layout(written)
-        for sheet in theirs["sheets"]:
-            for key, value in theirs[sheet].items():
-                if key == "cells":
-                    differ = {k: (mine[sheet]["cells"].get(k), v) for k, v in value.items() if mine[sheet]["cells"].get(k) != v}
-                    assert not differ and mine[sheet]["cells"].keys() == value.keys(), (spliced.name, sheet, differ)
-                assert mine[sheet][key] == value, (spliced.name, sheet, key)  # type: ignore[union-attr]
-        assert mine == theirs
+        assert_same_layout(spliced, written)

@@ -130,13 +130,16 @@ class _TemplateRow:
 
 
 def _workbook(system: IndicatorSystem, unit: str, campaign: int, years: list[int], rows: Sequence[Any],
-              meta: dict[str, str], period: str | None, n_rows: int) -> Workbook:
+              meta: dict[str, str], period: str | None, n_rows: int,
+              answers: Mapping[tuple[int, str], Mapping[str, object]] | None = None) -> Workbook:
+    """The whole ledger as openpyxl writes it: the skeleton (one template row), or — in a test — a
+    unit's ledger cell for cell, which the skeleton's copies must equal."""
     wb = Workbook()
     ws = wb.active
     ws.title = L.LEDGER_SHEET
     _write_lists(wb)
     _write_header_block(ws, system, unit, campaign, period)
-    _write_rows(ws, rows, {})
+    _write_rows(ws, rows, answers or {})
     # Every page: the column headers on top, the ledger's title in the page header, page numbers.
     # The print area ends at the last row (the skeleton's n_rows is replaced per ledger).
     setup_openpyxl(ws, Page(L.ledger_title(unit, campaign), [c.width for c in L.COLUMNS],
