@@ -120,3 +120,17 @@ def test_a_key_item_is_marked_in_the_ledger(tmp_path: Path) -> None:
     assert [c.value for c in first[:3]] == ["1", "★2", "★"]
     assert first[R.INDEX["problem"] - 1].font.bold
     assert "★ 为重点指标" in sheet.cell(1, 1).value
+    # and in the receipt of the ledger that answers it
+    issued = ws.outbox / unit / f"{unit}_2021-07_工作台账.xlsx"
+    filled = fill_ledger(issued, tmp_path / "july.xlsx", clerk_answer(load_system(ws.system), unit), header=JULY)
+    wb = openpyxl.load_workbook(filled)
+    set_cells({"H3": "已补齐归档", "I3": R.DONE}, sheet=R.SHEET)(wb)
+    wb.save(filled)
+    db = store.open_store(ws.store)
+    try:
+        when = datetime(2021, 7, 29, 9)
+        outcome = ingest_file(ws, db, drop(ws, filled, f"{unit}/7月.xlsx", when), KEY, received_at=when)
+    finally:
+        db.close()
+    assert outcome.status == "accepted", outcome.summary
+    assert [r[:3] for r in sheet_rows(outcome.receipt, "整改")[1:]] == [("1", "★2", "★")]

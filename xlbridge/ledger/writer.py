@@ -29,6 +29,7 @@ from xlbridge.ledger import rectification
 from xlbridge.ledger.content import campaign_years, issued_ledger
 from xlbridge.ledger.package import MAGIC_ROWS, Skeleton, token
 from xlbridge.ledger.signature import sign
+from xlbridge.system.members import member_of_value
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.xlsx.printing import Page, row_height, row_heights, setup_openpyxl
 
@@ -180,6 +181,8 @@ def ledger_meta(
         meta["period"] = period
     if items_digest:
         meta["items_digest"] = items_digest
+    if groups := member_of_value(system, unit):  # the clerk's check has only the shipped system
+        meta["member_of"] = groups
     meta["signature"] = sign(meta, key)
     return meta
 

@@ -8,7 +8,7 @@ on time (before day ``deadline_day`` of the following month).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,7 +21,6 @@ from xlbridge.service.store import LATEST_FIRST
 from xlbridge.ledger.layout import PROGRESS_DONE, PROGRESS_PENDING
 from xlbridge.ledger.content import campaign_years
 from xlbridge.system.model import WEB_SEARCH, IndicatorSystem
-from xlbridge.system.files import load_system
 from xlbridge.service.trend import Month, write_trend
 from xlbridge.service import extra_sheets
 from xlbridge.service.workspace import Workspace
@@ -91,7 +90,7 @@ def reported_months(db: sqlite_utils.Database, system_id: str, campaign: int) ->
 
 
 def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = None) -> Path:
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     period = check_period(period or latest_period(db, system.id) or f"{date.today():%Y-%m}")
     campaign = ws.campaign or int(period[:4])
     years = campaign_years(system, campaign)

@@ -41,7 +41,6 @@ import watchfiles
 
 from xlbridge.service import store
 from xlbridge.service.consolidate import consolidate, months_to_rewrite
-from xlbridge.system.files import load_system
 from xlbridge.service.next_ledgers import following_month, issue_after_deadline, write_apart, write_next_ledgers
 from xlbridge.errors import XlbridgeError
 from xlbridge.service.ingest import Outcome, ingest_groups
@@ -383,7 +382,7 @@ class Daemon:
         """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled.
         A burst's many ledgers are handed to the worker processes at once, so that they are written
         beside the 汇总 and the index: (month, units, the job's future or None to write here)."""
-        system = load_system(self.ws.system)
+        system = self.ws.indicator_system()
         by_month: dict[str, list[str]] = {}
         for unit in sorted(self._next_ledgers):
             latest = db.execute("SELECT period FROM latest_submissions WHERE unit = ? AND system_id = ?",
@@ -442,7 +441,7 @@ class Daemon:
     def _rewrite_months(self, db) -> Iterator[Path]:  # type: ignore[no-untyped-def]
         """Every month an accepted file changed (its own and the later ones it still counts in),
         else the latest month (a rejection shows there). If one fails, all are rewritten at the retry."""
-        months = months_to_rewrite(db, load_system(self.ws.system).id, self._dirty_months)
+        months = months_to_rewrite(db, self.ws.indicator_system().id, self._dirty_months)
         for month in months or [None]:
             yield consolidate(self.ws, db, month)
         self._dirty_months.clear()
@@ -528,10 +527,12 @@ def _dead(pid: int) -> bool:
 
 
 def disk_full(exc: BaseException) -> bool:
-    """ENOSPC (or a quota), or SQLite's word for it."""
+    """ENOSPC (or a quota), or SQLite's SQLITE_FULL (its extended codes keep the primary code in
+    the low byte)."""
     if isinstance(exc, OSError):
         return exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
-    return isinstance(exc, sqlite3.Error) and "disk is full" in str(exc)
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF == sqlite3.SQLITE_FULL
 
 
 @contextlib.contextmanager

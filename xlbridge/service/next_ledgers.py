@@ -22,7 +22,6 @@ from xlbridge.ledger.writer import write_ledger
 from xlbridge.service import open_items, store
 from xlbridge.service.consolidate import campaign_months, deadline_for
 from xlbridge.service.workspace import Workspace
-from xlbridge.system.files import load_system
 from xlbridge.xlsx.owned import fit_name
 
 _CARRIED = ("progress", "description", "materials", "links", "secret", "person", "phone")
@@ -44,7 +43,7 @@ def issue_after_deadline(ws: Workspace, db: sqlite_utils.Database, now: datetime
     """Once a month's deadline has passed, every expected unit's ledger for the month after it,
     written once: the store remembers the issue, so a restart or the group deleting an outbox
     file does not bring it back. Nothing after December, nothing before the campaign's first month."""
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     campaign = ws.campaign or now.year
     closed = closed_month(campaign, ws.deadline_day, now)
     month = following_month(closed) if closed else None
@@ -66,7 +65,7 @@ def next_ledger_path(ws: Workspace, unit: str, period: str) -> Path:
 def write_next_ledgers(ws: Workspace, db: sqlite_utils.Database, period: str,
                        units: list[str] | None = None) -> list[Path]:
     """The ledger for ``period`` of every expected unit (or ``units``) into outbox/<单位>/."""
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     campaign = ws.campaign or int(period[:4])
     if int(period[:4]) != campaign:
         raise XlbridgeError(f"报送月份 {period} 不在 {campaign} 考核年度内")

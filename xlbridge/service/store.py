@@ -38,7 +38,7 @@ import sqlite_utils
 from xlbridge.check.engine import RecordTable
 from xlbridge.errors import StoreError
 from xlbridge.findings import Finding
-from xlbridge.system.model import IndicatorSystem
+from xlbridge.system.model import IndicatorSystem, Unit
 
 SCHEMA_VERSION = 6  # 2: search index refreshed per burst; 3: `current` is a view; 4: state by reporting month;
 # 5: each distinct text stored (and indexed) once; 6: every version of a system kept (indicators by version)
@@ -387,6 +387,7 @@ def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
     version). A unit the new version renames (its old name kept as an alias) takes its history
     along: the earlier submissions are filed under the new name, the rename recorded in meta."""
     if system_stored(db, system.id, system.version):
+        _store_supplied_members(db, system)
         return
     sv = (system.id, system.version)
     with db.atomic():
@@ -394,8 +395,7 @@ def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
                    [*sv, system.title, system.issuer, _now()])
         # executemany: a large system has ~10,000 assignments, and this runs inside the first
         # merge of a new system version, where the workers wait for it.
-        db.conn.executemany("INSERT INTO units (system_id, system_version, name, is_group) VALUES (?,?,?,?)",
-                            [(*sv, u.name, int(u.group)) for u in system.units])
+        _store_units(db, system, system.units)
         db.conn.executemany(
             "INSERT INTO indicators (system_id, system_version, key, position, code, level1, level2, level3, points,"
             " methods, materials, lead, cooperating, kind, key_item) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -403,20 +403,44 @@ def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
               "\n".join(i.materials), "、".join(i.lead), "、".join(i.cooperating), i.kind.value, int(i.key_item))
              for n, i in enumerate(system.indicators)],
         )
-        db.conn.executemany(
-            "INSERT INTO assignments (system_id, system_version, unit, indicator_key, role) VALUES (?,?,?,?,?)",
-            [(*sv, u.name, i.key, system.role(i, u.name)) for u in system.reporting_units for i in system.assigned(u.name)],
-        )
         _file_under_new_names(db, system)
 
 
+def _store_units(db: sqlite_utils.Database, system: IndicatorSystem, units: list[Unit]) -> None:
+    sv = (system.id, system.version)
+    db.conn.executemany("INSERT INTO units (system_id, system_version, name, is_group) VALUES (?,?,?,?)",
+                        [(*sv, u.name, int(u.group)) for u in units])
+    db.conn.executemany(
+        "INSERT INTO assignments (system_id, system_version, unit, indicator_key, role) VALUES (?,?,?,?,?)",
+        [(*sv, u.name, i.key, system.role(i, u.name)) for u in units if not u.group for i in system.assigned(u.name)],
+    )
+
+
+def _store_supplied_members(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
+    """Members a workspace's settings added after this version was stored (a town listed later)
+    join its units and assignments; one listed no more keeps what is stored (its history)."""
+    supplied = [u for u in system.units if system.supplied_groups(u.name)]
+    if not supplied:
+        return
+    stored = {r[0] for r in db.execute("SELECT name FROM units WHERE system_id = ? AND system_version = ?",
+                                       [system.id, system.version])}
+    if missing := [u for u in supplied if u.name not in stored]:
+        with db.atomic():
+            _store_units(db, system, missing)
+
+
 def _file_under_new_names(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
-    """A unit renamed in this version keeps its submissions, on-time record and answers."""
+    """A unit renamed in this version keeps its submissions, on-time record and answers, and whatever
+    else the store files under a unit of this system (the supervision group's inspections, scores
+    and rectification items: every table with ``system_id`` and ``unit``). The name it was sent
+    under stays in ``claimed_unit``; the assignments of earlier versions keep the names of theirs."""
     earlier = {r[0] for r in db.execute("SELECT DISTINCT name FROM units WHERE system_id = ? AND system_version != ?",
                                         [system.id, system.version])}
+    filed = [t for t in db.table_names() if t != "assignments" and {"system_id", "unit"} <= set(db[t].columns_dict)]
     for unit in system.units:
         for old in (a for a in unit.aliases if a in earlier and a != unit.name):
-            db.execute("UPDATE submissions SET unit = ? WHERE system_id = ? AND unit = ?", [unit.name, system.id, old])
+            for table in filed:
+                db.execute(f"UPDATE [{table}] SET unit = ? WHERE system_id = ? AND unit = ?", [unit.name, system.id, old])
             db["meta"].upsert({"key": f"renamed/{system.id}/{system.version}/{old}", "value": unit.name}, pk="key")
 
 
