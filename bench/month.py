@@ -169,7 +169,8 @@ def report_months(args: Any, files: dict[str, list[Path]], times: dict[str, list
         rows.append([f"{month}: xlbridge daemon, end to end", sec(xl_t), ratio(naive_t, xl_t), f"≥ {goal:.0f}× {verdict(ok)}",
                      f"{rows_new[month]:,} rows, {int(parts.get('texts', 0)):,} new texts indexed"])
         shown = {"merge_submission": "merge", "write_receipt": "receipts", "consolidate": "汇总",
-                 "_write_next_ledgers": "next-month ledgers", "refresh_search": "search index"}
+                 "_write_next_ledgers": "next-month ledgers (waited for after the 汇总)",
+                 "refresh_search": "search index"}
         other = xl_t - sum(parts.get(k, 0.0) for k in shown)
         rows.append(["  of which (last round)", "", "", "",
                      ", ".join(f"{label} {sec(parts.get(k))}" for k, label in shown.items())
