@@ -7,28 +7,34 @@ on time (before day ``deadline_day`` of the following month).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from xlbridge.errors import XlbridgeError
-from xlbridge.service.store import LATEST_FIRST
+from xlbridge.service.store import LATEST_FIRST, rows_revision
 from xlbridge.ledger.layout import PROGRESS_DONE, PROGRESS_PENDING
 from xlbridge.ledger.content import campaign_years
 from xlbridge.system.model import WEB_SEARCH, IndicatorSystem
 from xlbridge.system.files import load_system
 from xlbridge.service.trend import Month, write_trend
 from xlbridge.service import extra_sheets
+from xlbridge.service.summary_cache import CACHE_NAME, SummaryCache
 from xlbridge.service.workspace import Workspace
+from xlbridge.xlsx import printing
 from xlbridge.xlsx.owned import OwnedWorkbook, fit_name, Styles, owned_workbook, text, write_table
 from xlbridge.xlsx.printing import (LINE_PT, MAX_ROW_PT, Page, blocks, per_page, row_height, row_heights, rows_for_px,
                                     setup_xlsxwriter, spanning, text_lines)
-from xlbridge.xlsx.stream import clean_text
+from xlbridge.xlsx.stream import Block, clean_text
 
 NOT_FILLED = "未填"
 LEAD_MARK = "▲"
@@ -102,19 +108,21 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     months = _trend(db, system, units, campaign, period, ws.deadline_day, years, (snapshot, statuses))
     path = ws.consolidated_dir / fit_name(f"汇总台账_{period}", ".xlsx")
     title = f"{system.title} — {period} 台账汇总"
-    with owned_workbook(path, beside_if_held=True) as (wb, st):
-        _overview(wb.add_worksheet("总览"), st, title, period, statuses, ws.deadline_day, sources)
-        _matrix(wb.add_worksheet("指标进度"), st, title, system, units, snapshot)
-        _level1(wb, wb.add_worksheet("一级指标"), st, title, system, units, years, snapshot)
-        write_trend(wb, wb.add_worksheet("趋势"), st, title, units,
-                    list(dict.fromkeys(i.level1 for i in system.indicators)), months)
-        _missing_units(wb.add_worksheet("未报送"), st, title, system, statuses, sources)
-        _missing_links(wb.add_worksheet("缺链接"), st, title, db, system, campaign, period)
-        _contacts(wb.add_worksheet("联系人"), st, title, statuses, sources)
-        _key_items(wb.add_worksheet("重点"), st, title, system, units, snapshot)
-        for write in extra_sheets.writers():  # the supervision group's 得分 and 整改, when registered
-            write(wb, st, db, ws, period, title)
-        _details(wb, wb.add_worksheet("明细"), st, title, db, system.id, campaign, period)
+    with SummaryCache(ws.cache_dir / CACHE_NAME, period) as cache:
+        with owned_workbook(path, beside_if_held=True) as (wb, st):
+            _overview(wb.add_worksheet("总览"), st, title, period, statuses, ws.deadline_day, sources)
+            _matrix(wb.add_worksheet("指标进度"), st, title, system, units, snapshot)
+            _level1(wb, wb.add_worksheet("一级指标"), st, title, system, units, years, snapshot)
+            write_trend(wb, wb.add_worksheet("趋势"), st, title, units,
+                        list(dict.fromkeys(i.level1 for i in system.indicators)), months)
+            _missing_units(wb.add_worksheet("未报送"), st, title, system, statuses, sources)
+            _missing_links(wb.add_worksheet("缺链接"), st, title, db, system, campaign, period)
+            _contacts(wb.add_worksheet("联系人"), st, title, statuses, sources)
+            _key_items(wb.add_worksheet("重点"), st, title, system, units, snapshot)
+            for write in extra_sheets.writers():  # the supervision group's 得分 and 整改, when registered
+                write(wb, st, db, ws, period, title)
+            _details(wb, wb.add_worksheet("明细"), st, title, db, system.id, campaign, period, cache)
+        cache.keep()  # written: the month now uses these pieces
     return path
 
 
@@ -505,7 +513,7 @@ def _detail_widths(longest: dict[str, int]) -> list[float]:
 
 
 def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_utils.Database, system_id: str,
-             campaign: int, period: str) -> None:
+             campaign: int, period: str, cache: SummaryCache | None = None) -> None:
     """Every row of every unit's snapshot submission, by unit, in sheet order.
 
     60,000 rows in the benchmark: xlsxwriter writes the header and the first row (the template
@@ -513,6 +521,9 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_util
     template's style, text as text and the year as a number, as xlsxwriter writes them, at a
     fraction of the cost. Characters XML forbids are removed from the text, the template's too.
     Every row gets a height that shows its text (estimated from the wrapped columns).
+
+    Each unit's rows are one block, deflated once and kept in ``cache`` under what they depend on
+    (:func:`_block_key`): a rewrite where that unit's figures did not change copies them.
     """
     widths = _detail_widths(_longest_texts(db, system_id, campaign, period))
     detail_height = row_heights([(n, widths[n]) for n in _DETAIL_WRAPPED])
@@ -521,24 +532,68 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_util
     # Unit by unit and each submission's rows by id: the order of "ORDER BY unit, rows.id" without
     # sorting 60,000 long rows in a temp b-tree (the rows index on submission_id is in id order).
     # A stored submission's rows never change, so the counts stay true while the rows are read.
-    snapshot = db.execute(_SNAPSHOT_CTE + """
-        SELECT s.unit, s.sid, sub.system_id, sub.period,
+    snapshot = [_Source(*r) for r in db.execute(_SNAPSHOT_CTE + """
+        SELECT s.unit, s.sid, sub.system_id, sub.system_version, sub.period, sub.sha256,
                (SELECT COUNT(*) FROM rows r JOIN indicators i ON i.system_id = sub.system_id
                     AND i.system_version = sub.system_version AND i.key = r.indicator_key
                 WHERE r.submission_id = s.sid)
         FROM snap s JOIN submissions sub ON sub.id = s.sid
         ORDER BY s.unit
-    """, {"system": system_id, "campaign": campaign, "period": period}).fetchall()
-    count = sum(n for *_, n in snapshot)
+    """, {"system": system_id, "campaign": campaign, "period": period}).fetchall()]
+    snapshot = [s for s in snapshot if s.count]
+    count = sum(s.count for s in snapshot)
     setup_xlsxwriter(ws, Page(title, widths, max(count, 1), header_rows=(0, 0)))
-    rows = _detail_rows(db, snapshot)
-    template = next(rows, None)
-    if template is None:
+    if not snapshot:
         return
+    template = next(_detail_rows(db, snapshot[0]))
     # Strings stay strings: the workbook never converts to formulas (nor do the streamed rows).
     ws.set_row(row, detail_height(template))
     ws.write_row(row, 0, [clean_text(v) for v in template], st.text)
-    wb.stream_rows(ws, rows, count - 1, height=detail_height)
+    texts = _indicator_texts(db, {(s.system_id, s.system_version) for s in snapshot})
+    revision = rows_revision(db)
+    blocks = [Block(_block_key(s, first, widths, texts[s.system_id, s.system_version], revision), s.count - first,
+                    lambda s=s, first=first: islice(_detail_rows(db, s), first, None))
+              for s, first in zip(snapshot, [1] + [0] * (len(snapshot) - 1))]  # the template row is the first unit's first
+    wb.stream_blocks(ws, blocks, cache, height=detail_height)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A unit's snapshot submission, as 明细 shows it."""
+
+    unit: str
+    sid: int
+    system_id: str
+    system_version: str
+    period: str
+    sha256: str
+    count: int  # its rows 明细 shows
+
+
+# What a unit's rows of 明细 are made by: this module (the query, the columns) and the row heights.
+_DETAIL_SOURCE = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], printing))).hexdigest()
+
+
+def _block_key(source: _Source, skipped: int, widths: list[float], indicators: str, revision: int) -> str:
+    """Everything a unit's block of 明细 depends on but where it stands (the stream adds that): the
+    submission (its id, and its bytes' hash, which no other store gives the same id by chance), the unit it
+    is filed under now (a renamed unit takes its history along), the indicator texts of its
+    system version, the column widths (the row heights follow them), the code that writes them,
+    and the store's count of changes to rows made after they were stored (by hand: xlbridge never does)."""
+    return json.dumps([_DETAIL_SOURCE, source.unit, source.sid, source.sha256, source.system_id, source.system_version,
+                       source.period, source.count, skipped, widths, indicators, revision], ensure_ascii=False)
+
+
+def _indicator_texts(db: sqlite_utils.Database, versions: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(system, version) → a hash of the indicator columns 明细 shows."""
+    out = {}
+    for system_id, version in versions:
+        h = hashlib.sha256()
+        for row in db.execute("SELECT key, code, level1, methods FROM indicators WHERE system_id = ? AND system_version = ?"
+                              " ORDER BY key", [system_id, version]):
+            h.update(json.dumps(row, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        out[system_id, version] = h.hexdigest()
+    return out
 
 
 def _longest_texts(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> dict[str, int]:
@@ -549,7 +604,7 @@ def _longest_texts(db: sqlite_utils.Database, system_id: str, campaign: int, per
     return {"description": row[0] or 0, "materials": row[1] or 0}
 
 
-def _detail_rows(db: sqlite_utils.Database, snapshot: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+def _detail_rows(db: sqlite_utils.Database, source: _Source) -> Iterator[tuple[Any, ...]]:
     sql = """
         SELECT r.year, i.code, i.level1, i.methods, r.progress, r.description, r.materials, r.links,
                CASE r.secret WHEN 1 THEN '是' ELSE '否' END, r.person, r.phone
@@ -559,9 +614,8 @@ def _detail_rows(db: sqlite_utils.Database, snapshot: list[tuple[Any, ...]]) -> 
         WHERE r.submission_id = :sid
         ORDER BY r.id
     """
-    for unit, sid, system_id, period, _ in snapshot:
-        for values in db.execute(sql, {"system": system_id, "sid": sid}):
-            yield (unit, *values, period)
+    for values in db.execute(sql, {"sid": source.sid}):
+        yield (source.unit, *values, source.period)
 
 
 def _clip(value: str, limit: int) -> str:
