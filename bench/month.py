@@ -200,7 +200,6 @@ def _counts(db_path: Path) -> tuple[int, int, int]:
 def bench_latency(args: Any, synth: Any, month1: dict[str, Any], work: Path) -> dict[str, dict[str, Any]]:
     """A full year of 60 units in the store (each unit's month-1 ledger, validated once for real,
     stored for every month as the merge stores it); then one ledger arrives, timed."""
-    import xlbridge.service.consolidate as consolidate_mod
     from xlbridge.service import store
     from xlbridge.service.consolidate import campaign_months, consolidate
     from xlbridge.service.ingest import merge_group
@@ -229,15 +228,15 @@ def bench_latency(args: Any, synth: Any, month1: dict[str, Any], work: Path) -> 
           f"{sec(time.perf_counter() - t)} (setup, untimed)")
     out = {}
     cases = {
-        "a December ledger, the daemon just restarted": ("2021-12", sources[2], True),
+        "a December ledger, the 汇总 cache lost (cache/ deleted)": ("2021-12", sources[2], True),
         "a December ledger (the latest month)": ("2021-12", sources[0], False),
         "a March ledger re-sent late (later months exist)": ("2021-03", sources[1], False),
     }
-    for case, (month, source, restarted) in cases.items():
+    for case, (month, source, lost) in cases.items():
         arrival = ws.inbox / f"{units[sources.index(source)]}_{month}.xlsx"
         _edited_copy(source, arrival, month, synth)
-        if restarted:  # a new process keeps no month's 趋势 figures yet
-            consolidate_mod._MONTHS.clear()
+        if lost:  # every 明细 piece and every month's 趋势 figures built again from the store
+            shutil.rmtree(ws.cache_dir, ignore_errors=True)
         out[case] = _one_arrival(ws, arrival)
     return out
 

@@ -105,11 +105,11 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     snapshot = snapshot_rows(db, system.id, campaign, period)
     statuses = unit_statuses(db, system, units, campaign, period, ws.deadline_day, len(years), snapshot)
     sources = snapshot_sources(db, system.id, campaign, period)
-    months = _trend(db, system, units, campaign, period, ws.deadline_day, years, (snapshot, statuses))
     path = ws.consolidated_dir / fit_name(f"汇总台账_{period}", ".xlsx")
     title = f"{system.title} — {period} 台账汇总"
     with SummaryCache(ws.cache_dir / CACHE_NAME, period) as cache:
-        with owned_workbook(path, beside_if_held=True) as (wb, st):
+        months = _trend(db, system, units, campaign, period, ws.deadline_day, years, (snapshot, statuses), cache)
+        with owned_workbook(path, small=True, beside_if_held=True) as (wb, st):
             _overview(wb.add_worksheet("总览"), st, title, period, statuses, ws.deadline_day, sources)
             _matrix(wb.add_worksheet("指标进度"), st, title, system, units, snapshot)
             _level1(wb, wb.add_worksheet("一级指标"), st, title, system, units, years, snapshot)
@@ -167,45 +167,54 @@ def snapshot_sources(db: sqlite_utils.Database, system_id: str, campaign: int, p
             for unit, p, at, by, person, phone in db.execute(sql, {"system": system_id, "campaign": campaign, "period": period})}
 
 
-# A month's 趋势 figures, kept while nothing that month can see has changed: rewriting May to
-# December after a late May file computed each earlier month again for every later workbook
-# (78 snapshots for 12 months); now each month is computed once per change of the store.
-_MONTHS: dict[tuple[Any, ...], Month] = {}
-_MONTHS_KEPT = 64
-
-
 def _trend(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
-           deadline_day: int, years: list[int],
-           current: tuple[dict[tuple[str, str], list[str]], list[UnitStatus]]) -> list[Month]:
+           deadline_day: int, years: list[int], current: tuple[dict[tuple[str, str], list[str]], list[UnitStatus]],
+           cache: SummaryCache) -> list[Month]:
     """Each month of the campaign from its first report up to ``period``, computed as that month's own 汇总 computes it
-    (``period`` itself: the snapshot and statuses the workbook already has)."""
-    store_file = db.execute("PRAGMA database_list").fetchone()[2]
+    (``period`` itself: the snapshot and statuses the workbook already has).
+
+    An earlier month's figures are kept in ``cache`` under what they are made of (each unit's
+    snapshot submission and the month's submissions): a late March file rewrites every later
+    month's 汇总, but only March's figures change, so only March is computed again."""
     months = []
     # From the campaign's first reported month: months before it (ledgers not yet issued) would
     # show every unit as 未报送 at 0 %.
     first = db.execute("SELECT MIN(period) FROM submissions WHERE system_id = ? AND campaign = ? AND status = 'accepted'",
                        [system.id, campaign]).fetchone()[0] or period
+    base = [_SOURCE, _system_fingerprint(system, units), units, deadline_day, years, campaign, rows_revision(db)]
     for month in (m for m in campaign_months(campaign) if min(first, period) <= m <= period):
-        # What a month can see: the submissions up to it (and those whose month is unknown).
-        seen = db.execute("SELECT MAX(id), COUNT(*) FROM submissions WHERE period IS NULL OR period <= ?", [month]).fetchone()
-        key = (store_file, system.id, system.version, campaign, month, tuple(units), deadline_day, tuple(years), *seen)
-        if month != period and key in _MONTHS:
-            months.append(_MONTHS[key])
-            continue
-        if month == period:
-            snapshot, statuses = current
-        else:
-            snapshot = snapshot_rows(db, system.id, campaign, month)
-            statuses = unit_statuses(db, system, units, campaign, month, deadline_day, len(years), snapshot)
-        level1 = _level1_rates(system, units, years, snapshot)
-        figures = Month(month, {s.unit: s.status for s in statuses},
-                        {s.unit: _done_rate(s, system, snapshot) for s in statuses},
-                        {k: (d / e if e else 0.0) for k, (e, d) in level1.items()})
-        if len(_MONTHS) >= _MONTHS_KEPT:
-            _MONTHS.pop(next(iter(_MONTHS)))
-        _MONTHS[key] = figures
+        key = _month_key(db, system.id, campaign, month, base)
+        figures = cache.figures(month, key) if month != period else None
+        if figures is None:
+            if month == period:
+                snapshot, statuses = current
+            else:
+                snapshot = snapshot_rows(db, system.id, campaign, month)
+                statuses = unit_statuses(db, system, units, campaign, month, deadline_day, len(years), snapshot)
+            level1 = _level1_rates(system, units, years, snapshot)
+            figures = Month(month, {s.unit: s.status for s in statuses},
+                            {s.unit: _done_rate(s, system, snapshot) for s in statuses},
+                            {k: (d / e if e else 0.0) for k, (e, d) in level1.items()})
+            cache.keep_figures(key, figures)
         months.append(figures)
     return months
+
+
+def _month_key(db: sqlite_utils.Database, system_id: str, campaign: int, month: str, base: list[Any]) -> str:
+    """What a month's figures are made of: each unit's snapshot submission, the month's own
+    submissions (on time, late, returned), and ``base`` (the system, the settings, the code)."""
+    params = {"system": system_id, "campaign": campaign, "period": month}
+    snap = db.execute(_SNAPSHOT_CTE + "SELECT unit, sid FROM snap ORDER BY unit", params).fetchall()
+    subs = db.execute(f"SELECT unit, id, status, received_at FROM submissions WHERE {_MONTH_SUBMISSIONS} ORDER BY id",
+                      [system_id, campaign, month, month]).fetchall()
+    return hashlib.sha256(json.dumps([base, month, snap, subs], ensure_ascii=False).encode()).hexdigest()
+
+
+def _system_fingerprint(system: IndicatorSystem, units: list[str]) -> str:
+    """The system as the figures use it: who reports what with which role, and the 一级指标."""
+    shape = [system.id, system.version, list(dict.fromkeys(i.level1 for i in system.indicators)),
+             [[u, [[i.key, i.level1, system.role(i, u)] for i in system.assigned(u)]] for u in units]]
+    return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()
 
 
 def _done_rate(s: UnitStatus, system: IndicatorSystem, snapshot: dict[tuple[str, str], list[str]]) -> float | None:
@@ -228,16 +237,19 @@ def _level1_rates(system: IndicatorSystem, units: list[str], years: list[int],
     return {k: (expected[k], done[k]) for k in order if k in expected}
 
 
+# A month's submissions. A file that could not be read at all has no system or campaign, but its
+# unit did send something. A rejected file whose month could not be read is shown in the month it
+# arrived (shown only: it counts for no month).
+_MONTH_SUBMISSIONS = ("(system_id = ? AND campaign = ? OR system_id IS NULL AND status = 'rejected')"
+                      " AND (period = ? OR period IS NULL AND status = 'rejected' AND substr(received_at, 1, 7) = ?)")
+
+
 def unit_statuses(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
                    deadline_day: int, n_years: int, snapshot: dict[tuple[str, str], list[str]]) -> list[UnitStatus]:
     deadline = deadline_for(period, deadline_day)
     subs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    # A file that could not be read at all has no system or campaign, but its unit did send something.
-    # A rejected file whose month could not be read is shown in the month it arrived (shown only:
-    # it counts for no month).
-    where = ("(system_id = ? AND campaign = ? OR system_id IS NULL AND status = 'rejected')"
-             " AND (period = ? OR period IS NULL AND status = 'rejected' AND substr(received_at, 1, 7) = ?)")
-    for sub in db["submissions"].rows_where(where, [system.id, campaign, period, period], order_by="received_at, id"):
+    for sub in db["submissions"].rows_where(_MONTH_SUBMISSIONS, [system.id, campaign, period, period],
+                                            order_by="received_at, id"):
         subs[sub["unit"]].append(sub)
     statuses = []
     for unit in units:
@@ -319,9 +331,13 @@ def _matrix(ws: Any, st: Styles, title: str, system: IndicatorSystem, units: lis
     row = write_table(ws, 1, headers, widths, st)
     ws.freeze_panes(2, 2)
     styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
+    roles_of: dict[str, dict[str, str | None]] = defaultdict(dict)  # indicator → unit → role (not every indicator × unit)
+    for unit in units:
+        for ind in system.assigned(unit):
+            roles_of[ind.key][unit] = system.role(ind, unit)
     level1 = None
     for ind in system.indicators:
-        roles = {u: role for u in units if (role := system.role(ind, u))}
+        roles = roles_of.get(ind.key)
         if not roles:
             continue
         if ind.level1 != level1:
@@ -570,8 +586,8 @@ class _Source:
     count: int  # its rows 明细 shows
 
 
-# What a unit's rows of 明细 are made by: this module (the query, the columns) and the row heights.
-_DETAIL_SOURCE = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], printing))).hexdigest()
+# What the cached parts of 汇总 are made by: this module (the queries, the columns, the figures) and the row heights.
+_SOURCE = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], printing))).hexdigest()
 
 
 def _block_key(source: _Source, skipped: int, widths: list[float], indicators: str, revision: int) -> str:
@@ -580,7 +596,7 @@ def _block_key(source: _Source, skipped: int, widths: list[float], indicators: s
     is filed under now (a renamed unit takes its history along), the indicator texts of its
     system version, the column widths (the row heights follow them), the code that writes them,
     and the store's count of changes to rows made after they were stored (by hand: xlbridge never does)."""
-    return json.dumps([_DETAIL_SOURCE, source.unit, source.sid, source.sha256, source.system_id, source.system_version,
+    return json.dumps([_SOURCE, source.unit, source.sid, source.sha256, source.system_id, source.system_version,
                        source.period, source.count, skipped, widths, indicators, revision], ensure_ascii=False)
 
 

@@ -1,5 +1,5 @@
-"""The daemon's own cache of the consolidated workbooks' 明细 rows, deflated unit by unit
-(``cache/汇总明细.db`` in the workspace, plain SQLite).
+"""The daemon's own cache of the consolidated workbooks' 明细 rows, deflated unit by unit, and of
+each month's 趋势 figures (``cache/汇总明细.db`` in the workspace, plain SQLite).
 
 A late March file rewrites every later month's 汇总 (each later 趋势 shows March), whose 明细 did
 not change; a burst where a fifth of the units reported changes a fifth of 明细. Each unit's rows
@@ -15,16 +15,19 @@ Each month keeps the pieces its last 汇总 used; the rest are dropped once no m
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sqlite3
+from dataclasses import asdict
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
+from xlbridge.service.trend import Month
 from xlbridge.xlsx.pieces import Piece
 
 log = logging.getLogger("xlbridge.summary_cache")
 CACHE_NAME = "汇总明细.db"
-_SCHEMA = 1
+_SCHEMA = 2
 _TIMEOUT = 5.0  # seconds a second writer (`xlbridge consolidate` beside the daemon) waits for the lock
 
 
@@ -46,6 +49,18 @@ class SummaryCache:
         self.used.update(pieces)
         self._write(lambda db: db.executemany("INSERT OR REPLACE INTO pieces (key, data, crc, size) VALUES (?,?,?,?)",
                                               [(k, p.data, p.crc, p.size) for k, p in pieces.items()]))
+
+    def figures(self, month: str, key: str) -> Month | None:
+        """A month's 趋势 figures, if kept under ``key`` (what they are made of)."""
+        row = self._query("SELECT figures FROM months WHERE month = ? AND key = ?", [month, key])
+        if row is None:
+            return None
+        figures = json.loads(row[0])
+        return Month(figures["month"], figures["status"], figures["unit_rate"], figures["level1_rate"])
+
+    def keep_figures(self, key: str, figures: Month) -> None:
+        self._write(lambda db: db.execute("INSERT OR REPLACE INTO months (month, key, figures) VALUES (?, ?, ?)",
+                                          [figures.month, key, json.dumps(asdict(figures), ensure_ascii=False)]))
 
     def keep(self) -> None:
         """The month's 汇总 is written: it uses these pieces; pieces no month uses any more are dropped."""
@@ -69,7 +84,7 @@ class SummaryCache:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _query(self, sql: str, params: list[object]) -> tuple[bytes, int, int] | None:
+    def _query(self, sql: str, params: list[object]) -> tuple[Any, ...] | None:
         if self._db is None:
             return None
         try:
@@ -82,8 +97,7 @@ class SummaryCache:
         if self._db is None:
             return
         try:
-            with self._db:
-                change(self._db)
+            _in_transaction(self._db, change)
         except sqlite3.Error as exc:
             self._lost(exc)
 
@@ -123,14 +137,32 @@ def _open(path: Path) -> sqlite3.Connection | None:
 def _create(db: sqlite3.Connection) -> None:
     """A cache of another schema (or none yet) is started again: it holds nothing that cannot be rebuilt."""
     db.execute("PRAGMA journal_mode = WAL")  # with synchronous NORMAL: a crash may lose the last writes, never mix them
-    with db:
-        db.execute("DROP TABLE IF EXISTS pieces")
-        db.execute("DROP TABLE IF EXISTS month_pieces")
-        db.execute("CREATE TABLE pieces (key TEXT PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL,"
-                   " size INTEGER NOT NULL)")
-        db.execute("CREATE TABLE month_pieces (month TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (month, key))")
-        db.execute("CREATE INDEX month_pieces_key ON month_pieces (key)")
-        db.execute(f"PRAGMA user_version = {_SCHEMA}")
+    db.executescript(_TABLES)
+
+
+_TABLES = f"""
+    BEGIN IMMEDIATE;
+    DROP TABLE IF EXISTS pieces;
+    DROP TABLE IF EXISTS month_pieces;
+    CREATE TABLE pieces (key TEXT PRIMARY KEY, data BLOB NOT NULL, crc INTEGER NOT NULL, size INTEGER NOT NULL);
+    CREATE TABLE month_pieces (month TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (month, key));
+    CREATE INDEX month_pieces_key ON month_pieces (key);
+    DROP TABLE IF EXISTS months;
+    CREATE TABLE months (month TEXT PRIMARY KEY, key TEXT NOT NULL, figures TEXT NOT NULL);
+    PRAGMA user_version = {_SCHEMA};
+    COMMIT;
+"""
+
+
+def _in_transaction(db: sqlite3.Connection, change) -> None:  # type: ignore[no-untyped-def]
+    """``change(db)`` in one transaction (the connection commits each statement by itself otherwise)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        change(db)
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
 
 
 def _remove(path: Path) -> None:
