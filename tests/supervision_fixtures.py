@@ -23,6 +23,8 @@ from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import hooks
 from xlbridge.supervision import layout as S
 from xlbridge.supervision.plan import plan_round
+from xlbridge.system.files import load_system, save_system
+from xlbridge.system.model import IndicatorSystem
 
 CODES = ("9", "18", "19", "(12)", "(13)")  # UNIT's indicators, in sheet order: rows 5–9
 ROW = {code: S.FIRST_ROW + n for n, code in enumerate(CODES)}
@@ -46,6 +48,27 @@ def reported_workspace(root: Path, months: tuple[str, ...] = ("2021-05", "2021-0
             when = datetime(int(month[:4]), int(month[5:]), 28, 10)
             outcome = ingest_file(ws, db, drop(ws, src, f"{UNIT}/{UNIT}_{month}.xlsx", when), KEY, received_at=when)
             assert outcome.status == "accepted", outcome.summary
+    finally:
+        db.close()
+    return ws
+
+
+def system_workspace(tmp_path: Path, system: IndicatorSystem) -> Workspace:
+    """A workspace on ``system`` (saved as a YAML file beside it) where UNIT has reported June."""
+    system_file = tmp_path / f"{system.id}-{system.version}.yaml"
+    save_system(system, system_file)
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "xlbridge.toml").write_text(f'system = "{system_file}"\ncampaign = 2021\nexpected_units = ["{UNIT}"]\n',
+                                        encoding="utf-8")
+    (root / "xlbridge.key").write_text(KEY.hex() + "\n", encoding="ascii")
+    ws = Workspace.load(root).ensure()
+    db = store.open_store(ws.store)
+    try:
+        ledger = filled_ledger(tmp_path / "ledger", indicator_system=load_system(system_file),
+                               header={"period": "2021-06", "filled_on": "2021-06-28", "filled_by": "王伟"})
+        when = datetime(2021, 6, 28, 10)
+        assert ingest_file(ws, db, drop(ws, ledger, f"{UNIT}/6月.xlsx", when), KEY, received_at=when).status == "accepted"
     finally:
         db.close()
     return ws

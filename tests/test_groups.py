@@ -120,3 +120,15 @@ def test_check_names_unreached_indicators_groups_without_members_and_unknown_mem
     assert "（单位 各镇、街道办事处）：集体「各镇、街道办事处」没有登记成员（members）" in output
     assert "（单位 各行政执法部门）：成员「审计局」未在 units 中登记（或不是登记的名称）（规则 member-unknown）" in output
     assert "指标 3）：不会进入" not in output  # 司法局 is a member: it reaches a ledger
+
+
+def test_a_copy_with_other_members_answers_with_its_own_assignments() -> None:
+    system = load_system("jinfeng-2020")
+    member = ENFORCEMENT[0]
+    before = {i.key for i in system.assigned(member)}  # fills the original's caches
+    units = [u.model_copy(update={"members": [m for m in u.members if m != member]}) if u.group else u
+             for u in system.units]
+    copy = system.model_copy(update={"units": units})
+    after = {i.key for i in copy.assigned(member)}
+    assert set(GROUP_LED) & before - after, "the group-led rows leave the former member's ledger"
+    assert {i.key for i in system.assigned(member)} == before, "the original is unchanged"

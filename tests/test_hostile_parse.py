@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import time
 import zipfile
@@ -49,8 +50,11 @@ from xlbridge.ledger import layout as L
 from xlbridge.xlsx.bounds import Limits, sheet_members
 
 posix = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS, /proc/PID/status")
-DAEMON_PEAK_MB = 400  # VmHWM of the daemon process itself, whatever it was sent
-WORKER_PEAK_MB = 600  # VmHWM of each worker; the far cells would cost GB without the bounds
+# VmHWM of the daemon process itself, whatever it was sent: its goal under 500 files at once
+# (benchmark 6); here ~50 MB (2026-12-02), of which ~35 MB is the interpreter and its imports.
+DAEMON_PEAK_MB = 80
+# VmHWM of each worker (and the fork server): ~42 MB here; without the bounds the far cells cost GBs.
+WORKER_PEAK_MB = 120
 
 
 # --------------------------------------------------------------------------- hostile files
@@ -295,6 +299,24 @@ def test_the_daemon_survives_every_hostile_file_and_takes_the_next_good_one(tmp_
         daemon.ensure_stopped()
     assert daemon_peak < DAEMON_PEAK_MB, f"daemon peak {daemon_peak:.0f} MB"
     assert peaks and max(peaks.values()) < WORKER_PEAK_MB, f"worker peaks {peaks}"
+
+
+def test_the_daemon_process_loads_no_workbook_reader_and_sqlite_utils_no_pandas(tmp_path: Path) -> None:
+    """What keeps the daemon's own peak low: it imports neither openpyxl (ledgers and inspection
+    workbooks are read and written in the workers) nor, through sqlite-utils, pandas and numpy
+    (~60 MB). Fake ones on the path prove the latter: sqlite-utils does not get them, a plain
+    import still does."""
+    for name in ("pandas", "numpy"):
+        (tmp_path / f"{name}.py").write_text(f"import sys\nsys.stderr.write('imported {name}\\n')\n", encoding="utf-8")
+    code = ("import sys; import xlbridge.cli, xlbridge.service.daemon, xlbridge.service.daemon_log\n"
+            "from xlbridge.supervision.hooks import register; register()\n"
+            "import sqlite_utils.db\n"
+            "print(sorted(m for m in ('openpyxl', 'pandas', 'numpy') if m in sys.modules), sqlite_utils.db.pd)\n"
+            "import pandas; print(pandas.__name__)\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.splitlines() == ["[] None", "pandas"], out
+    assert out.stderr == "imported pandas\n"  # only the plain import, after everything else
 
 
 @posix

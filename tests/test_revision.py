@@ -161,3 +161,40 @@ def test_a_version_5_store_is_migrated_to_systems_by_version(tmp_path: Path) -> 
         assert db.execute("SELECT version FROM systems ORDER BY version").fetchall() == [("1",), ("2",)]
     finally:
         db.close()
+
+
+def test_a_renamed_unit_keeps_its_on_time_record_and_its_rectification_items(tmp_path: Path) -> None:
+    """Registering version 2 files 网信办's May ledger and its open rectification item under 区委网信办:
+    May stays 按时 in status and in the 汇总's trend, the item is the renamed unit's to answer;
+    the name it was sent under stays as claimed."""
+    from xlbridge.supervision.hooks import register, unregister
+
+    v1 = load_system("jinfeng-2020")
+    ws = _workspace(tmp_path / "ws", "jinfeng-2020")
+    ledger = filled_ledger(tmp_path, indicator_system=v1, unit=OLD_NAME, name="may.xlsx")
+    assert ingest(ws, drop(ws, ledger, f"{OLD_NAME}/{OLD_NAME}_2021-05.xlsx", ON_TIME)).status == "accepted"
+    register()
+    try:
+        key = v1.assigned(OLD_NAME)[0].key
+        added = run("rectify", "add", "-w", ws.root, "--unit", OLD_NAME, "--indicator", key, "--problem", "台账缺少附件",
+                    "--due", "2021-07-31")
+        assert added.exit_code == 0, added.output
+        v2_path = tmp_path / "v2.yaml"
+        version_2(v2_path)
+        ws = _workspace(tmp_path / "ws", str(v2_path))
+        assert run("ledgers", "next", "-w", ws.root, "--period", "2021-06").exit_code == 0  # registers version 2
+        items = json.loads(run("rectify", "list", "-w", ws.root, "--json", "--as-of", "2021-06-30").output)
+        assert [(i["unit"], i["indicator_key"], i["problem"]) for i in items] == [(NEW_NAME, key, "台账缺少附件")]
+        may = json.loads(run("status", "-w", ws.root, "--period", "2021-05", "--json").output)
+        assert {u["unit"]: u["state"] for u in may["units"]}[NEW_NAME] == "on_time"
+        assert run("consolidate", "-w", ws.root, "--period", "2021-06").exit_code == 0
+    finally:
+        unregister()
+    with sqlite3.connect(ws.store) as conn:
+        assert conn.execute("SELECT unit, claimed_unit FROM submissions").fetchall() == [(NEW_NAME, OLD_NAME)]
+        assert conn.execute("SELECT COUNT(*) FROM assignments WHERE unit = ? AND system_version = '1'",
+                            [OLD_NAME]).fetchone()[0] == len(v1.assigned(OLD_NAME))  # version 1 as it was
+    [june] = (ws.outbox / "汇总").glob("汇总台账_2021-06*.xlsx")
+    trend = [r[:3] for r in openpyxl.load_workbook(june, read_only=True)["趋势"].iter_rows(values_only=True)
+             if r and any(c in (OLD_NAME, NEW_NAME) for c in r)]
+    assert len(trend) == 1 and trend[0][0] == NEW_NAME and trend[0][1].startswith("按时")  # May, on time

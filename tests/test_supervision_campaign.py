@@ -155,6 +155,13 @@ def test_the_quarterly_bulletin_says_exactly_that(year, tmp_path: Path, tmp_path
     summary = json.loads(run("bulletin", "-w", ws.root, "--quarter", "2021Q3", "-o", out, "--as-of", "2021-08-25",
                              "--json").stdout)
     assert (summary["closed"], summary["open"], summary["overdue"]) == (1, 1, 1) and summary["file"] == str(out)
+    # with no --as-of, written years later: as of the quarter's last day (item 2, due 30 September, not yet overdue)
+    default = json.loads(run("bulletin", "-w", ws.root, "--quarter", "2021Q3", "-o", tmp_path / "d.docx", "--json").stdout)
+    assert (default["closed"], default["open"], default["overdue"]) == (1, 1, 1)
+    assert any(p.text.startswith("截至2021年09月30日，本季度销号整改事项 1 项") for p in Document(str(tmp_path / "d.docx")).paragraphs)
+    # the second quarter, as it ended: the June round's three items, none closed or overdue yet
+    q2 = json.loads(run("bulletin", "-w", ws.root, "--quarter", "2021Q2", "-o", tmp_path / "q2.docx", "--json").stdout)
+    assert (q2["closed"], q2["open"], q2["overdue"]) == (0, 3, 0)
     doc = Document(str(out))
     text = [p.text for p in doc.paragraphs]
     assert "关于2021年第三季度法治政府建设督导检查情况的通报" in text
@@ -200,10 +207,22 @@ def test_a_reminder_for_the_silent_month_and_the_overdue_item(year, tmp_path: Pa
     assert [(r[0], r[4]) for r in items[1:]] == [("3", "逾期")]  # item 2 is due 30 September: not near yet
     listed = json.loads(run("remind", "-w", ws.root, "--period", "2021-08", "--as-of", "2021-09-02", "--json").stdout)
     assert listed == {"files": [str(path)]}
-    # July was reported: a notice only because item 3 falls due within a week of 5 July
+    # July was reported (on the 29th): a notice only because item 3 is overdue; items 1 and 2 were
+    # answered then (已反馈: the group's turn), though item 1 falls due within a week
+    assert "共 1 份催报通知" in run("remind", "-w", ws.root, "--period", "2021-07", "--as-of", "2021-07-30").output
+    july_path = path.parent.parent / "2021-07" / f"催报_{UNIT}_2021-07.docx"
+    july = Document(str(july_path))
+    assert "尚未收到" not in "\n".join(p.text for p in july.paragraphs)
+    assert "1 项整改事项临近或已过整改期限" in "\n".join(p.text for p in july.paragraphs)
+    assert [r.cells[0].text for r in july.tables[0].rows[1:]] == ["3"] and july.paragraphs[-1].text == "2021年07月30日"
+    # as of 5 July, the July ledger had not come yet; written years later with no --as-of, the notice
+    # is as of July's last on-time day (the 31st), not of today: item 3 overdue, item 1 due that day
     assert "共 1 份催报通知" in run("remind", "-w", ws.root, "--period", "2021-07", "--as-of", "2021-07-05").output
-    july = "\n".join(p.text for p in Document(str(path.parent.parent / "2021-07" / f"催报_{UNIT}_2021-07.docx")).paragraphs)
-    assert "尚未收到" not in july and "1 项整改事项临近或已过整改期限" in july
+    assert "尚未收到贵单位2021年7月" in "\n".join(p.text for p in Document(str(july_path)).paragraphs)
+    assert run("remind", "-w", ws.root, "--period", "2021-07").exit_code == 0
+    late = Document(str(july_path))
+    assert "尚未收到" not in "\n".join(p.text for p in late.paragraphs) and late.paragraphs[-1].text == "2021年07月31日"
+    assert [r.cells[0].text for r in late.tables[0].rows[1:]] == ["3"]
 
 
 def test_the_consolidated_workbook_gains_scores_and_items(year) -> None:  # type: ignore[no-untyped-def]
@@ -220,7 +239,38 @@ def test_the_consolidated_workbook_gains_scores_and_items(year) -> None:  # type
     assert "等权重" in scores[0][0]
     assert scores[3][:5] == ("1", UNIT, 98, 100, "2021-08") and "指标 19 扣 2：目录仍缺2019年卷宗" in scores[3][5]
     items = sheet_rows(path, "整改")
-    # as of today (years after 2021): item 2's deadline has passed too; earliest deadline first; item 1 closed
-    assert [(r[0], r[6], r[7]) for r in items[1:]] == [("3", "2021-07-10", "逾期"), ("2", "2021-09-30", "逾期")]
+    # as of August's last day, not today (years later): item 3 overdue, item 2 sent back, not yet due;
+    # item 1 closed on 21 August
+    assert items[0][0] == "截至 2021-08-31 未销号的整改事项（逾期的在前）"
+    assert [(r[0], r[6], r[7]) for r in items[3:]] == [("3", "2021-07-10", "逾期"), ("2", "2021-09-30", "待整改")]
+    # each month's 汇总 as that month ended: June — all three as found; July — two answered, one overdue
+    by_month = {}
+    for month in ("2021-06", "2021-07"):
+        result = run("consolidate", "-w", ws.root, "--period", month)
+        assert result.exit_code == 0, result.output
+        by_month[month] = [(r[0], r[7]) for r in sheet_rows(Path(result.output.strip().splitlines()[-1]), "整改")[3:]]
+    assert by_month == {"2021-06": [("3", "待整改"), ("1", "待整改"), ("2", "待整改")],
+                        "2021-07": [("3", "逾期"), ("1", "已反馈"), ("2", "已反馈")]}
     with zipfile.ZipFile(path) as zf:
         assert any(n.startswith("xl/charts/chart") for n in zf.namelist())
+
+
+def test_the_group_reopens_a_closed_item_and_it_comes_back_everywhere(year) -> None:  # type: ignore[no-untyped-def]
+    """Last, as it changes the year: item 1, closed in August, reopened from the command line."""
+    ws = year["ws"]
+    result = run("rectify", "reopen", "-w", ws.root, "--item", "1", "--reason", "复查发现许可事项又未公开",
+                 "--due", "2021-11-30", "--by", "李检查")
+    assert result.exit_code == 0 and "整改事项 1 已重新打开" in result.output
+    shown = json.loads(run("rectify", "show", "-w", ws.root, "--item", "1", "--json").output)
+    assert [(h["old_status"], h["new_status"], h["by"]) for h in shown["history"]] == [
+        (None, "待整改", "李检查"), ("待整改", "已反馈", "王伟"), ("已反馈", "已销号", "李检查"), ("已销号", "待整改", "李检查")]
+    october = ws.outbox / "督导检查" / "2021-10" / f"督导检查_{UNIT}_2021-10.xlsx"
+    assert run("inspect", "plan", "-w", ws.root, "--round", "2021-10", "--as-of", "2021-10-01").exit_code == 0
+    # the review sheet: item 1 again (待整改, its new deadline), 2 and 3 overdue by October
+    assert [(r[0], r[5], r[6]) for r in review_rows(october)] == [
+        ("1", "2021-11-30", "待整改"), ("2", "2021-09-30", "逾期"), ("3", "2021-07-10", "逾期")]
+    assert run("ledgers", "next", "-w", ws.root, "--period", "2021-10").exit_code == 0
+    ledger = openpyxl.load_workbook(ws.outbox / UNIT / f"{UNIT}_2021-10_工作台账.xlsx")[R.SHEET]
+    assert [r[0].value for r in ledger.iter_rows(min_row=R.FIRST_ROW) if r[0].value] == ["1", "2", "3"]
+    again = run("rectify", "reopen", "-w", ws.root, "--item", "1", "--reason", "x")
+    assert again.exit_code == 1 and "当前为「待整改」，尚未销号" in again.output

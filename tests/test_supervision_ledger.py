@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from ledger_fixtures import KEY, UNIT, set_cells
+from print_fixtures import page_setup_problems
 from supervision_fixtures import fill, inspection_kind, plan, reported_workspace, submit  # noqa: F401
 from ws_fixtures import clean_environment, connect, drop, make_workspace, run, sheet_rows  # noqa: F401
 
@@ -88,6 +89,7 @@ def test_the_units_answers_mark_items_answered_and_the_receipt_lists_both(ws, tm
     assert [r[0] for r in receipt[1:]] == ["1", "2"]
     assert receipt[1][5] == "已反馈" and "已在门户网站公开" in receipt[1][6]
     assert receipt[2][5] == "待整改" and receipt[2][6] == "尚未答复" and receipt[2][4] == "2021-09-30"
+    assert page_setup_problems(ledger) == [] and page_setup_problems(outcome.receipt) == []  # both 整改 sheets print
     # the same answers sent again (another file): nothing changes, nothing is added to the history
     again = tmp_path / "july-again.xlsx"
     wb = openpyxl.load_workbook(filled)
@@ -120,3 +122,17 @@ def test_a_key_item_is_marked_in_the_ledger(tmp_path: Path) -> None:
     assert [c.value for c in first[:3]] == ["1", "★2", "★"]
     assert first[R.INDEX["problem"] - 1].font.bold
     assert "★ 为重点指标" in sheet.cell(1, 1).value
+    # and in the receipt of the ledger that answers it
+    issued = ws.outbox / unit / f"{unit}_2021-07_工作台账.xlsx"
+    filled = fill_ledger(issued, tmp_path / "july.xlsx", clerk_answer(load_system(ws.system), unit), header=JULY)
+    wb = openpyxl.load_workbook(filled)
+    set_cells({"H3": "已补齐归档", "I3": R.DONE}, sheet=R.SHEET)(wb)
+    wb.save(filled)
+    db = store.open_store(ws.store)
+    try:
+        when = datetime(2021, 7, 29, 9)
+        outcome = ingest_file(ws, db, drop(ws, filled, f"{unit}/7月.xlsx", when), KEY, received_at=when)
+    finally:
+        db.close()
+    assert outcome.status == "accepted", outcome.summary
+    assert [r[:3] for r in sheet_rows(outcome.receipt, "整改")[1:]] == [("1", "★2", "★")]

@@ -114,5 +114,44 @@ def test_store_export_includes_the_supervision_tables(ws, tmp_path: Path) -> Non
     raw = run("store", "export", "-w", ws.root, "--out", tmp_path / "raw", "--raw")
     assert raw.exit_code == 0, raw.output
     for table in ("inspections", "inspection_rows", "inspection_findings", "rectification_items",
-                  "rectification_history", "scores"):
+                  "rectification_history", "scores", "bonuses"):
         assert (tmp_path / "raw" / f"{table}.csv").exists(), table
+    assert (tmp_path / "out" / "加分记录.csv").exists()
+
+
+def test_rectify_close_and_reopen_from_the_command_line_keep_the_history(ws) -> None:
+    run("rectify", "add", "-w", ws.root, "--unit", UNIT, "--indicator", "9", "--problem", "网站栏目未更新",
+        "--due", "2021-07-15")
+    not_closed = run("rectify", "reopen", "-w", ws.root, "--item", "1", "--reason", "复查")
+    assert not_closed.exit_code == 1 and "整改事项 1 当前为「待整改」，尚未销号，无需重新打开" in not_closed.output
+    unknown = run("rectify", "close", "-w", ws.root, "--item", "7", "--reason", "核验")
+    assert unknown.exit_code == 1 and "整改事项 7 不存在" in unknown.output
+    blank = run("rectify", "close", "-w", ws.root, "--item", "1", "--reason", "  ")
+    assert blank.exit_code == 1 and "请写明原因" in blank.output
+    closed = run("rectify", "close", "-w", ws.root, "--item", "1", "--reason", "经网站核验已更新", "--by", "王督导")
+    assert closed.exit_code == 0 and "整改事项 1 已销号" in closed.output
+    again = run("rectify", "close", "-w", ws.root, "--item", "1", "--reason", "x")
+    assert again.exit_code == 1 and "已于" in again.output and "销号，无需再次销号" in again.output
+    bad_due = run("rectify", "reopen", "-w", ws.root, "--item", "1", "--reason", "问题反弹", "--due", "10月底")
+    assert bad_due.exit_code == 1 and "格式不对" in bad_due.output
+    reopened = run("rectify", "reopen", "-w", ws.root, "--item", "1", "--reason", "复查发现栏目又停更",
+                   "--due", "2021-10-31", "--by", "李督导")
+    assert reopened.exit_code == 0 and "整改事项 1 已重新打开" in reopened.output and "期限 2021-10-31（待整改）" in reopened.output
+    with connect(ws.store) as conn:
+        assert conn.execute("SELECT status, due FROM rectification_items").fetchall() == [("待整改", "2021-10-31")]
+        trail = conn.execute("SELECT old_status, new_status, by, note, source, at FROM rectification_history"
+                             " ORDER BY id").fetchall()
+    assert [t[:5] for t in trail] == [
+        (None, "待整改", "督导检查组", "提出整改事项", "cli"),
+        ("待整改", "已销号", "王督导", "销号：经网站核验已更新", "cli"),
+        ("已销号", "待整改", "李督导", "重新打开：复查发现栏目又停更（整改期限由 2021-07-15 改为 2021-10-31）", "cli")]
+    assert all(t[5][:4].isdigit() and "T" in t[5] for t in trail)  # when, to the second
+    shown = run("rectify", "show", "-w", ws.root, "--item", "1")
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[0] == f"整改事项 1：{UNIT} 指标 9（日常督导）"
+    assert "已销号 → 待整改  重新打开：复查发现栏目又停更" in lines[-1] and "李督导" in lines[-1]
+    as_json = json.loads(run("rectify", "show", "-w", ws.root, "--item", "1", "--json").output)
+    assert [h["new_status"] for h in as_json["history"]] == ["待整改", "已销号", "待整改"]
+    # the reopened item is listed again, and goes to the unit's next review sheet
+    assert "共 1 项" in run("rectify", "list", "-w", ws.root, "--as-of", "2021-08-01").output

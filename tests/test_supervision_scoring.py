@@ -7,17 +7,15 @@ from datetime import datetime
 from pathlib import Path
 
 import openpyxl
-from ledger_fixtures import KEY, UNIT, filled_ledger
-from supervision_fixtures import ROW, col, fill, inspection_kind, submit  # noqa: F401
+from ledger_fixtures import UNIT
+from supervision_fixtures import ROW, col, fill, inspection_kind, submit, system_workspace  # noqa: F401
 from ws_fixtures import clean_environment, connect, drop, run  # noqa: F401
 
 from xlbridge.service import store
-from xlbridge.service.ingest import ingest_file
-from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import layout as S
 from xlbridge.supervision.plan import plan_round
 from xlbridge.supervision.scoring import full_marks, score
-from xlbridge.system.files import load_system, save_system
+from xlbridge.system.files import load_system
 from xlbridge.system.model import IndicatorSystem, Level1
 
 POINTS = {"9": 30.0, "18": 30.0, "19": 20.0, "(12)": 10.0, "(13)": 10.0}
@@ -72,20 +70,9 @@ def test_level1_weights_scale_each_share() -> None:
 
 
 def test_the_workbook_shows_the_systems_points_and_checks_deductions_against_them(tmp_path: Path) -> None:
-    system_file = tmp_path / "scored.yaml"
-    save_system(scored_system(), system_file)
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "xlbridge.toml").write_text(f'system = "{system_file}"\ncampaign = 2021\nexpected_units = ["{UNIT}"]\n',
-                                        encoding="utf-8")
-    (root / "xlbridge.key").write_text(KEY.hex() + "\n", encoding="ascii")
-    ws = Workspace.load(root).ensure()
+    ws = system_workspace(tmp_path, scored_system())
     db = store.open_store(ws.store)
     try:
-        ledger = filled_ledger(tmp_path / "ledger", indicator_system=load_system(system_file),
-                               header={"period": "2021-06", "filled_on": "2021-06-28", "filled_by": "王伟"})
-        when = datetime(2021, 6, 28, 10)
-        assert ingest_file(ws, db, drop(ws, ledger, f"{UNIT}/6月.xlsx", when), KEY, received_at=when).status == "accepted"
         [planned] = plan_round(ws, db, "2021-06")
     finally:
         db.close()

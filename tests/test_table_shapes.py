@@ -8,11 +8,13 @@ mapped or reported; --map overrides recognition; --preview writes nothing.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from office_tables import (
+    WRITERS,
     write_awkward_header,
     write_grid,
     write_group_rows,
@@ -263,3 +265,82 @@ def test_level2_rows_and_dotted_codes(tmp_path: Path) -> None:
         ("1", "1", "一、组织领导", "(二)工作计划", None),
     ]
     assert "第 3 行：二级指标「(一)领导体制」单独成行" in output
+
+
+SHAPES = {"task-division": write_task_division, "scoring-standard": write_scoring_standard, "group-rows": write_group_rows,
+          "national": write_national, "no-code-column": write_no_code_column, "awkward-header": write_awkward_header}
+_COLUMN = re.compile(r"^  ([A-Z]+)「(.*?)」→ (.*)$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("shape", [*SHAPES, *WRITERS])
+def test_every_column_is_mapped_or_a_finding(tmp_path: Path, shape: str) -> None:
+    """Each fixture, the shipped systems' own tables too: --preview lists every column of the header
+    with its field; each it does not import is named, with its letter, in a finding of the import."""
+    table = tmp_path / f"{shape}.xlsx"
+    table = SHAPES[shape](table) if shape in SHAPES else WRITERS[shape](load_system(shape), table)
+    columns = _COLUMN.findall(run("schema", "import", table, "--preview", "1").output)
+    assert columns and all(f for _, _, f in columns)
+    output = run("schema", "import", table, "-o", tmp_path / "t.yaml", "--id", "t").output
+    for letter, name, field in columns:
+        if "未导入" in field:
+            assert re.search(rf"第 \d+ 列（{letter}）「{re.escape(name or '（无表头）')}」.*未导入", output), (letter, name, output)
+    if shape in ("scoring-standard", "awkward-header"):  # the two with a column no field takes
+        assert any("未导入" in f for _, _, f in columns)
+
+
+# Every row of each shape, every field the issue names: key, code, the three levels (level 3 and the
+# points as their first ten characters), lead, cooperating, score, kind.
+EVERY_ROW = {
+    "task-division": [
+        ("1", "1", "一、依法全面履行政府职能", None, "深化行政审批制度改革", "向社会公布本级政府全", ["行政审批局"], [], None, "normal"),
+        ("2", "2", "一、依法全面履行政府职能", None, "落实权责清单制度", "编制并对外公布全部政", ["编办", "司法局", "财政局"], [], None, "normal"),
+        ("3", "3", "一、依法全面履行政府职能", None, "优化法治化营商环境", "全面清理废除妨碍统一", ["发展与改革局", "市场监管分局"], ["司法局"], None, "normal"),
+        ("4", "4", "二、完善依法行政制度体系", None, "加强行政规范性文件监", "行政规范性文件的合法", ["司法局"], [], None, "normal"),
+        ("5", "5", "二、完善依法行政制度体系", None, "提高制度建设公众参与", "涉及人民群众切身利益", ["司法局"], ["政府办", "网信办"], None, "normal"),
+    ],
+    "scoring-standard": [
+        ("1", "1", "一、组织领导工作", None, None, "成立法治政府建设领导", [], [], 6, "normal"),
+        ("2", "2", "一、组织领导工作", None, None, "年度法治政府建设工作", [], [], 6, "normal"),
+        ("3", "3", "二、制度建设", None, None, "行政规范性文件的合法", [], [], 5, "normal"),
+        ("4", "4", "二、制度建设", None, None, "建立行政规范性文件清", [], [], 2, "normal"),
+        ("加1", "1", "加分项", None, None, "法治政府建设有关工作", [], [], 2, "bonus"),
+        ("加2", "2", "加分项", None, None, "法治政府建设工作经验", [], [], 1, "bonus"),
+        ("减1", "1", "扣分项", None, None, "发生严重违法行政行为", [], [], 2, "penalty"),
+    ],
+    "group-rows": [
+        ("1.1", "1", "一、组织管理", None, None, "制定年度法治政府建设", ["司法局"], [], 4, "normal"),
+        ("1.2", "2", "一、组织管理", None, None, "按时报送法治政府建设", ["政府办"], [], 6, "normal"),
+        ("2.1", "1", "二、制度建设", None, None, "行政规范性文件全部经", ["司法局"], [], 5, "normal"),
+        ("2.2", "2", "二、制度建设", None, None, "规范性文件按规定报备", ["政府办"], [], 3, "normal"),
+        ("3.1", "1", "三、依法决策", None, None, "重大行政决策履行法定", ["司法局"], [], None, "normal"),
+        ("加1", "1", "予以加分情形", None, None, "获得省部级以上表彰的", ["司法局"], [], 3, "bonus"),
+        ("减1", "1", "扣分项", None, None, "行政诉讼败诉的。", ["司法局"], [], 2, "penalty"),
+    ],
+    "national": [
+        ("1", "1", "一、政府职能依法全面履行", "1.行政审批制度改革全面推行", "向社会公布本级政府全", None, [], [], None, "normal"),
+        ("2", "2", "一、政府职能依法全面履行", "1.行政审批制度改革全面推行", "非行政许可审批事项全", None, [], [], None, "normal"),
+        ("3", "3", "一、政府职能依法全面履行", "2.落实权责清单、负面清单制度并实行动态管理", "编制并对外公布全部政", None, [], [], None, "normal"),
+        ("4", "4", "二、依法行政制度体系完善", "3.提高制度建设公众参与度", "涉及人民群众切身利益", None, [], [], None, "normal"),
+        ("5", "5", "二、依法行政制度体系完善", "3.提高制度建设公众参与度", "行政规范性文件的合法", None, [], [], None, "normal"),
+    ],
+    "no-code-column": [
+        ("1", "1", "政府职能依法全面履行", None, None, "全面推行“证照分离”", ["行政审批局"], [], None, "normal"),
+        ("2", "2", "政府职能依法全面履行", None, None, "全面实施行政事业性收", ["编办"], [], None, "normal"),
+        ("3", "3", "政府职能依法全面履行", None, None, "优化政府组织结构。", ["编办"], [], None, "normal"),
+        ("(一)", "(一)", "依法行政制度体系完善", None, None, "提高制度建设公众参与", ["司法局"], [], None, "normal"),
+        ("(二)", "(二)", "依法行政制度体系完善", None, None, "加强行政规范性文件制", ["司法局"], [], None, "normal"),
+        ("(1)", "(1)", "重大行政决策科学民主合法", None, None, "重大行政决策履行法定", ["政府办"], [], None, "normal"),
+        ("(2)", "(2)", "重大行政决策科学民主合法", None, None, "决策后评估制度建立健", ["政府办"], [], None, "normal"),
+    ],
+    "awkward-header": [
+        ("1", "1", "规范性文件管理", None, None, "行政规范性文件的合法", ["司法局"], ["政府办"], None, "normal"),
+        ("2", "2", "法律顾问", None, None, "建立政府法律顾问制度", ["司法局"], [], None, "normal"),
+    ],
+}
+
+
+@pytest.mark.parametrize("shape", list(EVERY_ROW))
+def test_every_row_of_every_shape_field_by_field(tmp_path: Path, shape: str) -> None:
+    got, _ = imported(SHAPES[shape](tmp_path / f"{shape}.xlsx"))
+    assert [(i.key, i.code, i.level1, i.level2, i.level3 and i.level3[:10], i.points and i.points[:10], i.lead,
+             i.cooperating, i.score, i.kind.value) for i in got.indicators] == [tuple(r) for r in EVERY_ROW[shape]]

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from xlbridge import click_zh
-from xlbridge.errors import XlbridgeError, friendly
+from xlbridge.errors import XlbridgeError, describe, friendly
 from xlbridge.findings import Finding, Severity
 
 
@@ -62,66 +62,96 @@ def schema() -> None:
     """指标体系文件：导入、检查、查看。"""
 
 
-system_argument = click.argument("system", metavar="指标体系")
+system_argument = click_zh.argument("system", metavar="指标体系",
+                                     help="内置指标体系名（如 jinfeng-2020，见 schema/）或指标体系文件（.yaml / .json）的路径")
 
 
 @schema.command("check")
-@click.argument("files", nargs=-1, required=True, metavar="文件或体系名...")
+@click_zh.argument("files", nargs=-1, metavar="文件或体系名...",
+                   help="要检查的指标体系文件路径或内置体系名，可以给多个；用 -w 时可以不写")
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="按这个工作区的设置（含 [members] 补充的集体成员）检查；不写文件名时检查工作区的指标体系")
 @json_option
 @friendly
-def schema_check(files: tuple[str, ...], as_json: bool) -> None:
+def schema_check(files: tuple[str, ...], workspace: Path | None, as_json: bool) -> None:
     """检查指标体系文件，逐条报告问题及位置。每个可以是文件路径或内置体系名。"""
-    from xlbridge.system.files import check_system, load_system
+    from xlbridge.system.files import check_system
 
+    if not files and workspace is None:
+        raise click.UsageError("请写出要检查的指标体系文件或体系名，或用 -w 指定工作区")
     failed = False
     all_findings: list[Finding] = []
-    for name in files:
+    for name in files or [None]:
         try:
-            system = load_system(name)
+            system = _system_for(name, workspace)
         except XlbridgeError as exc:
             failed = True
             click.secho(str(exc), fg="red", err=True)
             continue
-        findings = check_system(system, file=str(name))
+        label = str(name or system.id)
+        findings = check_system(system, file=label)
         all_findings += findings
         failed |= any(f.severity is Severity.error for f in findings)
         if not as_json:
             verdict = "有错误" if any(f.severity is Severity.error for f in findings) else "通过"
-            click.echo(f"{name}：{len(system.indicators)} 项指标，检查{verdict}（{len(findings)} 条提示）")
+            click.echo(f"{label}：{len(system.indicators)} 项指标，检查{verdict}（{len(findings)} 条提示）")
     print_findings(all_findings, as_json)
     if failed:
         sys.exit(1)
 
 
+optional_system_argument = click.argument("system", metavar="[指标体系]", required=False)
+system_workspace_option = click.option(
+    "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="按这个工作区的设置（含 [members] 补充的集体成员）；不写指标体系时用工作区的指标体系")
+
+
+def _system_for(name: str | None, workspace: Path | None):  # type: ignore[no-untyped-def]
+    """The system ``name`` names; with a workspace of that system, as the workspace has it (the
+    members its settings add). No name: the workspace's own."""
+    from xlbridge.system.files import load_system
+    from xlbridge.system.members import with_members
+
+    if workspace is None:
+        if name is None:
+            raise click.UsageError("请写出指标体系（内置体系名或 YAML 文件），或用 -w 指定工作区")
+        return load_system(name)
+    ws = _workspace(workspace)
+    if name is None:
+        return ws.indicator_system()
+    named = load_system(name)
+    return with_members(named, ws.members, ws.members_source) if named.id == load_system(ws.system).id else named
+
+
 @schema.command("show")
-@system_argument
+@optional_system_argument
+@system_workspace_option
 @json_option
 @friendly
-def schema_show(system: str, as_json: bool) -> None:
+def schema_show(system: str | None, workspace: Path | None, as_json: bool) -> None:
     """指标体系概况：各级指标、类别、测评方法的数量。"""
-    from xlbridge.system.files import load_system
     from xlbridge.system.summary import describe, overview
 
-    loaded = load_system(system)
+    loaded = _system_for(system, workspace)
     echo_either(as_json, overview(loaded), describe(loaded))
 
 
 @schema.command("units")
-@system_argument
+@optional_system_argument
+@system_workspace_option
 @json_option
 @friendly
-def schema_units(system: str, as_json: bool) -> None:
+def schema_units(system: str | None, workspace: Path | None, as_json: bool) -> None:
     """每个责任单位牵头和配合的指标。"""
-    from xlbridge.system.files import load_system
     from xlbridge.system.summary import assignments, unit_assignments
 
-    loaded = load_system(system)
+    loaded = _system_for(system, workspace)
     echo_either(as_json, assignments(loaded), unit_assignments(loaded))
 
 
 @schema.command("diff")
-@click.argument("old", metavar="旧版本")
-@click.argument("new", metavar="新版本")
+@click_zh.argument("old", metavar="旧版本", help="原来的指标体系：内置体系名或文件路径")
+@click_zh.argument("new", metavar="新版本", help="修订后的指标体系：内置体系名或文件路径")
 @json_option
 @friendly
 def schema_diff(old: str, new: str, as_json: bool) -> None:
@@ -146,7 +176,8 @@ def schema_diff(old: str, new: str, as_json: bool) -> None:
 
 
 @schema.command("import")
-@click.argument("table", metavar="指标表", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click_zh.argument("table", metavar="指标表", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                   help="印发的指标责任分工表：Excel（.xlsx）或 Word（.docx）文件")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出的 .yaml 文件（--preview 时可省略）")
 @click.option("--sheet", help="工作表名（默认自动识别含表头的工作表）")
 @click.option("--id", "system_id", help="指标体系 id（默认取输出文件名）")
@@ -194,6 +225,7 @@ def schema_import(table: Path, output: Path | None, sheet: str | None, system_id
 
 @schema.command("jsonschema")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="写入此文件（默认输出到屏幕）")
+@friendly
 def schema_jsonschema(output: Path | None) -> None:
     """导出指标体系的 JSON Schema。"""
     from xlbridge.system.files import json_schema
@@ -243,7 +275,7 @@ def ledgers() -> None:
 @click.option("--years", help="台账覆盖的年度，如 2016-2021 或 2021（默认取指标体系的年度范围）")
 @click.option("--period", help="台账所报告的月份（预填报送月份），如 2021-05")
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="用这个工作区的签名密钥签名（与 --key-file 二选一）")
+              help="用这个工作区的签名密钥签名（与 --key-file 二选一），并按它的设置补充集体成员（[members]）")
 @key_option
 @json_option
 @friendly
@@ -251,9 +283,9 @@ def ledgers_build(system: str, campaign: int, out: Path, units: tuple[str, ...],
                   period: str | None, workspace: Path | None, key_file: Path | None, as_json: bool) -> None:
     """为每个责任单位生成工作台账（带下拉、字数限制、锁定和签名）。"""
     from xlbridge.ledger.writer import build_ledgers
-    from xlbridge.system.files import load_system
 
-    indicator_system = load_system(system)  # every argument is checked before anything is written
+    # Every argument is checked before anything is written; with -w, the workspace's members too.
+    indicator_system = _system_for(system, workspace)
     year_list = _years(years)
     month = _period(period, campaign) if period else None
     key_bytes = _signing_key(workspace, key_file)
@@ -328,7 +360,8 @@ def _years(text: str | None) -> list[int] | None:
 
 # --------------------------------------------------------------------------- validate
 @main.command()
-@click.argument("files", nargs=-1, required=True, metavar="台账文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click_zh.argument("files", nargs=-1, required=True, metavar="台账文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                   help="要校验的工作台账（.xlsx），可以给多个")
 @click.option("--system", "system_name", help="指标体系（默认按台账中的标识自动选择）")
 @json_option
 @click.option("--all", "show_all", is_flag=True, help="同时列出“提示”（自动规范化的单元格）")
@@ -397,6 +430,7 @@ def key() -> None:
 
 @key.command("init")
 @workspace_option
+@friendly
 def key_init(workspace: Path) -> None:
     """在工作区生成签名密钥（已有则不覆盖）。"""
     from xlbridge.ledger.signature import load_or_create_key
@@ -407,7 +441,8 @@ def key_init(workspace: Path) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click_zh.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                   help="要收取的台账或检查表（.xlsx），可以给多个；先复制到工作区的 inbox/ 再处理")
 @workspace_option
 @click.option("--no-consolidate", is_flag=True, help="只收取，不重写汇总表")
 @click.option("--wait", "wait_seconds", type=float, default=300, show_default=True,
@@ -435,7 +470,6 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, wait_
 def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     from xlbridge.service.consolidate import consolidate, months_to_rewrite
     from xlbridge.service.ingest import ingest_groups
-    from xlbridge.system.files import load_system
     from xlbridge.ledger.signature import load_key
     from xlbridge.service.prepare import is_ignored
     from xlbridge.service.store import open_store, refresh_search
@@ -455,7 +489,7 @@ def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool, as_json: boo
                 if not isinstance(outcome, (XlbridgeError, OSError)):
                     raise outcome
                 failed += 1  # one bad file must not stop the batch; nothing of it was merged
-                reason = outcome if isinstance(outcome, XlbridgeError) else f"无法读取（{outcome.strerror}）"
+                reason = outcome if isinstance(outcome, XlbridgeError) else f"无法读取（{describe(outcome)}）"
                 results.append({"file": file, "status": "failed", "reason": reason})
                 if not as_json:
                     click.secho(f"失败  {file.name}  {reason}", fg="red", err=True)
@@ -473,7 +507,7 @@ def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool, as_json: boo
     refresh_search(db)
     workbooks = []
     if not no_consolidate and len(ordered) > failed:
-        for month in months_to_rewrite(db, load_system(ws.system).id, accepted) or [None]:
+        for month in months_to_rewrite(db, ws.indicator_system().id, accepted) or [None]:
             workbooks.append(consolidate(ws, db, month))
             if not as_json:
                 click.echo(f"汇总表：{workbooks[-1]}")
@@ -531,12 +565,11 @@ def consolidate(workspace: Path, period: str | None, every_month: bool, as_json:
     """生成综合协调组的汇总台账。"""
     from xlbridge.service.consolidate import consolidate as run, latest_period, reported_months
     from xlbridge.service.month_status import month_status
-    from xlbridge.system.files import load_system
 
     _register_supervision()  # 汇总 gains the supervision group's 得分 and 整改 sheets
     ws = _workspace(workspace)
     db = _existing_store(ws)
-    system_id = load_system(ws.system).id
+    system_id = ws.indicator_system().id
     latest = latest_period(db, system_id)
     months: list[str | None] = [period or latest]
     if every_month:
@@ -569,11 +602,10 @@ def status(workspace: Path, period: str | None, as_json: bool) -> None:
     from xlbridge.service.consolidate import latest_period
     from xlbridge.service.inbox import entries, ignored_reason, kind_of, refused_listing
     from xlbridge.service.month_status import month_status
-    from xlbridge.system.files import load_system
 
     ws = _workspace(workspace)
     db = _existing_store(ws)
-    month = _period(period, ws.campaign) if period else latest_period(db, load_system(ws.system).id)
+    month = _period(period, ws.campaign) if period else latest_period(db, ws.indicator_system().id)
     state = month_status(ws, db, month) if month else None
     if period:
         echo_either(as_json, state.as_json(), state.lines())
@@ -661,7 +693,8 @@ def store_export(workspace: Path, fmt: str, out: Path, raw: bool, as_json: bool)
 
 @store_group.command("backup")
 @workspace_option
-@click.argument("target", metavar="备份文件", type=click.Path(dir_okay=False, path_type=Path))
+@click_zh.argument("target", metavar="备份文件", type=click.Path(dir_okay=False, path_type=Path),
+                   help="备份写到这个文件（如 backup.db；文件夹不存在时自动创建，已有的同名文件被替换）")
 @friendly
 def store_backup(workspace: Path, target: Path) -> None:
     """用 SQLite 在线备份复制中心库（守护进程运行时也可执行）。"""
@@ -682,6 +715,8 @@ def _as_of(text: str | None):  # type: ignore[no-untyped-def]
 
 
 as_of_option = click.option("--as-of", "as_of", help="按这一天判断整改事项是否逾期，如 2021-08-01（默认今天）")
+period_as_of_option = click.option("--as-of", "as_of", help="按这一天的情况写，如 2021-08-01"
+                                   "（默认：该月报送截止前一天或该季度最后一天，今天更早则为今天）")
 
 
 @main.group()
@@ -763,6 +798,130 @@ def rectify_list(workspace: Path, show_all: bool, as_json: bool, as_of: str | No
     click.echo(f"共 {len(found)} 项")
 
 
+item_option = click.option("--item", "item_id", required=True, type=int, help="整改事项编号（见 xlbridge rectify list）")
+by_option = click.option("--by", "by", default="督导检查组", show_default=True, help="操作人")
+
+
+@rectify.command("close")
+@workspace_option
+@item_option
+@click.option("--reason", required=True, help="销号依据，如 经实地核验已整改到位")
+@by_option
+@friendly
+def rectify_close(workspace: Path, item_id: int, reason: str, by: str) -> None:
+    """在检查轮次之外为一项整改事项销号（日常督导核验已整改）。"""
+    from xlbridge.supervision.commands import close_item
+
+    _item_command(workspace, lambda ws, db: close_item(ws, db, item_id, reason, by), "已销号")
+
+
+@rectify.command("reopen")
+@workspace_option
+@item_option
+@click.option("--reason", required=True, help="重新打开的原因，如 复查发现问题反弹")
+@click.option("--due", help="新的整改期限，如 2021-10-31（默认沿用原期限）")
+@by_option
+@friendly
+def rectify_reopen(workspace: Path, item_id: int, reason: str, due: str | None, by: str) -> None:
+    """重新打开一项已销号的整改事项（改回待整改，保留全部变更记录）。"""
+    from xlbridge.supervision.commands import reopen_item
+
+    new_due = _as_of(due).isoformat() if due else None
+    _item_command(workspace, lambda ws, db: reopen_item(ws, db, item_id, reason, by, new_due), "已重新打开")
+
+
+@rectify.command("show")
+@workspace_option
+@item_option
+@json_option
+@friendly
+def rectify_show(workspace: Path, item_id: int, as_json: bool) -> None:
+    """显示一项整改事项及其全部变更记录（谁、何时、由什么状态改为什么状态）。"""
+    from xlbridge.supervision.commands import item_lines, show_item
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        item = show_item(ws, db, item_id)
+    finally:
+        db.close()
+    echo_either(as_json, item, item_lines(item))
+
+
+def _item_command(workspace: Path, act: Any, done: str) -> None:
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        item = act(ws, db)
+    finally:
+        db.close()
+    click.echo(f"整改事项 {item['id']} {done}：{item['unit']} 指标 {item['indicator_key']}，期限 {item['due']}（{item['status']}）")
+
+
+@main.group()
+def bonus() -> None:
+    """督导检查组：加分项的加分（检查轮次之外记录、撤销）。"""
+
+
+@bonus.command("add")
+@workspace_option
+@click.option("--unit", required=True, help="单位")
+@click.option("--indicator", required=True, help="加分项的指标编号，如 加1")
+@click.option("--points", required=True, type=float, help="加分，不超过该加分项的分值")
+@click.option("--reason", required=True, help="加分依据，如 表彰文件名称、文号")
+@click.option("--period", required=True, help="从哪个月起计入得分，如 2021-06")
+@by_option
+@friendly
+def bonus_add(workspace: Path, unit: str, indicator: str, points: float, reason: str, period: str, by: str) -> None:
+    """记录一项加分（如获省部级表彰），从该月起计入得分。"""
+    from xlbridge.supervision.bonuses import add_bonus, bonus_line
+
+    ws = _workspace(workspace)
+    month = _period(period, ws.campaign)
+    db = _existing_store(ws)
+    try:
+        found = add_bonus(ws, db, unit, indicator, points, reason, month, by)
+    finally:
+        db.close()
+    click.echo(f"已记录加分：{bonus_line(found).strip()}")
+
+
+@bonus.command("revoke")
+@workspace_option
+@click.option("--id", "bonus_id", required=True, type=int, help="加分记录编号（见 xlbridge bonus list）")
+@click.option("--reason", required=True, help="撤销原因")
+@by_option
+@friendly
+def bonus_revoke(workspace: Path, bonus_id: int, reason: str, by: str) -> None:
+    """撤销一项记错的加分（保留记录，不再计入得分）。"""
+    from xlbridge.supervision.bonuses import bonus_line, revoke
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        found = revoke(ws, db, bonus_id, reason, by)
+    finally:
+        db.close()
+    click.echo(f"已撤销：{bonus_line(found).strip()}")
+
+
+@bonus.command("list")
+@workspace_option
+@json_option
+@friendly
+def bonus_list(workspace: Path, as_json: bool) -> None:
+    """列出全部加分记录（包括已撤销的）。"""
+    from xlbridge.supervision.bonuses import bonus_line, list_bonuses
+
+    ws = _workspace(workspace)
+    db = _existing_store(ws)
+    try:
+        found = list_bonuses(ws, db)
+    finally:
+        db.close()
+    echo_either(as_json, found, [*map(bonus_line, found), f"共 {len(found)} 项"])
+
+
 @main.command()
 @workspace_option
 @click.option("--period", required=True, help="按哪个月计分（取该月及以前最近一轮检查），如 2021-06")
@@ -786,7 +945,7 @@ def score(workspace: Path, period: str, as_json: bool) -> None:
 @workspace_option
 @click.option("--quarter", required=True, help="季度，如 2021Q2")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出的 .docx 文件")
-@as_of_option
+@period_as_of_option
 @json_option
 @friendly
 def bulletin(workspace: Path, quarter: str, output: Path, as_of: str | None, as_json: bool) -> None:
@@ -796,7 +955,7 @@ def bulletin(workspace: Path, quarter: str, output: Path, as_of: str | None, as_
     ws = _workspace(workspace)
     db = _existing_store(ws)
     try:
-        facts = quarter_facts(ws, db, quarter, _as_of(as_of))
+        facts = quarter_facts(ws, db, quarter, _as_of(as_of) if as_of else None)
     finally:
         db.close()
     path = write_bulletin(facts, output)
@@ -810,7 +969,7 @@ def bulletin(workspace: Path, quarter: str, output: Path, as_of: str | None, as_
 @main.command()
 @workspace_option
 @click.option("--period", required=True, help="催报哪个月的台账，如 2021-06")
-@as_of_option
+@period_as_of_option
 @json_option
 @friendly
 def remind(workspace: Path, period: str, as_of: str | None, as_json: bool) -> None:
@@ -821,7 +980,7 @@ def remind(workspace: Path, period: str, as_of: str | None, as_json: bool) -> No
     month = _period(period, ws.campaign)
     db = _existing_store(ws)
     try:
-        found = reminders(ws, db, month, _as_of(as_of))
+        found = reminders(ws, db, month, _as_of(as_of) if as_of else None)
     finally:
         db.close()
     paths = [write_reminder(ws, reminder) for reminder in found]

@@ -7,7 +7,9 @@ catalogue here, so the CLI reads in Chinese whatever the locale. A string click 
 version falls back to English, and ``tests/test_cli_chinese.py`` fails on it.
 
 The usage line's ``[OPTIONS]``/``COMMAND [ARGS]...`` and the type names in metavars (``TEXT``,
-``INTEGER``) are not gettext messages: :class:`Command` and :class:`Group` set them.
+``INTEGER``) are not gettext messages: :class:`Command` and :class:`Group` set them. Positional
+arguments get help text through :func:`argument` and a 参数 section in every command's help,
+on any click 8 (click itself takes an argument's ``help`` only from 8.5).
 """
 
 from __future__ import annotations
@@ -162,10 +164,39 @@ def _chinese_metavars(params: list[click.Parameter]) -> None:
             param.metavar = TYPE_NAMES[param.type.name]
 
 
+class Argument(click.Argument):
+    """A positional argument with help text, whatever click 8 release is installed."""
+
+    def __init__(self, param_decls: Any, required: bool | None = None, help: str | None = None, **attrs: Any) -> None:
+        super().__init__(param_decls, required=required, **attrs)
+        self.help = help
+
+
+def argument(*param_decls: str, help: str, **attrs: Any) -> Any:
+    """``click.argument`` with the help text every argument must have (shown under 参数：)."""
+    return click.argument(*param_decls, cls=Argument, help=help, **attrs)
+
+
+def _format_arguments(command: click.Command, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    rows = [(param.metavar or param.name.upper(), getattr(param, "help", None) or "")
+            for param in command.get_params(ctx) if isinstance(param, click.Argument)]
+    if rows:
+        with formatter.section(MESSAGES["Positional arguments"]):
+            formatter.write_dl(rows)
+
+
 class _Chinese:
-    """Parameter errors named the Chinese way: 缺少选项「--campaign」, 「--format」的值不正确."""
+    """Parameter errors named the Chinese way: 缺少选项「--campaign」, 「--format」的值不正确; help
+    with a 参数 section before the options."""
 
     context_class = Context
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.format_usage(ctx, formatter)  # type: ignore[attr-defined]
+        self.format_help_text(ctx, formatter)  # type: ignore[attr-defined]
+        _format_arguments(self, ctx, formatter)  # type: ignore[arg-type]
+        self.format_options(ctx, formatter)  # type: ignore[attr-defined]
+        self.format_epilog(ctx, formatter)  # type: ignore[attr-defined]
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:

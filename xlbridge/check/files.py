@@ -14,6 +14,7 @@ from xlbridge.gc_tuning import batch_gc
 from xlbridge.ledger.reader import read_ledger
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.files import load_system
+from xlbridge.system.members import as_issued
 from xlbridge.xlsx.bounds import BoundsError
 
 _SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")  # IndicatorSystem.id
@@ -63,9 +64,20 @@ def ledger_system(meta: dict[str, str] | None) -> IndicatorSystem:
     if not _SYSTEM_ID.fullmatch(name):
         raise LedgerSystemError(f"台账标识的指标体系「{name[:60]}」不是有效的指标体系 id", "system-unknown")
     try:
-        return load_system(name)
+        system = load_system(name)
     except XlbridgeError:
         raise LedgerSystemError(f"台账标识的指标体系「{name}」在本系统中不存在，请更新 xlbridge", "system-unknown") from None
+    return issued_under(system, meta or {})
+
+
+def issued_under(system: IndicatorSystem, meta: dict[str, str]) -> IndicatorSystem:
+    """``system`` as the ledger was issued under it: a unit the coordination group's workspace made
+    a member of a group (a town of 各镇、街道办事处) is one here too, so this machine checks the
+    same rows the service will."""
+    try:
+        return as_issued(system, meta, "台账标识（隐藏工作表 xlbridge）member_of 中的")
+    except XlbridgeError as exc:
+        raise LedgerSystemError(str(exc), "system-unknown") from None
 
 
 def validate_file(path: Path, system_name: str | None = None, key: bytes | None = None) -> FileResult:
@@ -81,7 +93,7 @@ def _validate_file(path: Path, system_name: str | None, key: bytes | None) -> Fi
     except XlbridgeError as exc:
         return unreadable(path.name, str(exc))
     try:
-        system = load_system(system_name) if system_name else ledger_system(grid.meta)
+        system = issued_under(load_system(system_name), grid.meta or {}) if system_name else ledger_system(grid.meta)
     except LedgerSystemError as exc:
         return unreadable(path.name, str(exc), exc.rule)
     validation = validate_grid(grid, system, key)

@@ -17,7 +17,7 @@ from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from xlbridge.errors import LedgerError
+from xlbridge.errors import LedgerError, os_reason
 from xlbridge.ledger import layout as L
 from xlbridge.ledger import rectification as R
 from xlbridge.system.model import IndicatorSystem
@@ -46,7 +46,7 @@ def read_ledger(path: Path, limits: Limits | None = None, system: IndicatorSyste
         with open(path, "rb") as fh:
             data = read_capped(fh, limits.file_bytes)  # never more than the limit lets through
     except OSError as exc:
-        raise LedgerError(f"{path.name}：无法读取（{exc.strerror}）") from None
+        raise LedgerError(f"{path.name}：无法读取（{os_reason(exc)}）") from None
     return read_ledger_bytes(data, path.name, limits, system)
 
 

@@ -29,6 +29,7 @@ from xlbridge.ledger import rectification
 from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows_digest
 from xlbridge.ledger.package import MAGIC_ROWS, Skeleton, token
 from xlbridge.ledger.signature import sign
+from xlbridge.system.members import member_of_value
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.xlsx.printing import Page, row_height, setup_openpyxl
 
@@ -80,10 +81,11 @@ def write_ledger(
     skeleton = _skeleton(system.title, system.issuer, system.document, campaign, tuple(years))
     if not items:
         return skeleton.write(path, values, cells)
-    return _with_items(path, items, lambda base: skeleton.write(base, values, cells))
+    return _with_items(path, items, L.ledger_title(unit, campaign), lambda base: skeleton.write(base, values, cells))
 
 
-def _with_items(path: Path, items: Sequence[Mapping[str, object]], write_base: Callable[[Path], Path]) -> Path:
+def _with_items(path: Path, items: Sequence[Mapping[str, object]], title: str,
+                write_base: Callable[[Path], Path]) -> Path:
     """The ledger with its 整改 sheet: the rows differ per unit, so the sheet is no part of the
     skeleton; the ledger is written beside ``path``, the sheet added (one more openpyxl load and
     save, for the few units with open items), and only then renamed over ``path``."""
@@ -91,7 +93,7 @@ def _with_items(path: Path, items: Sequence[Mapping[str, object]], write_base: C
     done = path.with_name(f".{path.stem}.items.{os.getpid()}.tmp.xlsx")
     try:
         wb = load_workbook(write_base(base))
-        rectification.write_sheet(wb, items)
+        rectification.write_sheet(wb, items, title)
         wb.save(done)
         os.replace(done, path)
     finally:
@@ -174,6 +176,8 @@ def ledger_meta(
         meta["period"] = period
     if items_digest:
         meta["items_digest"] = items_digest
+    if groups := member_of_value(system, unit):  # the clerk's check has only the shipped system
+        meta["member_of"] = groups
     meta["signature"] = sign(meta, key)
     return meta
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
@@ -25,7 +25,6 @@ from xlbridge.service.store import LATEST_FIRST, rows_revision
 from xlbridge.ledger.layout import PROGRESS_DONE, PROGRESS_PENDING
 from xlbridge.ledger.content import campaign_years
 from xlbridge.system.model import WEB_SEARCH, IndicatorSystem
-from xlbridge.system.files import load_system
 from xlbridge.service.trend import Month, write_trend
 from xlbridge.service import extra_sheets
 from xlbridge.service.summary_cache import CACHE_NAME, SummaryCache
@@ -97,7 +96,7 @@ def reported_months(db: sqlite_utils.Database, system_id: str, campaign: int) ->
 
 
 def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = None) -> Path:
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     period = check_period(period or latest_period(db, system.id) or f"{date.today():%Y-%m}")
     campaign = ws.campaign or int(period[:4])
     years = campaign_years(system, campaign)

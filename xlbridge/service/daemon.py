@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import logging
 import os
 import re
@@ -41,9 +42,8 @@ import watchfiles
 
 from xlbridge.service import store
 from xlbridge.service.consolidate import consolidate, months_to_rewrite
-from xlbridge.system.files import load_system
 from xlbridge.service.next_ledgers import following_month, issue_after_deadline, write_apart, write_next_ledgers
-from xlbridge.errors import XlbridgeError
+from xlbridge.errors import XlbridgeError, describe, os_reason
 from xlbridge.service.ingest import Outcome, ingest_groups
 from xlbridge.ledger.signature import load_key
 from xlbridge.service.inbox import NotRegularFile, claimed_unit_of, entries, is_ignored, kind_of, move_out, open_regular, refused_entry
@@ -206,11 +206,11 @@ class Daemon:
             where = f"已移到 {self._shown(move_out(self.ws.inbox, entry, self.ws.quarantine))}"
         except OSError as exc:
             self._refused.add(entry)
-            where = f"无法移出收件箱（{exc.strerror}），此后不再读取"
+            where = f"无法移出收件箱（{os_reason(exc)}），此后不再读取"
         try:
             receipt = f"回执 {write_refusal_receipt(self.ws, claimed_unit_of(self.ws.inbox, entry), name, kind)}"
         except Exception as exc:  # the log line still tells
-            receipt = f"回执未能写出（{exc}）"
+            receipt = f"回执未能写出（{describe(exc)}）"
         log.warning("%s：是%s，不是普通文件，未读取；%s；%s", name, kind, where, receipt,
                     **event("refused", file=name, what=kind, where=where, receipt=receipt))
 
@@ -307,7 +307,7 @@ class Daemon:
             full = disk_full(outcome) or "disk is full" in str(outcome)
             log.error("处理失败 %s%s：%s；文件留在 inbox，%d 秒后或文件变化后重试", self._shown(path),
                       "（磁盘空间已满，已存储的数据未改变）" if full else "", outcome, int(RETRY_SECONDS),
-                      exc_info=None if full or isinstance(outcome, XlbridgeError) else outcome,
+                      exc_info=outcome if is_bug(outcome) else None,
                       **event("error", file=self._shown(path), reason=outcome, disk_full=full))
             self._remember_failure(path)
             return
@@ -356,6 +356,9 @@ class Daemon:
             return  # more files are on their way: one rewrite per burst
         if not force and now < self._retry_at:
             return  # a 汇总 could not be replaced: wait out the back-off
+        # The burst's garbage first (its receipts' workbooks are reference cycles, which the batch's
+        # raised collector thresholds leave for long): else the 汇总 is built on top of it.
+        gc.collect()
         # The search index is brought up to date beside the workbooks, on its own connection:
         # SQLite leaves the GIL while it indexes, so the two CPUs share the burst's last work.
         indexing = threading.Thread(target=self._refresh_search_apart, name="xlbridge-search-index")
@@ -368,7 +371,7 @@ class Daemon:
                 self._retry_delay = min(max(self._retry_delay * 2, self.ws.consolidate_retry_seconds), MAX_RETRY_SECONDS)
                 self._retry_at = now + self._retry_delay
                 log.warning("汇总表暂未更新：%s；%.0f 秒后重试", exc, self._retry_delay,
-                            exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc),
+                            exc_info=is_bug(exc),
                             **event("postponed", what="consolidation", reason=exc, retry_seconds=self._retry_delay))
                 self._dirty_since = self._dirty_first = now
             else:
@@ -381,7 +384,7 @@ class Daemon:
     def _write_next_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
         """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled.
         A burst's many ledgers are written in the worker processes, beside the 汇总 and the index."""
-        system = load_system(self.ws.system)
+        system = self.ws.indicator_system()
         by_month: dict[str, list[str]] = {}
         for unit in sorted(self._next_ledgers):
             latest = db.execute("SELECT period FROM latest_submissions WHERE unit = ? AND system_id = ?",
@@ -392,7 +395,7 @@ class Daemon:
         jobs = [(month, units[i:i + NEXT_LEDGERS_PER_JOB]) for month, units in by_month.items()
                 for i in range(0, len(units), NEXT_LEDGERS_PER_JOB)]
         apart = [self._preparer.run_apart(write_apart, self.ws, month, units)
-                 if self._preparer is not None and len(jobs) > 1 else None for month, units in jobs]
+                 if self._preparer is not None else None for month, units in jobs]
         for (month, units), future in zip(jobs, apart):
             try:
                 written = future.result() if future is not None else write_apart(self.ws, month, units)
@@ -412,7 +415,7 @@ class Daemon:
     def _tell_next_ledger(self, unit: str, month: str, result: list[Path] | Exception) -> None:
         if isinstance(result, Exception):  # the unit still has its receipt; `ledgers next` can write it later
             log.warning("%s 的下月台账未能生成：%s", unit, result,
-                        exc_info=not isinstance(result, XlbridgeError) and not disk_full(result),
+                        exc_info=is_bug(result),
                         **event("error", unit=unit, reason=result))
             return
         for path in result:
@@ -427,7 +430,7 @@ class Daemon:
         try:
             paths = issue_after_deadline(self.ws, db, datetime.now())
         except Exception as exc:  # e.g. the key was moved: say so, try again at the next check
-            log.warning("截止后下发下月台账失败：%s", exc, exc_info=not isinstance(exc, XlbridgeError),
+            log.warning("截止后下发下月台账失败：%s", exc, exc_info=is_bug(exc),
                         **event("error", reason=exc))
             return
         if paths:
@@ -437,7 +440,7 @@ class Daemon:
     def _rewrite_months(self, db) -> Iterator[Path]:  # type: ignore[no-untyped-def]
         """Every month an accepted file changed (its own and the later ones it still counts in),
         else the latest month (a rejection shows there). If one fails, all are rewritten at the retry."""
-        months = months_to_rewrite(db, load_system(self.ws.system).id, self._dirty_months)
+        months = months_to_rewrite(db, self.ws.indicator_system().id, self._dirty_months)
         for month in months or [None]:
             yield consolidate(self.ws, db, month)
         self._dirty_months.clear()
@@ -522,11 +525,19 @@ def _dead(pid: int) -> bool:
     return False
 
 
+def is_bug(exc: BaseException) -> bool:
+    """A failure to log with its traceback: not ours to tell (XlbridgeError), nor the file
+    system's or SQLite's (a path, a full disk, a busy store: the Chinese line says what to do)."""
+    return not isinstance(exc, (XlbridgeError, OSError, sqlite3.Error))
+
+
 def disk_full(exc: BaseException) -> bool:
-    """ENOSPC (or a quota), or SQLite's word for it."""
+    """ENOSPC (or a quota), or SQLite's SQLITE_FULL (its extended codes keep the primary code in
+    the low byte)."""
     if isinstance(exc, OSError):
         return exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
-    return isinstance(exc, sqlite3.Error) and "disk is full" in str(exc)
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF == sqlite3.SQLITE_FULL
 
 
 @contextlib.contextmanager
@@ -537,5 +548,5 @@ def _disk_full_is_told() -> Iterator[None]:
     except (OSError, sqlite3.Error) as exc:
         if not disk_full(exc):
             raise
-        raise XlbridgeError(f"磁盘空间已满，守护进程无法启动（{exc}）。请清理磁盘后再启动；"
+        raise XlbridgeError(f"磁盘空间已满，守护进程无法启动（{describe(exc)}）。请清理磁盘后再启动；"
                             "已存储的数据和收件箱中的文件都未改动") from None

@@ -24,12 +24,11 @@ import sqlite_utils
 
 from xlbridge.service import kinds, open_items, store
 from xlbridge.check.engine import Validation
-from xlbridge.errors import StoreError
+from xlbridge.errors import StoreError, sqlite_reason
 from xlbridge.findings import Finding, Severity
 from xlbridge.service.inbox import move_out
 from xlbridge.service.prepare import Prepared, prepare
 from xlbridge.service.receipt import receipt_path, write_duplicate_receipt, write_receipt
-from xlbridge.system.files import load_system
 from xlbridge.service.workers import Preparer
 from xlbridge.service.workspace import Workspace
 
@@ -106,7 +105,7 @@ def merge_group(ws: Workspace, db: sqlite_utils.Database, group: list[Prepared])
                         raise  # the error ended the whole transaction: nothing of the group is stored
                     staged.append(exc)
     except sqlite3.Error as exc:  # the commit itself failed (disk full, locked): all rolled back
-        return [StoreError(f"写入中心库失败（{exc}），已回滚，原有数据未改变") for _ in group]
+        return [StoreError(f"写入中心库失败（{sqlite_reason(exc)}），已回滚，原有数据未改变") for _ in group]
     except StoreError as exc:
         return [exc for _ in group]
     return [_finish(ws, db, o) if isinstance(o, Outcome) else o for o in staged]
@@ -128,7 +127,7 @@ def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
     # A rejected file sent again is processed again: the name or the configuration may be fixed now.
     validation, findings = p.validation, list(p.findings)
     unit = (validation.meta.get("unit") if validation else None) or p.claimed
-    if unit and (renamed := load_system(ws.system).unit(unit)):
+    if unit and (renamed := ws.indicator_system().unit(unit)):
         unit = renamed.name  # a ledger issued before its unit was renamed (old name kept as alias)
     if validation and p.sender and p.sender != unit:
         findings.insert(0, Finding(
@@ -140,7 +139,7 @@ def _stage(ws: Workspace, db: sqlite_utils.Database, p: Prepared) -> Outcome:
     status = "rejected" if rejecting or validation is None else "accepted"
     submission = _submission_record(ws, p, unit, findings, status, rejecting)
     if validation is not None and not store.system_stored(db, validation.meta["system_id"], validation.meta.get("system_version")):
-        store.register_system(db, load_system(ws.system))  # prepare checked the file is of this system
+        store.register_system(db, ws.indicator_system())  # prepare checked the file is of this system
     with db.atomic():  # the answers to rectification items go with the submission, or neither
         sub_id = store.merge_submission(db, submission, validation.table if validation else None, findings)
         items = open_items.source()

@@ -25,7 +25,6 @@ from xlbridge.service.consolidate import (
 )
 from xlbridge.service.receipt import local_time
 from xlbridge.service.workspace import Workspace
-from xlbridge.system.files import load_system
 
 # The 汇总's status words → stable codes for JSON.
 STATE_CODES = {"按时报送": "on_time", "逾期报送": "late", "已退回": "rejected", "未报送": "missing"}
@@ -91,7 +90,7 @@ class MonthStatus:
 
 
 def month_status(ws: Workspace, db: sqlite_utils.Database, period: str) -> MonthStatus:
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     period = check_period(period)
     campaign = ws.campaign or int(period[:4])
     units = ws.expected_units or [u.name for u in system.reporting_units]

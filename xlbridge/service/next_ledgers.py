@@ -18,11 +18,9 @@ import sqlite_utils
 
 from xlbridge.errors import XlbridgeError
 from xlbridge.ledger.signature import load_key
-from xlbridge.ledger.writer import write_ledger
 from xlbridge.service import open_items, store
 from xlbridge.service.consolidate import campaign_months, deadline_for
 from xlbridge.service.workspace import Workspace
-from xlbridge.system.files import load_system
 from xlbridge.xlsx.owned import fit_name
 
 _CARRIED = ("progress", "description", "materials", "links", "secret", "person", "phone")
@@ -44,7 +42,7 @@ def issue_after_deadline(ws: Workspace, db: sqlite_utils.Database, now: datetime
     """Once a month's deadline has passed, every expected unit's ledger for the month after it,
     written once: the store remembers the issue, so a restart or the group deleting an outbox
     file does not bring it back. Nothing after December, nothing before the campaign's first month."""
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     campaign = ws.campaign or now.year
     closed = closed_month(campaign, ws.deadline_day, now)
     month = following_month(closed) if closed else None
@@ -66,7 +64,7 @@ def next_ledger_path(ws: Workspace, unit: str, period: str) -> Path:
 def write_next_ledgers(ws: Workspace, db: sqlite_utils.Database, period: str,
                        units: list[str] | None = None) -> list[Path]:
     """The ledger for ``period`` of every expected unit (or ``units``) into outbox/<单位>/."""
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     campaign = ws.campaign or int(period[:4])
     if int(period[:4]) != campaign:
         raise XlbridgeError(f"报送月份 {period} 不在 {campaign} 考核年度内")
@@ -74,6 +72,8 @@ def write_next_ledgers(ws: Workspace, db: sqlite_utils.Database, period: str,
     for name in units or []:
         if name not in expected:
             raise XlbridgeError(f"单位「{name}」不在本工作区的报送单位中。报送单位：{'、'.join(expected)}")
+    from xlbridge.ledger.writer import write_ledger  # openpyxl: in the workers, not loaded by every daemon
+
     key = load_key(ws.key_file)  # never created here: ledgers signed with another key would all be rejected
     store.register_system(db, system)
     items = open_items.source()

@@ -19,7 +19,6 @@ from xlbridge.findings import Finding, Severity
 from xlbridge.ledger.reader import read_ledger_bytes
 from xlbridge.service import kinds
 from xlbridge.system.model import IndicatorSystem
-from xlbridge.system.files import load_system
 from xlbridge.service.inbox import is_ignored, open_regular  # noqa: F401  (is_ignored: where callers look)
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.bounds import MB, BoundsError, Limits, read_capped
@@ -54,7 +53,7 @@ def prepare(ws: Workspace, path: Path, key: bytes, received_at: datetime | None 
     limits = ws.limits
     with open_regular(path, ws.inbox) as fh:  # never through a symlink (to /etc/shadow, to the key)
         data = read_capped(fh, limits.file_bytes)
-    system = system or load_system(ws.system)
+    system = system or ws.indicator_system()
     if len(data) > limits.file_bytes:  # archived as it is, by streaming it; never read whole
         sha, size, archived = archive_stream(ws, path)
         finding = _fatal("file-over-limit", f"{path.name}：文件大小 {size / MB:.1f} MB，超过上限 {ws.max_file_mb} MB"
@@ -79,7 +78,7 @@ def prepare_unsafe(ws: Workspace, path: Path, reason: str, received_at: datetime
     sha, size, archived = archive_stream(ws, path)
     finding = _fatal("file-unsafe", f"{path.name}：工作簿无法安全读取（{reason}），已拒收；"
                      "请用 Excel/WPS 打开后另存为 .xlsx 再报送", path.name)
-    return _prepared(ws, path, sha, size, archived, received_at, load_system(ws.system), None, [finding])
+    return _prepared(ws, path, sha, size, archived, received_at, ws.indicator_system(), None, [finding])
 
 
 def _prepared(ws: Workspace, path: Path, sha: str, size: int, archived: Path, received_at: datetime | None,

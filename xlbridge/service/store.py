@@ -36,9 +36,9 @@ from typing import Any
 import sqlite_utils
 
 from xlbridge.check.engine import RecordTable
-from xlbridge.errors import StoreError
+from xlbridge.errors import StoreError, sqlite_reason
 from xlbridge.findings import Finding
-from xlbridge.system.model import IndicatorSystem
+from xlbridge.system.model import IndicatorSystem, Unit
 
 SCHEMA_VERSION = 6  # 2: search index refreshed per burst; 3: `current` is a view; 4: state by reporting month;
 # 5: each distinct text stored (and indexed) once; 6: every version of a system kept (indicators by version)
@@ -147,23 +147,39 @@ def open_store(path: Path) -> sqlite_utils.Database:
     path.parent.mkdir(parents=True, exist_ok=True)
     # isolation_level: the transactions Python's sqlite3 opens by itself (sqlite-utils' writes
     # outside atomic()) take the write lock up front too.
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level="IMMEDIATE")
-    # A row carries 1–2 KB of Chinese text: 16 KB pages (a new store only; an existing one keeps
-    # its size) hold several, and a merge writes a third fewer WAL frames than with 4 KB.
-    conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-    db = Store(conn)
-    db.execute("PRAGMA foreign_keys = ON")
-    if db.journal_mode != "wal":
-        db.enable_wal()  # readers (consolidation, Datasette) never block the daemon
-    # FULL: a merge is on disk when it commits, before the file leaves the inbox. NORMAL could
-    # lose the last commits on a power cut, and the file would then be only in the archive.
-    db.execute("PRAGMA synchronous = FULL")
     try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level="IMMEDIATE")
+        # A row carries 1–2 KB of Chinese text: 16 KB pages (a new store only; an existing one keeps
+        # its size) hold several, and a merge writes a third fewer WAL frames than with 4 KB.
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+    except sqlite3.Error as exc:
+        raise _unusable(path, exc) from None
+    db = Store(conn)
+    try:
+        db.execute("PRAGMA foreign_keys = ON")
+        if db.journal_mode != "wal":
+            db.enable_wal()  # readers (consolidation, Datasette) never block the daemon
+        # FULL: a merge is on disk when it commits, before the file leaves the inbox. NORMAL could
+        # lose the last commits on a power cut, and the file would then be only in the archive.
+        db.execute("PRAGMA synchronous = FULL")
         _ensure_schema(db)
-    except BaseException:
+    except BaseException as exc:
         db.close()
+        if isinstance(exc, sqlite3.Error) and _is_unusable(exc):
+            raise _unusable(path, exc) from None
         raise
     return db
+
+
+def _is_unusable(exc: sqlite3.Error) -> bool:
+    """A store file that cannot be opened at all (not one that is busy or on a full disk: those
+    are told where they happen)."""
+    text = str(exc).lower()
+    return not isinstance(exc, sqlite3.OperationalError) or "unable to open" in text
+
+
+def _unusable(path: Path, exc: sqlite3.Error) -> StoreError | sqlite3.Error:
+    return StoreError(f"中心库「{path}」{sqlite_reason(exc)}") if _is_unusable(exc) else exc
 
 
 def _ensure_schema(db: sqlite_utils.Database) -> None:
@@ -406,6 +422,7 @@ def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
     version). A unit the new version renames (its old name kept as an alias) takes its history
     along: the earlier submissions are filed under the new name, the rename recorded in meta."""
     if system_stored(db, system.id, system.version):
+        _store_supplied_members(db, system)
         return
     sv = (system.id, system.version)
     with db.atomic():
@@ -413,8 +430,7 @@ def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
                    [*sv, system.title, system.issuer, _now()])
         # executemany: a large system has ~10,000 assignments, and this runs inside the first
         # merge of a new system version, where the workers wait for it.
-        db.conn.executemany("INSERT INTO units (system_id, system_version, name, is_group) VALUES (?,?,?,?)",
-                            [(*sv, u.name, int(u.group)) for u in system.units])
+        _store_units(db, system, system.units)
         db.conn.executemany(
             "INSERT INTO indicators (system_id, system_version, key, position, code, level1, level2, level3, points,"
             " methods, materials, lead, cooperating, kind, key_item) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -422,20 +438,44 @@ def register_system(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
               "\n".join(i.materials), "、".join(i.lead), "、".join(i.cooperating), i.kind.value, int(i.key_item))
              for n, i in enumerate(system.indicators)],
         )
-        db.conn.executemany(
-            "INSERT INTO assignments (system_id, system_version, unit, indicator_key, role) VALUES (?,?,?,?,?)",
-            [(*sv, u.name, i.key, system.role(i, u.name)) for u in system.reporting_units for i in system.assigned(u.name)],
-        )
         _file_under_new_names(db, system)
 
 
+def _store_units(db: sqlite_utils.Database, system: IndicatorSystem, units: list[Unit]) -> None:
+    sv = (system.id, system.version)
+    db.conn.executemany("INSERT INTO units (system_id, system_version, name, is_group) VALUES (?,?,?,?)",
+                        [(*sv, u.name, int(u.group)) for u in units])
+    db.conn.executemany(
+        "INSERT INTO assignments (system_id, system_version, unit, indicator_key, role) VALUES (?,?,?,?,?)",
+        [(*sv, u.name, i.key, system.role(i, u.name)) for u in units if not u.group for i in system.assigned(u.name)],
+    )
+
+
+def _store_supplied_members(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
+    """Members a workspace's settings added after this version was stored (a town listed later)
+    join its units and assignments; one listed no more keeps what is stored (its history)."""
+    supplied = [u for u in system.units if system.supplied_groups(u.name)]
+    if not supplied:
+        return
+    stored = {r[0] for r in db.execute("SELECT name FROM units WHERE system_id = ? AND system_version = ?",
+                                       [system.id, system.version])}
+    if missing := [u for u in supplied if u.name not in stored]:
+        with db.atomic():
+            _store_units(db, system, missing)
+
+
 def _file_under_new_names(db: sqlite_utils.Database, system: IndicatorSystem) -> None:
-    """A unit renamed in this version keeps its submissions, on-time record and answers."""
+    """A unit renamed in this version keeps its submissions, on-time record and answers, and whatever
+    else the store files under a unit of this system (the supervision group's inspections, scores
+    and rectification items: every table with ``system_id`` and ``unit``). The name it was sent
+    under stays in ``claimed_unit``; the assignments of earlier versions keep the names of theirs."""
     earlier = {r[0] for r in db.execute("SELECT DISTINCT name FROM units WHERE system_id = ? AND system_version != ?",
                                         [system.id, system.version])}
+    filed = [t for t in db.table_names() if t != "assignments" and {"system_id", "unit"} <= set(db[t].columns_dict)]
     for unit in system.units:
         for old in (a for a in unit.aliases if a in earlier and a != unit.name):
-            db.execute("UPDATE submissions SET unit = ? WHERE system_id = ? AND unit = ?", [unit.name, system.id, old])
+            for table in filed:
+                db.execute(f"UPDATE [{table}] SET unit = ? WHERE system_id = ? AND unit = ?", [unit.name, system.id, old])
             db["meta"].upsert({"key": f"renamed/{system.id}/{system.version}/{old}", "value": unit.name}, pk="key")
 
 
@@ -485,7 +525,7 @@ def merge_submission(
             if accepted and table is not None:
                 _insert_rows(db, sub_id, table, submission)
     except sqlite3.Error as exc:  # a constraint, a value SQLite cannot store, "database is locked"…
-        raise StoreError(f"写入中心库失败（{exc}），已回滚，原有数据未改变") from None
+        raise StoreError(f"写入中心库失败（{sqlite_reason(exc)}），已回滚，原有数据未改变") from None
     return int(sub_id)
 
 
@@ -537,6 +577,7 @@ def backup(db: sqlite_utils.Database, target: Path) -> Path:
     """SQLite's online backup: a consistent copy while the daemon keeps writing."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
+    tmp.open("wb").close()  # a folder we may not write to fails here, with its path (SQLite's error names none)
     dest = sqlite3.connect(str(tmp))
     try:
         db.conn.backup(dest)

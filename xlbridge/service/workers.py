@@ -42,7 +42,6 @@ from xlbridge.service import kinds
 from xlbridge.service.daemon_log import event
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.service.prepare import Prepared, prepare, prepare_unsafe
-from xlbridge.system.files import load_system
 from xlbridge.service.workspace import Workspace
 
 MAX_DEFAULT_WORKERS = 4  # beyond this the single writer (the store) is the limit
@@ -103,7 +102,7 @@ class Preparer:
                  isolate: bool = True) -> None:
         self.ws, self.key, self.fork, self.isolate = ws, key, fork, isolate
         self.workers = default_workers() if workers is None else workers
-        self.system = load_system(ws.system)
+        self.system = ws.indicator_system()
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -167,7 +166,7 @@ class Preparer:
 
     def _follow_system(self) -> None:
         """A new version of the system file (a long-running daemon): new workers that hold it."""
-        system = load_system(self.ws.system)  # cached while the file is unchanged
+        system = self.ws.indicator_system()  # cached while the file is unchanged
         if system is not self.system:
             self.system = system
             self.close()

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from xlbridge.errors import XlbridgeError
-from xlbridge.system.files import DEFAULT_SYSTEM
+from xlbridge.system.files import DEFAULT_SYSTEM, load_system
+from xlbridge.system.members import with_members
+from xlbridge.system.model import IndicatorSystem
 from xlbridge.xlsx.bounds import MB, Limits
 
 CONFIG_NAME = "xlbridge.toml"
@@ -52,6 +54,10 @@ class Workspace:
     # A 汇总 that cannot be replaced (open in Excel on a share, a folder in its place) is tried again
     # after this many seconds, then after twice as long each time, at most every 5 minutes.
     consolidate_retry_seconds: float = 5.0
+    # Members of the system's groups the indicator table does not name (the towns of 各镇、街道办事处):
+    # group → new units, each of which then reports what the group leads ([members] in xlbridge.toml).
+    members: dict[str, list[str]] = field(default_factory=dict)
+    members_source = "工作区设置 members"  # where they were written, for errors (set by load)
 
     @classmethod
     def load(cls, root: Path, **overrides: Any) -> Workspace:
@@ -67,12 +73,16 @@ class Workspace:
         unknown = set(values) - set(known)
         if unknown:
             raise XlbridgeError(f"配置文件 {config} 中有不认识的设置：{'、'.join(sorted(unknown))}")
+        members_source = f"配置文件 {config} 的 [members]"
         for name in known:
             env = os.environ.get(f"XLBRIDGE_{name.upper()}")
             if env is not None and name != "root":
                 values[name] = env
+                if name == "members":
+                    members_source = "环境变量 XLBRIDGE_MEMBERS"
         values.update({k: v for k, v in overrides.items() if v is not None})
         ws = cls(root=root)
+        ws.members_source = members_source
         for name, value in values.items():
             try:
                 setattr(ws, name, _coerce(known[name].type, value))
@@ -82,6 +92,7 @@ class Workspace:
             raise XlbridgeError(f"设置 deadline_day 应为 1–28 之间的日期（下月几日前报送），实为 {ws.deadline_day}")
         if ws.next_ledgers not in NEXT_LEDGER_MODES:
             raise XlbridgeError(f"设置 next_ledgers 应为 {'、'.join(NEXT_LEDGER_MODES)} 之一，实为「{ws.next_ledgers}」")
+        _check_members(ws.members, members_source)
         for name in ("max_file_mb", "max_rows", "max_columns", "max_cells"):
             if getattr(ws, name) < 1:
                 raise XlbridgeError(f"设置 {name} 应为正整数，实为 {getattr(ws, name)}")
@@ -89,6 +100,11 @@ class Workspace:
             path = Path(getattr(ws, name))
             setattr(ws, name, path if path.is_absolute() else root / path)
         return ws
+
+    def indicator_system(self) -> IndicatorSystem:
+        """The system this workspace works from: the one named by ``system``, with the members
+        its settings give the system's groups. The same object while neither changes."""
+        return with_members(load_system(self.system), self.members, self.members_source)
 
     def ensure(self) -> Workspace:
         for path in (self.inbox, self.archive, self.outbox):
@@ -129,8 +145,19 @@ def folder_name(text: str | None, fallback: str) -> str:
     return name or fallback
 
 
+def _check_members(members: dict[str, list[str]], source: str) -> None:
+    """The shape of [members]: a group's name = a list of non-empty unit names."""
+    for group, names in members.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise XlbridgeError(f"{source}「{group}」应为单位名称的列表，如 \"{group}\" = [\"甲镇\", \"乙街道办事处\"]")
+        if not all(n.strip() for n in names):
+            raise XlbridgeError(f"{source}「{group}」：成员名称为空")
+
+
 def _coerce(type_name: Any, value: Any) -> Any:
     text = str(type_name)
+    if text.startswith("dict"):
+        return _members_table(value)
     if "list" in text and isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
     if text.startswith("int") and value is not None:
@@ -138,3 +165,19 @@ def _coerce(type_name: Any, value: Any) -> Any:
     if text.startswith("float"):
         return float(value)
     return value
+
+
+def _members_table(value: Any) -> dict[str, Any]:
+    """[members] from the settings file as it is; from the environment written
+    ``集体=甲,乙;集体2=丙`` (a group's own name may hold 、)."""
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(value)
+    table: dict[str, Any] = {}
+    for part in filter(str.strip, value.split(";")):
+        group, sep, names = part.partition("=")
+        if not sep or not group.strip():
+            raise ValueError(value)
+        table[group.strip()] = [n.strip() for n in names.split(",")]
+    return table

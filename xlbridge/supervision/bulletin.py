@@ -21,7 +21,8 @@ from xlbridge.supervision import items as I
 from xlbridge.supervision import store
 from xlbridge.supervision.plan import expected_units
 from xlbridge.supervision.scores import UnitScore, unit_scores
-from xlbridge.system.files import load_system
+from xlbridge.supervision.scoring import cut_text
+from xlbridge.supervision.timeline import end_of, items_on, quarter_day
 
 _QUARTER = re.compile(r"^(\d{4})\s*[Qq]([1-4])$")
 _NUMERALS = "一二三四"
@@ -49,26 +50,29 @@ class QuarterFacts:
     open: list[dict[str, Any]] = field(default_factory=list)
     overdue: list[dict[str, Any]] = field(default_factory=list)
     scores: list[UnitScore] = field(default_factory=list)
+    as_of: date | None = None
 
     @property
     def label(self) -> str:
         return f"{self.year}年第{_NUMERALS[self.number - 1]}季度"
 
 
-def quarter_facts(ws: Workspace, db: sqlite_utils.Database, quarter: str, today: date) -> QuarterFacts:
+def quarter_facts(ws: Workspace, db: sqlite_utils.Database, quarter: str, today: date | None = None) -> QuarterFacts:
+    """The quarter as of ``today`` (by default its last day, or today if earlier: timeline.py)."""
     months = quarter_months(quarter)
-    system = load_system(ws.system)
+    day = today or quarter_day(months)
+    system = ws.indicator_system()
     campaign = ws.campaign or int(months[0][:4])
     units = expected_units(ws)
     store.ensure_tables(db)
-    I.mark_overdue(db, system.id, today)
+    I.mark_overdue(db, system.id, day)
     facts = QuarterFacts(quarter.upper(), int(months[0][:4]), int(quarter.strip()[-1]), months, units,
-                         [_reporting(db, system.id, campaign, month, units, ws.deadline_day) for month in months],
-                         _findings(db, system, months))
-    for item in store.items(db, system.id, campaign):
+                         [_reporting(db, system.id, campaign, month, units, ws.deadline_day, day) for month in months],
+                         _findings(db, system, months), as_of=day)
+    for item in items_on(db, system.id, day, campaign, rounds_to=months[-1]):
         if item["unit"] not in units:
             continue
-        closed_in_quarter = item["status"] == I.CLOSED and months[0] <= item["updated_at"][:7] <= months[-1]
+        closed_in_quarter = item["status"] == I.CLOSED and months[0] <= item["changed_at"][:7] <= months[-1]
         target = (facts.closed if closed_in_quarter else None if item["status"] == I.CLOSED
                   else facts.overdue if item["status"] == I.OVERDUE else facts.open)
         if target is not None:
@@ -78,11 +82,11 @@ def quarter_facts(ws: Workspace, db: sqlite_utils.Database, quarter: str, today:
 
 
 def _reporting(db: sqlite_utils.Database, system_id: str, campaign: int, month: str, units: list[str],
-               deadline_day: int) -> dict[str, Any]:
+               deadline_day: int, day: date) -> dict[str, Any]:
     deadline = deadline_for(month, deadline_day).isoformat(timespec="seconds")
     first = dict(db.execute(
         "SELECT unit, MIN(received_at) FROM submissions WHERE status = 'accepted' AND system_id = ? AND campaign = ?"
-        " AND period = ? GROUP BY unit", [system_id, campaign, month]).fetchall())
+        " AND period = ? AND received_at < ? GROUP BY unit", [system_id, campaign, month, end_of(day)]).fetchall())
     reported = [u for u in units if u in first]
     return {"month": month, "expected": len(units), "reported": len(reported),
             "on_time": sum(1 for u in reported if first[u] < deadline), "missing": [u for u in units if u not in first]}
@@ -135,8 +139,13 @@ def _overall(doc: Any, facts: QuarterFacts) -> None:
     scored = [s for s in facts.scores if s.score is not None]
     if scored:
         D.body(doc, f"本季度督导检查 {len(scored)} 个单位（计分方法：{scored[0].method}）。各单位得分及名次如下：")
-        D.table(doc, ["名次", "单位", "得分", "满分", "检查轮次"],
-                [[s.rank, s.unit, f"{s.score:g}", f"{s.full_marks:g}", s.round] for s in scored], [14, 70, 20, 20, 32])
+        D.table(doc, ["名次", "单位", "得分", "满分", "加分", "检查轮次"],
+                [[s.rank, s.unit, f"{s.score:g}", f"{s.full_marks:g}", f"{s.bonus:g}" if s.bonuses else "", s.round]
+                 for s in scored], [14, 62, 18, 18, 20, 24])
+        awarded = [(s.unit, b) for s in facts.scores for b in s.bonuses]
+        if awarded:
+            D.body(doc, "加分情况：" + "；".join(f"{unit}（指标 {b.code}）加 {b.points:g} 分，{b.reason}{cut_text(b)}"
+                                                  for unit, b in awarded) + "。")
     else:
         D.body(doc, "本季度尚未开展督导检查。")
 
@@ -156,7 +165,7 @@ def _problems(doc: Any, facts: QuarterFacts) -> None:
 
 def _rectification(doc: Any, facts: QuarterFacts) -> None:
     D.heading(doc, "三、整改情况")
-    D.body(doc, f"截至目前，本季度销号整改事项 {len(facts.closed)} 项；尚在整改 {len(facts.open)} 项；"
+    D.body(doc, f"截至{facts.as_of:%Y年%m月%d日}，本季度销号整改事项 {len(facts.closed)} 项；尚在整改 {len(facts.open)} 项；"
                 f"逾期未整改 {len(facts.overdue)} 项" + (f"，涉及{'、'.join(dict.fromkeys(i['unit'] for i in facts.overdue))}，"
                                                         "请抓紧整改并说明原因。" if facts.overdue else "。"))
     rows = [[i["id"], i["unit"], i["indicator_key"], i["problem"], i["due"], i["status"]]

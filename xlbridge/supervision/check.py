@@ -20,7 +20,7 @@ from xlbridge.ledger.signature import verify
 from xlbridge.normalise import cell_text
 from xlbridge.supervision import layout as S
 from xlbridge.supervision.rules import severity
-from xlbridge.system.model import IndicatorSystem
+from xlbridge.system.model import IndicatorSystem, Kind
 from xlbridge.xlsx.safety import check_workbook_zip
 
 
@@ -41,6 +41,8 @@ class InspectionRow:
     deduction: float
     requirement: str
     due: str | None
+    bonus: float = 0.0
+    bonus_reason: str = ""
 
 
 @dataclass
@@ -93,7 +95,7 @@ def check_inspection(grid: InspectionGrid, system: IndicatorSystem, key: bytes |
     result = InspectionCheck(Report(), meta, {}, signature_ok=_check_meta(check, meta, system, key))
     if all(name in grid.sheets for name in (S.INSPECTION_SHEET, S.REVIEW_SHEET)):
         result.header = _header(check)
-        result.rows = _inspection_rows(check, meta)
+        result.rows = _inspection_rows(check, meta, system)
         result.reviews = _reviews(check, meta)
         if not any(r.conclusion for r in result.rows) and not any(r.verdict for r in result.reviews):
             check.add("inspection-blank", "检查表未填写任何检查结论或复核结论", S.INSPECTION_SHEET,
@@ -165,7 +167,7 @@ def _locked_intact(check: _Checker, sheet: str, table: list[tuple[int, dict[str,
                   hint="请使用系统生成的检查表重新填写，不要改动预填内容")
 
 
-def _inspection_rows(check: _Checker, meta: dict[str, str]) -> list[InspectionRow]:
+def _inspection_rows(check: _Checker, meta: dict[str, str], system: IndicatorSystem) -> list[InspectionRow]:
     sheet, column = S.INSPECTION_SHEET, S.INSPECTION_COLUMN
     table = _table(check, sheet, S.INSPECTION_COLUMNS, S.HEADER_ROW)
     _locked_intact(check, sheet, table, S.INSPECTION_COLUMNS, meta.get("rows_digest"))
@@ -175,7 +177,10 @@ def _inspection_rows(check: _Checker, meta: dict[str, str]) -> list[InspectionRo
         conclusion = cells.as_compact(v["conclusion"], [])
         problem, requirement = cells.as_text(v["problem"], []), cells.as_text(v["requirement"], [])
         points = _number(cell_text(v["points"]))
-        deduction = _deduction(check, n, v["deduction"], points)
+        indicator = system.indicator(cell_text(v["code"]))
+        is_bonus = indicator is not None and indicator.kind is Kind.bonus
+        deduction = _deduction(check, n, v["deduction"], points, is_bonus)
+        bonus, bonus_reason = _bonus(check, n, v["bonus"], cells.as_text(v["bonus_reason"], []), points, is_bonus)
         due = _due(check, n, v["due"], round_start)
         if not conclusion:
             check.add("conclusion-missing", "请选择检查结论（符合 / 基本符合 / 不符合 / 未检查）", sheet, n, column["conclusion"])
@@ -191,7 +196,8 @@ def _inspection_rows(check: _Checker, meta: dict[str, str]) -> list[InspectionRo
         elif conclusion == S.CONFORM and (problem or deduction):
             check.add("problem-when-conform", "结论为符合，却写了发现问题或扣分", sheet, n, column["conclusion"],
                       hint="有问题的，结论应为基本符合或不符合")
-        out.append(InspectionRow(n, cell_text(v["code"]), points, conclusion, problem, deduction, requirement, due))
+        out.append(InspectionRow(n, cell_text(v["code"]), points, conclusion, problem, deduction, requirement, due,
+                                 bonus, bonus_reason))
     return out
 
 
@@ -202,20 +208,51 @@ def _number(text: str) -> float | None:
         return None
 
 
-def _deduction(check: _Checker, n: int, raw: Any, points: float | None) -> float:
-    column = S.INSPECTION_COLUMN["deduction"]
+def _amount(check: _Checker, n: int, raw: Any, key: str) -> float | None:
+    """扣分 or 加分 as a number not below 0; None (and a finding) when it is not one."""
+    column = S.INSPECTION_COLUMN[key]
     if raw in (None, ""):
         return 0.0
     value = _number(cells.as_compact(raw, [], fold_all=True)) if not isinstance(raw, (int, float)) else float(raw)
     if value is None or value < 0:
-        check.add("deduction-invalid", f"扣分「{cell_text(raw)[:20]}」不是不小于 0 的数字", S.INSPECTION_SHEET, n, column)
+        check.add(f"{key}-invalid", f"{column.header}「{cell_text(raw)[:20]}」不是不小于 0 的数字", S.INSPECTION_SHEET, n,
+                  column)
+        return None
+    return value
+
+
+def _deduction(check: _Checker, n: int, raw: Any, points: float | None, is_bonus: bool) -> float:
+    column = S.INSPECTION_COLUMN["deduction"]
+    value = _amount(check, n, raw, "deduction")
+    if not value:
         return 0.0
-    if points is None and value:
+    if is_bonus:
+        check.add("deduction-on-bonus", "加分项不扣分", S.INSPECTION_SHEET, n, column, hint="加分请填在“加分”列；不加分的留空")
+    elif points is None:
         check.add("deduction-no-points", "本指标没有分值，扣分不计入得分", S.INSPECTION_SHEET, n, column)
-    elif points is not None and value > points:
+    elif value > points:
         check.add("deduction-over-points", f"扣分 {value:g} 超过本指标分值 {points:g}", S.INSPECTION_SHEET, n, column,
                   hint=f"扣分不能超过 {points:g}")
-    return value
+    return 0.0 if is_bonus else value
+
+
+def _bonus(check: _Checker, n: int, raw: Any, reason: str, points: float | None, is_bonus: bool) -> tuple[float, str]:
+    column = S.INSPECTION_COLUMN["bonus"]
+    value = _amount(check, n, raw, "bonus")
+    if not value:
+        return 0.0, reason
+    if not is_bonus:
+        check.add("bonus-not-bonus-item", "本指标不是加分项，不能加分", S.INSPECTION_SHEET, n, column,
+                  hint="常规指标有问题的请扣分；加分只填在加分项的行")
+        return 0.0, reason
+    if points is None:
+        check.add("bonus-no-points", "指标体系未规定本加分项的分值，加分不计入得分", S.INSPECTION_SHEET, n, column)
+    elif value > points:
+        check.add("bonus-over-points", f"加分 {value:g} 超过本加分项分值 {points:g}", S.INSPECTION_SHEET, n, column,
+                  hint=f"加分不能超过 {points:g}")
+    if not reason:
+        check.add("bonus-reason-missing", "加分的，请写明加分依据", S.INSPECTION_SHEET, n, S.INSPECTION_COLUMN["bonus_reason"])
+    return value, reason
 
 
 def _due(check: _Checker, n: int, raw: Any, round_start: str) -> str | None:

@@ -19,11 +19,12 @@ from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import items as I
 from xlbridge.supervision import layout as S
 from xlbridge.supervision import store
+from xlbridge.supervision.bonuses import award
 from xlbridge.supervision.check import InspectionCheck, Review, check_inspection, read_inspection
 from xlbridge.supervision.receipt import write_inspection_receipt
 from xlbridge.supervision.rules import REJECTING, severity
+from xlbridge.supervision.scores import awards
 from xlbridge.supervision.scoring import full_marks, score
-from xlbridge.system.files import load_system
 from xlbridge.system.model import IndicatorSystem
 
 GROUP = "督导检查组"
@@ -54,7 +55,7 @@ class InspectionKind:
         prepared: PreparedInspection = p.other
         result, findings = prepared.check, list(prepared.findings)
         meta = result.meta if result else {}
-        system = load_system(ws.system)
+        system = ws.indicator_system()
         unit, round_ = meta.get("unit") or p.claimed, meta.get("round")
         if result is not None and not _has_errors(findings):
             findings += _store_checks(db, system.id, unit, round_, result.reviews, p.path.name)
@@ -113,9 +114,12 @@ def apply_inspection(db: sqlite_utils.Database, system: IndicatorSystem, inspect
     by, at = inspection["inspector"] or GROUP, inspection["received_at"]  # changes date from when it arrived
     db.conn.executemany(
         "INSERT INTO inspection_rows (inspection_id, indicator_key, sheet_row, points, conclusion, problem, deduction,"
-        " requirement, due) VALUES (?,?,?,?,?,?,?,?,?)",
-        [(inspection_id, r.code, r.sheet_row, r.points, r.conclusion, r.problem, r.deduction, r.requirement, r.due)
-         for r in result.rows])
+        " requirement, due, bonus, bonus_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [(inspection_id, r.code, r.sheet_row, r.points, r.conclusion, r.problem, r.deduction, r.requirement, r.due,
+          r.bonus, r.bonus_reason or None) for r in result.rows])
+    for row in (r for r in result.rows if r.bonus):
+        award(db, system_id=system.id, campaign=inspection["campaign"], unit=unit, indicator_key=row.code,
+              month=round_, bonus=row.bonus, reason=row.bonus_reason, by=by, inspection_id=inspection_id, at=at)
     for row in result.rows:
         if row.conclusion == S.NONCONFORM or (row.conclusion == S.MOSTLY and row.requirement and row.due):
             indicator = system.indicator(row.code)
@@ -128,11 +132,12 @@ def apply_inspection(db: sqlite_utils.Database, system: IndicatorSystem, inspect
         new = I.CLOSED if review.verdict == S.CLOSE else I.reopened_status(item, today)
         note = f"{round_} 复核{review.verdict}" + (f"：{review.note}" if review.note else "")
         I.change(db, item, new, by=by, note=note, source="inspection", ref=inspection_id, at=at)
-    scored = score(system, unit, [(r.code, r.deduction, r.problem) for r in result.rows])
+    scored = score(system, unit, [(r.code, r.deduction, r.problem) for r in result.rows],
+                   awards(db, system.id, inspection["campaign"], unit, round_))
     db["scores"].insert({"inspection_id": inspection_id, "system_id": system.id, "campaign": inspection["campaign"],
                          "unit": unit, "round": round_, "full_marks": scored.full_marks,
                          "deductions": round(sum(d.points for d in scored.deductions), 2), "score": scored.score,
-                         "equal_weights": int(full_marks(system, unit).equal_weights)})
+                         "equal_weights": int(full_marks(system, unit).equal_weights), "bonus": scored.bonus})
 
 
 def _signature(result: InspectionCheck | None) -> str:

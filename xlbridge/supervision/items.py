@@ -63,13 +63,15 @@ def reopened_status(item: dict[str, Any], today: date) -> str:
 
 
 def mark_overdue(db: sqlite_utils.Database, system_id: str, today: date) -> int:
-    """Unanswered items whose deadline has passed become 逾期; the number marked."""
+    """Unanswered items whose deadline has passed become 逾期; the number marked. Recorded at the
+    start of ``today``, or at the item's last change if that came later (an --as-of in the past):
+    an item's history never runs backwards."""
     due = list(db["rectification_items"].rows_where("system_id = ? AND status = ? AND due < ?",
                                                     [system_id, OPEN, today.isoformat()]))
     with db.atomic():
         for item in due:
             change(db, item, OVERDUE, by=SYSTEM_ACTOR, note=f"整改期限 {item['due']} 已过，尚未反馈", source="system",
-                   at=f"{today.isoformat()}T00:00:00")
+                   at=max(f"{today.isoformat()}T00:00:00", item["updated_at"]))
     return len(due)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from xlbridge.ledger.layout import Column, HeaderField, Kind, numbered
 
 KIND = "inspection"  # the metadata's kind: how the intake tells this workbook from a ledger
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"  # 2: the 加分 and 加分依据 inputs
 
 INSPECTION_SHEET = "检查"
 REVIEW_SHEET = "整改复核"
@@ -48,6 +48,8 @@ INSPECTION_COLUMNS = numbered((
     Column("deduction", "扣分", 7, prompt="扣分不超过本指标分值；不扣分可不填"),
     Column("requirement", "整改要求", 30, prompt="不符合的，写明整改要求"),
     Column("due", "整改期限", 12, prompt="如 2021-07-31；不得早于本轮检查"),
+    Column("bonus", "加分", 7, prompt="只有加分项可加分，不超过其分值；不加分可不填"),
+    Column("bonus_reason", "加分依据", 24, prompt="加分的，写明依据（如 表彰文件名称、文号）"),
 ))
 REVIEW_COLUMNS = numbered((
     Column("item", "事项编号", 9, locked=True),
@@ -63,7 +65,7 @@ REVIEW_COLUMNS = numbered((
     Column("review_note", "复核说明", 30, prompt="未通过的，写明原因"),
 ))
 INSPECTION_COLUMN = {c.key: c for c in INSPECTION_COLUMNS}
-NUMBER_INPUTS = frozenset({"deduction"})
+NUMBER_INPUTS = frozenset({"deduction", "bonus"})
 REVIEW_COLUMN = {c.key: c for c in REVIEW_COLUMNS}
 
 TITLE_ROW, UNIT_ROW, INPUT_ROW, HEADER_ROW = 1, 2, 3, 4

@@ -16,12 +16,10 @@ from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import items, store
 from xlbridge.supervision.content import issued_inspection
 from xlbridge.supervision.receipt import round_folder
-from xlbridge.supervision.writer import inspection_filename, write_inspection
-from xlbridge.system.files import load_system
 
 
 def expected_units(ws: Workspace, units: list[str] | None = None) -> list[str]:
-    system = load_system(ws.system)
+    system = ws.indicator_system()
     expected = ws.expected_units or [u.name for u in system.reporting_units]
     for name in units or []:
         if name not in expected:
@@ -31,7 +29,10 @@ def expected_units(ws: Workspace, units: list[str] | None = None) -> list[str]:
 
 def plan_round(ws: Workspace, db: sqlite_utils.Database, round_: str, units: list[str] | None = None,
                today: date | None = None) -> list[Path]:
-    system = load_system(ws.system)
+    # openpyxl: loaded by the command that plans a round, not by every daemon (summary_sheets imports this module)
+    from xlbridge.supervision.writer import inspection_filename, write_inspection
+
+    system = ws.indicator_system()
     campaign = ws.campaign or int(round_[:4])
     if int(round_[:4]) != campaign:
         raise XlbridgeError(f"检查轮次 {round_} 不在 {campaign} 考核年度内")

@@ -1,6 +1,6 @@
 """The receipt (回执) for an inspection workbook, in outbox/督导检查/<轮次>/: accepted or returned
-and why, every finding with its sheet and cell, and the rectification items it opened, closed or
-sent back."""
+and why, every finding with its sheet and cell, the bonus it awarded, and the rectification items
+it opened, closed or sent back."""
 
 from __future__ import annotations
 
@@ -32,13 +32,18 @@ def write_inspection_receipt(ws: Workspace, db: sqlite_utils.Database, inspectio
     if duplicate:
         verdict = f"重复报送：与 {inspection['received_at'][:16].replace('T', ' ')} 收到的 {inspection['file_name']} 相同，未重复计入"
     changes = _item_changes(db, inspection_id)
-    score = db.execute("SELECT full_marks, deductions, score FROM scores WHERE inspection_id = ?", [inspection_id]).fetchone()
+    score = db.execute("SELECT full_marks, deductions, score, COALESCE(bonus, 0) FROM scores WHERE inspection_id = ?",
+                       [inspection_id]).fetchone()
+    awarded = "；".join(f"指标 {b['indicator_key']} 加 {b['bonus']:g} 分：{b['bonus_reason']}"
+                        for b in db["bonuses"].rows_where("inspection_id = ?", [inspection_id], order_by="id"))
     items = [("被检查单位", inspection["unit"] or "（无法识别）"), ("检查轮次", inspection["round"] or "（无法确定）"),
              ("文件名", file_name or inspection["file_name"]), ("收到时间", inspection["received_at"].replace("T", " ")[:16]),
              ("检查人", inspection["inspector"] or ""), ("处理结果", verdict), ("退回原因", inspection["reason"] or "无"),
              ("错误 / 警告", f"{inspection['errors']} 个错误，{inspection['warnings']} 个警告"),
              ("整改事项", _counts(changes)),
-             ("本轮得分", f"{score[2]:g}（满分 {score[0]:g}，扣 {score[1]:g} 分）" if score else "—"),
+             ("加分", awarded or "无"),
+             ("本轮得分", f"{score[2]:g}（满分 {score[0]:g}，扣 {score[1]:g} 分" + (f"，加 {score[3]:g} 分" if score[3] else "")
+              + "）" if score else "—"),
              ("说明", "原始文件已存档。退回的检查表请按“问题清单”修改后重新报送。")]
     findings = list(db["inspection_findings"].rows_where("inspection_id = ?", [inspection_id], order_by="sheet, row, col, id"))
     title = f"督导检查结果回执 — {inspection['unit'] or unit}"

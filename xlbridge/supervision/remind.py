@@ -20,7 +20,7 @@ from xlbridge.supervision import items as I
 from xlbridge.supervision import store
 from xlbridge.supervision.plan import expected_units
 from xlbridge.supervision.receipt import FOLDER
-from xlbridge.system.files import load_system
+from xlbridge.supervision.timeline import end_of, items_on, month_day
 
 NEAR_DAYS = 7
 
@@ -33,28 +33,35 @@ class Reminder:
     deadline: date
     items: list[dict[str, Any]] = field(default_factory=list)  # open, due within NEAR_DAYS or overdue
     contact: str = ""  # person and phone from the unit's last accepted submission
+    as_of: date | None = None  # the notice's date
 
 
-def reminders(ws: Workspace, db: sqlite_utils.Database, period: str, today: date) -> list[Reminder]:
-    system = load_system(ws.system)
+def reminders(ws: Workspace, db: sqlite_utils.Database, period: str, today: date | None = None) -> list[Reminder]:
+    """The notices as of ``today`` (by default the month's last on-time day, or today if earlier:
+    timeline.py): the ledger not received by then; items the unit has still to answer (待整改,
+    逾期) due within NEAR_DAYS of then or past due."""
+    day = today or month_day(period, ws.deadline_day)
+    system = ws.indicator_system()
     campaign = ws.campaign or int(period[:4])
     store.ensure_tables(db)
-    I.mark_overdue(db, system.id, today)
-    near = (today + timedelta(days=NEAR_DAYS)).isoformat()
+    I.mark_overdue(db, system.id, day)
+    near = (day + timedelta(days=NEAR_DAYS)).isoformat()
     found = []
     for unit in expected_units(ws):
         reported = db.execute("SELECT 1 FROM submissions WHERE status = 'accepted' AND system_id = ? AND campaign = ?"
-                              " AND unit = ? AND period = ? LIMIT 1", [system.id, campaign, unit, period]).fetchone()
-        urgent = [i for i in store.open_items(db, system.id, unit) if i["due"] <= near]
+                              " AND unit = ? AND period = ? AND received_at < ? LIMIT 1",
+                              [system.id, campaign, unit, period, end_of(day)]).fetchone()
+        urgent = [i for i in items_on(db, system.id, day, campaign, unit)
+                  if i["status"] in (I.OPEN, I.OVERDUE) and i["due"] <= near]
         if reported and not urgent:
             continue
         found.append(Reminder(unit, period, not reported, deadline_for(period, ws.deadline_day).date(), urgent,
-                              _contact(db, system.id, campaign, unit, period)))
+                              _contact(db, system.id, campaign, unit, period), day))
     return found
 
 
 def _contact(db: sqlite_utils.Database, system_id: str, campaign: int, unit: str, period: str) -> str:
-    last = service_store.counting_submission(db, system_id, campaign, unit, "9999-12")
+    last = service_store.counting_submission(db, system_id, campaign, unit, period)  # the latest up to the month
     if last is None:
         return "（本单位尚未报送过台账，无联系人记录）"
     pairs = Counter((r["person"], r["phone"]) for r in service_store.submission_rows(db, last["id"]).values()
@@ -85,5 +92,5 @@ def write_reminder(ws: Workspace, reminder: Reminder, issuer: str = "法治政�
                   i["status"]] for i in reminder.items], [14, 18, 82, 24, 18])
     D.body(doc, f"联系人：{reminder.contact}")
     D.right(doc, issuer)
-    D.right(doc, f"{date.today():%Y年%m月%d日}")
+    D.right(doc, f"{reminder.as_of or date.today():%Y年%m月%d日}")
     return D.save(doc, reminder_path(ws, reminder))

@@ -8,6 +8,7 @@ inspection_findings    every finding of every inspection workbook
 rectification_items    整改事项: one per problem found, current status
 rectification_history  every change of an item, who and when; only ever inserted
 scores                 a unit's score as each accepted inspection left it
+bonuses                加分: every bonus awarded, by an inspection or `xlbridge bonus add`; revoked, never deleted
 """
 
 from __future__ import annotations
@@ -20,25 +21,31 @@ import sqlite_utils
 from xlbridge.findings import Finding
 
 TABLES = ("inspections", "inspection_rows", "inspection_findings", "rectification_items", "rectification_history",
-          "scores")
+          "scores", "bonuses")
 # ``store export``: each table's file name, and the columns the service's export does not name already.
-EXPORTED = dict(zip(TABLES, ("督导检查", "检查结果", "检查表问题清单", "整改事项", "整改事项变更记录", "检查得分")))
+EXPORTED = dict(zip(TABLES, ("督导检查", "检查结果", "检查表问题清单", "整改事项", "整改事项变更记录", "检查得分",
+                             "加分记录")))
+# Columns added to a table after it was first made: stores from before get them (empty) on first use.
+_ADDED = {"inspection_rows": {"bonus": float, "bonus_reason": str}, "scores": {"bonus": float}}
 HEADERS = {
     "points": "分值", "round": "检查轮次", "inspector": "检查人", "inspected_on": "检查日期", "inspection_id": "检查编号",
     "conclusion": "检查结论", "problem": "问题", "deduction": "扣分", "requirement": "整改要求", "due": "整改期限",
     "source": "来源", "measures": "整改措施", "completion": "完成情况", "evidence": "佐证材料", "created_at": "提出时间",
     "created_by": "提出人", "item_id": "事项编号", "at": "时间", "by": "操作人", "old_status": "原状态",
     "new_status": "新状态", "note": "说明", "ref": "依据编号", "full_marks": "满分", "deductions": "扣分合计",
-    "score": "得分", "equal_weights": "等权重计分",
+    "score": "得分", "equal_weights": "等权重计分", "bonus": "加分", "bonus_reason": "加分依据",
+    "month": "计入月份", "revoked_at": "撤销时间", "revoked_by": "撤销人", "revoke_reason": "撤销原因",
 }
 
 
 def has_tables(db: sqlite_utils.Database) -> bool:
-    return set(TABLES) <= set(db.table_names())
+    """Whether the supervision group has started here (its first tables exist, perhaps from an
+    earlier release: ensure_tables brings them up to date)."""
+    return "rectification_items" in db.table_names()
 
 
 def ensure_tables(db: sqlite_utils.Database) -> sqlite_utils.Database:
-    if has_tables(db):
+    if set(TABLES) <= set(db.table_names()):  # bonuses came last, with the columns added in _create
         return db
     with db.atomic():
         _create(db)
@@ -47,6 +54,11 @@ def ensure_tables(db: sqlite_utils.Database) -> sqlite_utils.Database:
 
 def _create(db: sqlite_utils.Database) -> None:
     names = set(db.table_names())
+    for table, columns in _ADDED.items():
+        if table in names:
+            missing = {c: t for c, t in columns.items() if c not in db[table].columns_dict}
+            for column, type_ in missing.items():
+                db[table].add_column(column, type_)
     if "inspections" not in names:
         db["inspections"].create(
             {"id": int, "sha256": str, "file_name": str, "archive_path": str, "size": int, "received_at": str,
@@ -59,7 +71,8 @@ def _create(db: sqlite_utils.Database) -> None:
     if "inspection_rows" not in names:
         db["inspection_rows"].create(
             {"id": int, "inspection_id": int, "indicator_key": str, "sheet_row": int, "points": float,
-             "conclusion": str, "problem": str, "deduction": float, "requirement": str, "due": str},
+             "conclusion": str, "problem": str, "deduction": float, "requirement": str, "due": str, "bonus": float,
+             "bonus_reason": str},
             pk="id", foreign_keys=[("inspection_id", "inspections", "id")])
         db["inspection_rows"].create_index(["inspection_id"])
     if "inspection_findings" not in names:
@@ -86,8 +99,16 @@ def _create(db: sqlite_utils.Database) -> None:
     if "scores" not in names:
         db["scores"].create(
             {"id": int, "inspection_id": int, "system_id": str, "campaign": int, "unit": str, "round": str,
-             "full_marks": float, "deductions": float, "score": float, "equal_weights": int},
+             "full_marks": float, "deductions": float, "score": float, "equal_weights": int, "bonus": float},
             pk="id", foreign_keys=[("inspection_id", "inspections", "id")])
+    if "bonuses" not in names:
+        db["bonuses"].create(
+            {"id": int, "system_id": str, "campaign": int, "unit": str, "indicator_key": str, "month": str,
+             "bonus": float, "bonus_reason": str, "source": str, "inspection_id": int, "created_at": str, "created_by": str,
+             "revoked_at": str, "revoked_by": str, "revoke_reason": str},
+            pk="id", not_null={"unit", "indicator_key", "month", "bonus", "bonus_reason"},
+            foreign_keys=[("inspection_id", "inspections", "id")])
+        db["bonuses"].create_index(["system_id", "campaign", "unit", "month"])
 
 
 def known_inspection(db: sqlite_utils.Database, sha256: str) -> dict[str, Any] | None:
@@ -129,6 +150,17 @@ def items(db: sqlite_utils.Database, system_id: str, campaign: int | None = None
 
 def history(db: sqlite_utils.Database, item_id: int) -> list[dict[str, Any]]:
     return list(db["rectification_history"].rows_where("item_id = ?", [item_id], order_by="id"))
+
+
+def bonuses(db: sqlite_utils.Database, system_id: str, campaign: int, unit: str | None = None,
+            up_to: str = "9999-12", revoked_too: bool = False) -> list[dict[str, Any]]:
+    """Bonus awarded in the campaign up to a month (YYYY-MM), in the order awarded."""
+    where, params = "system_id = ? AND campaign = ? AND month <= ?", [system_id, campaign, up_to]
+    if unit:
+        where, params = where + " AND unit = ?", [*params, unit]
+    if not revoked_too:
+        where += " AND revoked_at IS NULL"
+    return list(db["bonuses"].rows_where(where, params, order_by="month, id"))
 
 
 def now() -> str:

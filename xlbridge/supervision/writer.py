@@ -33,9 +33,11 @@ GUIDE = [
     "1. 灰色单元格为预填内容（指标、分值、被检查单位截至本轮所报送的完成情况），已锁定并签名，请勿修改。",
     "2. 检查结论：从下拉列表选择 符合 / 基本符合 / 不符合 / 未检查。",
     "3. 不符合的，必须写明发现问题、整改要求和整改期限（如 2021-07-31，不得早于本轮检查）；系统据此生成整改事项。",
-    "4. 扣分：不超过该指标的分值；不扣分可不填。",
-    "5. “整改复核”表列出本单位以前提出、尚未销号的整改事项：复核结论选 销号 或 未通过；未通过的写明原因。",
-    "6. 填好后保存为 .xlsx，放入收件箱（inbox/）；系统校验后在 outbox/督导检查/ 中生成回执。",
+    "4. 扣分：不超过该指标的分值；不扣分可不填。加分项不扣分。",
+    ("5. 加分：只填在加分项（附加项）的行，不超过该项分值，并写明加分依据；本轮以前已加的分照计，"
+     "请勿重复填写（同一加分项历次加分合计不超过其分值）。"),
+    "6. “整改复核”表列出本单位以前提出、尚未销号的整改事项：复核结论选 销号 或 未通过；未通过的写明原因。",
+    "7. 填好后保存为 .xlsx，放入收件箱（inbox/）；系统校验后在 outbox/督导检查/ 中生成回执。",
 ]
 
 
@@ -70,7 +72,7 @@ def write_inspection(system: IndicatorSystem, issued: IssuedInspection, path: Pa
     guide = wb.create_sheet(S.GUIDE_SHEET)
     width = 95  # one portrait page wide
     guide.column_dimensions["A"].width = width
-    lines = [*GUIDE, f"7. 分值：{issued.marks.note}。"]
+    lines = [*GUIDE, f"8. 分值：{issued.marks.note}。"]
     for row, line in enumerate(lines, start=1):
         guide.cell(row, 1, line).alignment = _WRAP
         guide.row_dimensions[row].height = row_height([(line, width)], line_pt=15)
@@ -144,7 +146,7 @@ def _table(ws, title: str, columns: tuple[Column, ...], header_row: int, rows: l
             dv.error, dv.showErrorMessage = f"请从下拉列表中选择：{' / '.join(column.choices)}", True
         elif column.key in S.NUMBER_INPUTS:
             dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
-            dv.error, dv.showErrorMessage = "扣分应为不小于 0 的数字", True
+            dv.error, dv.showErrorMessage = f"{column.header}应为不小于 0 的数字", True
         else:
             dv = DataValidation(type="custom", formula1="TRUE", allow_blank=True)
         dv.errorTitle = "输入不符合要求"

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from xlbridge.errors import SchemaError
+from xlbridge.errors import SchemaError, os_reason
 from xlbridge.findings import Finding, Severity
 from xlbridge.system.model import Indicator, IndicatorSystem, unit_key
 from xlbridge.system.responsibility import parse_responsibility
@@ -209,7 +209,7 @@ def _read_text(path: Path) -> str:
     except IsADirectoryError:
         raise SchemaError(f"{path}：是文件夹，不是指标体系文件") from None
     except OSError as exc:
-        raise SchemaError(f"{path}：无法读取（{exc.strerror}）") from None
+        raise SchemaError(f"{path}：无法读取（{os_reason(exc)}）") from None
 
 
 def _explain(path: Path, root: Any, data: Any, err: dict[str, Any]) -> str:
@@ -268,7 +268,7 @@ def save_system(system: IndicatorSystem, path: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        raise SchemaError(f"无法写入「{path}」（{exc.strerror}）") from None
+        raise SchemaError(f"无法写入「{path}」（{os_reason(exc)}）") from None
 
 
 def json_schema() -> str:

@@ -10,7 +10,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field, model_validator
 
 from xlbridge.normalise import fold_width, no_spaces
 from xlbridge.system.targets import Target, find_targets
@@ -149,7 +149,13 @@ class IndicatorSystem(Strict):
     bonus_cap: float | None = Field(default=None, description="加分总和不超过…分")
     penalty_cap: float | None = Field(default=None, description="扣分/减分总和不超过…分")
     level1_scores: list[Level1] = Field(default_factory=list)
+    scores_note: str | None = Field(
+        default=None,
+        description="What the scores rest on, or why there are none (the table prints no points).",
+    )
     indicators: list[Indicator]
+    # Units a workspace's settings added as members of groups (system/members.py): unit → groups.
+    _supplied: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _keys_unique(self) -> IndicatorSystem:
@@ -158,6 +164,14 @@ class IndicatorSystem(Strict):
         if dupes:
             raise ValueError(f"指标编号(key)重复: {', '.join(dupes)}")
         return self
+
+    def model_copy(self, *, update=None, deep: bool = False) -> IndicatorSystem:
+        # pydantic copies __dict__, where cached_property keeps its values: a copy with other
+        # units or indicators would answer with the original's assignments.
+        copy = super().model_copy(update=update, deep=deep)
+        for name in _CACHED:
+            copy.__dict__.pop(name, None)
+        return copy
 
     @property
     def years(self) -> list[int]:
@@ -222,6 +236,10 @@ class IndicatorSystem(Strict):
                         out[unit] = role  # type: ignore[assignment]
         return out
 
+    def supplied_groups(self, unit: str) -> tuple[str, ...]:
+        """The groups a workspace made ``unit`` a member of (empty for the system's own units)."""
+        return self._supplied.get(unit, ())
+
     def members_of(self, group: str) -> list[str]:
         unit = self.unit(group)
         return list(unit.members) if unit and unit.group else []
@@ -235,3 +253,6 @@ class IndicatorSystem(Strict):
                 if unit not in groups:
                     by_unit.setdefault(unit, []).append((i, role))
         return by_unit
+
+
+_CACHED = [name for name, attr in vars(IndicatorSystem).items() if isinstance(attr, cached_property)]

@@ -95,9 +95,11 @@ def totals(system: IndicatorSystem) -> list[str]:
     weights = [lv for lv in system.level1_scores if lv.weight is not None]
     if not scored and not system.level1_scores and system.bonus_cap is None and system.penalty_cap is None \
             and not any(i.score is not None for i in system.indicators):
-        return ["分值：表中没有分值"]
+        return ["分值：表中没有分值" + (f"（{system.scores_note}）" if system.scores_note else "")]
     total = sum(i.score or 0 for i in scored)
     lines = [f"分值：常规指标 {len(scored)} 项有分值，合计 {total:g} 分"]
+    if system.scores_note:
+        lines.append(f"  依据：{system.scores_note}")
     if system.total_score is not None and system.total_score != total:
         lines.append(f"  不一致：总分标明 {system.total_score:g} 分，各项合计 {total:g} 分")
     missing = [i.key for i in normal if i.score is None]

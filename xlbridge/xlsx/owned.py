@@ -8,7 +8,6 @@ into the package xlsxwriter wrote, at several times xlsxwriter's speed per cell.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import os
 import shutil
@@ -21,7 +20,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
-from xlbridge.errors import XlbridgeError
+from xlbridge.errors import XlbridgeError, os_reason
 from xlbridge.xlsx.stream import Block, PieceCache, RowStream, splice_rows
 
 NAME_MAX = 255  # bytes of one file name on ext4, XFS, tmpfs, NTFS (in UTF-16 units there, fewer than bytes)
@@ -222,9 +221,7 @@ def failure_reason(exc: BaseException) -> str:
     """Why a write failed, for a Chinese message: 磁盘空间已满, or the system's own words."""
     if isinstance(exc, FileCreateError) and exc.args and isinstance(exc.args[0], OSError):
         exc = exc.args[0]  # xlsxwriter's wrapper of the OSError
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "磁盘空间已满"
-    return getattr(exc, "strerror", None) or str(exc)
+    return os_reason(exc) if isinstance(exc, OSError) else str(exc)
 
 
 def text(value: Any) -> str:

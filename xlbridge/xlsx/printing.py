@@ -16,9 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.worksheet.pagebreak import Break, ColBreak, RowBreak
+from xlbridge.findings import column_letter
 
 FOOTER = "第 &P 页，共 &N 页"
 A4 = 9  # OOXML paperSize
@@ -191,6 +189,10 @@ def setup_xlsxwriter(ws: Any, page: Page) -> None:
 
 
 def setup_openpyxl(ws: Any, page: Page) -> None:
+    # openpyxl only here: the daemon writes its receipts and 汇总 with xlsxwriter and need not load it
+    from openpyxl.worksheet.page import PageMargins
+    from openpyxl.worksheet.pagebreak import Break, ColBreak, RowBreak
+
     ws.page_setup.paperSize = A4
     ws.page_setup.orientation = "landscape" if page.is_landscape else "portrait"
     ws.page_margins = PageMargins(**MARGINS, header=HEADER_MARGIN, footer=HEADER_MARGIN)
@@ -198,11 +200,11 @@ def setup_openpyxl(ws: Any, page: Page) -> None:
     ws.oddHeader.center.font = "-,Bold"
     ws.oddHeader.right.text = "&A"
     ws.oddFooter.center.text = FOOTER
-    ws.print_area = f"A1:{get_column_letter(page.last_col + 1)}{page.last_row + 1}"
+    ws.print_area = f"A1:{column_letter(page.last_col + 1)}{page.last_row + 1}"
     if page.header_rows:
         ws.print_title_rows = f"{page.header_rows[0] + 1}:{page.header_rows[1] + 1}"
     if page.left_cols:
-        ws.print_title_cols = f"{get_column_letter(page.left_cols[0] + 1)}:{get_column_letter(page.left_cols[1] + 1)}"
+        ws.print_title_cols = f"{column_letter(page.left_cols[0] + 1)}:{column_letter(page.left_cols[1] + 1)}"
     if page.fit_width:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0

@@ -47,8 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from openpyxl.utils import column_index_from_string, get_column_letter
-
+from xlbridge.findings import column_index, column_letter
 from xlbridge.xlsx.pieces import COMPRESS_LEVEL, Deflater, Piece, PieceZip
 
 _ROWS_PER_CHUNK = 512  # ~1 MB of XML per chunk handed to the compressing thread
@@ -154,9 +153,9 @@ def _sheet_items(xml: str, stream: RowStream) -> Iterator[bytes | Piece | _Cut]:
     cells = _TEMPLATE_CELL.findall(template)
     if not cells:
         raise ValueError("the template row has no cells")
-    first = column_index_from_string(cells[0][0])
-    styles = {column_index_from_string(letters): f' s="{s}"' if s else "" for letters, s in cells}
-    columns = [(get_column_letter(n), styles.get(n, "")) for n in range(first, max(styles) + 1)]
+    first = column_index(cells[0][0])
+    styles = {column_index(letters): f' s="{s}"' if s else "" for letters, s in cells}
+    columns = [(column_letter(n), styles.get(n, "")) for n in range(first, max(styles) + 1)]
     blocks = stream.blocks or [Block("", stream.count, lambda: stream.rows)]
     announced = sum(b.count for b in blocks) if stream.blocks else stream.count
     last_row = template_row + announced
