@@ -540,10 +540,6 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_util
     Each unit's rows are one block, deflated once and kept in ``cache`` under what they depend on
     (:func:`_block_key`): a rewrite where that unit's figures did not change copies them.
     """
-    widths = _detail_widths(_longest_texts(db, system_id, campaign, period))
-    detail_height = row_heights([(n, widths[n]) for n in _DETAIL_WRAPPED])
-    row = write_table(ws, 0, _DETAIL_HEADERS, widths, st)
-    ws.autofilter(0, 0, 0, len(_DETAIL_HEADERS) - 1)
     # Unit by unit and each submission's rows by id: the order of "ORDER BY unit, rows.id" without
     # sorting 60,000 long rows in a temp b-tree (the rows index on submission_id is in id order).
     # A stored submission's rows never change, so the counts stay true while the rows are read.
@@ -555,6 +551,11 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_util
         FROM snap s JOIN submissions sub ON sub.id = s.sid
         ORDER BY s.unit
     """, {"system": system_id, "campaign": campaign, "period": period}).fetchall()]
+    revision = rows_revision(db)
+    widths = _detail_widths(_longest_texts(db, snapshot, revision, cache))
+    detail_height = row_heights([(n, widths[n]) for n in _DETAIL_WRAPPED])
+    row = write_table(ws, 0, _DETAIL_HEADERS, widths, st)
+    ws.autofilter(0, 0, 0, len(_DETAIL_HEADERS) - 1)
     snapshot = [s for s in snapshot if s.count]
     count = sum(s.count for s in snapshot)
     setup_xlsxwriter(ws, Page(title, widths, max(count, 1), header_rows=(0, 0)))
@@ -565,7 +566,6 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_util
     ws.set_row(row, detail_height(template))
     ws.write_row(row, 0, [clean_text(v) for v in template], st.text)
     texts = _indicator_texts(db, {(s.system_id, s.system_version) for s in snapshot})
-    revision = rows_revision(db)
     blocks = [Block(_block_key(s, first, widths, texts[s.system_id, s.system_version], revision), s.count - first,
                     lambda s=s, first=first: islice(_detail_rows(db, s), first, None))
               for s, first in zip(snapshot, [1] + [0] * (len(snapshot) - 1))]  # the template row is the first unit's first
@@ -611,12 +611,23 @@ def _indicator_texts(db: sqlite_utils.Database, versions: set[tuple[str, str]]) 
     return out
 
 
-def _longest_texts(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> dict[str, int]:
-    row = db.execute(_SNAPSHOT_CTE + """
-        SELECT MAX(LENGTH(r.description)), MAX(LENGTH(r.materials))
-        FROM snap s JOIN rows r ON r.submission_id = s.sid
-    """, {"system": system_id, "campaign": campaign, "period": period}).fetchone()
-    return {"description": row[0] or 0, "materials": row[1] or 0}
+def _longest_texts(db: sqlite_utils.Database, snapshot: list[_Source], revision: int,
+                   cache: SummaryCache | None) -> dict[str, int]:
+    """The longest 进度说明 and 上报材料 of the snapshot's rows, each submission's kept in ``cache``
+    (its rows never change; ``revision`` counts the changes made to them anyway)."""
+    keys = {s.sid: f"{s.sid}:{s.sha256}:{revision}" for s in snapshot}
+    known = cache.lengths(list(keys.values())) if cache is not None else {}
+    missing = [sid for sid, key in keys.items() if key not in known]
+    if missing:
+        found = {keys[sid]: (d or 0, m or 0) for sid, d, m in db.execute(
+            "SELECT submission_id, MAX(LENGTH(description)), MAX(LENGTH(materials)) FROM rows"
+            " WHERE submission_id IN (SELECT value FROM json_each(?)) GROUP BY submission_id", [json.dumps(missing)])}
+        found.update({keys[sid]: (0, 0) for sid in missing if keys[sid] not in found})
+        if cache is not None:
+            cache.keep_lengths(found)
+        known.update(found)
+    return {"description": max((d for d, _ in known.values()), default=0),
+            "materials": max((m for _, m in known.values()), default=0)}
 
 
 def _detail_rows(db: sqlite_utils.Database, source: _Source) -> Iterator[tuple[Any, ...]]:

@@ -27,7 +27,7 @@ from xlbridge.xlsx.pieces import Piece
 
 log = logging.getLogger("xlbridge.summary_cache")
 CACHE_NAME = "汇总明细.db"
-_SCHEMA = 2
+_SCHEMA = 3
 _TIMEOUT = 5.0  # seconds a second writer (`xlbridge consolidate` beside the daemon) waits for the lock
 
 
@@ -42,8 +42,8 @@ class SummaryCache:
 
     def get(self, key: str) -> Piece | None:
         self.used.add(key)
-        row = self._query("SELECT data, crc, size FROM pieces WHERE key = ?", [key])
-        return Piece(row[0], row[1], row[2]) if row else None
+        rows = self._fetch("SELECT data, crc, size FROM pieces WHERE key = ?", [key])
+        return Piece(*rows[0]) if rows else None
 
     def put(self, pieces: dict[str, Piece]) -> None:
         self.used.update(pieces)
@@ -52,15 +52,25 @@ class SummaryCache:
 
     def figures(self, month: str, key: str) -> Month | None:
         """A month's 趋势 figures, if kept under ``key`` (what they are made of)."""
-        row = self._query("SELECT figures FROM months WHERE month = ? AND key = ?", [month, key])
-        if row is None:
+        rows = self._fetch("SELECT figures FROM months WHERE month = ? AND key = ?", [month, key])
+        if not rows:
             return None
-        figures = json.loads(row[0])
+        figures = json.loads(rows[0][0])
         return Month(figures["month"], figures["status"], figures["unit_rate"], figures["level1_rate"])
 
     def keep_figures(self, key: str, figures: Month) -> None:
         self._write(lambda db: db.execute("INSERT OR REPLACE INTO months (month, key, figures) VALUES (?, ?, ?)",
                                           [figures.month, key, json.dumps(asdict(figures), ensure_ascii=False)]))
+
+    def lengths(self, keys: list[str]) -> dict[str, tuple[int, int]]:
+        """Submission key → the lengths of its longest 进度说明 and 上报材料, for those kept."""
+        return {k: (d, m) for k, d, m in self._fetch(
+            "SELECT key, description, materials FROM lengths WHERE key IN (SELECT value FROM json_each(?))",
+            [json.dumps(keys)])}
+
+    def keep_lengths(self, lengths: dict[str, tuple[int, int]]) -> None:
+        self._write(lambda db: db.executemany("INSERT OR REPLACE INTO lengths (key, description, materials) VALUES (?,?,?)",
+                                              [(k, d, m) for k, (d, m) in lengths.items()]))
 
     def keep(self) -> None:
         """The month's 汇总 is written: it uses these pieces; pieces no month uses any more are dropped."""
@@ -84,14 +94,14 @@ class SummaryCache:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _query(self, sql: str, params: list[object]) -> tuple[Any, ...] | None:
+    def _fetch(self, sql: str, params: list[object]) -> list[Any]:
         if self._db is None:
-            return None
+            return []
         try:
-            return self._db.execute(sql, params).fetchone()
+            return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             self._lost(exc)
-            return None
+            return []
 
     def _write(self, change) -> None:  # type: ignore[no-untyped-def]
         if self._db is None:
@@ -149,6 +159,8 @@ _TABLES = f"""
     CREATE INDEX month_pieces_key ON month_pieces (key);
     DROP TABLE IF EXISTS months;
     CREATE TABLE months (month TEXT PRIMARY KEY, key TEXT NOT NULL, figures TEXT NOT NULL);
+    DROP TABLE IF EXISTS lengths;
+    CREATE TABLE lengths (key TEXT PRIMARY KEY, description INTEGER NOT NULL, materials INTEGER NOT NULL);
     PRAGMA user_version = {_SCHEMA};
     COMMIT;
 """
