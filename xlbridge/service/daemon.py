@@ -29,6 +29,7 @@ import shutil
 import signal
 import sqlite3
 import stat
+import sys
 import threading
 import time
 import zipfile
@@ -62,6 +63,7 @@ DEADLINE_CHECK_SECONDS = 60.0  # next_ledgers = after-deadline: how often the cl
 RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this long, or when it changes
 MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
 SEARCH_PART_ROWS = 5_000  # texts indexed per transaction, ~1 s: how long a stop may wait for the index
+SEARCH_NICE = 19  # the index thread's nice value: it takes the CPUs the 汇总 and the next-month ledgers leave
 NEXT_LEDGERS_PER_JOB = 16  # next-month ledgers a worker writes per job (~20 ms each)
 STALE_TEMP_SECONDS = 600.0  # a temp file this old belongs to no live writer (they live seconds)
 LOW_DISK_BYTES = 8 << 20  # less free than this at start-up is told: a file needs its archive copy, store rows, receipt
@@ -359,8 +361,9 @@ class Daemon:
         # The burst's garbage first (its receipts' workbooks are reference cycles, which the batch's
         # raised collector thresholds leave for long): else the 汇总 is built on top of it.
         gc.collect()
-        # The search index is brought up to date beside the workbooks, on its own connection:
-        # SQLite leaves the GIL while it indexes, so the two CPUs share the burst's last work.
+        # The search index is brought up to date beside the workbooks, on its own connection, at the
+        # lowest priority: SQLite leaves the GIL while it indexes, and the CPUs go to the 汇总 and
+        # the next-month ledgers first, the index taking what they leave.
         indexing = threading.Thread(target=self._refresh_search_apart, name="xlbridge-search-index")
         indexing.start()
         try:
@@ -451,6 +454,7 @@ class Daemon:
         self._dirty_months.clear()
 
     def _refresh_search_apart(self) -> None:
+        _yield_cpu()  # the index after the user-visible outputs: the 汇总 and the ledger-writing workers go first
         try:
             db = store.open_store(self.ws.store)
         except Exception as exc:  # the store unreadable for now: the texts wait for the next burst
@@ -514,6 +518,13 @@ def _arrival(path: Path, inbox: Path) -> str:
         return "foreign"  # taken at once: the pipeline refuses it
     except (zipfile.BadZipFile, OSError):
         return "partial"  # OSError: Windows keeps a file locked while it is being copied
+
+
+def _yield_cpu() -> None:
+    """The calling thread at the lowest CPU priority (Linux, where a thread has a nice value of its own)."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEARCH_NICE)
 
 
 def _dead(pid: int) -> bool:

@@ -21,7 +21,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from xlbridge.errors import XlbridgeError, os_reason
-from xlbridge.xlsx.stream import RowStream, splice_rows
+from xlbridge.xlsx.stream import Block, PieceCache, RowStream, splice_rows
 
 NAME_MAX = 255  # bytes of one file name on ext4, XFS, tmpfs, NTFS (in UTF-16 units there, fewer than bytes)
 HELD_SUFFIX = "（新）"  # the new version of a workbook held open, written beside it
@@ -135,6 +135,12 @@ class OwnedWorkbook(xlsxwriter.Workbook):
         read only then, inside ``owned_workbook``; see :mod:`xlbridge.xlsx.stream` for how cells
         are written (text always as text). ``height`` gives each row its height in points."""
         self.row_streams[worksheet.name] = RowStream(rows, count, height)
+
+    def stream_blocks(self, worksheet: Any, blocks: Sequence[Block], cache: PieceCache | None,
+                      height: Callable[[Sequence[Any]], float] | None = None) -> None:
+        """:meth:`stream_rows`, block by block: each block's deflated rows are taken from ``cache``
+        when it holds them under the block's key (and where the block stands), else written and put there."""
+        self.row_streams[worksheet.name] = RowStream((), sum(b.count for b in blocks), height, blocks, cache)
 
 
 @contextlib.contextmanager
