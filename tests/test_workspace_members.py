@@ -329,3 +329,10 @@ def test_a_department_the_table_does_not_name_joins_the_listed_ones(tmp_path: Pa
     assert system.supplied_groups("教育局") == ("政府各部门(单位)",)
     assert system.unit("政府各部门(单位)").members_note.startswith(shipped.unit("政府各部门(单位)").members_note)
     assert [i.key for i in system.assigned("司法局")] == [i.key for i in shipped.assigned("司法局")]
+
+
+def test_a_setting_written_below_members_is_said_to_belong_there(tmp_path: Path) -> None:
+    root = jinfeng_workspace(tmp_path / "ws", members=f'"{GROUP}" = ["良田镇"]\ndeadline_day = 3')
+    result = run("status", "-w", root)
+    assert result.exit_code == 1
+    assert "[members]「deadline_day」应为单位名称的列表" in result.output and "须写在配置文件最后" in result.output
