@@ -341,3 +341,29 @@ def test_a_setting_written_below_members_is_said_to_belong_there(tmp_path: Path)
     result = run("status", "-w", root)
     assert result.exit_code == 1
     assert "[members]「deadline_day」应为单位名称的列表" in result.output and "须写在配置文件最后" in result.output
+
+
+def test_a_ledger_in_two_groups_saved_by_libreoffice_checks_alike(tmp_path: Path,
+                                                                   tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A unit the workspace made a member of two groups (member_of on two lines), filled and saved by
+    LibreOffice as a clerk would: the clerk's check and the service agree, the signature holds."""
+    from test_libreoffice import resave
+
+    members = f'"{GROUP}" = ["良田镇"]\n"政府各部门(单位)" = ["良田镇"]'
+    root = jinfeng_workspace(tmp_path / "ws", members=members, expected=["良田镇"])
+    out = tmp_path / "issued"
+    assert run("ledgers", "build", "jinfeng-2020", "--campaign", CAMPAIGN, "--out", out, "--unit", "良田镇",
+               "--period", PERIOD, "-w", root).exit_code == 0
+    [issued] = out.glob("*.xlsx")
+    assert read_ledger(issued).meta["member_of"] == f"{GROUP}\n政府各部门(单位)"
+    system = Workspace.load(root).indicator_system()
+    filled = fill_ledger(issued, tmp_path / "filled" / "良田镇_2021-05.xlsx", clerk_answer(system, "良田镇"), header=HEADER)
+    saved = resave(filled, tmp_path / "saved", tmp_path_factory)
+    assert read_ledger(saved).meta["member_of"] == f"{GROUP}\n政府各部门(单位)"
+    clerk = validate_file(saved)
+    assert clerk.valid, clerk.summary
+    assert [i.key for i in clerk.system.assigned("良田镇")] == [i.key for i in system.assigned("良田镇")]
+    daemon = validate_grid(read_ledger(saved), system, KEY)
+    assert [(f.rule, f.cell) for f in clerk.findings if f.rule != "signature-unchecked"] == \
+        [(f.rule, f.cell) for f in daemon.report.findings]
+    assert daemon.signature_ok is True
