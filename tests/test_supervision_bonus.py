@@ -179,11 +179,17 @@ def test_the_next_round_shows_what_was_awarded_and_checks_what_is_left(ws, tmp_p
 def test_the_summary_and_the_bulletin_show_bonus_with_its_reason(ws, tmp_path: Path) -> None:
     path = planned(ws)
     assert submit(ws, fill(path, tmp_path / "r1.xlsx", {"加1": AWARD}, rows=BONUS_ROWS)).status == "accepted"
-    result = run("consolidate", "-w", ws.root, "--period", "2021-06")
-    assert result.exit_code == 0, result.output
-    scores = sheet_rows(Path(result.output.strip().splitlines()[-1]), "得分")
+    # an award outside the round rewrites the 汇总 of its month (and the later ones), as a submission does
+    result = run("bonus", "add", "-w", ws.root, "--unit", UNIT, "--indicator", "加2", "--points", "1", "--reason",
+                 "经验推广", "--period", "2021-06")
+    summary = ws.outbox / "汇总" / "汇总台账_2021-06.xlsx"
+    assert result.exit_code == 0 and f"汇总表：{summary}" in result.output, result.output
+    scores = sheet_rows(summary, "得分")
     assert scores[2][6] == "加分及理由" and "加分合计不超过 4 分" in scores[0][0]
-    assert scores[3][2] == 102 and f"加 2 分：指标 加1，{AWARD['bonus_reason']}" in scores[3][6]
+    assert scores[3][2] == 103 and f"加 2 分：指标 加1，{AWARD['bonus_reason']}" in scores[3][6]
+    assert "加 1 分：指标 加2，经验推广" in scores[3][6]
+    revoked = run("bonus", "revoke", "-w", ws.root, "--id", "2", "--reason", "重复记录")
+    assert f"汇总表：{summary}" in revoked.output and sheet_rows(summary, "得分")[3][2] == 102
     out = tmp_path / "通报.docx"
     assert run("bulletin", "-w", ws.root, "--quarter", "2021Q2", "-o", out).exit_code == 0
     doc = Document(str(out))
