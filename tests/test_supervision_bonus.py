@@ -76,7 +76,7 @@ def test_awards_add_up_within_each_items_points_and_the_systems_cap() -> None:
 def test_the_shipped_systems_bonus_items_carry_no_points_and_the_note_says_so() -> None:
     puyang = load_system("puyang-2020")
     marks = full_marks(puyang, "规范性文件管理科")  # it leads 加1 and 加2, printed without 分值
-    assert not marks.bonuses and "加分项加1、加2未规定分值，不计分" in marks.note
+    assert not marks.bonuses and "加分项（加1、加2）未规定分值，不计分" in marks.note
     assert score(puyang, "规范性文件管理科", [], [("加1", 2.0, "表彰", "2021-06")]).bonus == 0.0
     assert "加分" not in full_marks(puyang, UNIT).note  # UNIT has no 加分项 there
 

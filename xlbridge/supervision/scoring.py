@@ -30,7 +30,7 @@ SYSTEM_NOTE = "按指标体系规定的分值计分"
 WEIGHTED_NOTE = "，一级指标按规定权重折算为 100 分"
 BONUS_NOTE = "；加分项在规定分值内加分"
 BONUS_CAP_NOTE = "，加分合计不超过 {cap:g} 分"
-BONUS_UNSCORED_NOTE = "；加分项{codes}未规定分值，不计分"
+BONUS_UNSCORED_NOTE = "；加分项（{codes}）未规定分值，不计分"
 
 
 @dataclass(frozen=True)
