@@ -38,7 +38,7 @@ from typing import Any
 
 from xlbridge.errors import XlbridgeError
 from xlbridge.gc_tuning import BATCH_GC_THRESHOLDS
-from xlbridge.service import kinds
+from xlbridge.service import kinds, open_items
 from xlbridge.service.daemon_log import event
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.service.prepare import Prepared, prepare, prepare_unsafe
@@ -136,7 +136,7 @@ class Preparer:
             return _unpickled(pool.submit(_prepare_pickled, self.ws, path, self.key).result())
 
     def _worker_args(self) -> tuple[Any, ...]:
-        return self.system, self.ws.worker_memory_mb, kinds.registered()
+        return self.system, self.ws.worker_memory_mb, kinds.registered(), open_items.source()
 
     def in_groups(self, paths: Sequence[Path], limit: int = GROUP_LIMIT) -> Iterator[list[Pending]]:
         """The paths' preparations in order, in groups to merge together: the next file, and those
@@ -214,11 +214,12 @@ class Preparer:
 _system: IndicatorSystem | None = None
 
 
-def _worker_started(system: IndicatorSystem, memory_mb: int = 0,
-                    other_kinds: tuple[kinds.SubmittedKind, ...] = ()) -> None:
+def _worker_started(system: IndicatorSystem, memory_mb: int = 0, other_kinds: tuple[kinds.SubmittedKind, ...] = (),
+                    items: open_items.ItemSource | None = None) -> None:
     global _system
     _system = system
     kinds.register(*other_kinds)  # a forkserver's or spawned worker starts with none
+    open_items.register(items)  # the next-month ledgers written here carry the unit's 整改 sheet
     if memory_mb > 0:
         limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
