@@ -57,7 +57,7 @@ class Outcome:
     period: str | None = None  # the reporting month it counts for (accepted only)
     campaign: int | None = None
     quarantine: bool = False  # moved to inbox-rejected/ once its receipt is written, never read again
-    kind: str = kinds.LEDGER  # another kind's outcome has no month: no 汇总 changes with it
+    kind: str = kinds.LEDGER  # another kind's period, if any, is the 汇总 month it changes
     left_over: bool = False  # a duplicate that is the stored file itself, left in the inbox by a kill
 
 
