@@ -100,7 +100,9 @@ def schema_check(files: tuple[str, ...], workspace: Path | None, as_json: bool) 
         sys.exit(1)
 
 
-optional_system_argument = click.argument("system", metavar="[指标体系]", required=False)
+optional_system_argument = click_zh.argument(
+    "system", metavar="[指标体系]", required=False,
+    help="内置指标体系名（如 jinfeng-2020）或指标体系文件的路径；用 -w 时可省略，取工作区的指标体系")
 system_workspace_option = click.option(
     "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="按这个工作区的设置（含 [members] 补充的集体成员）；不写指标体系时用工作区的指标体系")
