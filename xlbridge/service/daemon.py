@@ -29,6 +29,7 @@ import shutil
 import signal
 import sqlite3
 import stat
+import sys
 import threading
 import time
 import zipfile
@@ -62,6 +63,7 @@ DEADLINE_CHECK_SECONDS = 60.0  # next_ledgers = after-deadline: how often the cl
 RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this long, or when it changes
 MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
 SEARCH_PART_ROWS = 5_000  # texts indexed per transaction, ~1 s: how long a stop may wait for the index
+SEARCH_NICE = 19  # the index thread's nice value: it takes the CPUs the 汇总 and the next-month ledgers leave
 NEXT_LEDGERS_PER_JOB = 16  # next-month ledgers a worker writes per job (~20 ms each)
 STALE_TEMP_SECONDS = 600.0  # a temp file this old belongs to no live writer (they live seconds)
 LOW_DISK_BYTES = 8 << 20  # less free than this at start-up is told: a file needs its archive copy, store rows, receipt
@@ -359,11 +361,13 @@ class Daemon:
         # The burst's garbage first (its receipts' workbooks are reference cycles, which the batch's
         # raised collector thresholds leave for long): else the 汇总 is built on top of it.
         gc.collect()
-        # The search index is brought up to date beside the workbooks, on its own connection:
-        # SQLite leaves the GIL while it indexes, so the two CPUs share the burst's last work.
+        # The search index is brought up to date beside the workbooks, on its own connection, at the
+        # lowest priority: SQLite leaves the GIL while it indexes, and the CPUs go to the 汇总 and
+        # the next-month ledgers first, the index taking what they leave.
         indexing = threading.Thread(target=self._refresh_search_apart, name="xlbridge-search-index")
         indexing.start()
         try:
+            ledgers = self._start_next_ledgers(db)  # in the worker processes, beside the 汇总 too
             try:
                 for path in self._rewrite_months(db):
                     log.info("已重写汇总表 %s", self._shown(path), **event("consolidated", path=self._shown(path)))
@@ -377,13 +381,14 @@ class Daemon:
             else:
                 self._dirty_since = self._dirty_first = None
                 self._retry_delay, self._retry_at = 0.0, float("-inf")
-            self._write_next_ledgers(db)
+            self._write_next_ledgers(db, ledgers)
         finally:
             indexing.join()
 
-    def _write_next_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
+    def _start_next_ledgers(self, db) -> list[tuple[str, list[str], Any]]:  # type: ignore[no-untyped-def]
         """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled.
-        A burst's many ledgers are written in the worker processes, beside the 汇总 and the index."""
+        A burst's many ledgers are handed to the worker processes at once, so that they are written
+        beside the 汇总 and the index: (month, units, the job's future or None to write here)."""
         system = self.ws.indicator_system()
         by_month: dict[str, list[str]] = {}
         for unit in sorted(self._next_ledgers):
@@ -394,9 +399,13 @@ class Daemon:
                 by_month.setdefault(month, []).append(unit)
         jobs = [(month, units[i:i + NEXT_LEDGERS_PER_JOB]) for month, units in by_month.items()
                 for i in range(0, len(units), NEXT_LEDGERS_PER_JOB)]
-        apart = [self._preparer.run_apart(write_apart, self.ws, month, units)
-                 if self._preparer is not None else None for month, units in jobs]
-        for (month, units), future in zip(jobs, apart):
+        self._next_ledgers.clear()
+        return [(month, units, self._preparer.run_apart(write_apart, self.ws, month, units)
+                 if self._preparer is not None else None) for month, units in jobs]
+
+    def _write_next_ledgers(self, db, jobs: list[tuple[str, list[str], Any]]) -> None:  # type: ignore[no-untyped-def]
+        """The jobs' ledgers written (those with no worker here, and a dead worker's), each told."""
+        for month, units, future in jobs:
             try:
                 written = future.result() if future is not None else write_apart(self.ws, month, units)
             except Exception as exc:  # a worker died: these units get theirs in this process
@@ -404,7 +413,6 @@ class Daemon:
                 written = [(unit, self._write_next_ledger(db, month, unit)) for unit in units]
             for unit, result in written:
                 self._tell_next_ledger(unit, month, result)
-        self._next_ledgers.clear()
 
     def _write_next_ledger(self, db, month: str, unit: str) -> list[Path] | Exception:  # type: ignore[no-untyped-def]
         try:
@@ -446,6 +454,7 @@ class Daemon:
         self._dirty_months.clear()
 
     def _refresh_search_apart(self) -> None:
+        _yield_cpu()  # the index after the user-visible outputs: the 汇总 and the ledger-writing workers go first
         try:
             db = store.open_store(self.ws.store)
         except Exception as exc:  # the store unreadable for now: the texts wait for the next burst
@@ -509,6 +518,13 @@ def _arrival(path: Path, inbox: Path) -> str:
         return "foreign"  # taken at once: the pipeline refuses it
     except (zipfile.BadZipFile, OSError):
         return "partial"  # OSError: Windows keeps a file locked while it is being copied
+
+
+def _yield_cpu() -> None:
+    """The calling thread at the lowest CPU priority (Linux, where a thread has a nice value of its own)."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEARCH_NICE)
 
 
 def _dead(pid: int) -> bool:

@@ -47,6 +47,7 @@ SCHEMA_VERSION = 6  # 2: search index refreshed per burst; 3: `current` is a vie
 LATEST_FIRST = "period DESC, received_at DESC, id DESC"
 PAGE_SIZE = 16_384
 _SEARCH_MARK = "search_indexed_through"  # meta key: texts.id up to which texts_fts is complete
+_REVISION = "rows_revision"  # meta key: changes made to stored rows or texts after they were stored
 
 _VIEWS = {  # in dependency order
     # Every ledger row of every accepted submission, its text joined back: what schema 4 stored whole.
@@ -185,6 +186,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
     if "submissions" not in db.table_names():
         _create_tables(db)
     _migrate(db)
+    _count_revisions(db)
     if "texts_fts" not in db.table_names():
         db["texts"].enable_fts(["text"], tokenize="trigram")  # commits by itself: runs apart
     if _search_mark(db) is None:  # a new index, or one whose mark a crash lost: (re)build it whole
@@ -383,6 +385,23 @@ def refresh_search(db: sqlite_utils.Database, limit: int | None = None) -> int:
                        [done, last])
             db.execute("UPDATE meta SET value = ? WHERE key = ?", [str(last), _SEARCH_MARK])
     return last - done
+
+
+def _count_revisions(db: sqlite_utils.Database) -> None:
+    """Stored rows and texts are only ever inserted; a change made to them anyway (by hand, with
+    a SQL tool) counts in ``meta.rows_revision``, so that what was built from them (the 汇总 cache)
+    is built again. Triggers: they count whoever writes."""
+    for table in ("ledger_rows", "texts"):
+        for change in ("UPDATE", "DELETE"):
+            db.execute(f"""CREATE TRIGGER IF NOT EXISTS [{table}_{change.lower()}_counted] AFTER {change} ON [{table}]
+                BEGIN INSERT INTO meta (key, value) VALUES ('{_REVISION}', '1')
+                      ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END""")
+
+
+def rows_revision(db: sqlite_utils.Database) -> int:
+    """How many times stored rows or texts were changed or deleted (0: never, as xlbridge keeps them)."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [_REVISION]).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _search_mark(db: sqlite_utils.Database) -> int | None:

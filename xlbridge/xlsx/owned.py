@@ -21,7 +21,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from xlbridge.errors import XlbridgeError, os_reason
-from xlbridge.xlsx.stream import RowStream, splice_rows
+from xlbridge.xlsx.stream import Block, PieceCache, RowStream, splice_rows
 
 NAME_MAX = 255  # bytes of one file name on ext4, XFS, tmpfs, NTFS (in UTF-16 units there, fewer than bytes)
 HELD_SUFFIX = "（新）"  # the new version of a workbook held open, written beside it
@@ -29,7 +29,7 @@ TEMP_DIR_PREFIX = ".xlsxwriter."  # + pid + "."; xlsxwriter's own part files, re
 
 # Unit text such as "=HYPERLINK(...)", "+86…", "-", "@x" must stay text: never let xlsxwriter
 # turn strings into formulas, numbers or links.
-_OPTIONS = {
+OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_numbers": False,
     "strings_to_urls": False,
@@ -136,6 +136,12 @@ class OwnedWorkbook(xlsxwriter.Workbook):
         are written (text always as text). ``height`` gives each row its height in points."""
         self.row_streams[worksheet.name] = RowStream(rows, count, height)
 
+    def stream_blocks(self, worksheet: Any, blocks: Sequence[Block], cache: PieceCache | None,
+                      height: Callable[[Sequence[Any]], float] | None = None) -> None:
+        """:meth:`stream_rows`, block by block: each block's deflated rows are taken from ``cache``
+        when it holds them under the block's key (and where the block stands), else written and put there."""
+        self.row_streams[worksheet.name] = RowStream((), sum(b.count for b in blocks), height, blocks, cache)
+
 
 @contextlib.contextmanager
 def owned_workbook(path: Path, small: bool = False, beside_if_held: bool = False) -> Iterator[tuple[OwnedWorkbook, Styles]]:
@@ -158,7 +164,7 @@ def owned_workbook(path: Path, small: bool = False, beside_if_held: bool = False
     tmp, spliced = temp_name(path), temp_name(path, ".rows")  # the daemon's stale-temp sweep knows both
     parts = None if small else Path(tempfile.mkdtemp(prefix=f"{TEMP_DIR_PREFIX}{os.getpid()}.", dir=path.parent))
     try:
-        wb = OwnedWorkbook(str(tmp), {**_OPTIONS, "tmpdir": str(parts or path.parent), "in_memory": small})
+        wb = OwnedWorkbook(str(tmp), {**OPTIONS, "tmpdir": str(parts or path.parent), "in_memory": small})
         try:
             yield wb, Styles(wb)
             wb.close()

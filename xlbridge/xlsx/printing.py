@@ -109,17 +109,18 @@ def row_height(cells: Iterable[tuple[Any, float]], line_pt: float = LINE_PT, min
     return min(MAX_ROW_PT, lines * line_pt + 3)
 
 
-def row_heights(columns: Sequence[tuple[int, float]], line_pt: float = LINE_PT) -> Callable[[Sequence[Any]], float]:
+def row_heights(columns: Sequence[tuple[int, float]], line_pt: float = LINE_PT,
+                min_lines: int = 1) -> Callable[[Sequence[Any]], float]:
     """:func:`row_height` for many rows of values of which only the (index, width) ``columns``
-    wrap: 60,000 rows of 明细 each get a height, in a tenth of the time."""
+    wrap: 60,000 rows of 明细 (or 200 of a ledger) each get a height, in a tenth of the time."""
     # (index, k, the longest text that fits on one line even if every character is CJK)
     spec = [(n, _per_unit(width), int(1 / (4 * _per_unit(width)))) for n, width in columns]
 
     def height(values: Sequence[Any]) -> float:
-        lines = 1
+        lines = min_lines
         for n, k, one_line in spec:
             value = values[n]
-            if value.__class__ is str and len(value) > one_line:
+            if value.__class__ is str and (len(value) > one_line or "\n" in value):
                 found = _lines(value, k)
                 lines = max(lines, found)
         return min(MAX_ROW_PT, lines * line_pt + 3)
