@@ -31,7 +31,6 @@ from xlbridge.service.prepare import Prepared
 from xlbridge.service.receipt import receipt_path, write_duplicate_receipt, write_receipt
 from xlbridge.service.workers import Preparer
 from xlbridge.service.workspace import Workspace
-from xlbridge.system.files import load_system
 
 # Rules that mean "this is not an untouched ledger we issued to this unit": rejected outright.
 REJECTING_RULES = frozenset({
@@ -80,8 +79,8 @@ def _preparer(ws: Workspace, key: bytes) -> Preparer:
     with stay the same (each file is sent with its workspace and key, so one worker serves
     every workspace of a system; a caller going through many keeps one process, not many)."""
     global _kept
-    system = load_system(ws.system)  # the same object while the file is unchanged
-    wanted = (id(system), ws.worker_memory_mb, kinds.registered())
+    system = ws.indicator_system()  # the same object while the file and the members are unchanged
+    wanted = (id(system), ws.worker_memory_mb, kinds.registered(), open_items.source())
     if _kept is None or _kept[0] != wanted or _kept[1].system is not system:
         if _kept is not None:
             _kept[1].close()
