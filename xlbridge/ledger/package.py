@@ -26,8 +26,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlbridge.xlsx.pieces import Piece
 from xlbridge.xlsx.stream import plain_text, worksheet_parts, xml_text
-from xlbridge.xlsx.zip_writer import Deflated, core_stamped, deflated, write_zip
+from xlbridge.xlsx.zip_writer import core_stamped, deflated, write_zip
 
 MAGIC_ROWS = 900_000  # the row count the skeleton's validation ranges are written for, replaced per ledger
 _TOKEN = re.compile(r"\{\{xlbridge:(\w+)\}\}")
@@ -45,7 +46,7 @@ def token(name: str) -> str:
 class Skeleton:
     """A package as openpyxl wrote it, split where each ledger differs."""
 
-    parts: list[tuple[str, bytes | Deflated]]  # in package order; the parts no ledger changes deflated once
+    parts: list[tuple[str, bytes | Piece]]  # in package order; the parts no ledger changes deflated once
     ledger_part: str
     meta_part: str
     head: str  # the 台账 sheet's XML up to its template data row

@@ -35,8 +35,9 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from xlbridge.xlsx.owned import OPTIONS, Styles
+from xlbridge.xlsx.pieces import Piece
 from xlbridge.xlsx.stream import escape_free, worksheet_parts, xml_text
-from xlbridge.xlsx.zip_writer import Deflated, core_stamped, deflated, write_zip
+from xlbridge.xlsx.zip_writer import core_stamped, deflated, write_zip
 
 MAGIC_ROW = 900_000  # the skeleton's print area of sheet i ends at row MAGIC_ROW + i (0-based), replaced per workbook
 HEADER_TOKEN = "{{xlbridge:header}}"
@@ -48,7 +49,7 @@ _SHAPING = frozenset({
     "repeat_rows", "repeat_columns", "fit_to_pages", "set_print_scale", "set_v_pagebreaks", "set_h_pagebreaks",
 })
 _DIMENSION = re.compile(r'<dimension ref="[^"]*"/>')
-_SHEET_DATA = re.compile(r"<sheetData>.*</sheetData>|<sheetData/>", re.S)
+_SHEET_DATA = re.compile(r"<sheetData>.*</sheetData>|<sheetData/>", re.DOTALL)
 _STYLE = re.compile(r'<c r="[A-Z]+1"(?: s="(\d+)")?')
 
 
@@ -116,7 +117,7 @@ class ReplayedWorkbook:
 
     def save(self, path: Path) -> Path:
         skeleton = _skeleton(self)
-        parts: list[tuple[str, bytes | Deflated]] = []
+        parts: list[tuple[str, bytes | Piece]] = []
         for name, data in skeleton.parts:
             if name in skeleton.sheet_parts:
                 index = skeleton.sheet_parts[name]
@@ -140,7 +141,7 @@ def replayed_workbook(path: Path) -> Iterator[tuple[ReplayedWorkbook, Styles]]:
 
 @dataclass
 class _Skeleton:
-    parts: list[tuple[str, bytes | Deflated]]
+    parts: list[tuple[str, bytes | Piece]]
     sheet_parts: dict[str, int]  # part name → sheet index
     dims: list[tuple[str, str]]  # each sheet's XML up to <sheetData>, cut where its <dimension> goes
     tails: list[str]  # after </sheetData>, the header as HEADER_TOKEN
