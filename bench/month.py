@@ -71,15 +71,27 @@ def daemon_month(ws: Any, paths: list[Path]) -> tuple[float, dict[str, float], l
     outcomes: list[Any] = []
     daemon = Daemon(ws, on_outcome=outcomes.append)
     with Stages(stage_targets()) as stages:
+        shown: list[float] = []  # when the last user-visible output was written (the next-month ledgers, after the 汇总)
+        timed = Daemon._write_next_ledgers
+
+        def noted(self: Any, db: Any) -> None:
+            timed(self, db)
+            shown.append(time.perf_counter())
+
+        Daemon._write_next_ledgers = noted  # type: ignore[method-assign]
         t = time.perf_counter()
-        with batch_gc(), Preparer(ws, load_key(ws.key_file), ws.workers) as preparer:  # as Daemon.run
-            db = store.open_store(ws.store)
-            try:
-                daemon.take(db, preparer, paths)
-                daemon.after_burst(db)
-            finally:
-                db.close()
-        seconds = time.perf_counter() - t
+        try:
+            with batch_gc(), Preparer(ws, load_key(ws.key_file), ws.workers) as preparer:  # as Daemon.run
+                db = store.open_store(ws.store)
+                try:
+                    daemon.take(db, preparer, paths)
+                    daemon.after_burst(db)
+                finally:
+                    db.close()
+            seconds = time.perf_counter() - t
+        finally:
+            Daemon._write_next_ledgers = timed  # type: ignore[method-assign]
+        stages.times["user-visible"] = shown[-1] - t
     bad = [o for o in outcomes if o.status != "accepted"]
     if bad or len(outcomes) != len(paths):
         raise SystemExit(f"month benchmark: {len(outcomes)} of {len(paths)} files taken, e.g. {bad[:1]}")
@@ -113,7 +125,7 @@ def bench_month(args: Any, synth: Any) -> dict[str, Any]:
     work = args.out / "month-run"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    times: dict[str, list[float]] = {f"{kind} {m}": [] for m in files for kind in ("naive", "xlbridge")}
+    times: dict[str, list[float]] = {f"{kind} {m}": [] for m in files for kind in ("naive", "xlbridge", "shown")}
     stages: dict[str, dict[str, float]] = {}
     naive_parts: dict[str, dict[str, float]] = {}
     rows_new: dict[str, int] = {}
@@ -133,6 +145,7 @@ def bench_month(args: Any, synth: Any) -> dict[str, Any]:
                 before = _counts(ws.store)
                 seconds, parts, _ = daemon_month(ws, into_inbox(ws, paths))
                 times[f"xlbridge {month}"].append(seconds)
+                times[f"shown {month}"].append(parts["user-visible"])
                 stages[month] = parts
                 rows_new[month] = _counts(ws.store)[1] - before[1]
                 if first_store is None:
@@ -166,7 +179,12 @@ def report_months(args: Any, files: dict[str, list[Path]], times: dict[str, list
         parts = stages[month]
         rows.append([f"{month}: naive pandas.read_excel + to_sql", sec(naive_t), "1.00×" if naive_t else "n/a", "",
                      ", ".join(f"{k} {sec(v)}" for k, v in naive_parts.get(month, {}).items())])
-        rows.append([f"{month}: xlbridge daemon, end to end", sec(xl_t), ratio(naive_t, xl_t), f"≥ {goal:.0f}× {verdict(ok)}",
+        shown_t = med[f"shown {month}"]
+        results[month]["user-visible"] = shown_t
+        rows.append([f"{month}: xlbridge daemon, to the last user-visible output", sec(shown_t), ratio(naive_t, shown_t),
+                     f"≥ {goal:.0f}× {verdict(None if naive_t is None else naive_t >= goal * shown_t)}",
+                     "receipts, every affected 汇总, next month's ledgers (the search index still running)"])
+        rows.append([f"{month}: xlbridge daemon, to everything done", sec(xl_t), ratio(naive_t, xl_t), f"≥ {goal:.0f}× {verdict(ok)}",
                      f"{rows_new[month]:,} rows, {int(parts.get('texts', 0)):,} new texts indexed"])
         shown = {"merge_submission": "merge", "write_receipt": "receipts", "consolidate": "汇总",
                  "_write_next_ledgers": "next-month ledgers (waited for after the 汇总)",
@@ -175,7 +193,8 @@ def report_months(args: Any, files: dict[str, list[Path]], times: dict[str, list
         rows.append(["  of which (last round)", "", "", "",
                      ", ".join(f"{label} {sec(parts.get(k))}" for k, label in shown.items())
                      + f", archive + validate (workers) + rest {sec(other)}"])
-        rows.append(["", "", "", "", "(the search index runs beside the 汇总 and the ledgers, so the parts add up to more)"])
+        rows.append(["", "", "", "", "(the search index runs beside the 汇总 and the ledgers, at the lowest CPU priority: "
+                                     "the parts add up to more)"])
     print()
     print(table(["what", "time", "naive / this", "goal", "notes"], rows))
     if args.month_rounds > 1:
@@ -201,7 +220,6 @@ def _counts(db_path: Path) -> tuple[int, int, int]:
 def bench_latency(args: Any, synth: Any, month1: dict[str, Any], work: Path) -> dict[str, dict[str, Any]]:
     """A full year of 60 units in the store (each unit's month-1 ledger, validated once for real,
     stored for every month as the merge stores it); then one ledger arrives, timed."""
-    import xlbridge.service.consolidate as consolidate_mod
     from xlbridge.service import store
     from xlbridge.service.consolidate import campaign_months, consolidate
     from xlbridge.service.ingest import merge_group
@@ -230,15 +248,15 @@ def bench_latency(args: Any, synth: Any, month1: dict[str, Any], work: Path) -> 
           f"{sec(time.perf_counter() - t)} (setup, untimed)")
     out = {}
     cases = {
-        "a December ledger, the daemon just restarted": ("2021-12", sources[2], True),
+        "a December ledger, the 汇总 cache lost (cache/ deleted)": ("2021-12", sources[2], True),
         "a December ledger (the latest month)": ("2021-12", sources[0], False),
         "a March ledger re-sent late (later months exist)": ("2021-03", sources[1], False),
     }
-    for case, (month, source, restarted) in cases.items():
+    for case, (month, source, lost) in cases.items():
         arrival = ws.inbox / f"{units[sources.index(source)]}_{month}.xlsx"
         _edited_copy(source, arrival, month, synth)
-        if restarted:  # a new process keeps no month's 趋势 figures yet
-            consolidate_mod._MONTHS.clear()
+        if lost:  # every 明细 piece and every month's 趋势 figures built again from the store
+            shutil.rmtree(ws.cache_dir, ignore_errors=True)
         out[case] = _one_arrival(ws, arrival)
     return out
 

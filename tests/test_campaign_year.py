@@ -188,10 +188,10 @@ def test_the_year_at_a_glance(ws: Workspace, baseline: Path, tmp_path: Path) -> 
     assert overview[UNIT][2] == "未报送" and overview[UNIT][13] == "沿用 2021-05 的填报（本月未报送）"
     assert overview[OTHER][13] == "尚无被接收的报送"
     trend = sheet_rows(july, "趋势")
-    assert trend[1][:4] == ("单位", "05月", "06月", "07月")  # from the first report: no empty January–April
+    assert trend[1][:4] == ("单位 / 一级指标", "05月", "06月", "07月")  # from the first report: no empty January–April
     mine = next(r for r in trend if r[0] == UNIT)
     assert mine[1].startswith("按时 ") and mine[2].startswith("未报送 ") and mine[3].startswith("逾期 ")
-    assert any(r[0] == "一级指标" for r in trend)  # the per-一级指标 block with its line chart
+    assert any(r[0] == "各一级指标完成率（截至当月）" for r in trend)  # the per-一级指标 block with its line chart
     missing = {r[0]: r for r in sheet_rows(june, "未报送")[1:] if r[0]}
     filled_by, person, phone = missing[UNIT][6:9]  # who to call, from the May submission
     assert filled_by == HEADER["filled_by"] and person and phone and phone.isdigit()

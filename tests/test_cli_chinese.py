@@ -54,12 +54,22 @@ def test_the_walk_covers_every_command() -> None:
             "schema show", "addin build"} <= set(LEAF_IDS)
 
 
+def undocumented(command: click.Command) -> list[str]:
+    """Its options and arguments without Chinese help text (click shows an argument's only from
+    8.5: click_zh.argument gives every one its help and the 参数 section)."""
+    return [p.opts[0] if isinstance(p, click.Option) else p.human_readable_name
+            for p in command.params if not is_chinese(getattr(p, "help", None))]
+
+
 @pytest.mark.parametrize("path,command", ALL, ids=IDS)
 def test_a_wrong_option_is_said_in_chinese(path: tuple[str, ...], command: click.Command) -> None:
     output = invoke(*path, "--no-such-option")
     assert_chinese(output)
     assert "错误：没有选项「--no-such-option」" in output
     assert f"用法：xlbridge {' '.join(path)}" in output
+    assert undocumented(command) == []
+    if not isinstance(command, click.Group):  # its failures (a path, the disk, the store) end in Chinese too
+        assert getattr(command.callback, "friendly", False), f"{' '.join(path)} is not @friendly"
 
 
 @pytest.mark.parametrize("path,command", LEAVES, ids=LEAF_IDS)
@@ -70,6 +80,7 @@ def test_a_missing_required_option_or_argument_is_said_in_chinese(path: tuple[st
     output = invoke(*path)
     assert_chinese(output)
     assert re.search(r"错误：缺少(选项|参数)「", output), output
+    assert undocumented(command) == []
 
 
 @pytest.mark.parametrize("path,command", LEAVES, ids=LEAF_IDS)
@@ -124,9 +135,13 @@ def test_help_is_chinese_with_help_for_every_option(path: tuple[str, ...], comma
     assert ("命令：" in output) == isinstance(command, click.Group)
     assert_chinese(output)
     assert is_chinese(command.help), f"{' '.join(path)} has no Chinese help"
-    for param in command.params:
-        if isinstance(param, click.Option):
-            assert is_chinese(param.help), f"{' '.join(path)} {param.opts[0]} has no Chinese help text"
+    assert undocumented(command) == []
+    arguments = [p for p in command.params if isinstance(p, click.Argument)]
+    assert ("参数：" in output) == bool(arguments), output
+    if arguments:  # each argument under 参数：, its help beside it, before the options
+        section = output[output.index("参数："):output.index("选项：")]
+        for param in arguments:
+            assert any(param.metavar in line and param.help[:8] in line for line in section.splitlines()), section
 
 
 GROUPS = [(path, c) for path, c in [((), main), *ALL] if isinstance(c, click.Group)]
@@ -160,3 +175,25 @@ def test_every_message_click_wraps_has_a_chinese_translation() -> None:
     assert singles - set(click_zh.MESSAGES) == set()
     assert plurals - set(click_zh.PLURALS) == set()
     assert all(is_chinese(t) for t in (*click_zh.MESSAGES.values(), *click_zh.PLURALS.values()))
+
+
+HELP_WIDTH = 80  # click's formatter never goes wider
+
+
+@pytest.mark.parametrize("path,command", [((), main), *ALL], ids=["xlbridge", *IDS])
+def test_help_lines_up_and_wraps_by_display_width(path: tuple[str, ...], command: click.Command) -> None:
+    """A Chinese character takes two columns: every option's, argument's and command's text starts
+    in one column of its section and no line runs past the width; no short help shows as 「...」."""
+    output = invoke(*path, "--help")
+    assert all(click_zh.display_width(line) <= HELP_WIDTH for line in output.splitlines()), output
+    assert "  ..." not in output
+    for section in re.split(r"\n(?=\S+：\n)", output)[1:]:
+        heading, *rows = section.rstrip("\n").splitlines()
+        if heading not in ("参数：", "选项：", "命令："):
+            continue
+        starts = set()
+        for row in rows:
+            term = re.match(r"^  (\S.*?)(\s{2,})\S", row)
+            text_start = click_zh.display_width(term[1] + term[2]) + 2 if term else len(row) - len(row.lstrip())
+            starts.add(text_start)
+        assert len(starts) == 1, (heading, rows)

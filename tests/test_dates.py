@@ -87,3 +87,27 @@ def test_the_store_keeps_the_date(baseline: Path, tmp_path: Path) -> None:
     with connect(ws.store) as conn:
         assert conn.execute("SELECT filled_on FROM submissions").fetchall() == [("2021-05-28",)]
         assert conn.execute("SELECT COUNT(*) FROM findings WHERE rule = 'date-invalid'").fetchone() == (0,)
+
+
+def test_dates_typed_into_an_inspection_workbook_read_as_dates(tmp_path: Path) -> None:
+    """The supervision group's 检查日期 and a 整改期限 entered as dates (Excel's date cells, day
+    numbers after a paste) are stored as the dates, never as 「44408.0」."""
+    from supervision_fixtures import fill, plan, reported_workspace, submit
+
+    from xlbridge.supervision import hooks
+    from xlbridge.supervision import layout as S
+
+    ws = reported_workspace(tmp_path / "ws")
+    filled = fill(plan(ws, "2021-06"), tmp_path / "检查.xlsx", {
+        "18": {"conclusion": S.NONCONFORM, "problem": "未公开行政许可事项", "requirement": "在门户网站公开", "due": datetime(2021, 7, 31)},
+        "19": {"conclusion": S.NONCONFORM, "problem": "材料目录缺失", "requirement": "补齐目录", "due": 44469.0},  # 2021-09-30
+    }, on=datetime(2021, 6, 20))
+    hooks.register()  # the inspection workbook as a kind of file, as the faces do
+    try:
+        outcome = submit(ws, filled)
+    finally:
+        hooks.unregister()
+    assert outcome.status == "accepted", outcome.summary
+    with connect(ws.store) as conn:
+        assert conn.execute("SELECT inspected_on FROM inspections").fetchall() == [("2021-06-20",)]
+        assert conn.execute("SELECT due FROM rectification_items ORDER BY id").fetchall() == [("2021-07-31",), ("2021-09-30",)]

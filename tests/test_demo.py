@@ -10,8 +10,10 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import Result
+from print_fixtures import page_setup_problems
 
 from ws_fixtures import clean_environment, run, sheet_rows  # noqa: F401  (clean_environment is autouse)
 from xlbridge.system.files import DEFAULT_SYSTEM, load_system
@@ -113,3 +115,18 @@ def test_the_demo_inspection_round(demo: tuple[Path, Result]) -> None:
     assert len(scores) == 3 + len(units) and sorted(r[2] for r in scores[3:])[:2] != [100, 100]
     items = sheet_rows(june, "整改")  # the June round's two items, as of June's last day (the round came in July)
     assert items[0][0].startswith("截至 2021-06-30") and [r[0] for r in items[3:]] == ["1", "2"]
+
+
+def test_every_sheet_the_demo_writes_carries_its_page_setup(demo: tuple[Path, Result]) -> None:
+    """Ledgers (issued and pre-filled), receipts, both 汇总 (趋势, 得分, 整改, 缺链接, 联系人 …),
+    inspection workbooks and their receipts: every visible sheet prints (tests/print_fixtures.py).
+    The clerks' own files (archive/, the filled copies) are theirs, never rewritten."""
+    root, result = demo
+    assert result.exit_code == 0, result.output
+    written = sorted([*root.glob("ledgers/*.xlsx"), *root.glob("outbox/**/*.xlsx")])
+    sheets = {(p.parent.name if p.parent.name in ("汇总", "ledgers") else p.name.split("_")[0], s)
+              for p in written for s in openpyxl.load_workbook(p, read_only=True).sheetnames}
+    for sheet in ("趋势", "得分", "整改", "缺链接", "联系人", "明细", "变化", "检查", "整改复核", "问题清单", "整改事项"):
+        assert any(s == sheet for _, s in sheets), sheet  # the demo writes each kind
+    problems = [p for path in written for p in page_setup_problems(path)]
+    assert problems == []

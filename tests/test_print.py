@@ -13,18 +13,26 @@ prints one page wide with its header row on every page.
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from ledger_fixtures import KEY, UNIT, edited, filled_ledger, set_cells
+from openpyxl.utils import get_column_letter
 from soffice_fixtures import SOFFICE, page_count, page_texts, to_pdf
 from supervision_fixtures import plan, reported_workspace
-from ws_fixtures import receipt_findings, receipt_summary, sheet_rows
+from ws_fixtures import drop, receipt_findings, receipt_summary, sheet_rows
 
 from xlbridge.demo import NEXT_PERIOD, PERIOD, run_demo
 from xlbridge.ledger import layout as L
+from xlbridge.service import store
+from xlbridge.service.consolidate import consolidate
+from xlbridge.service.ingest import ingest_file
+from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import layout as S
 from xlbridge.system.files import DEFAULT_SYSTEM, load_system
 
@@ -72,15 +80,46 @@ def inspection(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return plan(reported_workspace(tmp_path_factory.mktemp("supervision") / "ws"), "2021-07")
 
 
+CROWD = 60  # units expected: more than one page of every per-unit table
+
+
 @pytest.fixture(scope="module")
-def printed(demo: Path, inspection: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Printed]:
+def crowded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A workspace expecting 60 units, one of which (UNIT) reported May and June, June again with
+    a bad link and phone on every row: its June 汇总 and that file's receipt (60 findings)."""
+    root = tmp_path_factory.mktemp("crowded") / "ws"
+    reported_workspace(root)
+    settings = root / "xlbridge.toml"
+    units = [UNIT, *(f"第{n:02d}责任单位" for n in range(1, CROWD))]
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        f'expected_units = ["{UNIT}"]', f"expected_units = {json.dumps(units, ensure_ascii=False)}"), encoding="utf-8")
+    ws = Workspace.load(root)
+    src = filled_ledger(root.parent / "faulty", header={"period": "2021-06", "filled_on": "2021-06-29", "filled_by": "王伟"})
+    rows = range(L.FIRST_DATA_ROW, openpyxl.load_workbook(src, read_only=True)[L.LEDGER_SHEET].max_row + 1)
+    faulty = edited(src, root.parent / "faulty.xlsx", set_cells({
+        **{f"{get_column_letter(L.COLUMN['links'].index)}{r}": "门户网站" for r in rows},
+        **{f"{get_column_letter(L.COLUMN['phone'].index)}{r}": "六九八零三九九" for r in rows}}))
+    when = datetime(2021, 6, 30, 10)
+    db = store.open_store(ws.store)
+    try:
+        outcome = ingest_file(ws, db, drop(ws, faulty, f"{UNIT}/{UNIT}_6月_改.xlsx", when), KEY, received_at=when)
+        assert outcome.status == "accepted" and len(receipt_findings(outcome.receipt)) >= 60, outcome.summary
+        return consolidate(ws, db, "2021-06"), outcome.receipt
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def printed(demo: Path, inspection: Path, crowded: tuple[Path, Path],
+            tmp_path_factory: pytest.TempPathFactory) -> dict[str, Printed]:
     """Each kind of output, printed once: the June 汇总 (23 units), a clean receipt and one with
-    findings, the issued ledger with the most rows, an inspection workbook."""
+    findings, the issued ledger with the most rows, an inspection workbook; the 汇总 of 60 units
+    and a receipt of 60 findings."""
     clean = next(r for r in _receipts(demo) if receipt_summary(r)["错误 / 警告"] == "0 个错误，0 个警告")
     faulty = next(r for r in _receipts(demo) if receipt_summary(r)["处理结果"].startswith("已接收，但有"))
     ledger = max(demo.glob("ledgers/*.xlsx"), key=lambda p: openpyxl.load_workbook(p, read_only=True)[L.LEDGER_SHEET].max_row)
     files = {"汇总": demo / f"outbox/汇总/汇总台账_{NEXT_PERIOD}.xlsx", "clean": clean, "faulty": faulty, "ledger": ledger,
-             "inspection": inspection}
+             "inspection": inspection, "crowded": crowded[0], "long_receipt": crowded[1]}
     work = tmp_path_factory.mktemp("pdf")
     copies = {}
     for name, path in files.items():  # distinct stems for one soffice run
@@ -122,6 +161,21 @@ def test_a_receipt_lists_its_findings_below_the_form_with_their_indicator(printe
         assert flat(message) in raw  # the message whole, however it wraps
 
 
+def test_a_long_receipt_repeats_the_findings_header_on_every_later_page(printed: dict[str, Printed]) -> None:
+    receipt = printed["long_receipt"]
+    pages = receipt.sheet_pages("回执")  # then its 变化 sheet
+    assert len(pages) >= 2
+    total = page_count(receipt.pdf)
+    for n, page in enumerate(pages, start=1):
+        assert any(line.split()[:3] == ["级别", "单元格", "指标"] and line.split()[-1] == "建议"
+                   for line in page.splitlines()), n
+        assert f"第 {n} 页，共 {total} 页" in page
+    assert "报送单位" in pages[0] and "报送单位" not in "".join(pages[1:])  # the form once, on the first page
+    raw = flat("".join(receipt.text("-raw")))
+    cells = [cell for _, cell, *_ in receipt_findings(receipt.xlsx)]
+    assert len(cells) >= 60 and all(cell in raw for cell in cells)
+
+
 # =========================================================================== 汇总
 def test_overview_of_23_units_is_one_page_one_page_wide(printed: dict[str, Printed]) -> None:
     book = printed["汇总"]
@@ -133,8 +187,9 @@ def test_overview_of_23_units_is_one_page_one_page_wide(printed: dict[str, Print
         assert any(line.split()[1:2] == [unit] for line in page.splitlines() if line.split()), unit
 
 
-def test_every_page_of_the_indicator_matrix_has_codes_and_unit_names(printed: dict[str, Printed]) -> None:
-    book = printed["汇总"]
+@pytest.mark.parametrize("name", ["汇总", "crowded"])
+def test_every_page_of_the_indicator_matrix_has_codes_and_unit_names(printed: dict[str, Printed], name: str) -> None:
+    book = printed[name]
     header, *rows = sheet_rows(book.xlsx, "指标进度")[1:]
     units = list(header[2:])
     codes = [r[0] for r in rows if r[1]]
@@ -153,18 +208,43 @@ def test_every_page_of_the_indicator_matrix_has_codes_and_unit_names(printed: di
     assert seen_units == set(units) and seen_codes == set(codes)
 
 
-TABLES = {"总览": ("序号", "数据来源"), "未报送": ("单位", "联系电话"), "缺链接": ("单位", "联系电话"),
-          "联系人": ("单位", "报送时间"), "重点": ("指标编号", "完成情况"), "明细": ("单位", "报送月份")}
+def title_row(path: Path, sheet: str) -> list[str]:
+    """The labels of the row a sheet repeats at the top of every page (its print titles)."""
+    ws = openpyxl.load_workbook(path)[sheet]
+    row = int(ws.print_title_rows.split(":")[0].replace("$", ""))
+    return [str(c.value) for c in ws[row] if c.value is not None]
 
 
-@pytest.mark.parametrize("sheet", sorted(TABLES))
-def test_every_page_of_a_table_holds_its_first_and_last_column(printed: dict[str, Printed], sheet: str) -> None:
-    pages = printed["汇总"].sheet_pages(sheet)
-    assert pages
-    first, last = TABLES[sheet]
-    for n, page in enumerate(pages, start=1):
-        header = next((line.split() for line in page.splitlines()[1:] if line.split()[:1] == [first]), None)
-        assert header and header[-1] == last, (sheet, n, header)
+def repeated(path: Path) -> list[str]:
+    """The sheets that repeat a header row, but not columns (those print in blocks: the matrix)."""
+    wb = openpyxl.load_workbook(path)
+    return [ws.title for ws in wb.worksheets if ws.sheet_state == "visible" and ws.print_title_rows
+            and not ws.print_title_cols]
+
+
+@pytest.mark.parametrize("book", ["汇总", "crowded"])
+def test_every_page_of_a_table_carries_its_header_row_whole(printed: dict[str, Printed], book: str) -> None:
+    """Each page of every sheet that repeats a header row (总览, 趋势 with its 一级指标 table and
+    chart, 未报送, 缺链接, 联系人, 重点, 明细, 得分, 整改 …) holds that row, first to last column,
+    on one line: no page without its labels, no column alone on a page. 60 units run every
+    per-unit table past a page."""
+    printed_book = printed[book]
+    sheets = repeated(printed_book.xlsx)
+    assert {"总览", "趋势", "未报送", "缺链接", "联系人", "重点", "明细"} <= set(sheets)
+    bad, many = [], set()
+    for sheet in sheets:
+        first, *_, last = title_row(printed_book.xlsx, sheet)
+        pages = printed_book.sheet_pages(sheet)
+        assert pages, sheet
+        if len(pages) > 1:
+            many.add(sheet)
+        for n, page in enumerate(pages, start=1):
+            lines = [flat(line) for line in page.splitlines()[1:]]
+            if not any(line.startswith(flat(first)) and line.endswith(flat(last)) for line in lines):
+                bad.append((sheet, n, len(pages), first, last))
+    assert bad == []
+    if book == "crowded":
+        assert {"总览", "趋势", "未报送", "联系人", "明细"} <= many, many
 
 
 def test_details_print_every_text_whole(printed: dict[str, Printed]) -> None:
@@ -191,6 +271,10 @@ def test_each_chart_page_holds_its_title_and_every_label(printed: dict[str, Prin
         assert name in chart, name  # the legend
     months = [c for c in sheet_rows(book.xlsx, "趋势")[1][1:] if c]
     assert months == ["05月", "06月"] and all(m in flat(chart) for m in months)  # the axis: the demo's months
+    # 得分's bar chart: a page of its own after the ranking, every unit named on its axis.
+    units = [r[1] for r in sheet_rows(book.xlsx, "得分")[3:] if r and r[1]]
+    [bars] = [p for p in book.sheet_pages("得分") if "各单位督导检查得分" in p]
+    assert len(units) == 23 and [u for u in units if u not in flat(bars)] == []
 
 
 # =========================================================================== the ledger

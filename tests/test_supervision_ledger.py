@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from ledger_fixtures import KEY, UNIT, set_cells
+from print_fixtures import page_setup_problems
 from supervision_fixtures import fill, inspection_kind, plan, reported_workspace, submit  # noqa: F401
 from ws_fixtures import clean_environment, connect, drop, make_workspace, run, sheet_rows  # noqa: F401
 
@@ -88,6 +89,7 @@ def test_the_units_answers_mark_items_answered_and_the_receipt_lists_both(ws, tm
     assert [r[0] for r in receipt[1:]] == ["1", "2"]
     assert receipt[1][5] == "已反馈" and "已在门户网站公开" in receipt[1][6]
     assert receipt[2][5] == "待整改" and receipt[2][6] == "尚未答复" and receipt[2][4] == "2021-09-30"
+    assert page_setup_problems(ledger) == [] and page_setup_problems(outcome.receipt) == []  # both 整改 sheets print
     # the same answers sent again (another file): nothing changes, nothing is added to the history
     again = tmp_path / "july-again.xlsx"
     wb = openpyxl.load_workbook(filled)

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from xlbridge import click_zh
-from xlbridge.errors import XlbridgeError, friendly
+from xlbridge.errors import XlbridgeError, describe, friendly
 from xlbridge.findings import Finding, Severity
 
 
@@ -62,11 +62,13 @@ def schema() -> None:
     """指标体系文件：导入、检查、查看。"""
 
 
-system_argument = click.argument("system", metavar="指标体系")
+system_argument = click_zh.argument("system", metavar="指标体系",
+                                     help="内置指标体系名（如 jinfeng-2020，见 schema/）或指标体系文件（.yaml / .json）的路径")
 
 
 @schema.command("check")
-@click.argument("files", nargs=-1, metavar="文件或体系名...")
+@click_zh.argument("files", nargs=-1, metavar="文件或体系名...",
+                   help="要检查的指标体系文件路径或内置体系名，可以给多个；用 -w 时可以不写")
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="按这个工作区的设置（含 [members] 补充的集体成员）检查；不写文件名时检查工作区的指标体系")
 @json_option
@@ -98,7 +100,9 @@ def schema_check(files: tuple[str, ...], workspace: Path | None, as_json: bool) 
         sys.exit(1)
 
 
-optional_system_argument = click.argument("system", metavar="[指标体系]", required=False)
+optional_system_argument = click_zh.argument(
+    "system", metavar="[指标体系]", required=False,
+    help="内置指标体系名或指标体系文件的路径；用 -w 时可以不写（用工作区的指标体系）")
 system_workspace_option = click.option(
     "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="按这个工作区的设置（含 [members] 补充的集体成员）；不写指标体系时用工作区的指标体系")
@@ -148,8 +152,8 @@ def schema_units(system: str | None, workspace: Path | None, as_json: bool) -> N
 
 
 @schema.command("diff")
-@click.argument("old", metavar="旧版本")
-@click.argument("new", metavar="新版本")
+@click_zh.argument("old", metavar="旧版本", help="原来的指标体系：内置体系名或文件路径")
+@click_zh.argument("new", metavar="新版本", help="修订后的指标体系：内置体系名或文件路径")
 @json_option
 @friendly
 def schema_diff(old: str, new: str, as_json: bool) -> None:
@@ -174,7 +178,8 @@ def schema_diff(old: str, new: str, as_json: bool) -> None:
 
 
 @schema.command("import")
-@click.argument("table", metavar="指标表", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click_zh.argument("table", metavar="指标表", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                   help="印发的指标责任分工表：Excel（.xlsx）或 Word（.docx）文件")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="输出的 .yaml 文件（--preview 时可省略）")
 @click.option("--sheet", help="工作表名（默认自动识别含表头的工作表）")
 @click.option("--id", "system_id", help="指标体系 id（默认取输出文件名）")
@@ -222,6 +227,7 @@ def schema_import(table: Path, output: Path | None, sheet: str | None, system_id
 
 @schema.command("jsonschema")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="写入此文件（默认输出到屏幕）")
+@friendly
 def schema_jsonschema(output: Path | None) -> None:
     """导出指标体系的 JSON Schema。"""
     from xlbridge.system.files import json_schema
@@ -356,7 +362,8 @@ def _years(text: str | None) -> list[int] | None:
 
 # --------------------------------------------------------------------------- validate
 @main.command()
-@click.argument("files", nargs=-1, required=True, metavar="台账文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click_zh.argument("files", nargs=-1, required=True, metavar="台账文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                   help="要校验的工作台账（.xlsx），可以给多个")
 @click.option("--system", "system_name", help="指标体系（默认按台账中的标识自动选择）")
 @json_option
 @click.option("--all", "show_all", is_flag=True, help="同时列出“提示”（自动规范化的单元格）")
@@ -402,7 +409,6 @@ def _existing_store(ws):  # type: ignore[no-untyped-def]
     """The store of a real workspace (one with a store, settings or an inbox): a mistyped
     --workspace must not leave an empty store behind."""
     from xlbridge.service.store import open_store
-
     from xlbridge.service.workspace import CONFIG_NAME
 
     if not ws.store.exists() and not (ws.root / CONFIG_NAME).exists() and not ws.inbox.is_dir():
@@ -425,6 +431,7 @@ def key() -> None:
 
 @key.command("init")
 @workspace_option
+@friendly
 def key_init(workspace: Path) -> None:
     """在工作区生成签名密钥（已有则不覆盖）。"""
     from xlbridge.ledger.signature import load_or_create_key
@@ -435,7 +442,8 @@ def key_init(workspace: Path) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click_zh.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                   help="要收取的台账或检查表（.xlsx），可以给多个；先复制到工作区的 inbox/ 再处理")
 @workspace_option
 @click.option("--no-consolidate", is_flag=True, help="只收取，不重写汇总表")
 @click.option("--wait", "wait_seconds", type=float, default=300, show_default=True,
@@ -461,12 +469,12 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, wait_
 
 
 def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    from xlbridge.gc_tuning import batch_gc
+    from xlbridge.ledger.signature import load_key
     from xlbridge.service.consolidate import consolidate, months_to_rewrite
     from xlbridge.service.ingest import ingest_groups
-    from xlbridge.ledger.signature import load_key
     from xlbridge.service.prepare import is_ignored
     from xlbridge.service.store import open_store, refresh_search
-    from xlbridge.gc_tuning import batch_gc
     from xlbridge.service.workers import Preparer
 
     key_bytes = load_key(ws.key_file)
@@ -482,7 +490,7 @@ def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool, as_json: boo
                 if not isinstance(outcome, (XlbridgeError, OSError)):
                     raise outcome
                 failed += 1  # one bad file must not stop the batch; nothing of it was merged
-                reason = outcome if isinstance(outcome, XlbridgeError) else f"无法读取（{outcome.strerror}）"
+                reason = outcome if isinstance(outcome, XlbridgeError) else f"无法读取（{describe(outcome)}）"
                 results.append({"file": file, "status": "failed", "reason": reason})
                 if not as_json:
                     click.secho(f"失败  {file.name}  {reason}", fg="red", err=True)
@@ -556,7 +564,8 @@ def _hand_to_daemon(ws, files: tuple[Path, ...], pid: int | None, wait_seconds: 
 @friendly
 def consolidate(workspace: Path, period: str | None, every_month: bool, as_json: bool) -> None:
     """生成综合协调组的汇总台账。"""
-    from xlbridge.service.consolidate import consolidate as run, latest_period, reported_months
+    from xlbridge.service.consolidate import consolidate as run
+    from xlbridge.service.consolidate import latest_period, reported_months
     from xlbridge.service.month_status import month_status
 
     _register_supervision()  # 汇总 gains the supervision group's 得分 and 整改 sheets
@@ -686,7 +695,8 @@ def store_export(workspace: Path, fmt: str, out: Path, raw: bool, as_json: bool)
 
 @store_group.command("backup")
 @workspace_option
-@click.argument("target", metavar="备份文件", type=click.Path(dir_okay=False, path_type=Path))
+@click_zh.argument("target", metavar="备份文件", type=click.Path(dir_okay=False, path_type=Path),
+                   help="备份写到这个文件（如 backup.db；文件夹不存在时自动创建，已有的同名文件被替换）")
 @friendly
 def store_backup(workspace: Path, target: Path) -> None:
     """用 SQLite 在线备份复制中心库（守护进程运行时也可执行）。"""
@@ -768,17 +778,18 @@ def rectify_add(workspace: Path, unit: str, indicator: str, problem: str, requir
 @rectify.command("list")
 @workspace_option
 @click.option("--all", "show_all", is_flag=True, help="包括已销号的事项")
+@click.option("--unit", help="只列这个单位的事项")
 @json_option
 @as_of_option
 @friendly
-def rectify_list(workspace: Path, show_all: bool, as_json: bool, as_of: str | None) -> None:
+def rectify_list(workspace: Path, show_all: bool, unit: str | None, as_json: bool, as_of: str | None) -> None:
     """列出整改事项及其状态（逾期的先列）。"""
     from xlbridge.supervision.commands import list_items
 
     ws = _workspace(workspace)
     db = _existing_store(ws)
     try:
-        found = list_items(ws, db, _as_of(as_of), show_all)
+        found = list_items(ws, db, _as_of(as_of), show_all, unit)
     finally:
         db.close()
     if as_json:
@@ -980,6 +991,6 @@ def remind(workspace: Path, period: str, as_of: str | None, as_json: bool) -> No
 
 
 # --------------------------------------------------------------------------- Excel add-in
-from xlbridge.excel.cli import addin  # noqa: E402  (the group's commands import xlwings lazily)
+from xlbridge.excel.cli import addin
 
 main.add_command(addin)

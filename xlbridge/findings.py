@@ -30,6 +30,14 @@ def column_letter(col: int) -> str:
     return letters
 
 
+def column_index(letters: str) -> int:
+    """A → 1, AA → 27 (letters of either case)."""
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
+    return col
+
+
 @dataclass(slots=True)
 class Finding:
     rule: str

@@ -13,13 +13,14 @@ from datetime import date, datetime, time, timedelta
 from operator import ne
 from typing import Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from xlbridge.ledger.layout import COLUMNS, Kind
 from xlbridge.normalise import fold_alnum, fold_width, no_new_formula, tidy_multiline
 
 # Control characters and odd spaces; searched as one character class (fast on long text).
 _ODD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\u3000\u00a0]")
+# What an xlsx cannot hold (openpyxl refuses to write them): its ILLEGAL_CHARACTERS_RE, here so
+# that checking a file does not load openpyxl.
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def needs_cleaning(value: str) -> bool:
@@ -76,7 +77,7 @@ def as_text(value: object, changes: Changes) -> str:
 
 def _clean_text(value: str, changes: Changes) -> str:
     text = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value)
-    cleaned = ILLEGAL_CHARACTERS_RE.sub("", text)
+    cleaned = _ILLEGAL.sub("", text)
     if cleaned != text:
         changes.append("normalised-control")
     tidy = tidy_multiline(cleaned)

@@ -15,13 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import locked_digest
+from xlbridge.xlsx.printing import Page, row_height, setup_openpyxl
 
 SHEET = "整改"
 DONE, ONGOING = "已整改", "整改中"
@@ -58,37 +54,47 @@ def digest(rows: Sequence[Mapping[str, Any]]) -> str:
     return locked_digest(rows, COLUMNS)
 
 
-_THIN = Side(style="thin", color="999999")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+def write_sheet(wb: Any, items: Sequence[Mapping[str, Any]], title: str) -> None:
+    """The 整改 sheet, after the 台账 sheet; its dropdown from a list on the lists sheet. Prints
+    like the 台账 sheet (``title`` in the page header, the column headers on every page)."""
+    # openpyxl only here: the engine reads this module's layout, and the daemon need not load it
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+    from openpyxl.utils import get_column_letter
 
-
-def write_sheet(wb: Any, items: Sequence[Mapping[str, Any]]) -> None:
-    """The 整改 sheet, after the 台账 sheet; its dropdown from a list on the lists sheet."""
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
     ws = wb.create_sheet(SHEET, 1)
     ws.cell(1, 1, f"整改事项（{len(items)} 项，★ 为重点指标；请填写整改措施、完成情况和佐证材料，随台账一并报送）").font = \
         Font(size=13, bold=True)
     for column in COLUMNS:
         cell = ws.cell(HEADER_ROW, INDEX[column.key], column.header)
-        cell.font, cell.border = Font(bold=True), _BORDER
+        cell.font, cell.border = Font(bold=True), border
         cell.fill = PatternFill("solid", fgColor=L.HEADER_FILL)
         ws.column_dimensions[get_column_letter(INDEX[column.key])].width = column.width
     for offset, item in enumerate(items):
         row, values = FIRST_ROW + offset, cells(item)
         for column in COLUMNS:
             cell = ws.cell(row, INDEX[column.key], values.get(column.key) or None)
-            cell.border, cell.alignment, cell.number_format = _BORDER, Alignment(wrap_text=True, vertical="top"), "@"
+            cell.border, cell.alignment, cell.number_format = border, Alignment(wrap_text=True, vertical="top"), "@"
             if column.locked:
                 cell.fill = PatternFill("solid", fgColor=L.LOCKED_FILL)
                 if values["key_item"]:
                     cell.font = Font(bold=True, color="9C0006")
             else:
                 cell.protection = Protection(locked=False)
-        ws.row_dimensions[row].height = 48
+        # room for the answer to be typed in, more when the problem or requirement is long
+        ws.row_dimensions[row].height = row_height(((values.get(c.key), c.width) for c in COLUMNS), min_lines=3)
+    setup_openpyxl(ws, Page(title, [c.width for c in COLUMNS], HEADER_ROW + max(len(items), 1) - 1,
+                            header_rows=(HEADER_ROW - 1, HEADER_ROW - 1)))
     _validations(wb, ws, len(items))
     ws.protection.sheet, ws.protection.password = True, L.PROTECTION_PASSWORD
 
 
 def _validations(wb: Any, ws: Any, n: int) -> None:
+    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     lists = wb[L.LISTS_SHEET]
     col = lists.max_column + 1
     for row, choice in enumerate(COMPLETIONS, start=1):

@@ -84,10 +84,11 @@ def write_ledger(
     skeleton = _skeleton(system.title, system.issuer, system.document, campaign, tuple(years))
     if not items:
         return skeleton.write(path, values, cells)
-    return _with_items(path, items, lambda base: skeleton.write(base, values, cells))
+    return _with_items(path, items, L.ledger_title(unit, campaign), lambda base: skeleton.write(base, values, cells))
 
 
-def _with_items(path: Path, items: Sequence[Mapping[str, object]], write_base: Callable[[Path], Path]) -> Path:
+def _with_items(path: Path, items: Sequence[Mapping[str, object]], title: str,
+                write_base: Callable[[Path], Path]) -> Path:
     """The ledger with its 整改 sheet: the rows differ per unit, so the sheet is no part of the
     skeleton; the ledger is written beside ``path``, the sheet added (one more openpyxl load and
     save, for the few units with open items), and only then renamed over ``path``."""
@@ -95,7 +96,7 @@ def _with_items(path: Path, items: Sequence[Mapping[str, object]], write_base: C
     done = path.with_name(f".{path.stem}.items.{os.getpid()}.tmp.xlsx")
     try:
         wb = load_workbook(write_base(base))
-        rectification.write_sheet(wb, items)
+        rectification.write_sheet(wb, items, title)
         wb.save(done)
         os.replace(done, path)
     finally:

@@ -7,27 +7,33 @@ on time (before day ``deadline_day`` of the following month).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from xlbridge.errors import XlbridgeError
-from xlbridge.service.store import LATEST_FIRST
+from xlbridge.service.store import LATEST_FIRST, rows_revision
 from xlbridge.ledger.layout import PROGRESS_DONE, PROGRESS_PENDING
 from xlbridge.ledger.content import campaign_years
 from xlbridge.system.model import WEB_SEARCH, IndicatorSystem
 from xlbridge.service.trend import Month, write_trend
 from xlbridge.service import extra_sheets
+from xlbridge.service.summary_cache import CACHE_NAME, SummaryCache
 from xlbridge.service.workspace import Workspace
+from xlbridge.xlsx import printing
 from xlbridge.xlsx.owned import OwnedWorkbook, fit_name, Styles, owned_workbook, text, write_table
 from xlbridge.xlsx.printing import (LINE_PT, MAX_ROW_PT, Page, blocks, per_page, row_height, row_heights, rows_for_px,
                                     setup_xlsxwriter, spanning, text_lines)
-from xlbridge.xlsx.stream import clean_text
+from xlbridge.xlsx.stream import Block, clean_text
 
 NOT_FILLED = "未填"
 LEAD_MARK = "▲"
@@ -98,22 +104,24 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     snapshot = snapshot_rows(db, system.id, campaign, period)
     statuses = unit_statuses(db, system, units, campaign, period, ws.deadline_day, len(years), snapshot)
     sources = snapshot_sources(db, system.id, campaign, period)
-    months = _trend(db, system, units, campaign, period, ws.deadline_day, years, (snapshot, statuses))
     path = ws.consolidated_dir / fit_name(f"汇总台账_{period}", ".xlsx")
     title = f"{system.title} — {period} 台账汇总"
-    with owned_workbook(path, beside_if_held=True) as (wb, st):
-        _overview(wb.add_worksheet("总览"), st, title, period, statuses, ws.deadline_day, sources)
-        _matrix(wb.add_worksheet("指标进度"), st, title, system, units, snapshot)
-        _level1(wb, wb.add_worksheet("一级指标"), st, title, system, units, years, snapshot)
-        write_trend(wb, wb.add_worksheet("趋势"), st, title, units,
-                    list(dict.fromkeys(i.level1 for i in system.indicators)), months)
-        _missing_units(wb.add_worksheet("未报送"), st, title, system, statuses, sources)
-        _missing_links(wb.add_worksheet("缺链接"), st, title, db, system, campaign, period)
-        _contacts(wb.add_worksheet("联系人"), st, title, statuses, sources)
-        _key_items(wb.add_worksheet("重点"), st, title, system, units, snapshot)
-        for write in extra_sheets.writers():  # the supervision group's 得分 and 整改, when registered
-            write(wb, st, db, ws, period, title)
-        _details(wb, wb.add_worksheet("明细"), st, title, db, system.id, campaign, period)
+    with SummaryCache(ws.cache_dir / CACHE_NAME, period) as cache:
+        months = _trend(db, system, units, campaign, period, ws.deadline_day, years, (snapshot, statuses), cache)
+        with owned_workbook(path, small=True, beside_if_held=True) as (wb, st):
+            _overview(wb.add_worksheet("总览"), st, title, period, statuses, ws.deadline_day, sources)
+            _matrix(wb.add_worksheet("指标进度"), st, title, system, units, snapshot)
+            _level1(wb, wb.add_worksheet("一级指标"), st, title, system, units, years, snapshot)
+            write_trend(wb, wb.add_worksheet("趋势"), st, title, units,
+                        list(dict.fromkeys(i.level1 for i in system.indicators)), months)
+            _missing_units(wb.add_worksheet("未报送"), st, title, system, statuses, sources)
+            _missing_links(wb.add_worksheet("缺链接"), st, title, db, system, campaign, period)
+            _contacts(wb.add_worksheet("联系人"), st, title, statuses, sources)
+            _key_items(wb.add_worksheet("重点"), st, title, system, units, snapshot)
+            for write in extra_sheets.writers():  # the supervision group's 得分 and 整改, when registered
+                write(wb, st, db, ws, period, title)
+            _details(wb, wb.add_worksheet("明细"), st, title, db, system.id, campaign, period, cache)
+        cache.keep()  # written: the month now uses these pieces
     return path
 
 
@@ -158,45 +166,54 @@ def snapshot_sources(db: sqlite_utils.Database, system_id: str, campaign: int, p
             for unit, p, at, by, person, phone in db.execute(sql, {"system": system_id, "campaign": campaign, "period": period})}
 
 
-# A month's 趋势 figures, kept while nothing that month can see has changed: rewriting May to
-# December after a late May file computed each earlier month again for every later workbook
-# (78 snapshots for 12 months); now each month is computed once per change of the store.
-_MONTHS: dict[tuple[Any, ...], Month] = {}
-_MONTHS_KEPT = 64
-
-
 def _trend(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
-           deadline_day: int, years: list[int],
-           current: tuple[dict[tuple[str, str], list[str]], list[UnitStatus]]) -> list[Month]:
+           deadline_day: int, years: list[int], current: tuple[dict[tuple[str, str], list[str]], list[UnitStatus]],
+           cache: SummaryCache) -> list[Month]:
     """Each month of the campaign from its first report up to ``period``, computed as that month's own 汇总 computes it
-    (``period`` itself: the snapshot and statuses the workbook already has)."""
-    store_file = db.execute("PRAGMA database_list").fetchone()[2]
+    (``period`` itself: the snapshot and statuses the workbook already has).
+
+    An earlier month's figures are kept in ``cache`` under what they are made of (each unit's
+    snapshot submission and the month's submissions): a late March file rewrites every later
+    month's 汇总, but only March's figures change, so only March is computed again."""
     months = []
     # From the campaign's first reported month: months before it (ledgers not yet issued) would
     # show every unit as 未报送 at 0 %.
     first = db.execute("SELECT MIN(period) FROM submissions WHERE system_id = ? AND campaign = ? AND status = 'accepted'",
                        [system.id, campaign]).fetchone()[0] or period
+    base = [_SOURCE, _system_fingerprint(system, units), units, deadline_day, years, campaign, rows_revision(db)]
     for month in (m for m in campaign_months(campaign) if min(first, period) <= m <= period):
-        # What a month can see: the submissions up to it (and those whose month is unknown).
-        seen = db.execute("SELECT MAX(id), COUNT(*) FROM submissions WHERE period IS NULL OR period <= ?", [month]).fetchone()
-        key = (store_file, system.id, system.version, campaign, month, tuple(units), deadline_day, tuple(years), *seen)
-        if month != period and key in _MONTHS:
-            months.append(_MONTHS[key])
-            continue
-        if month == period:
-            snapshot, statuses = current
-        else:
-            snapshot = snapshot_rows(db, system.id, campaign, month)
-            statuses = unit_statuses(db, system, units, campaign, month, deadline_day, len(years), snapshot)
-        level1 = _level1_rates(system, units, years, snapshot)
-        figures = Month(month, {s.unit: s.status for s in statuses},
-                        {s.unit: _done_rate(s, system, snapshot) for s in statuses},
-                        {k: (d / e if e else 0.0) for k, (e, d) in level1.items()})
-        if len(_MONTHS) >= _MONTHS_KEPT:
-            _MONTHS.pop(next(iter(_MONTHS)))
-        _MONTHS[key] = figures
+        key = _month_key(db, system.id, campaign, month, base)
+        figures = cache.figures(month, key) if month != period else None
+        if figures is None:
+            if month == period:
+                snapshot, statuses = current
+            else:
+                snapshot = snapshot_rows(db, system.id, campaign, month)
+                statuses = unit_statuses(db, system, units, campaign, month, deadline_day, len(years), snapshot)
+            level1 = _level1_rates(system, units, years, snapshot)
+            figures = Month(month, {s.unit: s.status for s in statuses},
+                            {s.unit: _done_rate(s, system, snapshot) for s in statuses},
+                            {k: (d / e if e else 0.0) for k, (e, d) in level1.items()})
+            cache.keep_figures(key, figures)
         months.append(figures)
     return months
+
+
+def _month_key(db: sqlite_utils.Database, system_id: str, campaign: int, month: str, base: list[Any]) -> str:
+    """What a month's figures are made of: each unit's snapshot submission, the month's own
+    submissions (on time, late, returned), and ``base`` (the system, the settings, the code)."""
+    params = {"system": system_id, "campaign": campaign, "period": month}
+    snap = db.execute(_SNAPSHOT_CTE + "SELECT unit, sid FROM snap ORDER BY unit", params).fetchall()
+    subs = db.execute(f"SELECT unit, id, status, received_at FROM submissions WHERE {_MONTH_SUBMISSIONS} ORDER BY id",
+                      [system_id, campaign, month, month]).fetchall()
+    return hashlib.sha256(json.dumps([base, month, snap, subs], ensure_ascii=False).encode()).hexdigest()
+
+
+def _system_fingerprint(system: IndicatorSystem, units: list[str]) -> str:
+    """The system as the figures use it: who reports what with which role, and the 一级指标."""
+    shape = [system.id, system.version, list(dict.fromkeys(i.level1 for i in system.indicators)),
+             [[u, [[i.key, i.level1, system.role(i, u)] for i in system.assigned(u)]] for u in units]]
+    return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()
 
 
 def _done_rate(s: UnitStatus, system: IndicatorSystem, snapshot: dict[tuple[str, str], list[str]]) -> float | None:
@@ -219,16 +236,19 @@ def _level1_rates(system: IndicatorSystem, units: list[str], years: list[int],
     return {k: (expected[k], done[k]) for k in order if k in expected}
 
 
+# A month's submissions. A file that could not be read at all has no system or campaign, but its
+# unit did send something. A rejected file whose month could not be read is shown in the month it
+# arrived (shown only: it counts for no month).
+_MONTH_SUBMISSIONS = ("(system_id = ? AND campaign = ? OR system_id IS NULL AND status = 'rejected')"
+                      " AND (period = ? OR period IS NULL AND status = 'rejected' AND substr(received_at, 1, 7) = ?)")
+
+
 def unit_statuses(db: sqlite_utils.Database, system: IndicatorSystem, units: list[str], campaign: int, period: str,
                    deadline_day: int, n_years: int, snapshot: dict[tuple[str, str], list[str]]) -> list[UnitStatus]:
     deadline = deadline_for(period, deadline_day)
     subs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    # A file that could not be read at all has no system or campaign, but its unit did send something.
-    # A rejected file whose month could not be read is shown in the month it arrived (shown only:
-    # it counts for no month).
-    where = ("(system_id = ? AND campaign = ? OR system_id IS NULL AND status = 'rejected')"
-             " AND (period = ? OR period IS NULL AND status = 'rejected' AND substr(received_at, 1, 7) = ?)")
-    for sub in db["submissions"].rows_where(where, [system.id, campaign, period, period], order_by="received_at, id"):
+    for sub in db["submissions"].rows_where(_MONTH_SUBMISSIONS, [system.id, campaign, period, period],
+                                            order_by="received_at, id"):
         subs[sub["unit"]].append(sub)
     statuses = []
     for unit in units:
@@ -310,9 +330,13 @@ def _matrix(ws: Any, st: Styles, title: str, system: IndicatorSystem, units: lis
     row = write_table(ws, 1, headers, widths, st)
     ws.freeze_panes(2, 2)
     styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
+    roles_of: dict[str, dict[str, str | None]] = defaultdict(dict)  # indicator → unit → role (not every indicator × unit)
+    for unit in units:
+        for ind in system.assigned(unit):
+            roles_of[ind.key][unit] = system.role(ind, unit)
     level1 = None
     for ind in system.indicators:
-        roles = {u: role for u in units if (role := system.role(ind, u))}
+        roles = roles_of.get(ind.key)
         if not roles:
             continue
         if ind.level1 != level1:
@@ -504,7 +528,7 @@ def _detail_widths(longest: dict[str, int]) -> list[float]:
 
 
 def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_utils.Database, system_id: str,
-             campaign: int, period: str) -> None:
+             campaign: int, period: str, cache: SummaryCache | None = None) -> None:
     """Every row of every unit's snapshot submission, by unit, in sheet order.
 
     60,000 rows in the benchmark: xlsxwriter writes the header and the first row (the template
@@ -512,43 +536,101 @@ def _details(wb: OwnedWorkbook, ws: Any, st: Styles, title: str, db: sqlite_util
     template's style, text as text and the year as a number, as xlsxwriter writes them, at a
     fraction of the cost. Characters XML forbids are removed from the text, the template's too.
     Every row gets a height that shows its text (estimated from the wrapped columns).
+
+    Each unit's rows are one block, deflated once and kept in ``cache`` under what they depend on
+    (:func:`_block_key`): a rewrite where that unit's figures did not change copies them.
     """
-    widths = _detail_widths(_longest_texts(db, system_id, campaign, period))
-    detail_height = row_heights([(n, widths[n]) for n in _DETAIL_WRAPPED])
-    row = write_table(ws, 0, _DETAIL_HEADERS, widths, st)
-    ws.autofilter(0, 0, 0, len(_DETAIL_HEADERS) - 1)
     # Unit by unit and each submission's rows by id: the order of "ORDER BY unit, rows.id" without
     # sorting 60,000 long rows in a temp b-tree (the rows index on submission_id is in id order).
     # A stored submission's rows never change, so the counts stay true while the rows are read.
-    snapshot = db.execute(_SNAPSHOT_CTE + """
-        SELECT s.unit, s.sid, sub.system_id, sub.period,
+    snapshot = [_Source(*r) for r in db.execute(_SNAPSHOT_CTE + """
+        SELECT s.unit, s.sid, sub.system_id, sub.system_version, sub.period, sub.sha256,
                (SELECT COUNT(*) FROM rows r JOIN indicators i ON i.system_id = sub.system_id
                     AND i.system_version = sub.system_version AND i.key = r.indicator_key
                 WHERE r.submission_id = s.sid)
         FROM snap s JOIN submissions sub ON sub.id = s.sid
         ORDER BY s.unit
-    """, {"system": system_id, "campaign": campaign, "period": period}).fetchall()
-    count = sum(n for *_, n in snapshot)
+    """, {"system": system_id, "campaign": campaign, "period": period}).fetchall()]
+    revision = rows_revision(db)
+    widths = _detail_widths(_longest_texts(db, snapshot, revision, cache))
+    detail_height = row_heights([(n, widths[n]) for n in _DETAIL_WRAPPED])
+    row = write_table(ws, 0, _DETAIL_HEADERS, widths, st)
+    ws.autofilter(0, 0, 0, len(_DETAIL_HEADERS) - 1)
+    snapshot = [s for s in snapshot if s.count]
+    count = sum(s.count for s in snapshot)
     setup_xlsxwriter(ws, Page(title, widths, max(count, 1), header_rows=(0, 0)))
-    rows = _detail_rows(db, snapshot)
-    template = next(rows, None)
-    if template is None:
+    if not snapshot:
         return
+    template = next(_detail_rows(db, snapshot[0]))
     # Strings stay strings: the workbook never converts to formulas (nor do the streamed rows).
     ws.set_row(row, detail_height(template))
     ws.write_row(row, 0, [clean_text(v) for v in template], st.text)
-    wb.stream_rows(ws, rows, count - 1, height=detail_height)
+    texts = _indicator_texts(db, {(s.system_id, s.system_version) for s in snapshot})
+    blocks = [Block(_block_key(s, first, widths, texts[s.system_id, s.system_version], revision), s.count - first,
+                    lambda s=s, first=first: islice(_detail_rows(db, s), first, None))
+              for s, first in zip(snapshot, [1] + [0] * (len(snapshot) - 1))]  # the template row is the first unit's first
+    wb.stream_blocks(ws, blocks, cache, height=detail_height)
 
 
-def _longest_texts(db: sqlite_utils.Database, system_id: str, campaign: int, period: str) -> dict[str, int]:
-    row = db.execute(_SNAPSHOT_CTE + """
-        SELECT MAX(LENGTH(r.description)), MAX(LENGTH(r.materials))
-        FROM snap s JOIN rows r ON r.submission_id = s.sid
-    """, {"system": system_id, "campaign": campaign, "period": period}).fetchone()
-    return {"description": row[0] or 0, "materials": row[1] or 0}
+@dataclass(frozen=True)
+class _Source:
+    """A unit's snapshot submission, as 明细 shows it."""
+
+    unit: str
+    sid: int
+    system_id: str
+    system_version: str
+    period: str
+    sha256: str
+    count: int  # its rows 明细 shows
 
 
-def _detail_rows(db: sqlite_utils.Database, snapshot: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+# What the cached parts of 汇总 are made by: this module (the queries, the columns, the figures) and the row heights.
+_SOURCE = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], printing))).hexdigest()
+
+
+def _block_key(source: _Source, skipped: int, widths: list[float], indicators: str, revision: int) -> str:
+    """Everything a unit's block of 明细 depends on but where it stands (the stream adds that): the
+    submission (its id, and its bytes' hash, which no other store gives the same id by chance), the unit it
+    is filed under now (a renamed unit takes its history along), the indicator texts of its
+    system version, the column widths (the row heights follow them), the code that writes them,
+    and the store's count of changes to rows made after they were stored (by hand: xlbridge never does)."""
+    return json.dumps([_SOURCE, source.unit, source.sid, source.sha256, source.system_id, source.system_version,
+                       source.period, source.count, skipped, widths, indicators, revision], ensure_ascii=False)
+
+
+def _indicator_texts(db: sqlite_utils.Database, versions: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(system, version) → a hash of the indicator columns 明细 shows."""
+    out = {}
+    for system_id, version in versions:
+        h = hashlib.sha256()
+        for row in db.execute("SELECT key, code, level1, methods FROM indicators WHERE system_id = ? AND system_version = ?"
+                              " ORDER BY key", [system_id, version]):
+            h.update(json.dumps(row, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        out[system_id, version] = h.hexdigest()
+    return out
+
+
+def _longest_texts(db: sqlite_utils.Database, snapshot: list[_Source], revision: int,
+                   cache: SummaryCache | None) -> dict[str, int]:
+    """The longest 进度说明 and 上报材料 of the snapshot's rows, each submission's kept in ``cache``
+    (its rows never change; ``revision`` counts the changes made to them anyway)."""
+    keys = {s.sid: f"{s.sid}:{s.sha256}:{revision}" for s in snapshot}
+    known = cache.lengths(list(keys.values())) if cache is not None else {}
+    missing = [sid for sid, key in keys.items() if key not in known]
+    if missing:
+        found = {keys[sid]: (d or 0, m or 0) for sid, d, m in db.execute(
+            "SELECT submission_id, MAX(LENGTH(description)), MAX(LENGTH(materials)) FROM rows"
+            " WHERE submission_id IN (SELECT value FROM json_each(?)) GROUP BY submission_id", [json.dumps(missing)])}
+        found.update({keys[sid]: (0, 0) for sid in missing if keys[sid] not in found})
+        if cache is not None:
+            cache.keep_lengths(found)
+        known.update(found)
+    return {"description": max((d for d, _ in known.values()), default=0),
+            "materials": max((m for _, m in known.values()), default=0)}
+
+
+def _detail_rows(db: sqlite_utils.Database, source: _Source) -> Iterator[tuple[Any, ...]]:
     sql = """
         SELECT r.year, i.code, i.level1, i.methods, r.progress, r.description, r.materials, r.links,
                CASE r.secret WHEN 1 THEN '是' ELSE '否' END, r.person, r.phone
@@ -558,9 +640,8 @@ def _detail_rows(db: sqlite_utils.Database, snapshot: list[tuple[Any, ...]]) -> 
         WHERE r.submission_id = :sid
         ORDER BY r.id
     """
-    for unit, sid, system_id, period, _ in snapshot:
-        for values in db.execute(sql, {"system": system_id, "sid": sid}):
-            yield (unit, *values, period)
+    for values in db.execute(sql, {"sid": source.sid}):
+        yield (source.unit, *values, source.period)
 
 
 def _clip(value: str, limit: int) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import logging
 import os
 import re
@@ -28,6 +29,7 @@ import shutil
 import signal
 import sqlite3
 import stat
+import sys
 import threading
 import time
 import zipfile
@@ -42,7 +44,7 @@ import watchfiles
 from xlbridge.service import store
 from xlbridge.service.consolidate import consolidate, months_to_rewrite
 from xlbridge.service.next_ledgers import following_month, issue_after_deadline, write_apart, write_next_ledgers
-from xlbridge.errors import XlbridgeError
+from xlbridge.errors import XlbridgeError, describe, os_reason
 from xlbridge.service.ingest import Outcome, ingest_groups
 from xlbridge.ledger.signature import load_key
 from xlbridge.service.inbox import NotRegularFile, claimed_unit_of, entries, is_ignored, kind_of, move_out, open_regular, refused_entry
@@ -61,6 +63,7 @@ DEADLINE_CHECK_SECONDS = 60.0  # next_ledgers = after-deadline: how often the cl
 RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this long, or when it changes
 MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
 SEARCH_PART_ROWS = 5_000  # texts indexed per transaction, ~1 s: how long a stop may wait for the index
+SEARCH_NICE = 19  # the index thread's nice value: it takes the CPUs the 汇总 and the next-month ledgers leave
 NEXT_LEDGERS_PER_JOB = 16  # next-month ledgers a worker writes per job (~20 ms each)
 STALE_TEMP_SECONDS = 600.0  # a temp file this old belongs to no live writer (they live seconds)
 LOW_DISK_BYTES = 8 << 20  # less free than this at start-up is told: a file needs its archive copy, store rows, receipt
@@ -205,11 +208,11 @@ class Daemon:
             where = f"已移到 {self._shown(move_out(self.ws.inbox, entry, self.ws.quarantine))}"
         except OSError as exc:
             self._refused.add(entry)
-            where = f"无法移出收件箱（{exc.strerror}），此后不再读取"
+            where = f"无法移出收件箱（{os_reason(exc)}），此后不再读取"
         try:
             receipt = f"回执 {write_refusal_receipt(self.ws, claimed_unit_of(self.ws.inbox, entry), name, kind)}"
         except Exception as exc:  # the log line still tells
-            receipt = f"回执未能写出（{exc}）"
+            receipt = f"回执未能写出（{describe(exc)}）"
         log.warning("%s：是%s，不是普通文件，未读取；%s；%s", name, kind, where, receipt,
                     **event("refused", file=name, what=kind, where=where, receipt=receipt))
 
@@ -306,7 +309,7 @@ class Daemon:
             full = disk_full(outcome) or "disk is full" in str(outcome)
             log.error("处理失败 %s%s：%s；文件留在 inbox，%d 秒后或文件变化后重试", self._shown(path),
                       "（磁盘空间已满，已存储的数据未改变）" if full else "", outcome, int(RETRY_SECONDS),
-                      exc_info=None if full or isinstance(outcome, XlbridgeError) else outcome,
+                      exc_info=outcome if is_bug(outcome) else None,
                       **event("error", file=self._shown(path), reason=outcome, disk_full=full))
             self._remember_failure(path)
             return
@@ -355,8 +358,12 @@ class Daemon:
             return  # more files are on their way: one rewrite per burst
         if not force and now < self._retry_at:
             return  # a 汇总 could not be replaced: wait out the back-off
-        # The search index is brought up to date beside the workbooks, on its own connection:
-        # SQLite leaves the GIL while it indexes, so the two CPUs share the burst's last work.
+        # The burst's garbage first (its receipts' workbooks are reference cycles, which the batch's
+        # raised collector thresholds leave for long): else the 汇总 is built on top of it.
+        gc.collect()
+        # The search index is brought up to date beside the workbooks, on its own connection, at the
+        # lowest priority: SQLite leaves the GIL while it indexes, and the CPUs go to the 汇总 and
+        # the next-month ledgers first, the index taking what they leave.
         indexing = threading.Thread(target=self._refresh_search_apart, name="xlbridge-search-index")
         indexing.start()
         try:
@@ -368,7 +375,7 @@ class Daemon:
                 self._retry_delay = min(max(self._retry_delay * 2, self.ws.consolidate_retry_seconds), MAX_RETRY_SECONDS)
                 self._retry_at = now + self._retry_delay
                 log.warning("汇总表暂未更新：%s；%.0f 秒后重试", exc, self._retry_delay,
-                            exc_info=not isinstance(exc, XlbridgeError) and not disk_full(exc),
+                            exc_info=is_bug(exc),
                             **event("postponed", what="consolidation", reason=exc, retry_seconds=self._retry_delay))
                 self._dirty_since = self._dirty_first = now
             else:
@@ -394,7 +401,7 @@ class Daemon:
                 for i in range(0, len(units), NEXT_LEDGERS_PER_JOB)]
         self._next_ledgers.clear()
         return [(month, units, self._preparer.run_apart(write_apart, self.ws, month, units)
-                 if self._preparer is not None and len(jobs) > 1 else None) for month, units in jobs]
+                 if self._preparer is not None else None) for month, units in jobs]
 
     def _write_next_ledgers(self, db, jobs: list[tuple[str, list[str], Any]]) -> None:  # type: ignore[no-untyped-def]
         """The jobs' ledgers written (those with no worker here, and a dead worker's), each told."""
@@ -416,7 +423,7 @@ class Daemon:
     def _tell_next_ledger(self, unit: str, month: str, result: list[Path] | Exception) -> None:
         if isinstance(result, Exception):  # the unit still has its receipt; `ledgers next` can write it later
             log.warning("%s 的下月台账未能生成：%s", unit, result,
-                        exc_info=not isinstance(result, XlbridgeError) and not disk_full(result),
+                        exc_info=is_bug(result),
                         **event("error", unit=unit, reason=result))
             return
         for path in result:
@@ -431,7 +438,7 @@ class Daemon:
         try:
             paths = issue_after_deadline(self.ws, db, datetime.now())
         except Exception as exc:  # e.g. the key was moved: say so, try again at the next check
-            log.warning("截止后下发下月台账失败：%s", exc, exc_info=not isinstance(exc, XlbridgeError),
+            log.warning("截止后下发下月台账失败：%s", exc, exc_info=is_bug(exc),
                         **event("error", reason=exc))
             return
         if paths:
@@ -447,6 +454,7 @@ class Daemon:
         self._dirty_months.clear()
 
     def _refresh_search_apart(self) -> None:
+        _yield_cpu()  # the index after the user-visible outputs: the 汇总 and the ledger-writing workers go first
         try:
             db = store.open_store(self.ws.store)
         except Exception as exc:  # the store unreadable for now: the texts wait for the next burst
@@ -512,6 +520,13 @@ def _arrival(path: Path, inbox: Path) -> str:
         return "partial"  # OSError: Windows keeps a file locked while it is being copied
 
 
+def _yield_cpu() -> None:
+    """The calling thread at the lowest CPU priority (Linux, where a thread has a nice value of its own)."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEARCH_NICE)
+
+
 def _dead(pid: int) -> bool:
     if pid == os.getpid():
         return True  # a killed run's pid we were given: nothing of ours exists yet
@@ -524,6 +539,12 @@ def _dead(pid: int) -> bool:
     except OSError:
         return False
     return False
+
+
+def is_bug(exc: BaseException) -> bool:
+    """A failure to log with its traceback: not ours to tell (XlbridgeError), nor the file
+    system's or SQLite's (a path, a full disk, a busy store: the Chinese line says what to do)."""
+    return not isinstance(exc, (XlbridgeError, OSError, sqlite3.Error))
 
 
 def disk_full(exc: BaseException) -> bool:
@@ -543,5 +564,5 @@ def _disk_full_is_told() -> Iterator[None]:
     except (OSError, sqlite3.Error) as exc:
         if not disk_full(exc):
             raise
-        raise XlbridgeError(f"磁盘空间已满，守护进程无法启动（{exc}）。请清理磁盘后再启动；"
+        raise XlbridgeError(f"磁盘空间已满，守护进程无法启动（{describe(exc)}）。请清理磁盘后再启动；"
                             "已存储的数据和收件箱中的文件都未改动") from None

@@ -17,6 +17,8 @@ import sys
 from datetime import datetime
 from typing import IO, Any
 
+from xlbridge.errors import describe
+
 LOGGER = "xlbridge"
 FORMATS = ("text", "json")
 LEVELS = {"DEBUG": "调试", "INFO": "信息", "WARNING": "警告", "ERROR": "错误", "CRITICAL": "严重"}
@@ -50,8 +52,18 @@ def event(kind: str, **fields: Any) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    """A field as JSON holds it: numbers stay numbers, paths and errors become their text."""
-    return value if value is None or isinstance(value, (bool, int, float, str)) else str(value)
+    """A field as JSON holds it: numbers stay numbers, paths become their text, errors their
+    Chinese description (the system's ``[Errno 13] Permission denied`` is English)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return describe(value) if isinstance(value, BaseException) else str(value)
+
+
+def _in_chinese(record: logging.LogRecord) -> logging.LogRecord:
+    """An error handed to a message (``log.warning("…：%s", exc)``) is printed as :func:`describe` words it."""
+    if isinstance(record.args, tuple) and any(isinstance(a, BaseException) for a in record.args):
+        record.args = tuple(describe(a) if isinstance(a, BaseException) else a for a in record.args)
+    return record
 
 
 class TextFormatter(logging.Formatter):
@@ -60,7 +72,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         record.level_zh = LEVELS.get(record.levelname, record.levelname)
-        return super().format(record)
+        return super().format(_in_chinese(record))
 
     def formatException(self, ei: Any) -> str:
         return _indented(super().formatException(ei))
@@ -70,7 +82,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = {"time": datetime.fromtimestamp(record.created).isoformat(timespec="seconds"),
                 "level": record.levelname.lower(), "event": getattr(record, "event", None),
-                "message": record.getMessage(), **getattr(record, "fields", {})}
+                "message": _in_chinese(record).getMessage(), **getattr(record, "fields", {})}
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)

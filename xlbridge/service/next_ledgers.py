@@ -18,7 +18,6 @@ import sqlite_utils
 
 from xlbridge.errors import XlbridgeError
 from xlbridge.ledger.signature import load_key
-from xlbridge.ledger.writer import write_ledger
 from xlbridge.service import open_items, store
 from xlbridge.service.consolidate import campaign_months, deadline_for
 from xlbridge.service.workspace import Workspace
@@ -73,6 +72,8 @@ def write_next_ledgers(ws: Workspace, db: sqlite_utils.Database, period: str,
     for name in units or []:
         if name not in expected:
             raise XlbridgeError(f"单位「{name}」不在本工作区的报送单位中。报送单位：{'、'.join(expected)}")
+    from xlbridge.ledger.writer import write_ledger  # openpyxl: in the workers, not loaded by every daemon
+
     key = load_key(ws.key_file)  # never created here: ledgers signed with another key would all be rejected
     store.register_system(db, system)
     items = open_items.source()

@@ -99,8 +99,10 @@ def _form(ws: Any, st: Any, title: str, items: list[tuple[str, Any]], styles: di
     return row
 
 
-def _print_form(ws: Any, path: Path, last_row: int) -> None:
-    setup_xlsxwriter(ws, Page(_print_title(path), _FORM_WIDTHS, last_row, landscape=False))
+def _print_form(ws: Any, path: Path, last_row: int, findings_header: int | None = None) -> None:
+    """One portrait page wide; a long list of findings repeats its header row on every later page."""
+    header_rows = (findings_header, findings_header) if findings_header is not None else None
+    setup_xlsxwriter(ws, Page(_print_title(path), _FORM_WIDTHS, last_row, header_rows=header_rows, landscape=False))
 
 
 def _print_title(path: Path) -> str:
@@ -119,25 +121,30 @@ def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int, 
     with workbook(path) as (wb, st):
         sheet = wb.add_worksheet("回执")
         row = _summary_sheet(sheet, st, sub, changes, counted, timing, _next_ledger(ws, sub))
-        _print_form(sheet, path, _findings(sheet, st, row + 1, findings, indicators) - 1)
+        end, findings_header = _findings(sheet, st, row + 1, findings, indicators)
+        _print_form(sheet, path, end - 1, findings_header)
         if changes:
             _changes_sheet(wb.add_worksheet("变化"), st, changes, _print_title(path))
-        _items_sheet(wb, st, db, sub)
+        _items_sheet(wb, st, db, sub, _print_title(path))
     return path
 
 
-def _items_sheet(wb: Any, st: Any, db: sqlite_utils.Database, sub: dict[str, Any]) -> None:
+def _items_sheet(wb: Any, st: Any, db: sqlite_utils.Database, sub: dict[str, Any], title: str) -> None:
     """The unit's rectification items (service/open_items.py): answered by this file, still open."""
     items = open_items.source()
     rows = items.receipt_rows(db, sub) if items and sub["status"] == "accepted" else []
     if not rows:
         return
     ws = wb.add_worksheet("整改")
-    row = write_table(ws, 0, ["事项编号", "指标编号", "重点", "问题", "整改期限", "状态", "本次答复"], [9, 9, 6, 40, 11, 9, 50], st)
+    widths = [9, 9, 6, 40, 11, 9, 50]
+    row = write_table(ws, 0, ["事项编号", "指标编号", "重点", "问题", "整改期限", "状态", "本次答复"], widths, st)
     for values in rows:
+        values = [text(v) for v in values]
+        ws.set_row(row, row_height(zip(values, widths)))
         for col, value in enumerate(values):
-            ws.write_string(row, col, text(value), st.bad if values[2] else st.text)
+            ws.write_string(row, col, value, st.bad if values[2] else st.text)
         row += 1
+    setup_xlsxwriter(ws, Page(title, widths, row - 1, header_rows=(0, 0)))
 
 
 def _counted(db: sqlite_utils.Database, sub: dict[str, Any]) -> str:
@@ -206,17 +213,20 @@ def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[An
     return _form(ws, st, "台账报送回执", items, {"处理结果": st.ok if accepted and not sub["errors"] else st.bad})
 
 
-def _findings(ws: Any, st: Any, row: int, findings: list[dict[str, Any]], indicators: dict[int, str]) -> int:
-    """Below the form: every finding with its cell and indicator, problems first. Returns the next free row."""
+def _findings(ws: Any, st: Any, row: int, findings: list[dict[str, Any]],
+              indicators: dict[int, str]) -> tuple[int, int | None]:
+    """Below the form: every finding with its cell and indicator, problems first. Returns the next
+    free row and the row of the findings' column headers (None when there are none)."""
     counts = Counter(Severity(f["severity"]) for f in findings)
     said = "，".join(f"{SEVERITY_LABELS[s]} {counts[s]} 条" for s in Severity if counts[s])
     ws.write_string(row, 0, f"问题清单（{said}）" if findings else "问题清单", st.section)
     row += 1
     if not findings:
         ws.merge_range(row, 0, row, len(_FORM_WIDTHS) - 1, "没有发现问题", st.ok)
-        return row + 1
-    for col, header in enumerate(_FINDING_HEADERS):
-        ws.write_string(row, col, header, st.header)
+        return row + 1, None
+    header = row
+    for col, label in enumerate(_FINDING_HEADERS):
+        ws.write_string(row, col, label, st.header)
     row += 1
     shown = [f for f in findings if f["severity"] != Severity.info.value] + [f for f in findings if f["severity"] == Severity.info.value]
     for f in shown:
@@ -231,7 +241,7 @@ def _findings(ws: Any, st: Any, row: int, findings: list[dict[str, Any]], indica
         for col, value in enumerate(values):
             ws.write_string(row, col, value, style)
         row += 1
-    return row
+    return row, header
 
 
 def _changes(db: sqlite_utils.Database, sub: dict[str, Any]) -> list[tuple[Any, ...]] | None:

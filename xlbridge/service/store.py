@@ -36,7 +36,7 @@ from typing import Any
 import sqlite_utils
 
 from xlbridge.check.engine import RecordTable
-from xlbridge.errors import StoreError
+from xlbridge.errors import StoreError, sqlite_reason
 from xlbridge.findings import Finding
 from xlbridge.system.model import IndicatorSystem, Unit
 
@@ -47,6 +47,7 @@ SCHEMA_VERSION = 6  # 2: search index refreshed per burst; 3: `current` is a vie
 LATEST_FIRST = "period DESC, received_at DESC, id DESC"
 PAGE_SIZE = 16_384
 _SEARCH_MARK = "search_indexed_through"  # meta key: texts.id up to which texts_fts is complete
+_REVISION = "rows_revision"  # meta key: changes made to stored rows or texts after they were stored
 
 _VIEWS = {  # in dependency order
     # Every ledger row of every accepted submission, its text joined back: what schema 4 stored whole.
@@ -146,29 +147,46 @@ def open_store(path: Path) -> sqlite_utils.Database:
     path.parent.mkdir(parents=True, exist_ok=True)
     # isolation_level: the transactions Python's sqlite3 opens by itself (sqlite-utils' writes
     # outside atomic()) take the write lock up front too.
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level="IMMEDIATE")
-    # A row carries 1–2 KB of Chinese text: 16 KB pages (a new store only; an existing one keeps
-    # its size) hold several, and a merge writes a third fewer WAL frames than with 4 KB.
-    conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-    db = Store(conn)
-    db.execute("PRAGMA foreign_keys = ON")
-    if db.journal_mode != "wal":
-        db.enable_wal()  # readers (consolidation, Datasette) never block the daemon
-    # FULL: a merge is on disk when it commits, before the file leaves the inbox. NORMAL could
-    # lose the last commits on a power cut, and the file would then be only in the archive.
-    db.execute("PRAGMA synchronous = FULL")
     try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level="IMMEDIATE")
+        # A row carries 1–2 KB of Chinese text: 16 KB pages (a new store only; an existing one keeps
+        # its size) hold several, and a merge writes a third fewer WAL frames than with 4 KB.
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+    except sqlite3.Error as exc:
+        raise _unusable(path, exc) from None
+    db = Store(conn)
+    try:
+        db.execute("PRAGMA foreign_keys = ON")
+        if db.journal_mode != "wal":
+            db.enable_wal()  # readers (consolidation, Datasette) never block the daemon
+        # FULL: a merge is on disk when it commits, before the file leaves the inbox. NORMAL could
+        # lose the last commits on a power cut, and the file would then be only in the archive.
+        db.execute("PRAGMA synchronous = FULL")
         _ensure_schema(db)
-    except BaseException:
+    except BaseException as exc:
         db.close()
+        if isinstance(exc, sqlite3.Error) and _is_unusable(exc):
+            raise _unusable(path, exc) from None
         raise
     return db
+
+
+def _is_unusable(exc: sqlite3.Error) -> bool:
+    """A store file that cannot be opened at all (not one that is busy or on a full disk: those
+    are told where they happen)."""
+    text = str(exc).lower()
+    return not isinstance(exc, sqlite3.OperationalError) or "unable to open" in text
+
+
+def _unusable(path: Path, exc: sqlite3.Error) -> StoreError | sqlite3.Error:
+    return StoreError(f"中心库「{path}」{sqlite_reason(exc)}") if _is_unusable(exc) else exc
 
 
 def _ensure_schema(db: sqlite_utils.Database) -> None:
     if "submissions" not in db.table_names():
         _create_tables(db)
     _migrate(db)
+    _count_revisions(db)
     if "texts_fts" not in db.table_names():
         db["texts"].enable_fts(["text"], tokenize="trigram")  # commits by itself: runs apart
     if _search_mark(db) is None:  # a new index, or one whose mark a crash lost: (re)build it whole
@@ -369,6 +387,23 @@ def refresh_search(db: sqlite_utils.Database, limit: int | None = None) -> int:
     return last - done
 
 
+def _count_revisions(db: sqlite_utils.Database) -> None:
+    """Stored rows and texts are only ever inserted; a change made to them anyway (by hand, with
+    a SQL tool) counts in ``meta.rows_revision``, so that what was built from them (the 汇总 cache)
+    is built again. Triggers: they count whoever writes."""
+    for table in ("ledger_rows", "texts"):
+        for change in ("UPDATE", "DELETE"):
+            db.execute(f"""CREATE TRIGGER IF NOT EXISTS [{table}_{change.lower()}_counted] AFTER {change} ON [{table}]
+                BEGIN INSERT INTO meta (key, value) VALUES ('{_REVISION}', '1')
+                      ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END""")
+
+
+def rows_revision(db: sqlite_utils.Database) -> int:
+    """How many times stored rows or texts were changed or deleted (0: never, as xlbridge keeps them)."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [_REVISION]).fetchone()
+    return int(row[0]) if row else 0
+
+
 def _search_mark(db: sqlite_utils.Database) -> int | None:
     row = db.execute("SELECT value FROM meta WHERE key = ?", [_SEARCH_MARK]).fetchone()
     return int(row[0]) if row else None
@@ -490,7 +525,7 @@ def merge_submission(
             if accepted and table is not None:
                 _insert_rows(db, sub_id, table, submission)
     except sqlite3.Error as exc:  # a constraint, a value SQLite cannot store, "database is locked"…
-        raise StoreError(f"写入中心库失败（{exc}），已回滚，原有数据未改变") from None
+        raise StoreError(f"写入中心库失败（{sqlite_reason(exc)}），已回滚，原有数据未改变") from None
     return int(sub_id)
 
 
@@ -542,6 +577,7 @@ def backup(db: sqlite_utils.Database, target: Path) -> Path:
     """SQLite's online backup: a consistent copy while the daemon keeps writing."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
+    tmp.open("wb").close()  # a folder we may not write to fails here, with its path (SQLite's error names none)
     dest = sqlite3.connect(str(tmp))
     try:
         db.conn.backup(dest)

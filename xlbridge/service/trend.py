@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xlbridge.xlsx.owned import Styles, write_table
-from xlbridge.xlsx.printing import Page, row_height, rows_for_px, setup_xlsxwriter, spanning
+from xlbridge.xlsx.printing import CHART_PAGE_PX, Page, chart_page, row_height, setup_xlsxwriter, spanning
 
 SHORT_STATUS = {"按时报送": "按时", "逾期报送": "逾期", "已退回": "已退回", "未报送": "未报送"}
 
@@ -23,14 +23,17 @@ class Month:
     level1_rate: Mapping[str, float]  # 一级指标 → done-rate as of the month
 
 
-_CHART_PX = (960, 560)  # a landscape A4 page of its own
+HEADER = "单位 / 一级指标"
+LEVEL1_SECTION = "各一级指标完成率（截至当月）"
 
 
 def write_trend(wb: Any, ws: Any, st: Styles, title: str, units: Sequence[str], level1s: Sequence[str],
                 months: Sequence[Month]) -> None:
-    """Prints as the units' table, the 一级指标 table, and the chart, each starting a page."""
+    """Prints as the units' table, the 一级指标 table, and the chart, each starting a page. Both
+    tables share the month columns and one header row (单位 / 一级指标), repeated on every page:
+    a print title is one range of rows, and 45 units run to a second page."""
     ws.write_string(0, 0, "全年趋势：各单位每月报送情况（按时 / 逾期 / 未报送）及截至当月的完成率", st.plain)
-    headers = ["单位", *(f"{m.month[5:]}月" for m in months)]
+    headers = [HEADER, *(f"{m.month[5:]}月" for m in months)]
     widths = [24, *([11] * len(months))]
     row = write_table(ws, 1, headers, widths, st)
     ws.freeze_panes(2, 1)
@@ -46,9 +49,9 @@ def write_trend(wb: Any, ws: Any, st: Styles, title: str, units: Sequence[str], 
         row += 1
 
     row += 1
-    section = row
-    ws.write_string(row, 0, "各一级指标完成率（截至当月）", st.plain)
-    row = write_table(ws, row + 1, ["一级指标", *(f"{m.month[5:]}月" for m in months)], widths, st)
+    breaks = [row]
+    ws.write_string(row, 0, LEVEL1_SECTION, st.plain)
+    row += 1
     first = row
     for level1 in level1s:
         ws.set_row(row, row_height([(level1, widths[0])]))
@@ -56,17 +59,15 @@ def write_trend(wb: Any, ws: Any, st: Styles, title: str, units: Sequence[str], 
         for col, m in enumerate(months, start=1):
             ws.write_number(row, col, m.level1_rate.get(level1, 0.0), st.percent)
         row += 1
-    breaks = [section]
     if row > first and months:
         chart = wb.add_chart({"type": "line"})
         for r in range(first, row):
-            chart.add_series({"name": ["趋势", r, 0], "categories": ["趋势", first - 1, 1, first - 1, len(months)],
+            chart.add_series({"name": ["趋势", r, 0], "categories": ["趋势", 1, 1, 1, len(months)],
                               "values": ["趋势", r, 1, r, len(months)], "marker": {"type": "circle"}})
         chart.set_title({"name": "各一级指标完成率（按月）"})
         chart.set_y_axis({"min": 0, "max": 1, "num_format": "0%"})
         chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": _CHART_PX[0], "height": _CHART_PX[1]})
-        ws.insert_chart(row + 1, 0, chart)
-        breaks.append(row + 1)
-        row += 1 + rows_for_px(_CHART_PX[1])
-    setup_xlsxwriter(ws, Page(title, spanning(widths, _CHART_PX[0]), row, row_breaks=breaks, landscape=True))
+        page, row = chart_page(ws, chart, row)
+        breaks.append(page)
+    setup_xlsxwriter(ws, Page(title, spanning(widths, CHART_PAGE_PX[0]), row, header_rows=(1, 1), row_breaks=breaks,
+                              landscape=True))

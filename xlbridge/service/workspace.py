@@ -127,6 +127,11 @@ class Workspace:
     def consolidated_dir(self) -> Path:
         return self.outbox / "汇总"
 
+    @property
+    def cache_dir(self) -> Path:
+        """cache/: what the daemon keeps to write faster, rebuilt from the store when lost."""
+        return self.root / "cache"
+
     def unit_outbox(self, unit: str | None) -> Path:
         """outbox/<单位>/, where a unit's receipts and ledgers go. The name may come from a
         rejected file's own metadata: never a path outside outbox/ ("..")."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from xlbridge.errors import StoreError
+from xlbridge.errors import StoreError, describe
 from xlbridge.ledger.rectification import Answer
 from xlbridge.supervision import items as I
 from xlbridge.supervision import store
@@ -40,7 +40,7 @@ class LedgerItems:
                 I.change(db, item, I.ANSWERED, by=by, note=f"单位反馈（{answer.completion}）：{answer.measures}"[:500],
                          source="ledger", ref=submission["id"], at=submission["received_at"], **fields)
         except sqlite3.Error as exc:
-            raise StoreError(f"写入整改反馈失败（{exc}），已回滚，原有数据未改变") from None
+            raise StoreError(f"写入整改反馈失败（{describe(exc)}），已回滚，原有数据未改变") from None
 
     def receipt_rows(self, db: sqlite_utils.Database, submission: dict[str, Any]) -> list[list[str]]:
         if not store.has_tables(db):

@@ -16,7 +16,7 @@ from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import items, store
 from xlbridge.supervision.content import issued_inspection
 from xlbridge.supervision.receipt import round_folder
-from xlbridge.supervision.writer import inspection_filename, write_inspection
+from xlbridge.system.model import IndicatorSystem
 
 
 def expected_units(ws: Workspace, units: list[str] | None = None) -> list[str]:
@@ -28,8 +28,18 @@ def expected_units(ws: Workspace, units: list[str] | None = None) -> list[str]:
     return list(units or expected)
 
 
+def workspace_unit(ws: Workspace, system: IndicatorSystem, name: str) -> str:
+    """One of the workspace's units by any spelling the system knows (市 支 队, an alias), or a Chinese error."""
+    found = system.unit(name)
+    [unit] = expected_units(ws, [found.name if found else name])
+    return unit
+
+
 def plan_round(ws: Workspace, db: sqlite_utils.Database, round_: str, units: list[str] | None = None,
                today: date | None = None) -> list[Path]:
+    # openpyxl: loaded by the command that plans a round, not by every daemon (summary_sheets imports this module)
+    from xlbridge.supervision.writer import inspection_filename, write_inspection
+
     system = ws.indicator_system()
     campaign = ws.campaign or int(round_[:4])
     if int(round_[:4]) != campaign:

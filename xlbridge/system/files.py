@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from xlbridge.errors import SchemaError
+from xlbridge.errors import SchemaError, os_reason
 from xlbridge.findings import Finding, Severity
 from xlbridge.system.model import Indicator, IndicatorSystem, unit_key
 from xlbridge.system.responsibility import parse_responsibility
@@ -209,7 +209,7 @@ def _read_text(path: Path) -> str:
     except IsADirectoryError:
         raise SchemaError(f"{path}：是文件夹，不是指标体系文件") from None
     except OSError as exc:
-        raise SchemaError(f"{path}：无法读取（{exc.strerror}）") from None
+        raise SchemaError(f"{path}：无法读取（{os_reason(exc)}）") from None
 
 
 def _explain(path: Path, root: Any, data: Any, err: dict[str, Any]) -> str:
@@ -268,7 +268,7 @@ def save_system(system: IndicatorSystem, path: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        raise SchemaError(f"无法写入「{path}」（{exc.strerror}）") from None
+        raise SchemaError(f"无法写入「{path}」（{os_reason(exc)}）") from None
 
 
 def json_schema() -> str:
@@ -321,6 +321,8 @@ def check_system(system: IndicatorSystem, file: str | None = None) -> list[Findi
             add("method-unknown", Severity.warning, f"测评方法「{method}」不在已知方法中，已保留", where)
         if not (ind.level3 or ind.points):
             add("text-missing", Severity.error, "三级指标和考评要点都为空", where)
+        if not ind.level1.strip():  # an import that found no level-1 column or heading rows
+            add("level1-missing", Severity.warning, "一级指标为空：汇总表的一级指标页和得分小计无法归类此指标", where)
         if ind.units_text:
             parsed = parse_responsibility(ind.units_text)
             named = {_canonical(system, n) for n in (*parsed.lead, *parsed.cooperating)}

@@ -8,7 +8,6 @@ into the package xlsxwriter wrote, at several times xlsxwriter's speed per cell.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import os
 import shutil
@@ -21,8 +20,8 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
-from xlbridge.errors import XlbridgeError
-from xlbridge.xlsx.stream import RowStream, splice_rows
+from xlbridge.errors import XlbridgeError, os_reason
+from xlbridge.xlsx.stream import Block, PieceCache, RowStream, splice_rows
 
 NAME_MAX = 255  # bytes of one file name on ext4, XFS, tmpfs, NTFS (in UTF-16 units there, fewer than bytes)
 HELD_SUFFIX = "（新）"  # the new version of a workbook held open, written beside it
@@ -137,6 +136,12 @@ class OwnedWorkbook(xlsxwriter.Workbook):
         are written (text always as text). ``height`` gives each row its height in points."""
         self.row_streams[worksheet.name] = RowStream(rows, count, height)
 
+    def stream_blocks(self, worksheet: Any, blocks: Sequence[Block], cache: PieceCache | None,
+                      height: Callable[[Sequence[Any]], float] | None = None) -> None:
+        """:meth:`stream_rows`, block by block: each block's deflated rows are taken from ``cache``
+        when it holds them under the block's key (and where the block stands), else written and put there."""
+        self.row_streams[worksheet.name] = RowStream((), sum(b.count for b in blocks), height, blocks, cache)
+
 
 @contextlib.contextmanager
 def owned_workbook(path: Path, small: bool = False, beside_if_held: bool = False) -> Iterator[tuple[OwnedWorkbook, Styles]]:
@@ -216,9 +221,7 @@ def failure_reason(exc: BaseException) -> str:
     """Why a write failed, for a Chinese message: 磁盘空间已满, or the system's own words."""
     if isinstance(exc, FileCreateError) and exc.args and isinstance(exc.args[0], OSError):
         exc = exc.args[0]  # xlsxwriter's wrapper of the OSError
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "磁盘空间已满"
-    return getattr(exc, "strerror", None) or str(exc)
+    return os_reason(exc) if isinstance(exc, OSError) else str(exc)
 
 
 def text(value: Any) -> str:

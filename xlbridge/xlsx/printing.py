@@ -16,9 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.worksheet.pagebreak import Break, ColBreak, RowBreak
+from xlbridge.findings import column_letter
 
 FOOTER = "第 &P 页，共 &N 页"
 A4 = 9  # OOXML paperSize
@@ -168,6 +166,19 @@ def rows_for_px(px: float, row_pt: float = 15) -> int:
     return math.ceil(px * 0.75 / row_pt)
 
 
+CHART_PAGE_PX = (960, 520)  # a chart filling a landscape A4 page below a repeated header row
+
+
+def chart_page(ws: Any, chart: Any, row: int) -> tuple[int, int]:
+    """``chart`` (xlsxwriter) inserted below ``row`` at the size of a landscape page, to print on
+    a page of its own: the row that page starts at (a row break) and the next free row."""
+    chart.set_size({"width": CHART_PAGE_PX[0], "height": CHART_PAGE_PX[1]})
+    # a little below the page's first row: LibreOffice draws (clipped) on the page before an
+    # object that touches the break
+    ws.insert_chart(row + 1, 0, chart, {"y_offset": 6})
+    return row + 1, row + 1 + rows_for_px(CHART_PAGE_PX[1] + 6)
+
+
 def setup_xlsxwriter(ws: Any, page: Page) -> None:
     ws.set_paper(A4)
     if page.is_landscape:
@@ -192,6 +203,10 @@ def setup_xlsxwriter(ws: Any, page: Page) -> None:
 
 
 def setup_openpyxl(ws: Any, page: Page) -> None:
+    # openpyxl only here: the daemon writes its receipts and 汇总 with xlsxwriter and need not load it
+    from openpyxl.worksheet.page import PageMargins
+    from openpyxl.worksheet.pagebreak import Break, ColBreak, RowBreak
+
     ws.page_setup.paperSize = A4
     ws.page_setup.orientation = "landscape" if page.is_landscape else "portrait"
     ws.page_margins = PageMargins(**MARGINS, header=HEADER_MARGIN, footer=HEADER_MARGIN)
@@ -199,11 +214,11 @@ def setup_openpyxl(ws: Any, page: Page) -> None:
     ws.oddHeader.center.font = "-,Bold"
     ws.oddHeader.right.text = "&A"
     ws.oddFooter.center.text = FOOTER
-    ws.print_area = f"A1:{get_column_letter(page.last_col + 1)}{page.last_row + 1}"
+    ws.print_area = f"A1:{column_letter(page.last_col + 1)}{page.last_row + 1}"
     if page.header_rows:
         ws.print_title_rows = f"{page.header_rows[0] + 1}:{page.header_rows[1] + 1}"
     if page.left_cols:
-        ws.print_title_cols = f"{get_column_letter(page.left_cols[0] + 1)}:{get_column_letter(page.left_cols[1] + 1)}"
+        ws.print_title_cols = f"{column_letter(page.left_cols[0] + 1)}:{column_letter(page.left_cols[1] + 1)}"
     if page.fit_width:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0

@@ -13,14 +13,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.xml import DEFUSEDXML
-
-from xlbridge.errors import LedgerError
+from xlbridge.errors import LedgerError, os_reason
 from xlbridge.xlsx.bounds import Limits, read_capped, scan_workbook, sheet_names
-
-if not DEFUSEDXML:  # pragma: no cover - defusedxml is a hard dependency
-    raise ImportError("defusedxml 未安装：不能安全解析外来的工作簿")
 
 
 def check_workbook_zip(path: Path, limits: Limits | None = None) -> bytes:
@@ -31,7 +25,7 @@ def check_workbook_zip(path: Path, limits: Limits | None = None) -> bytes:
         with open(path, "rb") as fh:
             data = read_capped(fh, limits.file_bytes)
     except OSError as exc:
-        raise LedgerError(f"{path.name}：无法读取（{exc.strerror}）") from None
+        raise LedgerError(f"{path.name}：无法读取（{os_reason(exc)}）") from None
     sheets = {name: limits.sheet() for name in sheet_names(data, path.name, limits)}
     scan_workbook(data, path.name, sheets, limits)
     return data
@@ -40,6 +34,11 @@ def check_workbook_zip(path: Path, limits: Limits | None = None) -> bytes:
 def open_untrusted_workbook(path: Path, limits: Limits | None = None, **kwargs: Any) -> Any:
     """openpyxl load of ``path`` after its bounds are checked; any parser failure becomes a
     LedgerError naming the file."""
+    import openpyxl  # here, not on import: the daemon checks zips without loading it
+    from openpyxl.xml import DEFUSEDXML
+
+    if not DEFUSEDXML:  # pragma: no cover - defusedxml is a hard dependency
+        raise ImportError("defusedxml 未安装：不能安全解析外来的工作簿")
     data = check_workbook_zip(path, limits)
     try:
         return openpyxl.load_workbook(BytesIO(data), **kwargs)

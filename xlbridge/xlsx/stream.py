@@ -34,6 +34,7 @@ removed instead of escaped:
 
 from __future__ import annotations
 
+import hashlib
 import math
 import posixpath
 import queue
@@ -44,15 +45,15 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
-from openpyxl.utils import column_index_from_string, get_column_letter
+from xlbridge.findings import column_index, column_letter
+from xlbridge.xlsx.pieces import COMPRESS_LEVEL, Deflater, Piece, PieceZip
 
-# Deflate level of the streamed sheet. zlib's default (6, what xlsxwriter uses) takes ~55% longer
-# on this text than 5, for a file ~3% smaller.
-COMPRESS_LEVEL = 5
 _ROWS_PER_CHUNK = 512  # ~1 MB of XML per chunk handed to the compressing thread
 _QUEUED_CHUNKS = 4  # bounds the memory held between the two threads
+_UNCACHED_PIECE = 4 << 20  # bytes of XML after which an uncached run of rows is cut into a new piece
+_SOURCE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]  # a cached piece is this code's XML
 
 _EXCEL_CELL_LIMIT = 32767  # UTF-16 code units
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -66,38 +67,69 @@ _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
 @dataclass
+class Block:
+    """``count`` rows deflated and cached together (one unit's rows of 明细). ``key`` says all
+    their XML depends on but where they stand: the stream adds the first row's number and the
+    template's styles. An empty key: not cached."""
+
+    key: str
+    count: int
+    rows: Callable[[], Iterable[Sequence[Any]]]
+
+
+class PieceCache(Protocol):
+    """Where deflated blocks are kept between two writes (:mod:`xlbridge.service.summary_cache`)."""
+
+    def get(self, key: str) -> Piece | None: ...
+
+    def put(self, pieces: dict[str, Piece]) -> None: ...
+
+
+@dataclass
 class RowStream:
     """``count`` rows for one worksheet, each a sequence of cell values from the template's column on.
 
     The count is needed up front: ``<dimension>`` comes before the rows in the sheet XML, and the
     entry is compressed as it is written. A stream that yields another number of rows fails.
+    With ``blocks`` (and a ``cache``) the rows come block by block, each block's deflated XML
+    taken from the cache when it holds it; ``rows`` is then unused.
     """
 
     rows: Iterable[Sequence[Any]]
     count: int
     height: Callable[[Sequence[Any]], float] | None = None  # each row's height in points (None: the default)
+    blocks: Sequence[Block] = ()
+    cache: PieceCache | None = None
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """Ends the piece being deflated; ``key``: cache it under that key."""
+
+    key: str = ""
+    final: bool = False
 
 
 def splice_rows(source: Path, target: Path, streams: dict[str, RowStream]) -> None:
     """Copy the package ``source`` to ``target``, appending each stream's rows to its worksheet
-    (by sheet name) after the last row xlsxwriter wrote there, the template row."""
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED,
-                                                         compresslevel=COMPRESS_LEVEL) as dst:
+    (by sheet name) after the last row xlsxwriter wrote there, the template row. The other
+    entries are copied compressed as they are."""
+    with zipfile.ZipFile(source) as src, open(target, "wb") as out:
         parts = worksheet_parts(src)
         missing = set(streams) - set(parts)
         if missing:
             raise ValueError(f"no worksheet named {', '.join(sorted(missing))}")
         by_part = {parts[name]: stream for name, stream in streams.items()}
+        package = PieceZip(out)
         for info in src.infolist():
-            data = src.read(info)
             stream = by_part.get(info.filename)
             if stream is None:
-                copy = zipfile.ZipInfo(info.filename, info.date_time)
-                copy.compress_type, copy.external_attr = info.compress_type, info.external_attr
-                dst.writestr(copy, data)
-            else:
-                with dst.open(info.filename, "w") as out:
-                    _write_in_thread(out, _sheet_chunks(data.decode("utf-8"), stream))
+                package.copy(src, info)
+                continue
+            new = _write_in_thread(package, info, _sheet_items(src.read(info).decode("utf-8"), stream))
+            if stream.cache is not None and new:
+                stream.cache.put(new)
+        package.close()
 
 
 def worksheet_parts(src: zipfile.ZipFile) -> dict[str, str]:
@@ -111,8 +143,9 @@ def worksheet_parts(src: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _sheet_chunks(xml: str, stream: RowStream) -> Iterator[bytes]:
-    """The worksheet XML with the streamed rows inserted before ``</sheetData>``, as UTF-8 chunks."""
+def _sheet_items(xml: str, stream: RowStream) -> Iterator[bytes | Piece | _Cut]:
+    """The worksheet XML with the streamed rows inserted before ``</sheetData>``: UTF-8 chunks to
+    deflate, cuts between pieces, and the cached pieces of blocks written before."""
     end = xml.rindex("</sheetData>")
     head, tail = xml[:end], xml[end:]
     template = head[head.rindex("<row "):]
@@ -120,10 +153,12 @@ def _sheet_chunks(xml: str, stream: RowStream) -> Iterator[bytes]:
     cells = _TEMPLATE_CELL.findall(template)
     if not cells:
         raise ValueError("the template row has no cells")
-    first = column_index_from_string(cells[0][0])
-    styles = {column_index_from_string(letters): f' s="{s}"' if s else "" for letters, s in cells}
-    columns = [(get_column_letter(n), styles.get(n, "")) for n in range(first, max(styles) + 1)]
-    last_row = template_row + stream.count
+    first = column_index(cells[0][0])
+    styles = {column_index(letters): f' s="{s}"' if s else "" for letters, s in cells}
+    columns = [(column_letter(n), styles.get(n, "")) for n in range(first, max(styles) + 1)]
+    blocks = stream.blocks or [Block("", stream.count, lambda: stream.rows)]
+    announced = sum(b.count for b in blocks) if stream.blocks else stream.count
+    last_row = template_row + announced
 
     def dimension(m: re.Match[str]) -> str:
         last_col = max(columns[-1][0], m.group(2) or "", key=lambda c: (len(c), c))
@@ -133,19 +168,51 @@ def _sheet_chunks(xml: str, stream: RowStream) -> Iterator[bytes]:
     if not found:
         raise ValueError("the worksheet has no <dimension>")
     yield head.encode("utf-8")
+    yield _Cut()
+    number = template_row + 1
+    for block in blocks:
+        key = _piece_key(block.key, number, columns) if block.key and stream.cache is not None else ""
+        cached = stream.cache.get(key) if key and stream.cache is not None else None
+        if cached is not None:
+            yield cached
+        else:
+            size = 0
+            for chunk in _block_chunks(block, number, columns, stream.height, None if stream.blocks else stream.count):
+                yield chunk
+                size += len(chunk)
+                if not key and size >= _UNCACHED_PIECE:  # a piece of no key may end anywhere: memory stays bounded
+                    yield _Cut()
+                    size = 0
+            yield _Cut(key)
+        number += block.count
+    yield tail.encode("utf-8")
+    yield _Cut(final=True)
+
+
+def _piece_key(key: str, first_row: int, columns: list[tuple[str, str]]) -> str:
+    where = f"{key}\n{first_row}\n{columns}\n{COMPRESS_LEVEL}\n{_SOURCE}"
+    return hashlib.sha256(where.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _block_chunks(block: Block, first_row: int, columns: list[tuple[str, str]],
+                  height: Callable[[Sequence[Any]], float] | None, announced: int | None) -> Iterator[bytes]:
+    """A block's rows as UTF-8 chunks of XML; exactly ``block.count`` rows or ValueError
+    (``announced``: the count the caller gave for a plain stream, named in the error)."""
     written = 0
     batch: list[str] = []
-    for row in _rows_xml(stream.rows, template_row + 1, columns, stream.height):
+    for row in _rows_xml(block.rows(), first_row, columns, height):
         written += 1
-        if written > stream.count:
+        if written > block.count:
             break
         batch.append(row)
         if len(batch) == _ROWS_PER_CHUNK:
             yield "".join(batch).encode("utf-8", "replace")
             batch = []
-    if written != stream.count:
-        raise ValueError(f"{'more' if written > stream.count else written} rows streamed, {stream.count} announced")
-    yield ("".join(batch) + tail).encode("utf-8", "replace")
+    if written != block.count:
+        said = block.count if announced is None else announced
+        raise ValueError(f"{'more' if written > block.count else written} rows streamed, {said} announced")
+    if batch:
+        yield "".join(batch).encode("utf-8", "replace")
 
 
 def _rows_xml(rows: Iterable[Sequence[Any]], first_row: int, columns: list[tuple[str, str]],
@@ -209,33 +276,52 @@ def xml_text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _write_in_thread(out: IO[bytes], chunks: Iterator[bytes]) -> None:
-    """``out.write(chunk)`` for each chunk, in a second thread: zlib and crc32 release the GIL, so
-    the compression of one chunk overlaps the building of the next. The first failure on either
-    side stops both and is raised here."""
-    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUED_CHUNKS)
+def _write_in_thread(package: PieceZip, info: zipfile.ZipInfo, items: Iterator[bytes | Piece | _Cut]) -> dict[str, Piece]:
+    """The entry ``info`` of ``package`` from ``items``, deflated and written in a second thread:
+    zlib and crc32 release the GIL, so the compression of one chunk overlaps the building of the
+    next. The first failure on either side stops both and is raised here. Returns the pieces
+    deflated under a key, for the cache."""
+    pending: queue.Queue[bytes | Piece | _Cut | None] = queue.Queue(maxsize=_QUEUED_CHUNKS)
     failed: list[BaseException] = []
+    new: dict[str, Piece] = {}
+
+    def pieces() -> Iterator[Piece]:
+        deflater = Deflater()
+        while (item := pending.get()) is not None:
+            if item.__class__ is bytes:
+                deflater.add(item)  # type: ignore[arg-type]
+            elif isinstance(item, Piece):
+                yield item
+            else:
+                assert isinstance(item, _Cut)
+                piece = deflater.piece(final=item.final)
+                if item.key:
+                    new[item.key] = piece
+                yield piece
+                deflater = Deflater()
 
     def drain() -> None:
-        while (chunk := pending.get()) is not None:
-            if not failed:  # after a failure, keep taking chunks so that the producer never blocks
-                try:
-                    out.write(chunk)
-                except BaseException as exc:  # noqa: BLE001  (raised again in the calling thread)
-                    failed.append(exc)
+        try:
+            package.write_pieces(info, pieces())
+        except BaseException as exc:  # noqa: BLE001  (raised again in the calling thread)
+            failed.append(exc)
+            while pending.get() is not None:  # keep taking items so that the producer never blocks
+                pass
 
     writer = threading.Thread(target=drain, name="xlsx-deflate", daemon=True)
     writer.start()
     try:
-        for chunk in chunks:
+        for item in items:
             if failed:
                 break
-            pending.put(chunk)
+            pending.put(item)
     finally:
         pending.put(None)
         writer.join()
     if failed:
         raise failed[0]
+    return new
 
 
-__all__ = ["COMPRESS_LEVEL", "RowStream", "clean_text", "escape_free", "plain_text", "splice_rows", "worksheet_parts", "xml_text"]
+__all__ = ["COMPRESS_LEVEL", "Block", "PieceCache", "RowStream", "clean_text", "escape_free", "plain_text",
+           "splice_rows", "worksheet_parts", "xml_text"]
