@@ -79,7 +79,7 @@ def _preparer(ws: Workspace, key: bytes) -> Preparer:
     with stay the same (each file is sent with its workspace and key, so one worker serves
     every workspace of a system; a caller going through many keeps one process, not many)."""
     global _kept
-    system = load_system(ws.system)  # the same object while the file is unchanged
+    system = ws.indicator_system()  # the same object while the file and settings are unchanged
     wanted = (id(system), ws.worker_memory_mb, kinds.registered())
     if _kept is None or _kept[0] != wanted or _kept[1].system is not system:
         if _kept is not None:
