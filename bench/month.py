@@ -74,8 +74,8 @@ def daemon_month(ws: Any, paths: list[Path]) -> tuple[float, dict[str, float], l
         shown: list[float] = []  # when the last user-visible output was written (the next-month ledgers, after the 汇总)
         timed = Daemon._write_next_ledgers
 
-        def noted(self: Any, *args: Any) -> None:
-            timed(self, *args)
+        def noted(self: Any, db: Any, jobs: Any) -> None:
+            timed(self, db, jobs)
             shown.append(time.perf_counter())
 
         Daemon._write_next_ledgers = noted  # type: ignore[method-assign]

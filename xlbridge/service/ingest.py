@@ -79,8 +79,8 @@ def _preparer(ws: Workspace, key: bytes) -> Preparer:
     with stay the same (each file is sent with its workspace and key, so one worker serves
     every workspace of a system; a caller going through many keeps one process, not many)."""
     global _kept
-    system = ws.indicator_system()  # the same object while the file and settings are unchanged
-    wanted = (id(system), ws.worker_memory_mb, kinds.registered())
+    system = ws.indicator_system()  # the same object while the file and the members are unchanged
+    wanted = (id(system), ws.worker_memory_mb, kinds.registered(), open_items.source())
     if _kept is None or _kept[0] != wanted or _kept[1].system is not system:
         if _kept is not None:
             _kept[1].close()
