@@ -35,9 +35,10 @@ def test_bench_month_quick_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "5. A month end to end, as the daemon does it: 6 ledgers × 200 rows" in out
-    for line in ("month 1: xlbridge daemon, end to end", "month 2: xlbridge daemon, end to end",
-                 "month 1: naive pandas.read_excel + to_sql", "a December ledger (the latest month)"):
+    for line in ("month 1: xlbridge daemon, to everything done", "month 2: xlbridge daemon, to everything done",
+                 "month 1: xlbridge daemon, to the last user-visible output", "month 1: naive pandas.read_excel + to_sql",
+                 "a December ledger (the latest month)", "a December ledger, the 汇总 cache lost"):
         assert line in out, out
-    month2 = next(line for line in out.splitlines() if line.startswith("month 2: xlbridge daemon"))
+    month2 = next(line for line in out.splitlines() if line.startswith("month 2: xlbridge daemon, to everything done"))
     assert "1,200 rows" in month2  # six units × 200 rows, all stored, only new texts indexed
     assert "2021-03, 2021-04" in out  # a late March rewrites every later month's 汇总 (their 趋势 shows March)
