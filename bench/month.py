@@ -74,8 +74,8 @@ def daemon_month(ws: Any, paths: list[Path]) -> tuple[float, dict[str, float], l
         shown: list[float] = []  # when the last user-visible output was written (the next-month ledgers, after the 汇总)
         timed = Daemon._write_next_ledgers
 
-        def noted(self: Any, db: Any) -> None:
-            timed(self, db)
+        def noted(self: Any, db: Any, jobs: Any) -> None:
+            timed(self, db, jobs)
             shown.append(time.perf_counter())
 
         Daemon._write_next_ledgers = noted  # type: ignore[method-assign]
@@ -187,7 +187,8 @@ def report_months(args: Any, files: dict[str, list[Path]], times: dict[str, list
         rows.append([f"{month}: xlbridge daemon, to everything done", sec(xl_t), ratio(naive_t, xl_t), f"≥ {goal:.0f}× {verdict(ok)}",
                      f"{rows_new[month]:,} rows, {int(parts.get('texts', 0)):,} new texts indexed"])
         shown = {"merge_submission": "merge", "write_receipt": "receipts", "consolidate": "汇总",
-                 "_write_next_ledgers": "next-month ledgers", "refresh_search": "search index"}
+                 "_write_next_ledgers": "next-month ledgers (waited for after the 汇总)",
+                 "refresh_search": "search index"}
         other = xl_t - sum(parts.get(k, 0.0) for k in shown)
         rows.append(["  of which (last round)", "", "", "",
                      ", ".join(f"{label} {sec(parts.get(k))}" for k, label in shown.items())

@@ -3,8 +3,8 @@
     .venv/bin/python bench/pages.py                 # → docs/pages/*.png
     .venv/bin/python bench/pages.py --out /tmp/pages --dpi 72
 
-Runs the demo into a temporary workspace, prints a receipt with findings, the June 汇总 and the
-largest issued ledger to PDF with LibreOffice (soffice, headless: what a user's "print" gives),
+Runs the demo into a temporary workspace, prints a receipt with findings, the June 汇总, the
+largest issued ledger, an inspection workbook and the quarter's 通报 to PDF with LibreOffice (soffice, headless: what a user's "print" gives),
 and renders one page of each output with poppler's pdftoppm. Needs soffice and poppler-utils.
 """
 
@@ -30,7 +30,10 @@ PAGES = {
     "level1": ("汇总", "一级指标", 0, ""),
     "trend": ("汇总", "趋势", -1, "各一级指标完成率（按月）"),
     "contacts": ("汇总", "联系人", 0, ""),
+    "scores": ("汇总", "得分", 0, ""),
     "ledger": ("ledger", "台账", 0, ""),
+    "inspection": ("inspection", "检查", 0, ""),
+    "bulletin": ("bulletin", "", 0, ""),  # a Word document: no sheet, its first page
 }
 
 
@@ -61,7 +64,10 @@ def _outputs(ws: Path) -> dict[str, Path]:
     receipts = sorted(ws.glob(f"outbox/*/回执_*_{PERIOD}_*.xlsx"))
     with_findings = next(r for r in receipts if "问题清单（" in _first_column(r))
     ledger = max(ws.glob("ledgers/*.xlsx"), key=lambda p: openpyxl.load_workbook(p, read_only=True)["台账"].max_row)
-    return {"receipt": with_findings, "汇总": ws / f"outbox/汇总/汇总台账_{NEXT_PERIOD}.xlsx", "ledger": ledger}
+    inspection = min(ws.glob(f"outbox/督导检查/{NEXT_PERIOD}/督导检查_*.xlsx"))
+    bulletin = min(ws.glob("outbox/督导检查/通报_*.docx"))
+    return {"receipt": with_findings, "汇总": ws / f"outbox/汇总/汇总台账_{NEXT_PERIOD}.xlsx", "ledger": ledger,
+            "inspection": inspection, "bulletin": bulletin}
 
 
 def _first_column(path: Path) -> str:
@@ -77,7 +83,7 @@ def _first_column(path: Path) -> str:
 def _print(soffice: str, outputs: dict[str, Path], work: Path) -> dict[str, Path]:
     copies = {}
     for name, path in outputs.items():
-        copies[name] = work / f"{name}.xlsx"
+        copies[name] = work / f"{name}{path.suffix}"
         shutil.copyfile(path, copies[name])
     subprocess.run([soffice, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless", "--norestore",
                     "--convert-to", "pdf", "--outdir", str(work / "pdf"), *map(str, copies.values())],
@@ -92,7 +98,7 @@ def _sheet_pages(pdf: Path, sheet: str, holding: str) -> list[int]:
     pages = []
     for number, page in enumerate(text.split("\f"), start=1):
         lines = page.strip().splitlines()
-        if lines and lines[0].split()[-1] == sheet and holding in page:
+        if lines and (not sheet or lines[0].split()[-1] == sheet) and holding in page:
             pages.append(number)
     return pages
 

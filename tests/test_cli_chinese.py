@@ -175,3 +175,25 @@ def test_every_message_click_wraps_has_a_chinese_translation() -> None:
     assert singles - set(click_zh.MESSAGES) == set()
     assert plurals - set(click_zh.PLURALS) == set()
     assert all(is_chinese(t) for t in (*click_zh.MESSAGES.values(), *click_zh.PLURALS.values()))
+
+
+HELP_WIDTH = 80  # click's formatter never goes wider
+
+
+@pytest.mark.parametrize("path,command", [((), main), *ALL], ids=["xlbridge", *IDS])
+def test_help_lines_up_and_wraps_by_display_width(path: tuple[str, ...], command: click.Command) -> None:
+    """A Chinese character takes two columns: every option's, argument's and command's text starts
+    in one column of its section and no line runs past the width; no short help shows as 「...」."""
+    output = invoke(*path, "--help")
+    assert all(click_zh.display_width(line) <= HELP_WIDTH for line in output.splitlines()), output
+    assert "  ..." not in output
+    for section in re.split(r"\n(?=\S+：\n)", output)[1:]:
+        heading, *rows = section.rstrip("\n").splitlines()
+        if heading not in ("参数：", "选项：", "命令："):
+            continue
+        starts = set()
+        for row in rows:
+            term = re.match(r"^  (\S.*?)(\s{2,})\S", row)
+            text_start = click_zh.display_width(term[1] + term[2]) + 2 if term else len(row) - len(row.lstrip())
+            starts.add(text_start)
+        assert len(starts) == 1, (heading, rows)

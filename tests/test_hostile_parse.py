@@ -30,6 +30,7 @@ from ledger_fixtures import (
     rewrite_member,
     set_cells,
     understate_member,
+    validate,
 )
 from test_daemon import DaemonProcess, query
 from ws_fixtures import (
@@ -46,7 +47,9 @@ from ws_fixtures import (
 )
 
 from xlbridge.check.engine import FINDINGS_PER_RULE
+from xlbridge.findings import column_index
 from xlbridge.ledger import layout as L
+from xlbridge.ledger.reader import read_ledger
 from xlbridge.xlsx.bounds import Limits, sheet_members
 
 posix = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS, /proc/PID/status")
@@ -236,6 +239,37 @@ def test_normalisation_never_makes_a_formula_of_typed_text(tmp_path: Path, good:
                     assert b"<f>" not in xml and b"<f " not in xml, name
 
 
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+FORMULA_FORMS = {  # name → (rows appended to the 台账 sheet, the cells that are formulas)
+    "shared": (('<row r="40"><c r="R40"><f t="shared" ref="R40:R41" si="0">A1</f><v>1</v></c></row>'
+                '<row r="41"><c r="R41"><f t="shared" si="0"/><v>1</v></c></row>'), ["R40", "R41"]),
+    "shared-child-only": ('<row r="40"><c r="R40" s="0"><f t="shared" si="3"/><v>1</v></c></row>', ["R40"]),
+    "array": (('<row r="40"><c r="R40"><f t="array" ref="R40:S41">A1:B2</f><v>1</v></c><c r="S40"><v>2</v></c></row>'
+               '<row r="41"><c r="R41"><v>3</v></c></row>'), ["R40", "R41", "S40", "S41"]),
+    "data-table": ('<row r="40"><c r="R40"><f t="dataTable" ref="R40:R42" dt2D="0" dtr="0" r1="A1"/><v>1</v></c></row>',
+                   ["R40", "R41", "R42"]),
+    "prefixed": (f'<x:row xmlns:x="{_MAIN_NS}" r="40"><x:c r="R40"><x:f>1+1</x:f><x:v>2</x:v></x:c></x:row>', ["R40"]),
+    "spaced": ('<row r="40">\n  <c r="R40">\n    <f>1+1</f>\n    <v>2</v>\n  </c>\n</row>', ["R40"]),
+    "attribute-order": ('<row r="40"><c t="n" r="R40"><f>1+1</f><v>2</v></c></row>', ["R40"]),
+    "no-reference": ('<row r="40"><c><v>1</v></c><c><f>1+1</f><v>2</v></c></row>', ["B40"]),
+    "dde": ('<row r="40"><c r="R40" t="str"><f>cmd|\' /C calc\'!A0</f><v>0</v></c></row>', ["R40"]),
+}
+
+
+@pytest.mark.parametrize("form", sorted(FORMULA_FORMS))
+def test_formulas_in_every_form_are_found_and_reported(tmp_path: Path, good: Path, form: str) -> None:
+    """Shared formulas (also a child's ``<f t="shared" si=…/>`` alone), array formulas and data
+    tables (their other cells hold a value alone), a namespace prefix, spaces between the tags,
+    attributes in another order, cells without a reference, a DDE call: each cell they make is
+    found by the scan and said by the engine (the ledger carries what was typed, not computed)."""
+    extra, cells = FORMULA_FORMS[form]
+    path = _with_xml(good, tmp_path / f"{UNIT}_{form}.xlsx", extra.encode())
+    grid = read_ledger(path)
+    assert sorted(grid.formulas) == sorted((int(ref[1:]), column_index(ref[0])) for ref in cells)
+    said = sorted(f.cell for f in validate(path).findings if f.rule.startswith("formula-in-"))
+    assert said == sorted(cells), said
+
+
 # --------------------------------------------------------------------------- through a real daemon
 def _vm_hwm_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -349,6 +383,21 @@ def test_a_reader_that_dies_costs_its_file_alone_which_is_quarantined(tmp_path: 
     assert log.count("两次异常终止，拒收并移至") == 1  # tried twice, then never again (the rejection line also quotes the reason)
     receipts = list((ws / "outbox" / UNIT).glob("回执_*.xlsx"))
     assert any("工作簿无法安全读取" in receipt_summary(r).get("退回原因", "") for r in receipts)
+
+
+@posix
+def test_ingest_file_parses_in_a_worker_so_a_reader_that_dies_costs_its_file_alone(tmp_path: Path, good: Path) -> None:
+    """ingest_file (the demo, the tests) parses as the daemon does: in a worker process. The
+    reader aborting on a file (bounds opened wide, as above) costs that file, rejected
+    工作簿无法安全读取; this process and the next file go on."""
+    ws = make_workspace(tmp_path / "ws", campaign=CAMPAIGN, max_rows=1048576, max_columns=16384, max_cells=10**13,
+                        worker_memory_mb=1024)
+    killer = _with_cell(good, tmp_path / f"{UNIT}_killer.xlsx", L.LEDGER_SHEET, "XFD4000", 4000)
+    outcome = ingest(ws, drop(ws, killer, killer.name))
+    assert outcome.status == "rejected" and outcome.quarantine
+    assert "工作簿无法安全读取" in receipt_summary(outcome.receipt)["退回原因"]  # type: ignore[arg-type]
+    assert (ws.quarantine / killer.name).exists()
+    assert ingest(ws, drop(ws, good, f"{UNIT}_good.xlsx")).status == "accepted"
 
 
 def test_the_hidden_sheet_and_the_ledger_xml_are_what_the_builders_changed(tmp_path: Path, good: Path) -> None:

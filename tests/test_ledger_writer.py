@@ -15,6 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger_fixtures import KEY, SYSTEM_ID, UNIT, blank, build_ledger, ledger_dir, system  # noqa: F401
+from workbook_layout import assert_same_layout
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import issued_rows, rows_digest
 from xlbridge.ledger.signature import verify
@@ -283,3 +284,32 @@ def test_meta_sheet_is_signed(wb: Workbook) -> None:
 def test_written_atomically(tmp_path: Path) -> None:
     path = build_ledger(tmp_path, years=[2021])
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
+
+
+# =========================================================================== the package
+def test_a_ledger_is_the_workbook_openpyxl_writes(tmp_path: Path) -> None:
+    """Ledgers are copies of a skeleton openpyxl writes once (ledger/package.py), filled per unit:
+    a pre-filled ledger is, cell for cell and style for style, the one openpyxl writes itself."""
+    from datetime import datetime
+
+    from xlbridge.ledger.content import campaign_years, issued_ledger
+    from xlbridge.ledger.writer import _workbook, ledger_meta, write_ledger
+
+    sys_ = system()
+    years = campaign_years(sys_, 2021)
+    rows = issued_rows(sys_, UNIT, years)
+    answers = {  # carried-over answers of every kind: escaping, spaces kept, lists, a tall row, 涉密
+        rows[0].identity: {"progress": "已完成", "description": "按计划推进 & <完成> 了，" * 30,
+                           "materials": "材料一\n材料二", "links": "http://a.gov.cn/1\nhttps://b.gov.cn/2",
+                           "secret": False, "person": " 王伟", "phone": "13800138000"},
+        # (a literal _xHHHH_ is left out: the skeleton escapes it as Excel reads it, openpyxl writes it raw)
+        rows[3].identity: {"progress": "未完成", "description": "推进中", "secret": True, "person": "李娜 "},
+        rows[7].identity: {"progress": "已完成", "description": "\t第一行\n第二行", "materials": "—"},
+    }
+    issued_at = datetime(2021, 6, 1, 9, 0)
+    spliced = write_ledger(sys_, UNIT, 2021, tmp_path / "spliced.xlsx", KEY, issued_at=issued_at,
+                           period="2021-06", answers=answers)
+    meta = ledger_meta(sys_, UNIT, 2021, years, issued_ledger(sys_, UNIT, years).digest, KEY, issued_at, "2021-06")
+    itself = tmp_path / "openpyxl.xlsx"
+    _workbook(sys_, UNIT, 2021, years, rows, meta, "2021-06", len(rows), answers).save(itself)
+    assert_same_layout(spliced, itself)

@@ -271,6 +271,10 @@ def test_each_chart_page_holds_its_title_and_every_label(printed: dict[str, Prin
         assert name in chart, name  # the legend
     months = [c for c in sheet_rows(book.xlsx, "趋势")[1][1:] if c]
     assert months == ["05月", "06月"] and all(m in flat(chart) for m in months)  # the axis: the demo's months
+    # 得分's bar chart: a page of its own after the ranking, every unit named on its axis.
+    units = [r[1] for r in sheet_rows(book.xlsx, "得分")[3:] if r and r[1]]
+    [bars] = [p for p in book.sheet_pages("得分") if "各单位督导检查得分" in p]
+    assert len(units) == 23 and [u for u in units if u not in flat(bars)] == []
 
 
 # =========================================================================== the ledger

@@ -4,6 +4,7 @@ with its cell, and what changed since the unit's previous accepted submission.""
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
     KEY, UNIT, baseline, cell, data_row, edited, ledger_dir, set_cells,
 )
+from workbook_layout import assert_same_layout
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
     LATE, ON_TIME, clean_environment, connect, drop, is_chinese, make_workspace, receipt_findings, receipt_summary,
     set_text, sheet_rows, sheet_xml,
@@ -198,3 +200,46 @@ def rows_indicator(ws: Workspace, sheet_row: int) -> str:
             "SELECT i.code, i.level3 FROM rows r JOIN indicators i ON i.key = r.indicator_key"
             " WHERE r.sheet_row = ? ORDER BY r.id DESC LIMIT 1", [sheet_row]).fetchone()
     return f"{code} {name[:20]}"
+
+
+# =========================================================================== the package
+def test_a_receipt_is_the_workbook_xlsxwriter_writes(ws: Workspace, baseline: Path, tmp_path: Path) -> None:
+    """Receipts are spliced into a package xlsxwriter writes once (xlsx/replayed.py): each kind is,
+    cell for cell and style for style, the workbook xlsxwriter itself writes from the same calls."""
+    from xlbridge.service.receipt import write_duplicate_receipt, write_receipt, write_refusal_receipt
+    from xlbridge.xlsx.owned import owned_workbook
+
+    direct = tmp_path / "xlsxwriter"
+
+    def xlsxwriter_itself(path: Path) -> Any:
+        return owned_workbook(direct / path.name, small=True)
+
+    def both(outcome: Outcome) -> tuple[Path, Path]:  # written at once: a later file changes what a receipt says
+        db = store.open_store(ws.store)
+        try:
+            return outcome.receipt, direct / write_receipt(ws, db, outcome.submission_id, workbook=xlsxwriter_itself).name  # type: ignore
+        finally:
+            db.close()
+
+    clean = ingest(ws, baseline, f"{UNIT}_2021-05.xlsx")
+    pairs = [both(clean)]
+    errors = edited(baseline, tmp_path / "errors.xlsx", set_cells({
+        "B3": "2021-06", cell("progress", R9): None, cell("links", R18): "www.example.gov.cn/a",
+        cell("description", R19): "推进" * 260 + " & <b>", cell("person", R9): "  王伟 "}))
+    changed = ingest(ws, errors, f"{UNIT}_2021-06.xlsx", LATE)
+    pairs.append(both(changed))
+    pairs.append(both(ingest(ws, edited(baseline, tmp_path / "tampered.xlsx", set_cells({f"D{R9}": "（改写）"})),
+                             f"{UNIT}_2021-06b.xlsx", LATE)))
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"PK\x03\x04 half a file")
+    pairs.append(both(ingest(ws, junk, "财务报表.xlsx")))
+    with connect(ws.store) as conn:
+        conn.row_factory = sqlite3.Row
+        first = dict(conn.execute("SELECT * FROM submissions WHERE id = ?", [clean.submission_id]).fetchone())
+    pairs += [(write_duplicate_receipt(ws, first, "again.xlsx"),
+               direct / write_duplicate_receipt(ws, first, "again.xlsx", workbook=xlsxwriter_itself).name),
+              (write_refusal_receipt(ws, UNIT, "link.xlsx", "符号链接"),
+               direct / write_refusal_receipt(ws, UNIT, "link.xlsx", "符号链接", workbook=xlsxwriter_itself).name)]
+    assert changes_sheet(changed.receipt)  # type: ignore[arg-type]  (the 变化 sheet is compared too)
+    for spliced, written in pairs:
+        assert_same_layout(spliced, written)

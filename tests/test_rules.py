@@ -609,6 +609,21 @@ def test_formula_in_an_input_cell(baseline: Path, tmp_path: Path) -> None:
     expect(result, "formula-in-input", "F3", "公式")
 
 
+@triggers("formula-in-ledger", "external-link")
+def test_formulas_outside_input_cells_and_links_to_other_workbooks(baseline: Path, tmp_path: Path) -> None:
+    """A formula in a locked cell or right of the layout (whose value the row checks never read),
+    and a link to another workbook or a DDE server: said, never followed."""
+    path = edited(baseline, tmp_path / "f.xlsx", set_cells({f"D{PLAIN}": "=D5", f"Q{WEB}": "=1+1"}))
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("xl/externalLinks/externalLink1.xml",
+                    '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                    '<ddeLink ddeService="cmd" ddeTopic="/C calc"/></externalLink>')
+    result = validate(path)
+    expect(result, "formula-in-ledger", f"D{PLAIN}", "公式")
+    expect(result, "formula-in-ledger", f"Q{WEB}", "公式")
+    expect(result, "external-link", None, "外部链接")
+
+
 # =========================================================================== normalisation
 @triggers("normalised-width")
 def test_full_width_digits(baseline: Path, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from supervision_fixtures import ROW, col, fill, inspection_kind, submit, system
 from test_supervision_scoring import scored_system
 from ws_fixtures import clean_environment, connect, receipt_summary, run, sheet_rows  # noqa: F401
 
+from xlbridge.ledger import layout as L
 from xlbridge.service import store as service_store
 from xlbridge.supervision import layout as S
 from xlbridge.supervision import store
@@ -86,11 +87,14 @@ def test_the_workbook_records_bonus_checked_like_deductions(ws, tmp_path: Path) 
     assert [sheet.cell(BONUS_ROWS[c], col("code")).value for c in ("加1", "加2")] == ["加1", "加2"]
     assert [sheet.cell(BONUS_ROWS[c], col("points")).value for c in ("加1", "加2")] == ["3", "2"]
     assert [sheet.cell(S.HEADER_ROW, col(k)).value for k in ("bonus", "bonus_reason")] == ["加分", "加分依据"]
-    assert not sheet.cell(BONUS_ROWS["加1"], col("bonus")).protection.locked
+    for key in ("bonus", "bonus_reason"):  # open on a 加分项's row; locked and grey on the others
+        assert not sheet.cell(BONUS_ROWS["加1"], col(key)).protection.locked
+        assert sheet.cell(BONUS_ROWS["18"], col(key)).protection.locked and sheet.cell(BONUS_ROWS["减1"], col(key)).protection.locked
+        assert sheet.cell(BONUS_ROWS["18"], col(key)).fill.fgColor.rgb.endswith(L.LOCKED_FILL)
     prompts = {dv.promptTitle: dv for dv in sheet.data_validations.dataValidation}
     assert prompts["加分"].type == "decimal" and "加分项" in prompts["加分"].prompt
     refused = {
-        "over": ({"加1": {**AWARD, "bonus": 5}}, "加分 5 超过本加分项分值 3"),
+        "over": ({"加1": {**AWARD, "bonus": 5}}, "加分 5 超过本加分项还可加的 3 分"),
         "normal": ({"18": {**AWARD}}, "本指标不是加分项，不能加分"),
         "reason": ({"加1": {"conclusion": S.CONFORM, "bonus": 1}}, "加分的，请写明加分依据"),
         "negative": ({"加1": {**AWARD, "bonus": -1}}, "加分「-1」不是不小于 0 的数字"),
@@ -153,6 +157,23 @@ def test_bonus_add_outside_a_round_counts_from_its_month_within_the_caps(ws, tmp
     assert "102 / 100" in run("score", "-w", ws.root, "--period", "2021-08").output
     text = run("bonus", "list", "-w", ws.root).output
     assert "由李督导撤销：推广文件不属本单位" in text and "共 2 项" in text
+
+
+def test_the_next_round_shows_what_was_awarded_and_checks_what_is_left(ws, tmp_path: Path) -> None:
+    assert submit(ws, fill(planned(ws), tmp_path / "r1.xlsx", {"加1": AWARD}, rows=BONUS_ROWS)).status == "accepted"
+    august = planned(ws, "2021-08")
+    sheet = openpyxl.load_workbook(august)[S.INSPECTION_SHEET]
+    assert sheet.cell(S.HEADER_ROW, col("awarded")).value == "已加分"
+    assert [sheet.cell(BONUS_ROWS[c], col("awarded")).value for c in ("加1", "加2", "18")] == ["2", None, None]
+    assert sheet.cell(BONUS_ROWS["加1"], col("awarded")).protection.locked  # signed with the rest
+    over = submit(ws, fill(august, tmp_path / "over.xlsx", {"加1": AWARD}, on="2021-08-20", rows=BONUS_ROWS),
+                  when=datetime(2021, 8, 21))
+    assert over.status == "rejected" and "加分 2 超过本加分项还可加的 1 分（分值减已加分）" in over.summary
+    ok = submit(ws, fill(august, tmp_path / "ok.xlsx", {"加1": {**AWARD, "bonus": 1, "bonus_reason": "再获表彰"}},
+                         on="2021-08-20", rows=BONUS_ROWS), when=datetime(2021, 8, 22))
+    assert ok.status == "accepted", ok.summary
+    unit = json.loads(run("score", "-w", ws.root, "--period", "2021-08", "--json").output)["units"][0]
+    assert (unit["round"], unit["bonus"], unit["score"]) == ("2021-08", 3.0, 103.0)
 
 
 def test_the_summary_and_the_bulletin_show_bonus_with_its_reason(ws, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ openpyxl, submitted through the real intake, checked by typed rules, stored in o
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import openpyxl
 import pytest
 from ledger_fixtures import KEY, OTHER_KEY, UNIT
 from supervision_fixtures import CODES, ROW, col, fill, inspection_kind, plan, reported_workspace, submit  # noqa: F401
-from ws_fixtures import clean_environment, connect, count, dumps, is_chinese, receipt_summary, sheet_rows  # noqa: F401
+from ws_fixtures import clean_environment, connect, count, dumps, is_chinese, receipt_summary, run, sheet_rows  # noqa: F401
 
 from xlbridge.ledger.signature import verify
 from xlbridge.supervision import layout as S
@@ -207,3 +208,22 @@ def test_the_daemon_takes_inspection_workbooks_from_the_inbox(ws, tmp_path: Path
     # the item the inspection opened is in the unit's next ledger, rewritten by the daemon
     items = [[c.value for c in r[:4]] for r in openpyxl.load_workbook(july)["整改"].iter_rows(min_row=3)]
     assert items == [["1", "9", None, "链接失效"]]
+
+
+def test_an_inspection_taken_by_ingest_rewrites_the_summaries_it_changes(ws, tmp_path: Path) -> None:
+    """A round counts for the month it inspected: `xlbridge ingest` (as the daemon) rewrites that
+    month's 汇总 and the later ones, whose 得分 and 整改 then show it, with no `consolidate` by hand."""
+    filled = fill(plan(ws, "2021-05"), tmp_path / "r.xlsx", {"18": {
+        "conclusion": S.NONCONFORM, "problem": "未公开行政许可事项", "deduction": 5, "requirement": "在门户网站公开",
+        "due": "2021-07-31"}}, on="2021-05-31")
+    inbox = ws.inbox / filled.name
+    inbox.write_bytes(filled.read_bytes())
+    result = run("ingest", "-w", ws.root, inbox, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [(f["status"], f["period"]) for f in data["files"]] == [("accepted", "2021-05")]
+    summaries = [ws.outbox / "汇总" / f"汇总台账_{month}.xlsx" for month in ("2021-05", "2021-06")]
+    assert data["consolidated"] == [str(p) for p in summaries]  # not only the latest month
+    for path in summaries:
+        assert sheet_rows(path, "得分")[3][2] == 95
+        assert [(r[0], r[2], r[7]) for r in sheet_rows(path, "整改")[3:]] == [("1", "18", "待整改")]

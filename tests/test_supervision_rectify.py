@@ -155,3 +155,6 @@ def test_rectify_close_and_reopen_from_the_command_line_keep_the_history(ws) -> 
     assert [h["new_status"] for h in as_json["history"]] == ["待整改", "已销号", "待整改"]
     # the reopened item is listed again, and goes to the unit's next review sheet
     assert "共 1 项" in run("rectify", "list", "-w", ws.root, "--as-of", "2021-08-01").output
+    assert "共 1 项" in run("rectify", "list", "-w", ws.root, "--unit", UNIT).output
+    stranger = run("rectify", "list", "-w", ws.root, "--unit", "不存在的局")
+    assert stranger.exit_code == 1 and "不在本工作区的报送单位中" in stranger.output

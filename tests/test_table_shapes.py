@@ -344,3 +344,16 @@ def test_every_row_of_every_shape_field_by_field(tmp_path: Path, shape: str) -> 
     got, _ = imported(SHAPES[shape](tmp_path / f"{shape}.xlsx"))
     assert [(i.key, i.code, i.level1, i.level2, i.level3 and i.level3[:10], i.points and i.points[:10], i.lead,
              i.cooperating, i.score, i.kind.value) for i in got.indicators] == [tuple(r) for r in EVERY_ROW[shape]]
+
+
+def test_check_names_every_indicator_without_a_level1(tmp_path: Path) -> None:
+    """A table with no level-1 column imports with a warning per row, and `schema check` on the YAML
+    says so too (it once said 0 problems while every 一级指标 was empty)."""
+    table = write_grid(tmp_path / "t.xlsx", [["序号", "考核内容", "责任单位"], [1, "成立领导小组。", "司法局"],
+                                            [2, "制定计划。", "政府办"]])
+    _, output = imported(table)
+    assert output.count("level1-missing") == 2
+    result = run("schema", "check", tmp_path / "t.yaml")
+    assert result.exit_code == 0 and "检查通过（2 条提示）" in result.output
+    for key in ("1", "2"):
+        assert f"（指标 {key}）：一级指标为空：汇总表的一级指标页和得分小计无法归类此指标（规则 level1-missing）" in result.output

@@ -166,8 +166,9 @@ def test_the_clerks_check_and_the_service_agree_on_a_towns_ledger(town_ledgers: 
     assert clerk.valid, clerk.summary
     assert {f.rule for f in clerk.findings} == {"signature-unchecked"}
     assert [i.key for i in clerk.system.assigned("良田镇")] == town_led()
-    result = run("validate", filled)
-    assert result.exit_code == 0 and "不在指标体系" not in result.output, result.output
+    for args in ([filled], ["--system", "jinfeng-2020", filled]):
+        result = run("validate", *args)
+        assert result.exit_code == 0 and "不在指标体系" not in result.output, result.output
     # the service, with its key and the workspace's system
     outcome = run("ingest", filled, "-w", root, "--json")
     assert outcome.exit_code == 0, outcome.output
@@ -315,3 +316,16 @@ def test_the_add_in_button_checks_a_towns_ledger_as_the_service_does(town_ledger
     button = [(f.rule, f.cell) for f in outcome.validation.report.findings if f.rule != "signature-unchecked"]
     daemon = validate_grid(read_ledger(bad), Workspace.load(root).indicator_system(), KEY)
     assert button and button == [(f.rule, f.cell) for f in daemon.report.findings]
+
+
+def test_a_department_the_table_does_not_name_joins_the_listed_ones(tmp_path: Path) -> None:
+    """政府各部门(单位) lists the departments the table names; the workspace adds one it knows."""
+    members = f'"政府各部门(单位)" = ["教育局"]\n"{GROUP}" = ["良田镇"]'
+    system = Workspace.load(jinfeng_workspace(tmp_path / "ws", members=members)).indicator_system()
+    shipped = load_system("jinfeng-2020")
+    assert system.members_of("政府各部门(单位)") == [*shipped.members_of("政府各部门(单位)"), "教育局"]
+    named = [i.key for i in shipped.indicators if "政府各部门(单位)" in (*i.lead, *i.cooperating)]
+    assert [i.key for i in system.assigned("教育局")] == named
+    assert system.supplied_groups("教育局") == ("政府各部门(单位)",)
+    assert system.unit("政府各部门(单位)").members_note.startswith(shipped.unit("政府各部门(单位)").members_note)
+    assert [i.key for i in system.assigned("司法局")] == [i.key for i in shipped.assigned("司法局")]

@@ -100,7 +100,9 @@ def schema_check(files: tuple[str, ...], workspace: Path | None, as_json: bool) 
         sys.exit(1)
 
 
-optional_system_argument = click.argument("system", metavar="[指标体系]", required=False)
+optional_system_argument = click_zh.argument(
+    "system", metavar="[指标体系]", required=False,
+    help="内置指标体系名或指标体系文件的路径；用 -w 时可以不写（用工作区的指标体系）")
 system_workspace_option = click.option(
     "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="按这个工作区的设置（含 [members] 补充的集体成员）；不写指标体系时用工作区的指标体系")
@@ -407,7 +409,6 @@ def _existing_store(ws):  # type: ignore[no-untyped-def]
     """The store of a real workspace (one with a store, settings or an inbox): a mistyped
     --workspace must not leave an empty store behind."""
     from xlbridge.service.store import open_store
-
     from xlbridge.service.workspace import CONFIG_NAME
 
     if not ws.store.exists() and not (ws.root / CONFIG_NAME).exists() and not ws.inbox.is_dir():
@@ -468,12 +469,12 @@ def ingest(files: tuple[Path, ...], workspace: Path, no_consolidate: bool, wait_
 
 
 def _ingest_here(ws, files: tuple[Path, ...], no_consolidate: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    from xlbridge.gc_tuning import batch_gc
+    from xlbridge.ledger.signature import load_key
     from xlbridge.service.consolidate import consolidate, months_to_rewrite
     from xlbridge.service.ingest import ingest_groups
-    from xlbridge.ledger.signature import load_key
     from xlbridge.service.prepare import is_ignored
     from xlbridge.service.store import open_store, refresh_search
-    from xlbridge.gc_tuning import batch_gc
     from xlbridge.service.workers import Preparer
 
     key_bytes = load_key(ws.key_file)
@@ -563,7 +564,8 @@ def _hand_to_daemon(ws, files: tuple[Path, ...], pid: int | None, wait_seconds: 
 @friendly
 def consolidate(workspace: Path, period: str | None, every_month: bool, as_json: bool) -> None:
     """生成综合协调组的汇总台账。"""
-    from xlbridge.service.consolidate import consolidate as run, latest_period, reported_months
+    from xlbridge.service.consolidate import consolidate as run
+    from xlbridge.service.consolidate import latest_period, reported_months
     from xlbridge.service.month_status import month_status
 
     _register_supervision()  # 汇总 gains the supervision group's 得分 and 整改 sheets
@@ -776,17 +778,18 @@ def rectify_add(workspace: Path, unit: str, indicator: str, problem: str, requir
 @rectify.command("list")
 @workspace_option
 @click.option("--all", "show_all", is_flag=True, help="包括已销号的事项")
+@click.option("--unit", help="只列这个单位的事项")
 @json_option
 @as_of_option
 @friendly
-def rectify_list(workspace: Path, show_all: bool, as_json: bool, as_of: str | None) -> None:
+def rectify_list(workspace: Path, show_all: bool, unit: str | None, as_json: bool, as_of: str | None) -> None:
     """列出整改事项及其状态（逾期的先列）。"""
     from xlbridge.supervision.commands import list_items
 
     ws = _workspace(workspace)
     db = _existing_store(ws)
     try:
-        found = list_items(ws, db, _as_of(as_of), show_all)
+        found = list_items(ws, db, _as_of(as_of), show_all, unit)
     finally:
         db.close()
     if as_json:
@@ -988,6 +991,6 @@ def remind(workspace: Path, period: str, as_of: str | None, as_json: bool) -> No
 
 
 # --------------------------------------------------------------------------- Excel add-in
-from xlbridge.excel.cli import addin  # noqa: E402  (the group's commands import xlwings lazily)
+from xlbridge.excel.cli import addin
 
 main.add_command(addin)

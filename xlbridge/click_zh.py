@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import gettext
 import importlib
+import re
 import sys
+import unicodedata
 from typing import Any
 
 import click
@@ -143,8 +145,68 @@ def install() -> None:
             module.ngettext = CATALOGUE.ngettext  # type: ignore[attr-defined]
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: a Chinese character (or full-width punctuation) two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+_NO_LINE_START = "，。；：、！？）」』】》"  # never the first character of a line
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` columns: Chinese breaks between any two characters, other text
+    at spaces (a word longer than a line stays whole); a closing mark takes the character before
+    it onto the next line rather than start one."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line: list[str] = []
+        for token in re.findall(r"[\u2e80-\uffef]|[^\s\u2e80-\uffef]+|\s+", paragraph):
+            if display_width("".join(line) + token) > width and "".join(line).strip():
+                carried = [line.pop()] if token in _NO_LINE_START and len(line) > 1 else []
+                lines.append("".join(line).rstrip())
+                line = carried
+                if token.isspace():
+                    continue
+            line.append(token)
+        lines.append("".join(line).rstrip())
+    return lines
+
+
 class HelpFormatter(click.HelpFormatter):
-    """Full-width colons after headings and the usage prefix, as Chinese text writes them."""
+    """Full-width colons after headings and the usage prefix, as Chinese text writes them; option
+    and argument lists aligned and wrapped by display width (click counts a Chinese character as
+    one column, and 「--wait 数值」 would push its help out of line)."""
+
+    def write_text(self, text: str) -> None:
+        """A command's help, paragraph by paragraph, wrapped by display width; the lines of a
+        docstring paragraph joined without a space where Chinese meets Chinese."""
+        indent = " " * self.current_indent
+        for n, paragraph in enumerate(re.split(r"\n\s*\n", text.strip("\n"))):
+            if n:
+                self.write("\n")
+            parts = [line.strip() for line in paragraph.splitlines() if line.strip()]
+            joined = "".join(a if not b or display_width(a[-1:]) == 2 == display_width(b[:1]) else a + " "
+                             for a, b in zip(parts, [*parts[1:], ""]))
+            for line in _wrap(joined, max(self.width - self.current_indent, 11)):
+                self.write(f"{indent}{line}\n")
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        first_col = min(max((display_width(term) for term, _ in rows), default=0), col_max) + col_spacing
+        text_width = max(self.width - first_col - 2, 10)
+        for term, text in rows:
+            self.write(f"{'':>{self.current_indent}}{term}")
+            if not text:
+                self.write("\n")
+                continue
+            if display_width(term) <= first_col - col_spacing:
+                self.write(" " * (first_col - display_width(term)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = _wrap(text, text_width)
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
 
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{heading}：\n")
@@ -190,6 +252,19 @@ class _Chinese:
     with a 参数 section before the options."""
 
     context_class = Context
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The first sentence of the help in the list of commands, cut by display width (click
+        cuts at a space, which Chinese has none of, and shows 「...」)."""
+        if getattr(self, "short_help", None) or not getattr(self, "help", None):
+            return super().get_short_help_str(limit)  # type: ignore[misc]
+        first = "".join(line.strip() for line in self.help.split("\n\n")[0].splitlines())  # type: ignore[attr-defined]
+        first = first.split("。")[0] + "。" if "。" in first else first
+        if display_width(first) <= 2 * limit:
+            return first
+        while display_width(first) > 2 * limit - 2:
+            first = first[:-1]
+        return first.rstrip("，、；：") + "…"
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self.format_usage(ctx, formatter)  # type: ignore[attr-defined]

@@ -159,6 +159,7 @@ def validate_grid(grid: LedgerGrid, system: IndicatorSystem, key: bytes | None =
     _check_period(check, header.get("period"), meta, today or date.today())
     _check_column_headers(check)
     table = _check_rows(check, expected, unit)
+    _check_other_formulas(check)
     if not _check_blank(check, table):
         _check_contacts(check, table)
     rectify_findings, answers = check_rectification(grid.rectification, meta, grid.file)
@@ -517,6 +518,31 @@ def _identify(check: _Checker, number: int, raw: list[Any], issued: IssuedLedger
         check.add("year-out-of-range", f"年度「{year}」不在考核年度 {min(years)}–{max(years)} 内", number, L.COLUMN["year"], value=year)
         return None
     return year, code  # type: ignore[return-value]
+
+
+def _check_other_formulas(check: _Checker) -> None:
+    """The formulas the row checks do not see: in locked cells and the header block, right of the
+    layout, in input cells of rows that read as empty (a formula with no value), and links to
+    other workbooks (or DDE). A ledger carries what the clerk typed, never what a formula made."""
+    grid = check.grid
+    if grid.external_links:
+        check.add("external-link", f"工作簿含 {grid.external_links} 个外部链接（指向其他工作簿或 DDE），系统不读取也不跟随",
+                  hint="请在“数据—编辑链接”中断开链接（或把含链接的单元格“选择性粘贴—数值”）后再报送")
+    if not grid.formulas:
+        return
+    clerk = {(f.row, f.value_col) for f in L.HEADER_FIELDS if not f.locked}  # said by the header check
+    inputs, width = {c.index for c in L.INPUTS}, len(L.COLUMNS)
+    for row, col in sorted(grid.formulas):
+        if (row, col) in clerk:
+            continue
+        if row >= L.FIRST_DATA_ROW and col in inputs:
+            raw = grid.rows[row - 1][:width] if row <= len(grid.rows) else []
+            if any(v not in (None, "") for v in raw):
+                continue  # a row the row checks read: said there
+            check.add("formula-in-input", "填报单元格中含公式，请改为直接填写文字", row, col)
+        else:
+            check.add("formula-in-ledger", "台账中含公式（不在填报单元格中），系统只接收直接填写的内容", row, col,
+                      hint="请把公式改为它的值（复制后“选择性粘贴—数值”），不要改动锁定的单元格")
 
 
 def _check_formulas(check: _Checker, number: int) -> None:

@@ -55,6 +55,8 @@ RULES: dict[str, tuple[Severity, str]] = {
     "materials-missing": (W, "已完成但没有上报材料目录"),
     "phone-malformed": (E, "联系电话格式不正确"),
     "formula-in-input": (E, "填报单元格中含公式"),
+    "formula-in-ledger": (E, "台账中含公式（不在填报单元格中）"),
+    "external-link": (W, "工作簿含外部链接"),
     "text-too-long": (E, "单元格文字超过 Excel 上限"),
     # the 整改 sheet (ledger/rectification.py)
     "rectify-changed": (E, "整改事项的预填内容被修改或删除"),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from xlbridge.check.engine import Validation, validate_grid
-from xlbridge.errors import LedgerError, XlbridgeError
+from xlbridge.errors import LedgerError, XlbridgeError, os_reason
 from xlbridge.excel.addin import ADDIN_FILENAME, CONFIG_SHEET, INBOX_KEY
 from xlbridge.findings import SEVERITY_LABELS, Finding, Report, Severity, column_letter
 from xlbridge.ledger import layout as L
@@ -305,7 +305,7 @@ def submit(book: LedgerBook, unit: str, inbox: Path, when: datetime) -> Path:
         os.replace(partial, target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise SubmitError(f"报送到「{inbox}」失败：{exc.strerror or exc}") from None
+        raise SubmitError(f"报送到「{inbox}」失败：{os_reason(exc)}") from None
     return target
 
 

@@ -20,28 +20,21 @@ empty cell.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from xlbridge.errors import XlbridgeError
-from xlbridge.xlsx.owned import failure_reason, temp_name
-from xlbridge.xlsx.stream import worksheet_parts, xml_text
+from xlbridge.xlsx.pieces import Piece
+from xlbridge.xlsx.stream import plain_text, worksheet_parts, xml_text
+from xlbridge.xlsx.zip_writer import core_stamped, deflated, write_zip
 
 MAGIC_ROWS = 900_000  # the row count the skeleton's validation ranges are written for, replaced per ledger
-# Deflate level: a ledger is written for every unit every month. Level 6 (zlib's default) took
-# ~15 ms of a 200-row pre-filled ledger's ~40; level 1 a third of that, for a file ~25 % larger.
-COMPRESS_LEVEL = 1
 _TOKEN = re.compile(r"\{\{xlbridge:(\w+)\}\}")
 _TOKEN_CELL = re.compile(r'<c r="([A-Z]{1,3}\d+)"((?: s="\d+")?) t="inlineStr"><is><t>\{\{xlbridge:(\w+)\}\}</t></is></c>')
 _CELL_STYLE = re.compile(r'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?')
 _DIMENSION = re.compile(r'<dimension ref="([A-Z]{1,3}\d+):([A-Z]{1,3})\d+" ?/>')
-_CORE_TIME = re.compile(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 
 def token(name: str) -> str:
@@ -53,7 +46,7 @@ def token(name: str) -> str:
 class Skeleton:
     """A package as openpyxl wrote it, split where each ledger differs."""
 
-    parts: list[tuple[zipfile.ZipInfo, bytes]]
+    parts: list[tuple[str, bytes | Piece]]  # in package order; the parts no ledger changes deflated once
     ledger_part: str
     meta_part: str
     head: str  # the 台账 sheet's XML up to its template data row
@@ -66,9 +59,9 @@ class Skeleton:
     def from_package(cls, data: Path, ledger_sheet: str, meta_sheet: str, first_row: int, extra_rows: int) -> Skeleton:
         with zipfile.ZipFile(data) as zf:
             names = worksheet_parts(zf)
-            parts = [(info, zf.read(info)) for info in zf.infolist()]
+            read = [(info.filename, zf.read(info)) for info in zf.infolist()]
         ledger_part, meta_part = names[ledger_sheet], names[meta_sheet]
-        xml = {i.filename: d for i, d in parts}[ledger_part].decode("utf-8")
+        xml = dict(read)[ledger_part].decode("utf-8")
         start = xml.index(f'<row r="{first_row}"')
         end = xml.index("</row>", start) + len("</row>")
         template = xml[start:end]
@@ -76,6 +69,8 @@ class Skeleton:
         tail = xml[end:].split(str(first_row + MAGIC_ROWS + extra_rows))
         if len(tail) < 2 or not _DIMENSION.search(xml[:start]):
             raise ValueError("the skeleton's ledger sheet has no validation ranges or no <dimension>")
+        changing = {ledger_part, meta_part, *_PER_LEDGER}
+        parts = [(name, part if name in changing else deflated(part)) for name, part in read]
         return cls(parts, ledger_part, meta_part, xml[:start], tail, columns, first_row, extra_rows)
 
     def write(self, path: Path, values: Mapping[str, str | None], rows: Sequence[tuple[float, Sequence[object]]]) -> Path:
@@ -88,35 +83,29 @@ class Skeleton:
         sheet = "".join([_filled(head, values), *self._rows_xml(rows),
                          str(last + 1 + self.extra_rows).join(_filled(t, values) for t in self.tail)])
         print_end = (f"${self.first_row + MAGIC_ROWS - 1}<".encode(), f"${max(last, self.first_row - 1)}<".encode())
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = temp_name(path)
-        try:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-                for info, data in self.parts:
-                    if info.filename == self.ledger_part:
-                        data = sheet.encode("utf-8")
-                    elif info.filename == self.meta_part:
-                        data = _filled(data.decode("utf-8"), values).encode("utf-8")
-                    elif info.filename == "xl/workbook.xml":  # the print area ends at the last row
-                        data = data.replace(*print_end)
-                    elif info.filename == "docProps/core.xml":
-                        data = _CORE_TIME.sub(lambda m: m[1] + now + m[2], data.decode("utf-8")).encode("utf-8")
-                    out = zipfile.ZipInfo(info.filename, info.date_time)
-                    out.compress_type, out.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
-                    zf.writestr(out, data, compresslevel=COMPRESS_LEVEL)
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise XlbridgeError(f"无法写入 {path}（{failure_reason(exc)}）") from None
-        finally:  # a full disk or a held target: no half-written temp file stays behind
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-        return path
+        filled: dict[str, Callable[[bytes], bytes]] = {
+            self.ledger_part: lambda _: sheet.encode("utf-8"),
+            self.meta_part: lambda data: _filled(data.decode("utf-8"), values).encode("utf-8"),
+            "xl/workbook.xml": lambda data: data.replace(*print_end),  # the print area ends at the last row
+            "docProps/core.xml": core_stamped,
+        }
+        return write_zip(path, [(name, filled[name](data) if name in filled else data)  # type: ignore[arg-type]
+                                for name, data in self.parts])
 
     def _rows_xml(self, rows: Iterable[tuple[float, Sequence[object]]]) -> Iterable[str]:
+        columns = self.columns
         for number, (height, values) in enumerate(rows, start=self.first_row):
-            cells = "".join([_cell(f"{letter}{number}", style, value) for (letter, style), value in zip(self.columns, values)])
+            # One look at the row's text decides whether any cell needs escaping (xlsx/stream.py).
+            if plain_text("".join([v for v in values if v.__class__ is str])):
+                cells = "".join([f'<c r="{letter}{number}"{style} t="inlineStr"><is><t>{value}</t></is></c>'
+                                 if value.__class__ is str and value and not value[0].isspace() and not value[-1].isspace()
+                                 else _cell(f"{letter}{number}", style, value) for (letter, style), value in zip(columns, values)])
+            else:
+                cells = "".join([_cell(f"{letter}{number}", style, value) for (letter, style), value in zip(columns, values)])
             yield f'<row r="{number}" ht="{height:g}" customHeight="1">{cells}</row>'
+
+
+_PER_LEDGER = ("xl/workbook.xml", "docProps/core.xml")  # besides the 台账 and metadata sheets
 
 
 def _filled(xml: str, values: Mapping[str, str | None]) -> str:

@@ -37,6 +37,7 @@ class LedgerGrid:
     # only the first cell of each holds a value
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     rectification: list[list[Any]] | None = None  # the 整改 sheet from A1, when the ledger has one
+    external_links: int = 0  # links to other workbooks or DDE (xl/externalLinks/), never followed
 
 
 def read_ledger(path: Path, limits: Limits | None = None, system: IndicatorSystem | None = None) -> LedgerGrid:
@@ -53,9 +54,10 @@ def read_ledger(path: Path, limits: Limits | None = None, system: IndicatorSyste
 def read_ledger_bytes(data: bytes, name: str, limits: Limits | None = None,
                       system: IndicatorSystem | None = None) -> LedgerGrid:
     """The bounds first (:mod:`xlbridge.xlsx.bounds`: sizes, ratios, the farthest cell of the two
-    sheets read, formulas), then calamine on the same bytes. On a large file the other members'
-    real sizes are checked and calamine opens the workbook (shared strings, styles) beside the scan
-    of the sheets, as zlib and calamine release the GIL; no sheet is parsed before its scan passed."""
+    sheets read, formulas), then calamine on the same bytes, those sheets stored inflated. On a
+    large file the other members' real sizes are checked and calamine opens the workbook (shared
+    strings, styles) beside the scan of the sheets, as zlib and calamine release the GIL; no sheet
+    is parsed before its scan passed."""
     limits = limits or Limits()
     sheets = ledger_sheet_limits(limits, system)
     package = open_package(data, name, limits, sheets, verify=False)
@@ -67,16 +69,21 @@ def read_ledger_bytes(data: bytes, name: str, limits: Limits | None = None,
             f"{name}：找不到工作表「{L.LEDGER_SHEET}」（有：{'、'.join(package.names)}）。"
             "请使用系统下发的台账模板，不要重命名工作表"
         )
+    # Calamine gets the workbook with these sheets stored as inflated here: it parses the very
+    # bytes the scan checks, and does not inflate them a second time (~15 ms on a 2,000-row sheet).
+    xmls = package.inflate(sheets)
+    repacked = package.with_stored(xmls)
     if len(data) < _OPEN_BESIDE_BYTES:
-        scans = package.scan(sheets)
-        workbook = _open(package)
+        scans = package.scan_inflated(xmls, sheets)
+        workbook = _open(package, repacked)
     else:
         with ThreadPoolExecutor(max_workers=1) as pool:
-            opened = pool.submit(_open, package)
-            scans = package.scan(sheets)
+            opened = pool.submit(_open, package, repacked)
+            scans = package.scan_inflated(xmls, sheets)
             workbook = opened.result()
     grid = _read_values(workbook, name)
     grid.formulas = scans[L.LEDGER_SHEET].formulas
+    grid.external_links = package.external_links
     return grid
 
 
@@ -106,11 +113,12 @@ def ledger_sheet_limits(limits: Limits, system: IndicatorSystem | None) -> dict[
             R.SHEET: _ITEMS_LIMITS}
 
 
-def _open(package: Package) -> CalamineWorkbook:
-    """calamine's open (it reads the shared strings and styles), once their real sizes are checked."""
+def _open(package: Package, data: bytes) -> CalamineWorkbook:
+    """calamine's open of ``data`` (``package`` repacked; it reads the shared strings and styles),
+    once their real sizes are checked."""
     package.verify()
     try:
-        return CalamineWorkbook.from_filelike(BytesIO(package.data))
+        return CalamineWorkbook.from_filelike(BytesIO(data))
     except CalamineError as exc:
         raise LedgerError(f"{package.file}：工作簿内容无法解析（{exc}）") from None
 

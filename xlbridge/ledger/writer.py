@@ -26,12 +26,12 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from xlbridge.errors import XlbridgeError
 from xlbridge.ledger import layout as L
 from xlbridge.ledger import rectification
-from xlbridge.ledger.content import IssuedRow, campaign_years, issued_rows, rows_digest
+from xlbridge.ledger.content import campaign_years, issued_ledger
 from xlbridge.ledger.package import MAGIC_ROWS, Skeleton, token
 from xlbridge.ledger.signature import sign
 from xlbridge.system.members import member_of_value
 from xlbridge.system.model import IndicatorSystem
-from xlbridge.xlsx.printing import Page, row_height, setup_openpyxl
+from xlbridge.xlsx.printing import Page, row_height, row_heights, setup_openpyxl
 
 _PROTECT = L.PROTECTION_PASSWORD
 _THIN = Side(style="thin", color="999999")
@@ -69,14 +69,17 @@ def write_ledger(
     Written from the workbook openpyxl builds once for the system's wording, the campaign and
     the years (xlbridge.ledger.package says why), filled in with this unit's rows."""
     years = campaign_years(system, campaign, years)
-    rows = issued_rows(system, unit, years)
+    issued = issued_ledger(system, unit, years)  # built once per process and unit, with its digest
+    rows = issued.rows
     items_digest = rectification.digest([rectification.cells(i) for i in items]) if items else None
-    meta = ledger_meta(system, unit, campaign, years, rows, key, issued_at, period, items_digest)
+    meta = ledger_meta(system, unit, campaign, years, issued.digest, key, issued_at, period, items_digest)
     answers = answers or {}
     cells = []
+    issued_height: dict[str, float] = {}  # an indicator's pre-filled cells are the same every year: measured once
     for r in rows:
         row = _row_values(r, answers.get(r.identity, {}))
-        cells.append((_row_height(row), row))
+        issued = issued_height.get(r.indicator.key) or issued_height.setdefault(r.indicator.key, _locked_height(row))
+        cells.append((max(issued, _input_height(row)), row))
     values: dict[str, str | None] = {"unit": unit, "period": period, **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS}}
     skeleton = _skeleton(system.title, system.issuer, system.document, campaign, tuple(years))
     if not items:
@@ -129,13 +132,16 @@ class _TemplateRow:
 
 
 def _workbook(system: IndicatorSystem, unit: str, campaign: int, years: list[int], rows: Sequence[Any],
-              meta: dict[str, str], period: str | None, n_rows: int) -> Workbook:
+              meta: dict[str, str], period: str | None, n_rows: int,
+              answers: Mapping[tuple[int, str], Mapping[str, object]] | None = None) -> Workbook:
+    """The whole ledger as openpyxl writes it: the skeleton (one template row), or — in a test — a
+    unit's ledger cell for cell, which the skeleton's copies must equal."""
     wb = Workbook()
     ws = wb.active
     ws.title = L.LEDGER_SHEET
     _write_lists(wb)
     _write_header_block(ws, system, unit, campaign, period)
-    _write_rows(ws, rows, {})
+    _write_rows(ws, rows, answers or {})
     # Every page: the column headers on top, the ledger's title in the page header, page numbers.
     # The print area ends at the last row (the skeleton's n_rows is replaced per ledger).
     setup_openpyxl(ws, Page(L.ledger_title(unit, campaign), [c.width for c in L.COLUMNS],
@@ -155,7 +161,7 @@ def ledger_meta(
     unit: str,
     campaign: int,
     years: list[int],
-    rows: list[IssuedRow],
+    digest: str,
     key: bytes,
     issued_at: datetime | None = None,
     period: str | None = None,
@@ -170,7 +176,7 @@ def ledger_meta(
         "years": ",".join(str(y) for y in years),
         "template_version": L.TEMPLATE_VERSION,
         "issued_at": (issued_at or datetime.now()).isoformat(timespec="seconds"),
-        "rows_digest": rows_digest(rows),
+        "rows_digest": digest,  # of the issued rows (ledger/content.py)
     }
     if period:
         meta["period"] = period
@@ -274,12 +280,11 @@ def _row_values(issued: Any, answer: Mapping[str, object]) -> list[object]:
     return [issued.values.get(c.key) if c.locked else _answer(c, answer) for c in L.COLUMNS]
 
 
-_WIDTHS = [c.width for c in L.COLUMNS]
-
-
-def _row_height(row: Sequence[object]) -> float:
-    """Enough lines for the longest cell (pre-filled or carried over), at least two."""
-    return row_height(zip(row, _WIDTHS), line_pt=_LINE_PT, min_lines=2)
+# A data row's height: enough lines for the longest cell (pre-filled or carried over), at least two;
+# the larger of its pre-filled cells' and its input cells' heights.
+_row_height = row_heights([(n, c.width) for n, c in enumerate(L.COLUMNS)], line_pt=_LINE_PT, min_lines=2)
+_locked_height = row_heights([(n, c.width) for n, c in enumerate(L.COLUMNS) if c.locked], line_pt=_LINE_PT, min_lines=2)
+_input_height = row_heights([(n, c.width) for n, c in enumerate(L.COLUMNS) if not c.locked], line_pt=_LINE_PT, min_lines=2)
 
 
 _EXTRA_ROWS = 500

@@ -367,6 +367,7 @@ class Daemon:
         indexing = threading.Thread(target=self._refresh_search_apart, name="xlbridge-search-index")
         indexing.start()
         try:
+            ledgers = self._start_next_ledgers(db)  # in the worker processes, beside the 汇总 too
             try:
                 for path in self._rewrite_months(db):
                     log.info("已重写汇总表 %s", self._shown(path), **event("consolidated", path=self._shown(path)))
@@ -380,13 +381,14 @@ class Daemon:
             else:
                 self._dirty_since = self._dirty_first = None
                 self._retry_delay, self._retry_at = 0.0, float("-inf")
-            self._write_next_ledgers(db)
+            self._write_next_ledgers(db, ledgers)
         finally:
             indexing.join()
 
-    def _write_next_ledgers(self, db) -> None:  # type: ignore[no-untyped-def]
+    def _start_next_ledgers(self, db) -> list[tuple[str, list[str], Any]]:  # type: ignore[no-untyped-def]
         """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled.
-        A burst's many ledgers are written in the worker processes, beside the 汇总 and the index."""
+        A burst's many ledgers are handed to the worker processes at once, so that they are written
+        beside the 汇总 and the index: (month, units, the job's future or None to write here)."""
         system = self.ws.indicator_system()
         by_month: dict[str, list[str]] = {}
         for unit in sorted(self._next_ledgers):
@@ -397,9 +399,13 @@ class Daemon:
                 by_month.setdefault(month, []).append(unit)
         jobs = [(month, units[i:i + NEXT_LEDGERS_PER_JOB]) for month, units in by_month.items()
                 for i in range(0, len(units), NEXT_LEDGERS_PER_JOB)]
-        apart = [self._preparer.run_apart(write_apart, self.ws, month, units)
-                 if self._preparer is not None else None for month, units in jobs]
-        for (month, units), future in zip(jobs, apart):
+        self._next_ledgers.clear()
+        return [(month, units, self._preparer.run_apart(write_apart, self.ws, month, units)
+                 if self._preparer is not None else None) for month, units in jobs]
+
+    def _write_next_ledgers(self, db, jobs: list[tuple[str, list[str], Any]]) -> None:  # type: ignore[no-untyped-def]
+        """The jobs' ledgers written (those with no worker here, and a dead worker's), each told."""
+        for month, units, future in jobs:
             try:
                 written = future.result() if future is not None else write_apart(self.ws, month, units)
             except Exception as exc:  # a worker died: these units get theirs in this process
@@ -407,7 +413,6 @@ class Daemon:
                 written = [(unit, self._write_next_ledger(db, month, unit)) for unit in units]
             for unit, result in written:
                 self._tell_next_ledger(unit, month, result)
-        self._next_ledgers.clear()
 
     def _write_next_ledger(self, db, month: str, unit: str) -> list[Path] | Exception:  # type: ignore[no-untyped-def]
         try:

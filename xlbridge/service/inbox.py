@@ -48,6 +48,9 @@ class NotRegularFile(XlbridgeError):
         super().__init__(f"{path.name}：是{kind}，不是普通文件，不读取；请直接报送台账文件本身")
         self.path, self.kind = path, kind
 
+    def __reduce__(self) -> tuple[type, tuple[Path, str]]:  # raised in a worker, re-raised here
+        return type(self), (self.path, self.kind)
+
 
 def ignored_reason(path: Path) -> str | None:
     """Why the inbox never reads a file of this name (lock, temp, partial copy), or None."""

@@ -27,7 +27,7 @@ from xlbridge.check.engine import Validation
 from xlbridge.errors import StoreError, sqlite_reason
 from xlbridge.findings import Finding, Severity
 from xlbridge.service.inbox import move_out
-from xlbridge.service.prepare import Prepared, prepare
+from xlbridge.service.prepare import Prepared
 from xlbridge.service.receipt import receipt_path, write_duplicate_receipt, write_receipt
 from xlbridge.service.workers import Preparer
 from xlbridge.service.workspace import Workspace
@@ -57,12 +57,37 @@ class Outcome:
     period: str | None = None  # the reporting month it counts for (accepted only)
     campaign: int | None = None
     quarantine: bool = False  # moved to inbox-rejected/ once its receipt is written, never read again
-    kind: str = kinds.LEDGER  # another kind's outcome has no month: no 汇总 changes with it
+    kind: str = kinds.LEDGER  # another kind's period, if any, is the 汇总 month it changes
     left_over: bool = False  # a duplicate that is the stored file itself, left in the inbox by a kill
 
 
 def ingest_file(ws: Workspace, db: sqlite_utils.Database, path: Path, key: bytes, received_at: datetime | None = None) -> Outcome:
-    return merge(ws, db, prepare(ws, path, key, received_at))
+    """One file through the pipeline. Parsed, as every submitted file is, in a worker process that
+    may die alone (a reader that aborts costs this file, rejected 工作簿无法安全读取, not the
+    caller); the worker is kept for the next file."""
+    prepared = _preparer(ws, key).submit(path).result()
+    if received_at is not None:
+        prepared.received = received_at
+    return merge(ws, db, prepared)
+
+
+_kept: tuple[tuple[Any, ...], Preparer] | None = None  # ingest_file's worker
+
+
+def _preparer(ws: Workspace, key: bytes) -> Preparer:
+    """ingest_file's worker: kept while the indicator system, memory limit and kinds it started
+    with stay the same (each file is sent with its workspace and key, so one worker serves
+    every workspace of a system; a caller going through many keeps one process, not many)."""
+    global _kept
+    system = ws.indicator_system()  # the same object while the file and the members are unchanged
+    wanted = (id(system), ws.worker_memory_mb, kinds.registered(), open_items.source())
+    if _kept is None or _kept[0] != wanted or _kept[1].system is not system:
+        if _kept is not None:
+            _kept[1].close()
+        _kept = (wanted, Preparer(ws, key, workers=0, fork=True))
+    preparer = _kept[1]
+    preparer.ws, preparer.key = ws, key
+    return preparer
 
 
 def ingest_groups(ws: Workspace, db: sqlite_utils.Database, preparer: Preparer,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,9 @@ from xlbridge.service.next_ledgers import following_month, next_ledger_path
 from xlbridge.service.workspace import Workspace
 from xlbridge.ledger.layout import LEDGER_SHEET
 from xlbridge.ledger.signature import SIGNATURE_LABELS
-from xlbridge.xlsx.owned import fit_name, owned_workbook, text, write_table
-from xlbridge.xlsx.printing import Page, row_height, setup_xlsxwriter
+from xlbridge.xlsx.owned import Styles, fit_name, text, write_table
+from xlbridge.xlsx.printing import Page, row_height, row_heights, setup_xlsxwriter
+from xlbridge.xlsx.replayed import replayed_workbook
 
 _NO_MONTH = "月份不明"
 _FIRST = "本考核年度首次报送，没有可比较的上次报送"
@@ -34,7 +37,12 @@ def receipt_path(ws: Workspace, submission: dict[str, Any], tag: str | None = No
     return folder / fit_name(f"回执_{folder.name}_{submission['period'] or _NO_MONTH}_{number}", ".xlsx")
 
 
-def write_duplicate_receipt(ws: Workspace, first: dict[str, Any], file_name: str) -> Path:
+# How a receipt's workbook is written: from a package xlsxwriter builds once per shape (xlsx/replayed.py);
+# a test writes the same receipt through xlsxwriter itself (owned_workbook) and compares the two.
+Writer = Callable[[Path], AbstractContextManager[tuple[Any, Styles]]]
+
+
+def write_duplicate_receipt(ws: Workspace, first: dict[str, Any], file_name: str, workbook: Writer = replayed_workbook) -> Path:
     """A short receipt for bytes already accepted: when they first came, nothing stored twice."""
     stamp = datetime.now()
     path = receipt_path(ws, first, tag=f"重复_{stamp:%Y%m%d-%H%M%S}")
@@ -42,13 +50,13 @@ def write_duplicate_receipt(ws: Workspace, first: dict[str, Any], file_name: str
              ("处理结果", "重复报送：内容与已接收的文件完全相同，未重复计入"),
              ("首次收到", f"{local_time(first['received_at'])}（{first['file_name']}，{first['period']} 台账）"),
              ("文件指纹", first["sha256"])]
-    with owned_workbook(path, small=True) as (wb, st):
+    with workbook(path) as (wb, st):
         sheet = wb.add_worksheet("回执")
         _print_form(sheet, path, _form(sheet, st, "台账报送回执（重复报送）", items) - 1)
     return path
 
 
-def write_refusal_receipt(ws: Workspace, unit: str | None, name: str, kind: str) -> Path:
+def write_refusal_receipt(ws: Workspace, unit: str | None, name: str, kind: str, workbook: Writer = replayed_workbook) -> Path:
     """The receipt of an inbox entry that is no regular file (a symlink, a FIFO…): never read,
     moved to inbox-rejected/, nothing stored. Named like a rejection's, with the time and a tag."""
     stamp = datetime.now()
@@ -61,7 +69,7 @@ def write_refusal_receipt(ws: Workspace, unit: str | None, name: str, kind: str)
                           "已把它移出收件箱（移到 inbox-rejected/）"),
              ("说明", "请把填好的台账文件本身（.xlsx）放入收件箱，不要放快捷方式、链接或其他特殊文件。"
                      "如有疑问请联系综合协调组。")]
-    with owned_workbook(path, small=True) as (wb, st):
+    with workbook(path) as (wb, st):
         sheet = wb.add_worksheet("回执")
         _print_form(sheet, path, _form(sheet, st, "台账报送回执（已退回）", items, {"处理结果": st.bad}) - 1)
     return path
@@ -69,6 +77,7 @@ def write_refusal_receipt(ws: Workspace, unit: str | None, name: str, kind: str)
 
 _FORM_WIDTHS = (14, 8, 19, 10, 25, 20)  # one portrait A4 page wide
 _FINDING_HEADERS = ("级别", "单元格", "指标", "栏目", "说明", "建议")
+_finding_height = row_heights(list(enumerate(_FORM_WIDTHS)))
 
 
 def _form(ws: Any, st: Any, title: str, items: list[tuple[str, Any]], styles: dict[str, Any] | None = None) -> int:
@@ -101,7 +110,7 @@ def _print_title(path: Path) -> str:
     return f"台账报送回执 — {path.parent.name}"
 
 
-def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int) -> Path:
+def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int, workbook: Writer = replayed_workbook) -> Path:
     sub = db["submissions"].get(submission_id)
     findings = list(db["findings"].rows_where("submission_id = ?", [submission_id], order_by="row, col, id"))
     changes = _changes(db, sub) if sub["status"] == "accepted" else []
@@ -109,7 +118,7 @@ def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int) 
     counted = _counted(db, sub) if sub["status"] == "accepted" else ""
     timing = _timing(ws, sub)
     indicators = _finding_indicators(db, sub)
-    with owned_workbook(path, small=True) as (wb, st):
+    with workbook(path) as (wb, st):
         sheet = wb.add_worksheet("回执")
         row = _summary_sheet(sheet, st, sub, changes, counted, timing, _next_ledger(ws, sub))
         end, findings_header = _findings(sheet, st, row + 1, findings, indicators)
@@ -169,7 +178,8 @@ def _timing(ws: Workspace, sub: dict[str, Any]) -> str:
 
 def _finding_indicators(db: sqlite_utils.Database, sub: dict[str, Any]) -> dict[int, str]:
     """Sheet row → indicator code and short text, for the findings list (accepted files only)."""
-    sql = """SELECT r.sheet_row, i.code, COALESCE(NULLIF(i.level3, ''), i.points) FROM rows r
+    # ledger_rows, not the view `rows`: its texts are not needed here
+    sql = """SELECT r.sheet_row, i.code, COALESCE(NULLIF(i.level3, ''), i.points) FROM ledger_rows r
              JOIN indicators i ON i.system_id = ? AND i.system_version = ? AND i.key = r.indicator_key
              WHERE r.submission_id = ?"""
     params = [sub["system_id"], sub["system_version"], sub["id"]]
@@ -225,10 +235,11 @@ def _findings(ws: Any, st: Any, row: int, findings: list[dict[str, Any]],
         cell = f["cell"] or (f"第{f['row']}行" if f["row"] else "")
         if cell and f["sheet"] and f["sheet"] != LEDGER_SHEET:
             cell = f"{f['sheet']}!{cell}"
-        values = [SEVERITY_LABELS[severity], cell, indicators.get(f["row"], ""), f["field"], f["message"], f["hint"]]
-        ws.set_row(row, row_height((text(v), w) for v, w in zip(values, _FORM_WIDTHS)))
+        values = [text(v) for v in (SEVERITY_LABELS[severity], cell, indicators.get(f["row"], ""), f["field"],
+                                    f["message"], f["hint"])]
+        ws.set_row(row, _finding_height(values))
         for col, value in enumerate(values):
-            ws.write_string(row, col, text(value), style)
+            ws.write_string(row, col, value, style)
         row += 1
     return row, header
 
@@ -239,9 +250,10 @@ def _changes(db: sqlite_utils.Database, sub: dict[str, Any]) -> list[tuple[Any, 
     previous = store.previous_accepted(db, sub["system_id"], sub["campaign"], sub["unit"], sub["id"])
     if previous is None:
         return None
-    now = store.submission_values(db, sub["id"])
     before = store.submission_values(db, previous)
-    # A text cell that refers to the same stored text as before is unchanged: only the others are read.
+    # Rows stored exactly as before (most of a carried-forward month) are passed over whole, at C
+    # speed; a text cell that refers to the same stored text as before is unchanged: only the others are read.
+    now = {k: row for k, row in store.submission_values(db, sub["id"]).items() if before.get(k) != row}
     wanted: set[int] = set()
     for identity, new in now.items():
         old = before.get(identity)
@@ -265,14 +277,16 @@ def _changes(db: sqlite_utils.Database, sub: dict[str, Any]) -> list[tuple[Any, 
 
 
 _CHANGE_WIDTHS = (7, 10, 12, 50, 50)
+_change_height = row_heights(list(enumerate(_CHANGE_WIDTHS)))
 
 
 def _changes_sheet(ws: Any, st: Any, changes: list[tuple[Any, ...]], title: str) -> None:
     row = write_table(ws, 0, ["年度", "指标编号", "栏目", "上次报送", "本次报送"], list(_CHANGE_WIDTHS), st)
     for change in changes:
-        ws.set_row(row, row_height((text(v), w) for v, w in zip(change, _CHANGE_WIDTHS)))
-        for col, value in enumerate(change):
-            ws.write_string(row, col, text(value), st.text)
+        values = [text(v) for v in change]
+        ws.set_row(row, _change_height(values))
+        for col, value in enumerate(values):
+            ws.write_string(row, col, value, st.text)
         row += 1
     setup_xlsxwriter(ws, Page(title, _CHANGE_WIDTHS, row - 1, header_rows=(0, 0)))
 

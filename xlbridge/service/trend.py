@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xlbridge.xlsx.owned import Styles, write_table
-from xlbridge.xlsx.printing import Page, row_height, rows_for_px, setup_xlsxwriter, spanning
+from xlbridge.xlsx.printing import CHART_PAGE_PX, Page, chart_page, row_height, setup_xlsxwriter, spanning
 
 SHORT_STATUS = {"按时报送": "按时", "逾期报送": "逾期", "已退回": "已退回", "未报送": "未报送"}
 
@@ -23,7 +23,6 @@ class Month:
     level1_rate: Mapping[str, float]  # 一级指标 → done-rate as of the month
 
 
-_CHART_PX = (960, 520)  # a landscape A4 page of its own, below the repeated header row
 HEADER = "单位 / 一级指标"
 LEVEL1_SECTION = "各一级指标完成率（截至当月）"
 
@@ -68,9 +67,7 @@ def write_trend(wb: Any, ws: Any, st: Styles, title: str, units: Sequence[str], 
         chart.set_title({"name": "各一级指标完成率（按月）"})
         chart.set_y_axis({"min": 0, "max": 1, "num_format": "0%"})
         chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": _CHART_PX[0], "height": _CHART_PX[1]})
-        ws.insert_chart(row + 1, 0, chart)
-        breaks.append(row + 1)
-        row += 1 + rows_for_px(_CHART_PX[1])
-    setup_xlsxwriter(ws, Page(title, spanning(widths, _CHART_PX[0]), row, header_rows=(1, 1), row_breaks=breaks,
+        page, row = chart_page(ws, chart, row)
+        breaks.append(page)
+    setup_xlsxwriter(ws, Page(title, spanning(widths, CHART_PAGE_PX[0]), row, header_rows=(1, 1), row_breaks=breaks,
                               landscape=True))

@@ -38,11 +38,11 @@ from typing import Any
 
 from xlbridge.errors import XlbridgeError
 from xlbridge.gc_tuning import BATCH_GC_THRESHOLDS
-from xlbridge.service import kinds
+from xlbridge.service import extra_sheets, kinds, open_items
 from xlbridge.service.daemon_log import event
-from xlbridge.system.model import IndicatorSystem
 from xlbridge.service.prepare import Prepared, prepare, prepare_unsafe
 from xlbridge.service.workspace import Workspace
+from xlbridge.system.model import IndicatorSystem
 
 MAX_DEFAULT_WORKERS = 4  # beyond this the single writer (the store) is the limit
 WORKER_NICENESS = 10  # the parent's merges are the one serial step: when CPUs are short they go first
@@ -136,7 +136,7 @@ class Preparer:
             return _unpickled(pool.submit(_prepare_pickled, self.ws, path, self.key).result())
 
     def _worker_args(self) -> tuple[Any, ...]:
-        return self.system, self.ws.worker_memory_mb, kinds.registered()
+        return self.system, self.ws.worker_memory_mb, kinds.registered(), open_items.source(), extra_sheets.writers()
 
     def in_groups(self, paths: Sequence[Path], limit: int = GROUP_LIMIT) -> Iterator[list[Pending]]:
         """The paths' preparations in order, in groups to merge together: the next file, and those
@@ -215,10 +215,15 @@ _system: IndicatorSystem | None = None
 
 
 def _worker_started(system: IndicatorSystem, memory_mb: int = 0,
-                    other_kinds: tuple[kinds.SubmittedKind, ...] = ()) -> None:
+                    other_kinds: tuple[kinds.SubmittedKind, ...] = (), items: open_items.ItemSource | None = None,
+                    sheets: tuple[extra_sheets.SheetWriter, ...] = ()) -> None:
     global _system
     _system = system
-    kinds.register(*other_kinds)  # a forkserver's or spawned worker starts with none
+    # a forkserver's or spawned worker starts with none of what the faces registered: the next
+    # ledgers it writes need the open items, as the files it prepares need the other kinds
+    kinds.register(*other_kinds)
+    open_items.register(items)
+    extra_sheets.register(sheets[0] if sheets else None)
     if memory_mb > 0:
         limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -180,7 +180,8 @@ def _inspection_rows(check: _Checker, meta: dict[str, str], system: IndicatorSys
         indicator = system.indicator(cell_text(v["code"]))
         is_bonus = indicator is not None and indicator.kind is Kind.bonus
         deduction = _deduction(check, n, v["deduction"], points, is_bonus)
-        bonus, bonus_reason = _bonus(check, n, v["bonus"], cells.as_text(v["bonus_reason"], []), points, is_bonus)
+        room = None if points is None else points - (_number(cell_text(v["awarded"])) or 0.0)  # left of its 分值
+        bonus, bonus_reason = _bonus(check, n, v["bonus"], cells.as_text(v["bonus_reason"], []), room, is_bonus)
         due = _due(check, n, v["due"], round_start)
         if not conclusion:
             check.add("conclusion-missing", "请选择检查结论（符合 / 基本符合 / 不符合 / 未检查）", sheet, n, column["conclusion"])
@@ -236,7 +237,7 @@ def _deduction(check: _Checker, n: int, raw: Any, points: float | None, is_bonus
     return 0.0 if is_bonus else value
 
 
-def _bonus(check: _Checker, n: int, raw: Any, reason: str, points: float | None, is_bonus: bool) -> tuple[float, str]:
+def _bonus(check: _Checker, n: int, raw: Any, reason: str, room: float | None, is_bonus: bool) -> tuple[float, str]:
     column = S.INSPECTION_COLUMN["bonus"]
     value = _amount(check, n, raw, "bonus")
     if not value:
@@ -245,11 +246,11 @@ def _bonus(check: _Checker, n: int, raw: Any, reason: str, points: float | None,
         check.add("bonus-not-bonus-item", "本指标不是加分项，不能加分", S.INSPECTION_SHEET, n, column,
                   hint="常规指标有问题的请扣分；加分只填在加分项的行")
         return 0.0, reason
-    if points is None:
+    if room is None:
         check.add("bonus-no-points", "指标体系未规定本加分项的分值，加分不计入得分", S.INSPECTION_SHEET, n, column)
-    elif value > points:
-        check.add("bonus-over-points", f"加分 {value:g} 超过本加分项分值 {points:g}", S.INSPECTION_SHEET, n, column,
-                  hint=f"加分不能超过 {points:g}")
+    elif value > room:
+        check.add("bonus-over-points", f"加分 {value:g} 超过本加分项还可加的 {max(room, 0):g} 分（分值减已加分）",
+                  S.INSPECTION_SHEET, n, column, hint=f"加分不能超过 {max(room, 0):g}")
     if not reason:
         check.add("bonus-reason-missing", "加分的，请写明加分依据", S.INSPECTION_SHEET, n, S.INSPECTION_COLUMN["bonus_reason"])
     return value, reason

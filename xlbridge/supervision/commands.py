@@ -12,7 +12,7 @@ from xlbridge.errors import XlbridgeError
 from xlbridge.service import store as service_store
 from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import items, store
-from xlbridge.supervision.plan import expected_units
+from xlbridge.supervision.plan import expected_units, workspace_unit
 from xlbridge.supervision.scores import UnitScore, unit_scores
 from xlbridge.supervision.scoring import bonus_text
 from xlbridge.system.model import Indicator, IndicatorSystem
@@ -24,7 +24,7 @@ def unit_indicator(ws: Workspace, system: IndicatorSystem, unit: str, code: str,
                    among: Callable[[str], list[Indicator]], what: str, kind: str) -> tuple[str, Indicator]:
     """The workspace's unit (by any spelling) and one of ``among(unit)`` by its code, or a Chinese
     error listing the codes it could have been."""
-    [unit] = expected_units(ws, [system.unit(unit).name if system.unit(unit) else unit])
+    unit = workspace_unit(ws, system, unit)
     found = system.indicator(code)
     if found is None or found not in among(unit):
         codes = "、".join(i.key for i in among(unit)) or "无"
@@ -106,12 +106,15 @@ def show_item(ws: Workspace, db: sqlite_utils.Database, item_id: int) -> dict[st
     return item
 
 
-def list_items(ws: Workspace, db: sqlite_utils.Database, today: date, closed_too: bool = False) -> list[dict[str, Any]]:
-    """Every item (open ones only unless ``closed_too``), overdue first, with its history."""
+def list_items(ws: Workspace, db: sqlite_utils.Database, today: date, closed_too: bool = False,
+               unit: str | None = None) -> list[dict[str, Any]]:
+    """Every item (open ones only unless ``closed_too``; of one unit if given), overdue first, with its history."""
     system = ws.indicator_system()
+    unit = workspace_unit(ws, system, unit) if unit else None
     store.ensure_tables(db)
     items.mark_overdue(db, system.id, today)
-    found = [i for i in store.items(db, system.id) if closed_too or i["status"] != items.CLOSED]
+    found = [i for i in store.items(db, system.id) if (closed_too or i["status"] != items.CLOSED)
+             and (not unit or i["unit"] == unit)]
     for item in found:
         item["history"] = store.history(db, item["id"])
     return sorted(found, key=lambda i: (_ORDER[i["status"]], i["due"], i["id"]))

@@ -15,7 +15,7 @@ from xlbridge.normalise import cell_text
 from xlbridge.supervision import layout as S
 from xlbridge.supervision import store
 from xlbridge.supervision.scoring import Marks, full_marks, shown
-from xlbridge.system.model import IndicatorSystem
+from xlbridge.system.model import IndicatorSystem, Kind
 
 NOT_REPORTED = "未报送"
 
@@ -25,7 +25,7 @@ class IssuedInspection:
     unit: str
     round: str
     campaign: int
-    rows: list[dict[str, str]]  # locked cells of the 检查 sheet, by column key
+    rows: list[dict[str, Any]]  # locked cells of the 检查 sheet, by column key (and bonus_item)
     items: list[dict[str, str]]  # locked cells of the 整改复核 sheet
     marks: Marks
 
@@ -48,6 +48,9 @@ def issued_inspection(db: sqlite_utils.Database, system: IndicatorSystem, unit: 
                       campaign: int) -> IssuedInspection:
     marks = full_marks(system, unit)
     state = _state(db, system.id, campaign, unit, round_, state_year(system, campaign))
+    awarded: dict[str, float] = {}
+    for b in store.bonuses(db, system.id, campaign, unit, round_):
+        awarded[b["indicator_key"]] = awarded.get(b["indicator_key"], 0.0) + b["bonus"]
     rows = []
     for ind in system.assigned(unit):
         found = state.get(ind.key, {})
@@ -56,6 +59,8 @@ def issued_inspection(db: sqlite_utils.Database, system: IndicatorSystem, unit: 
             "code": ind.key, "level1": ind.level1, "indicator": text, "methods": "\n".join(ind.methods),
             "points": shown(marks.points.get(ind.key)), "reported": found.get("reported_period") or NOT_REPORTED,
             **{k: cell_text(found.get(k)) for k in ("progress", "description", "materials", "links")},
+            "awarded": shown(awarded[ind.key]) if ind.key in awarded else "",
+            "bonus_item": ind.kind is Kind.bonus,  # not a cell: where the writer opens the 加分 inputs
         })
     items = [{"item": str(i["id"]), "code": i["indicator_key"] or "", "round": i["round"] or i["source"],
               "problem": i["problem"], "requirement": i["requirement"] or "", "due": i["due"], "status": i["status"],

@@ -77,7 +77,10 @@ class InspectionKind:
         if status == "accepted" and result is not None:
             apply_inspection(db, system, {**record, "id": inspection_id}, result)
         summary = record["reason"] or ""
-        return Outcome(p.path, status, p.sha256, unit, inspection_id, None, summary, kind=S.KIND)
+        # An accepted round counts for the month it inspected: its 汇总 (得分, 整改) and the later ones change.
+        accepted = status == "accepted"
+        return Outcome(p.path, status, p.sha256, unit, inspection_id, None, summary, kind=S.KIND,
+                       period=round_ if accepted else None, campaign=record["campaign"] if accepted else None)
 
     def finish(self, ws: Workspace, db: sqlite_utils.Database, outcome: Outcome) -> Path:
         return write_inspection_receipt(ws, db, outcome.submission_id, duplicate=outcome.status == "duplicate",

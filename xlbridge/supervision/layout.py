@@ -48,7 +48,8 @@ INSPECTION_COLUMNS = numbered((
     Column("deduction", "扣分", 7, prompt="扣分不超过本指标分值；不扣分可不填"),
     Column("requirement", "整改要求", 30, prompt="不符合的，写明整改要求"),
     Column("due", "整改期限", 12, prompt="如 2021-07-31；不得早于本轮检查"),
-    Column("bonus", "加分", 7, prompt="只有加分项可加分，不超过其分值；不加分可不填"),
+    Column("awarded", "已加分", 7, locked=True),  # a 加分项's awards so far this campaign
+    Column("bonus", "加分", 7, prompt="只有加分项可加分，与已加分合计不超过其分值；不加分可不填"),
     Column("bonus_reason", "加分依据", 24, prompt="加分的，写明依据（如 表彰文件名称、文号）"),
 ))
 REVIEW_COLUMNS = numbered((
@@ -66,6 +67,7 @@ REVIEW_COLUMNS = numbered((
 ))
 INSPECTION_COLUMN = {c.key: c for c in INSPECTION_COLUMNS}
 NUMBER_INPUTS = frozenset({"deduction", "bonus"})
+BONUS_INPUTS = frozenset({"bonus", "bonus_reason"})  # open on a 加分项's row only: locked, grey, on the others
 REVIEW_COLUMN = {c.key: c for c in REVIEW_COLUMNS}
 
 TITLE_ROW, UNIT_ROW, INPUT_ROW, HEADER_ROW = 1, 2, 3, 4

@@ -16,6 +16,7 @@ from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import items, store
 from xlbridge.supervision.content import issued_inspection
 from xlbridge.supervision.receipt import round_folder
+from xlbridge.system.model import IndicatorSystem
 
 
 def expected_units(ws: Workspace, units: list[str] | None = None) -> list[str]:
@@ -25,6 +26,13 @@ def expected_units(ws: Workspace, units: list[str] | None = None) -> list[str]:
         if name not in expected:
             raise XlbridgeError(f"单位「{name}」不在本工作区的报送单位中。报送单位：{'、'.join(expected)}")
     return list(units or expected)
+
+
+def workspace_unit(ws: Workspace, system: IndicatorSystem, name: str) -> str:
+    """One of the workspace's units by any spelling the system knows (市 支 队, an alias), or a Chinese error."""
+    found = system.unit(name)
+    [unit] = expected_units(ws, [found.name if found else name])
+    return unit
 
 
 def plan_round(ws: Workspace, db: sqlite_utils.Database, round_: str, units: list[str] | None = None,

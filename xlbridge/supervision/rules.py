@@ -34,7 +34,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "deduction-on-bonus": (E, "加分项不扣分"),
     "bonus-invalid": (E, "加分不是不小于 0 的数字"),
     "bonus-not-bonus-item": (E, "只有加分项可以加分"),
-    "bonus-over-points": (E, "加分超过加分项分值"),
+    "bonus-over-points": (E, "加分与已加分合计超过加分项分值"),
     "bonus-reason-missing": (E, "加分但未写加分依据"),
     "bonus-no-points": (W, "加分项没有分值，加分不计入得分"),
     "problem-when-conform": (W, "检查结论为符合，却写了问题或扣分"),

@@ -20,7 +20,7 @@ from xlbridge.supervision.scores import unit_scores
 from xlbridge.supervision.scoring import bonus_text
 from xlbridge.supervision.timeline import items_on, month_day
 from xlbridge.xlsx.owned import Styles, text, write_table
-from xlbridge.xlsx.printing import Page, row_height, setup_xlsxwriter
+from xlbridge.xlsx.printing import CHART_PAGE_PX, Page, chart_page, row_height, setup_xlsxwriter, spanning
 
 _ORDER = {I.OVERDUE: 0, I.OPEN: 1, I.ANSWERED: 2}
 
@@ -61,17 +61,19 @@ def _scores(wb: Any, st: Styles, scores: list[Any], period: str, title: str) -> 
         sheet.write_string(row, 6, bonuses, st.text)
         sheet.set_row(row, row_height(zip((deductions, bonuses), _SCORE_WIDTHS[5:])))
         row += 1
-    if row > first:
+    breaks = []
+    if row > first:  # the chart on a page of its own, after the table
         chart = wb.add_chart({"type": "bar"})
         chart.add_series({"name": "得分", "categories": [sheet.name, first, 1, row - 1, 1],
                           "values": [sheet.name, first, 2, row - 1, 2], "data_labels": {"value": True}})
         chart.set_title({"name": "各单位督导检查得分"})
         chart.set_x_axis({"min": 0, "max": max([100.0, *(s.score or 0 for s in scores)])})  # bonus may pass 100
-        chart.set_y_axis({"reverse": True})
+        chart.set_y_axis({"reverse": True, "interval_unit": 1, "num_font": {"size": 8}})  # every unit named
         chart.set_legend({"none": True})
-        sheet.insert_chart(row + 1, 1, chart, {"x_scale": 1.4, "y_scale": max(1.0, (row - first) / 12)})
-    # the chart below the table prints too: about 20 rows for every 12 units
-    setup_xlsxwriter(sheet, Page(title, _SCORE_WIDTHS, row + 1 + 20 * max(1, (row - first) // 12 + 1), header_rows=(2, 2)))
+        page, row = chart_page(sheet, chart, row)
+        breaks.append(page)
+    setup_xlsxwriter(sheet, Page(title, spanning(_SCORE_WIDTHS, CHART_PAGE_PX[0]), row, header_rows=(2, 2),
+                                 row_breaks=breaks))
 
 
 def _items(sheet: Any, st: Styles, items: list[dict[str, Any]], day: date, title: str) -> None:

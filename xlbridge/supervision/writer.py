@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -34,8 +35,8 @@ GUIDE = [
     "2. 检查结论：从下拉列表选择 符合 / 基本符合 / 不符合 / 未检查。",
     "3. 不符合的，必须写明发现问题、整改要求和整改期限（如 2021-07-31，不得早于本轮检查）；系统据此生成整改事项。",
     "4. 扣分：不超过该指标的分值；不扣分可不填。加分项不扣分。",
-    ("5. 加分：只填在加分项（附加项）的行，不超过该项分值，并写明加分依据；本轮以前已加的分照计，"
-     "请勿重复填写（同一加分项历次加分合计不超过其分值）。"),
+    ("5. 加分：只填在加分项（附加项）的行，并写明加分依据；“已加分”为本年度以前已加的分，照计，请勿重复填写；"
+     "本次加分与已加分合计不超过该项分值。"),
     "6. “整改复核”表列出本单位以前提出、尚未销号的整改事项：复核结论选 销号 或 未通过；未通过的写明原因。",
     "7. 填好后保存为 .xlsx，放入收件箱（inbox/）；系统校验后在 outbox/督导检查/ 中生成回执。",
 ]
@@ -113,7 +114,7 @@ def _header_block(ws, system: IndicatorSystem, issued: IssuedInspection) -> None
     ws.freeze_panes = ws.cell(S.FIRST_ROW, 3)
 
 
-def _table(ws, title: str, columns: tuple[Column, ...], header_row: int, rows: list[dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+def _table(ws, title: str, columns: tuple[Column, ...], header_row: int, rows: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
     """The header row and one row per entry; printed one page wide with the header on every page."""
     for column in columns:
         cell = ws.cell(header_row, column.index, column.header)
@@ -129,6 +130,8 @@ def _table(ws, title: str, columns: tuple[Column, ...], header_row: int, rows: l
                 cell.value = values.get(column.key) or None
                 cell.number_format = "@"  # text, as signed: 分值 "3.33" must come back as written
                 cell.fill = PatternFill("solid", fgColor=LOCKED_FILL)
+            elif column.key in S.BONUS_INPUTS and not values.get("bonus_item"):
+                cell.fill = PatternFill("solid", fgColor=LOCKED_FILL)  # locked, empty: only a 加分项 adds points
             else:
                 cell.protection = Protection(locked=False)
                 if column.key not in S.NUMBER_INPUTS:

@@ -321,6 +321,8 @@ def check_system(system: IndicatorSystem, file: str | None = None) -> list[Findi
             add("method-unknown", Severity.warning, f"测评方法「{method}」不在已知方法中，已保留", where)
         if not (ind.level3 or ind.points):
             add("text-missing", Severity.error, "三级指标和考评要点都为空", where)
+        if not ind.level1.strip():  # an import that found no level-1 column or heading rows
+            add("level1-missing", Severity.warning, "一级指标为空：汇总表的一级指标页和得分小计无法归类此指标", where)
         if ind.units_text:
             parsed = parse_responsibility(ind.units_text)
             named = {_canonical(system, n) for n in (*parsed.lead, *parsed.cooperating)}

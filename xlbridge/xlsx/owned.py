@@ -29,7 +29,7 @@ TEMP_DIR_PREFIX = ".xlsxwriter."  # + pid + "."; xlsxwriter's own part files, re
 
 # Unit text such as "=HYPERLINK(...)", "+86…", "-", "@x" must stay text: never let xlsxwriter
 # turn strings into formulas, numbers or links.
-_OPTIONS = {
+OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_numbers": False,
     "strings_to_urls": False,
@@ -165,7 +165,7 @@ def owned_workbook(path: Path, small: bool = False, beside_if_held: bool = False
     tmp, spliced = temp_name(path), temp_name(path, ".rows")  # the daemon's stale-temp sweep knows both
     parts = None if small else Path(tempfile.mkdtemp(prefix=f"{TEMP_DIR_PREFIX}{os.getpid()}.", dir=path.parent))
     try:
-        wb = OwnedWorkbook(str(tmp), {**_OPTIONS, "tmpdir": str(parts or path.parent), "in_memory": small})
+        wb = OwnedWorkbook(str(tmp), {**OPTIONS, "tmpdir": str(parts or path.parent), "in_memory": small})
         try:
             yield wb, Styles(wb)
             wb.close()

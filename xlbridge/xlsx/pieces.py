@@ -108,7 +108,7 @@ class PieceZip:
         crc = size = compressed = 0
         for piece in pieces:
             self._out.write(piece.data)
-            crc = crc_combine(crc, piece.crc, piece.size)
+            crc = crc_combine(crc, piece.crc, piece.size) if size else piece.crc  # the first: nothing to shift
             size += piece.size
             compressed += len(piece.data)
         self._finish(info, zipfile.ZIP_DEFLATED, offset, crc, compressed, size)

@@ -109,17 +109,18 @@ def row_height(cells: Iterable[tuple[Any, float]], line_pt: float = LINE_PT, min
     return min(MAX_ROW_PT, lines * line_pt + 3)
 
 
-def row_heights(columns: Sequence[tuple[int, float]], line_pt: float = LINE_PT) -> Callable[[Sequence[Any]], float]:
+def row_heights(columns: Sequence[tuple[int, float]], line_pt: float = LINE_PT,
+                min_lines: int = 1) -> Callable[[Sequence[Any]], float]:
     """:func:`row_height` for many rows of values of which only the (index, width) ``columns``
-    wrap: 60,000 rows of 明细 each get a height, in a tenth of the time."""
+    wrap: 60,000 rows of 明细 (or 200 of a ledger) each get a height, in a tenth of the time."""
     # (index, k, the longest text that fits on one line even if every character is CJK)
     spec = [(n, _per_unit(width), int(1 / (4 * _per_unit(width)))) for n, width in columns]
 
     def height(values: Sequence[Any]) -> float:
-        lines = 1
+        lines = min_lines
         for n, k, one_line in spec:
             value = values[n]
-            if value.__class__ is str and len(value) > one_line:
+            if value.__class__ is str and (len(value) > one_line or "\n" in value):
                 found = _lines(value, k)
                 lines = max(lines, found)
         return min(MAX_ROW_PT, lines * line_pt + 3)
@@ -163,6 +164,19 @@ def spanning(widths: Sequence[float], px: float, default: float = 8.43) -> list[
 def rows_for_px(px: float, row_pt: float = 15) -> int:
     """Default-height rows an object ``px`` high covers (a chart below a table)."""
     return math.ceil(px * 0.75 / row_pt)
+
+
+CHART_PAGE_PX = (960, 520)  # a chart filling a landscape A4 page below a repeated header row
+
+
+def chart_page(ws: Any, chart: Any, row: int) -> tuple[int, int]:
+    """``chart`` (xlsxwriter) inserted below ``row`` at the size of a landscape page, to print on
+    a page of its own: the row that page starts at (a row break) and the next free row."""
+    chart.set_size({"width": CHART_PAGE_PX[0], "height": CHART_PAGE_PX[1]})
+    # a little below the page's first row: LibreOffice draws (clipped) on the page before an
+    # object that touches the break
+    ws.insert_chart(row + 1, 0, chart, {"y_offset": 6})
+    return row + 1, row + 1 + rows_for_px(CHART_PAGE_PX[1] + 6)
 
 
 def setup_xlsxwriter(ws: Any, page: Page) -> None:

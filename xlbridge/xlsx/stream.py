@@ -225,13 +225,7 @@ def _rows_xml(rows: Iterable[Sequence[Any]], first_row: int, columns: list[tuple
     for number, values in enumerate(rows, start=first_row):
         if len(values) > width:
             raise ValueError(f"row {number} has {len(values)} cells, the template row {width}")
-        # One look at the row's text decides whether any cell needs more than the plain f-string:
-        # isprintable() is False for control characters (and for line breaks, tabs, U+3000 and a
-        # few more, which then take the exact per-cell path: _text leaves them as they are).
-        joined = "".join([v for v in values if v.__class__ is str])
-        plain = (len(joined) <= _EXCEL_CELL_LIMIT // 2 and "&" not in joined and "<" not in joined
-                 and ">" not in joined and "_x" not in joined
-                 and (joined.isprintable() or joined.replace("\n", "").isprintable()))
+        plain = plain_text("".join([v for v in values if v.__class__ is str]))
         cells = []
         for (col, style), value in zip(columns, values):
             if value.__class__ is not str:
@@ -252,6 +246,20 @@ def _rows_xml(rows: Iterable[Sequence[Any]], first_row: int, columns: list[tuple
                 cells.append(f'<c r="{col}{number}"{style} t="inlineStr"><is><t>{value}</t></is></c>')
         ht = f' ht="{height(values):g}" customHeight="1"' if height else ""
         yield f'<row r="{number}"{ht}>{"".join(cells)}</row>'
+
+
+def plain_text(joined: str) -> bool:
+    """Whether the joined text of a row's cells is XML text as it is (:func:`xml_text` would leave
+    each cell unchanged): one look decides whether any cell needs more than the plain f-string.
+    isprintable() is False for control characters (and for line breaks, tabs, U+3000 and a few
+    more, which then take the exact per-cell path, which leaves them as they are)."""
+    return len(joined) <= _EXCEL_CELL_LIMIT // 2 and escape_free(joined)
+
+
+def escape_free(text: str) -> bool:
+    """Whether ``text`` holds nothing :func:`xml_text` escapes or removes (its length aside)."""
+    return ("&" not in text and "<" not in text and ">" not in text and "_x" not in text
+            and (text.isprintable() or text.replace("\n", "").isprintable()))
 
 
 def clean_text(value: Any) -> Any:
@@ -319,5 +327,5 @@ def _write_in_thread(package: PieceZip, info: zipfile.ZipInfo, items: Iterator[b
     return new
 
 
-__all__ = ["COMPRESS_LEVEL", "Block", "PieceCache", "RowStream", "clean_text", "splice_rows", "worksheet_parts",
-           "xml_text"]
+__all__ = ["COMPRESS_LEVEL", "Block", "PieceCache", "RowStream", "clean_text", "escape_free", "plain_text",
+           "splice_rows", "worksheet_parts", "xml_text"]
