@@ -165,7 +165,9 @@ def test_conditional_formatting(ws: Worksheet) -> None:
     by_start = {key.split(":")[0]: value for key, value in rules.items()}
     assert by_start[progress] == [("expression", f'AND($B{L.FIRST_DATA_ROW}<>"",LEN(TRIM($H{L.FIRST_DATA_ROW}))=0)')]
     assert ("expression", f"LEN($I{L.FIRST_DATA_ROW})>1000") in by_start[description]
-    assert ("expression", f'AND($B{L.FIRST_DATA_ROW}<>"",LEN(TRIM($I{L.FIRST_DATA_ROW}))=0)') in by_start[description]
+    # 进度说明 is marked missing unless the row says nothing happened (无此情形) or nothing is claimed (不申报)
+    assert ("expression", f'AND($B{L.FIRST_DATA_ROW}<>"",LEN(TRIM($I{L.FIRST_DATA_ROW}))=0,'
+                          f'$H{L.FIRST_DATA_ROW}<>"无此情形",$H{L.FIRST_DATA_ROW}<>"不申报")') in by_start[description]
     for sqref in rules:
         _, min_row, _, max_row = range_boundaries(sqref)
         assert min_row == L.FIRST_DATA_ROW and max_row > LAST

@@ -23,7 +23,8 @@ from xlbridge.ledger.content import IssuedLedger, IssuedRow, issued_ledger
 from xlbridge.ledger.rectification import Answer
 from xlbridge.ledger.reader import LedgerGrid
 from xlbridge.ledger.signature import verify
-from xlbridge.system.model import WEB_SEARCH, IndicatorSystem
+from xlbridge.system.model import KIND_LABELS, WEB_SEARCH, IndicatorSystem
+from xlbridge.system.model import Kind as RowKind
 from xlbridge.normalise import tidy_multiline
 
 _LINK_SPLIT = re.compile(r"[\s;；,，、]+")
@@ -669,24 +670,30 @@ def _check_content(check: _Checker, table: RecordTable) -> None:
     done, pending = L.PROGRESS_DONE, L.PROGRESS_PENDING
     needs_link = _web_search_codes(check.system)
     phones_ok: dict[str, bool] = {}
+    kinds = _row_kinds(check.system)
     for row, code, progress, description, materials, links, secret, phone in zip(
             table.row, table.code, table.progress, table.description, table.materials, table.links, table.secret,
             table.phone):
-        if progress != done and progress != pending:
+        if code in kinds:  # a 加分项 or 减分项: its own choices, no task to complete
+            _check_kind_row(check, kinds[code], row, progress, description, materials, links, secret)
+        elif progress != done and progress != pending:
             if not progress:
                 check.add("progress-missing", "请选择完成进度（已完成 / 未完成）", row, column["progress"])
             else:
                 check.add("progress-invalid", f"完成进度应为“已完成”或“未完成”，实为「{_short(progress)}」", row,
                           column["progress"], hint="请从下拉列表选择", value=progress)
         n = len(description)
-        if not n:
+        if code in kinds:
+            if n > L.DESCRIPTION_SOFT_LIMIT:
+                _description_length(check, row, n)
+        elif not n:
             if progress == done:
                 check.add("description-missing-done", "已完成的，请写明上月具体完成情况", row, column["description"])
             elif progress == pending:
                 check.add("description-missing-pending", "未完成的，请写明正在推进的情况", row, column["description"])
         elif n > L.DESCRIPTION_SOFT_LIMIT:
             _description_length(check, row, n)
-        if progress == done and not secret:
+        if progress == done and not secret and code not in kinds:
             if not links and code in needs_link:
                 check.add("link-missing", f"指标 {code} 的测评方法含“网络检索”，请填写已公开内容的网址链接", row, column["links"])
             if not materials:
@@ -697,6 +704,42 @@ def _check_content(check: _Checker, table: RecordTable) -> None:
                 ok = phones_ok[phone] = all(_PHONE.match(p) for p in _PHONE_SPLIT.split(phone) if p)
             if not ok:
                 _check_phones(check, row, phone)
+
+
+def _check_kind_row(check: _Checker, kind: RowKind, row: int, progress: str, description: str, materials: str,
+                    links: str, secret: bool) -> None:
+    """A 减分项 row says whether the situation occurred; a 加分项 row whether the unit claims it."""
+    column = L.progress_column(kind)
+    label, allowed = KIND_LABELS[kind], "“" + "”或“".join(column.choices) + "”"
+    if not progress:
+        check.add("progress-missing", f"{label}请选择完成进度（{' / '.join(column.choices)}）", row, column)
+    elif progress not in column.choices:
+        legacy = progress in L.COLUMN["progress"].choices  # as every row offered before rows had kinds
+        hint = f"{label}不按“已完成/未完成”填报，请从下拉列表选择" if legacy else "请从下拉列表选择"
+        check.add("progress-invalid", f"{label}的完成进度应为{allowed}，实为「{_short(progress)}」", row, column,
+                  hint=hint, value=progress)
+    elif progress == L.PROGRESS_PRESENT and not description:
+        check.add("description-missing-present", "存在减分情形的，请在进度说明中写明发生了什么、采取了哪些整改措施", row,
+                  L.COLUMN["description"])
+    elif progress == L.PROGRESS_CLAIMED:
+        if not description:
+            check.add("claim-description-missing", "申报加分的，请在进度说明中写明申报依据（获得的表彰、推广的做法等）", row,
+                      L.COLUMN["description"])
+        if not materials and not links and not secret:
+            check.add("claim-evidence-missing", "申报加分的，请在“上报材料”中列出佐证材料或在“网址链接”中填写公开报道的网址", row,
+                      L.COLUMN["materials"])
+
+
+_ROW_KINDS: dict[int, tuple[IndicatorSystem, dict[str, RowKind]]] = {}
+
+
+def _row_kinds(system: IndicatorSystem) -> dict[str, RowKind]:
+    """Indicator key → kind, for the 加分项 and 减分项 only (most systems have a handful)."""
+    cached = _ROW_KINDS.get(id(system))
+    if cached is None or cached[0] is not system:
+        kinds = {i.key: i.kind for i in system.indicators if i.kind is not RowKind.normal}
+        cached = _ROW_KINDS[id(system)] = (system, kinds)
+    return cached[1]
 
 
 def _description_length(check: _Checker, row: int, n: int) -> None:

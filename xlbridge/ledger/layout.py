@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from xlbridge.system.model import Kind as RowKind
+
 TEMPLATE_VERSION = "1"
 
 LEDGER_SHEET = "台账"
@@ -100,6 +102,40 @@ numbered(COLUMNS)
 COLUMN = {c.key: c for c in COLUMNS}
 LOCKED = tuple(c for c in COLUMNS if c.locked)
 INPUTS = tuple(c for c in COLUMNS if not c.locked)
+
+# 完成进度 by the row's kind. A 减分项 is no task to complete but a situation that must not occur,
+# a 加分项 something a unit may claim: each offers its own pair, with its own dropdown and prompt.
+PROGRESS_ABSENT, PROGRESS_PRESENT = "无此情形", "存在此情形"
+PROGRESS_CLAIMED, PROGRESS_UNCLAIMED = "申报加分", "不申报"
+PROGRESS_COLUMNS: dict[RowKind, Column] = {
+    RowKind.normal: COLUMN["progress"],
+    RowKind.penalty: Column(
+        "progress", "完成进度", 10, Kind.choice, required=True,
+        choices=(PROGRESS_ABSENT, PROGRESS_PRESENT), list_name="减分选项",
+        prompt="减分项：本单位没有此情形选“无此情形”；存在此情形的选“存在此情形”，并在进度说明中写明情况和整改措施。",
+    ),
+    RowKind.bonus: Column(
+        "progress", "完成进度", 10, Kind.choice, required=True,
+        choices=(PROGRESS_CLAIMED, PROGRESS_UNCLAIMED), list_name="加分选项",
+        prompt="加分项：申报加分的选“申报加分”，在进度说明中写明依据，并列出上报材料或网址链接作为佐证；不申报的选“不申报”。",
+    ),
+}
+for _column in PROGRESS_COLUMNS.values():
+    object.__setattr__(_column, "_index", COLUMN["progress"].index)
+# Values after which 进度说明 may stay empty: nothing happened, nothing claimed.
+NOTHING_TO_SAY = (PROGRESS_ABSENT, PROGRESS_UNCLAIMED)
+
+
+def progress_column(kind: RowKind) -> Column:
+    """The 完成进度 column as a row of this kind offers it."""
+    return PROGRESS_COLUMNS[kind]
+
+
+def progress_kind(value: str) -> RowKind | None:
+    """The kind whose choices hold ``value`` (None for an empty or foreign value)."""
+    return next((k for k, c in PROGRESS_COLUMNS.items() if value in c.choices), None)
+
+
 # Input columns a continuation row may carry; 完成进度 belongs to the indicator row.
 CONTINUATION_INPUTS = ("materials", "links", "secret")
 

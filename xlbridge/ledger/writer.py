@@ -31,6 +31,7 @@ from xlbridge.ledger.package import MAGIC_ROWS, Skeleton, token
 from xlbridge.ledger.signature import sign
 from xlbridge.system.members import member_of_value
 from xlbridge.system.model import IndicatorSystem
+from xlbridge.system.model import Kind as RowKind
 from xlbridge.xlsx.printing import Page, row_height, row_heights, setup_openpyxl
 
 _PROTECT = L.PROTECTION_PASSWORD
@@ -80,8 +81,10 @@ def write_ledger(
         row = _row_values(r, answers.get(r.identity, {}))
         issued = issued_height.get(r.indicator.key) or issued_height.setdefault(r.indicator.key, _locked_height(row))
         cells.append((max(issued, _input_height(row)), row))
-    values: dict[str, str | None] = {"unit": unit, "period": period, **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS}}
-    skeleton = _skeleton(system.title, system.issuer, system.document, campaign, tuple(years))
+    ranges = _progress_ranges([r.indicator.kind for r in rows])
+    values: dict[str, str | None] = {"unit": unit, "period": period, **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS},
+                                     **{_range_token(k): sqref for k, sqref in ranges.items()}}
+    skeleton = _skeleton(system.title, system.issuer, system.document, campaign, tuple(years), tuple(ranges))
     if not items:
         return skeleton.write(path, values, cells)
     return _with_items(path, items, L.ledger_title(unit, campaign), lambda base: skeleton.write(base, values, cells))
@@ -105,22 +108,56 @@ def _with_items(path: Path, items: Sequence[Mapping[str, object]], title: str,
     return path
 
 
+_EXTRA_ROWS = 500  # how far validations reach past the last row
 _SKELETONS: dict[tuple[object, ...], Skeleton] = {}
 
 
-def _skeleton(title: str, issuer: str, document: str | None, campaign: int, years: tuple[int, ...]) -> Skeleton:
-    """The ledger workbook for this wording, campaign and years, with placeholders (built once)."""
-    key = (title, issuer, document, campaign, years)
+def _skeleton(title: str, issuer: str, document: str | None, campaign: int, years: tuple[int, ...],
+              kinds: tuple[RowKind, ...] = (RowKind.normal,)) -> Skeleton:
+    """The ledger workbook for this wording, campaign and years, with placeholders (built once);
+    with a 完成进度 dropdown for each row kind in ``kinds``, its cells a placeholder too."""
+    key = (title, issuer, document, campaign, years, kinds)
     if key not in _SKELETONS:
         wording = IndicatorSystem.model_construct(title=title, issuer=issuer, document=document)
         template = _TemplateRow({c.key: token("row") for c in L.LOCKED})
         meta = {k: token(f"meta_{k}") for k in L.META_KEYS}
-        wb = _workbook(wording, token("unit"), campaign, list(years), [template], meta, token("period"), MAGIC_ROWS)
+        # openpyxl takes only a cell range for a validation's cells: a marker cell, made a placeholder after.
+        markers = {k: f"{_PROGRESS_LETTER}{_MARKER_ROW + n}" for n, k in enumerate(kinds)}
+        wb = _workbook(wording, token("unit"), campaign, list(years), [template], meta, token("period"), MAGIC_ROWS,
+                       progress_ranges=markers)
         with tempfile.TemporaryDirectory() as tmp:
             built = Path(tmp) / "skeleton.xlsx"
             wb.save(built)
-            _SKELETONS[key] = Skeleton.from_package(built, L.LEDGER_SHEET, L.META_SHEET, L.FIRST_DATA_ROW, _EXTRA_ROWS)
+            skeleton = Skeleton.from_package(built, L.LEDGER_SHEET, L.META_SHEET, L.FIRST_DATA_ROW, _EXTRA_ROWS)
+        for kind, marker in markers.items():
+            skeleton.tail = [t.replace(f'sqref="{marker}"', f'sqref="{token(_range_token(kind))}"') for t in skeleton.tail]
+        _SKELETONS[key] = skeleton
     return _SKELETONS[key]
+
+
+_PROGRESS_LETTER = get_column_letter(L.COLUMN["progress"].index)
+_MARKER_ROW = 1_048_000  # near the sheet's last row: no ledger reaches it
+
+
+def _range_token(kind: RowKind) -> str:
+    return f"progress_{kind.value}"
+
+
+def _progress_ranges(kinds: Sequence[RowKind], extra: int = _EXTRA_ROWS) -> dict[RowKind, str]:
+    """Each row kind's 完成进度 cells, as a validation's cells (runs of rows, space-separated); the
+    常规 ones reach past the last row, as the other columns' validations do, for inserted rows."""
+    runs: dict[RowKind, list[list[int]]] = {}
+    for row, kind in enumerate(kinds, start=L.FIRST_DATA_ROW):
+        kind_runs = runs.setdefault(kind, [])
+        if kind_runs and kind_runs[-1][1] == row - 1:
+            kind_runs[-1][1] = row
+        else:
+            kind_runs.append([row, row])
+    end = L.FIRST_DATA_ROW + len(kinds)
+    runs.setdefault(RowKind.normal, []).append([end, end + extra])
+    letter = _PROGRESS_LETTER
+    return {kind: " ".join(f"{letter}{a}" if a == b else f"{letter}{a}:{letter}{b}" for a, b in kind_runs)
+            for kind, kind_runs in sorted(runs.items(), key=lambda item: list(RowKind).index(item[0]))}
 
 
 @dataclass
@@ -133,7 +170,8 @@ class _TemplateRow:
 
 def _workbook(system: IndicatorSystem, unit: str, campaign: int, years: list[int], rows: Sequence[Any],
               meta: dict[str, str], period: str | None, n_rows: int,
-              answers: Mapping[tuple[int, str], Mapping[str, object]] | None = None) -> Workbook:
+              answers: Mapping[tuple[int, str], Mapping[str, object]] | None = None,
+              progress_ranges: Mapping[RowKind, str] | None = None) -> Workbook:
     """The whole ledger as openpyxl writes it: the skeleton (one template row), or — in a test — a
     unit's ledger cell for cell, which the skeleton's copies must equal."""
     wb = Workbook()
@@ -146,7 +184,7 @@ def _workbook(system: IndicatorSystem, unit: str, campaign: int, years: list[int
     # The print area ends at the last row (the skeleton's n_rows is replaced per ledger).
     setup_openpyxl(ws, Page(L.ledger_title(unit, campaign), [c.width for c in L.COLUMNS],
                             L.FIRST_DATA_ROW + n_rows - 2, header_rows=(L.HEADER_ROW - 1, L.HEADER_ROW - 1)))
-    _add_validations(ws, n_rows)
+    _add_validations(ws, n_rows, progress_ranges or _progress_ranges([r.indicator.kind for r in rows]))
     _add_conditional_formats(ws, n_rows)
     _protect(ws)
     _write_guide(wb.create_sheet(L.GUIDE_SHEET), system, years)
@@ -203,7 +241,8 @@ def write_choice_lists(wb: Workbook, title: str, columns: Iterable[L.Column]) ->
 
 
 def _write_lists(wb: Workbook) -> None:
-    ws = write_choice_lists(wb, L.LISTS_SHEET, L.COLUMNS)
+    extra = [c for c in L.PROGRESS_COLUMNS.values() if c is not L.COLUMN["progress"]]
+    ws = write_choice_lists(wb, L.LISTS_SHEET, [*L.COLUMNS, *extra])
     ws.protection.sheet = True
     ws.protection.password = _PROTECT
 
@@ -287,8 +326,6 @@ _locked_height = row_heights([(n, c.width) for n, c in enumerate(L.COLUMNS) if c
 _input_height = row_heights([(n, c.width) for n, c in enumerate(L.COLUMNS) if not c.locked], line_pt=_LINE_PT, min_lines=2)
 
 
-_EXTRA_ROWS = 500
-
 
 def _data_range(column: L.Column, n: int, extra: int = _EXTRA_ROWS) -> str:
     # Reach past the issued rows so inserted continuation rows are covered too.
@@ -296,28 +333,13 @@ def _data_range(column: L.Column, n: int, extra: int = _EXTRA_ROWS) -> str:
     return f"{letter}{L.FIRST_DATA_ROW}:{letter}{L.FIRST_DATA_ROW + n + extra}"
 
 
-def _add_validations(ws, n: int) -> None:  # type: ignore[no-untyped-def]
+def _add_validations(ws, n: int, progress_ranges: Mapping[RowKind, str]) -> None:  # type: ignore[no-untyped-def]
     for column in L.INPUTS:
-        dv = None
-        if column.kind is L.Kind.choice:
-            # OOXML stores the formula without "=" (as Excel and XlsxWriter write it).
-            dv = DataValidation(type="list", formula1=column.list_name, allow_blank=True)
-            dv.error = f"请从下拉列表中选择：{' / '.join(column.choices)}"
-        elif column.max_length:
-            dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(column.max_length), allow_blank=True)
-            dv.error = f"「{column.header}」最多 {column.max_length} 个字"
-        elif column.prompt:
-            dv = DataValidation(type="custom", formula1="TRUE", allow_blank=True)  # prompt only
-        if dv is None:
-            continue
-        dv.errorTitle = "输入不符合要求"
-        dv.showErrorMessage = True
-        if column.prompt:
-            dv.promptTitle = column.header
-            dv.prompt = column.prompt[:255]
-            dv.showInputMessage = True
-        dv.add(_data_range(column, n))
-        ws.add_data_validation(dv)
+        if column.key == "progress":  # one dropdown and prompt per row kind, on that kind's rows
+            for kind, cells in progress_ranges.items():
+                _add_validation(ws, L.progress_column(kind), cells)
+        else:
+            _add_validation(ws, column, _data_range(column, n))
     for f in L.HEADER_FIELDS:
         if not f.prompt:
             continue
@@ -328,6 +350,29 @@ def _add_validations(ws, n: int) -> None:  # type: ignore[no-untyped-def]
         dv.promptTitle, dv.prompt, dv.showInputMessage = f.label, f.prompt, True
         dv.add(ws.cell(f.row, f.value_col).coordinate)
         ws.add_data_validation(dv)
+
+
+def _add_validation(ws, column: L.Column, cells: str) -> None:  # type: ignore[no-untyped-def]
+    dv = None
+    if column.kind is L.Kind.choice:
+        # OOXML stores the formula without "=" (as Excel and XlsxWriter write it).
+        dv = DataValidation(type="list", formula1=column.list_name, allow_blank=True)
+        dv.error = f"请从下拉列表中选择：{' / '.join(column.choices)}"
+    elif column.max_length:
+        dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(column.max_length), allow_blank=True)
+        dv.error = f"「{column.header}」最多 {column.max_length} 个字"
+    elif column.prompt:
+        dv = DataValidation(type="custom", formula1="TRUE", allow_blank=True)  # prompt only
+    if dv is None:
+        return
+    dv.errorTitle = "输入不符合要求"
+    dv.showErrorMessage = True
+    if column.prompt:
+        dv.promptTitle = column.header
+        dv.prompt = column.prompt[:255]
+        dv.showInputMessage = True
+    dv.add(cells)
+    ws.add_data_validation(dv)
 
 
 def _add_conditional_formats(ws, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -345,7 +390,9 @@ def _add_conditional_formats(ws, n: int) -> None:  # type: ignore[no-untyped-def
     )
     ws.conditional_formatting.add(
         _data_range(L.COLUMN["description"], n),
-        FormulaRule(formula=[f'AND(${code}{first}<>"",LEN(TRIM(${description}{first}))=0)'], fill=_MISSING_FILL),
+        # 无此情形 and 不申报 need no 进度说明: nothing happened, nothing claimed.
+        FormulaRule(formula=[f'AND(${code}{first}<>"",LEN(TRIM(${description}{first}))=0'
+                             + "".join(f',${progress}{first}<>"{v}"' for v in L.NOTHING_TO_SAY) + ")"], fill=_MISSING_FILL),
     )
 
 
@@ -365,8 +412,9 @@ GUIDE = [
     "填报说明",
     "1. 本台账由系统按责任分工生成，灰色单元格为预填内容（年度、指标、测评方法、应报材料、职责），已锁定，请勿修改；报送时将逐格核对。",
     "2. 每月1日前报送上月台账（附件3）。请先填写第3行的报送月份（如 2021-05）、填表时间和填表人。",
-    "3. 完成进度：从下拉列表选择“已完成”或“未完成”。",
-    "4. 进度说明：已完成的，写上月具体完成情况；未完成的，写正在推进情况。简明扼要，一般不超过500字，最多不超过1000字。",
+    ("3. 完成进度：从下拉列表选择。常规指标选“已完成”或“未完成”；【减分项】不是要完成的任务，而是不得发生的情形：没有的选“无此情形”，"
+     "存在的选“存在此情形”并在进度说明中写明发生了什么、采取了哪些措施；【加分项】申报的选“申报加分”，写明依据并列出上报材料或网址链接作为佐证，不申报的选“不申报”。"),
+    "4. 进度说明：已完成的，写上月具体完成情况；未完成的，写正在推进情况；选“无此情形”“不申报”的可不填。简明扼要，一般不超过500字，最多不超过1000字。",
     "5. 上报材料：列出材料目录，按时间顺序（2016年—2021年）、按类别（规范性文件、规章等）排列，一行一项。",
     "6. 测评方法含“网络检索”的指标，必须在“网址链接”栏填写已公开内容的网址（http:// 或 https:// 开头，每行一个）。",
     "7. 涉密材料不在系统中提供，只报送纸质件：涉密栏选“是”，不填网址链接和材料内容。",
