@@ -252,3 +252,19 @@ def blank(ledger_dir: Path) -> Path:
 def baseline(ledger_dir: Path) -> Path:
     """The validly filled ledger every rule test starts from (read-only)."""
     return filled_ledger(ledger_dir, name="baseline.xlsx")
+
+
+# A unit with 加分项 and 减分项 rows: jinfeng-2020's 司法局 (加分项 96, 97; 减分项 98, 99 — 99 is 故意编造…).
+KINDS_SYSTEM, KINDS_UNIT = "jinfeng-2020", "司法局"
+
+
+def kinds_row(code: str) -> int:
+    """Sheet row of indicator ``code`` in the 司法局 ledger of jinfeng-2020 (one year: the campaign)."""
+    rows = issued_rows(system(KINDS_SYSTEM), KINDS_UNIT, [CAMPAIGN])
+    return L.FIRST_DATA_ROW + next(i for i, r in enumerate(rows) if r.indicator.key == code)
+
+
+@pytest.fixture(scope="session")
+def kinds_ledger(ledger_dir: Path) -> Path:
+    """司法局's ledger filled validly by the sample clerk: 不申报 on its 加分项, 无此情形 on its 减分项."""
+    return filled_ledger(ledger_dir, indicator_system=system(KINDS_SYSTEM), unit=KINDS_UNIT, name="kinds.xlsx")

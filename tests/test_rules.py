@@ -22,7 +22,7 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
-    CAMPAIGN, HEADER, KEY, OTHER_KEY, SYSTEM_ID, UNIT, baseline, blank, data_row, delete_row, delete_sheet, edited, filled_ledger,
+    CAMPAIGN, HEADER, KEY, OTHER_KEY, SYSTEM_ID, UNIT, baseline, blank, kinds_ledger, kinds_row, data_row, delete_row, delete_sheet, edited, filled_ledger,
     cell, findings, insert_row, is_chinese, ledger_dir, ledger_sheet_member, merge_cells, rewrite_member, rule_ids,
     positions, set_cells, set_meta, swap_rows, system, understate_member, validate,
 )
@@ -478,6 +478,52 @@ def test_done_without_description(baseline: Path, tmp_path: Path) -> None:
 def test_pending_without_description(baseline: Path, tmp_path: Path) -> None:
     result = with_cells(baseline, tmp_path, {f"H{WEB}": "未完成", f"I{WEB}": "  "})
     expect(result, "description-missing-pending", f"I{WEB}", "正在推进")
+
+
+# 减分项 99 (故意编造…) and 加分项 96 of jinfeng-2020's 司法局: their own choices, not 已完成 / 未完成.
+PENALTY, BONUS = kinds_row("99"), kinds_row("96")
+
+
+@triggers("progress-invalid")
+def test_a_penalty_row_refuses_done(kinds_ledger: Path, tmp_path: Path) -> None:
+    result = with_cells(kinds_ledger, tmp_path, {f"H{PENALTY}": "已完成", f"H{BONUS}": "未完成"})
+    finding = expect(result, "progress-invalid", f"H{PENALTY}", "减分项的完成进度应为“无此情形”或“存在此情形”，实为「已完成」")
+    assert "不按“已完成/未完成”填报" in (finding.hint or "")
+    on_bonus = [f.message for f in findings(result, "progress-invalid") if f.cell == f"H{BONUS}"]
+    assert on_bonus == ["加分项的完成进度应为“申报加分”或“不申报”，实为「未完成」"]
+    assert not result.valid
+
+
+def test_a_normal_row_refuses_a_penalty_choice(kinds_ledger: Path, tmp_path: Path) -> None:
+    result = with_cells(kinds_ledger, tmp_path, {f"H{L.FIRST_DATA_ROW}": "无此情形"})
+    assert [(f.cell, f.message) for f in findings(result, "progress-invalid")] == [
+        (f"H{L.FIRST_DATA_ROW}", "完成进度应为“已完成”或“未完成”，实为「无此情形」")]
+
+
+def test_kind_rows_need_no_description_when_nothing_happened(kinds_ledger: Path) -> None:
+    result = validate(kinds_ledger)  # 无此情形 and 不申报 with an empty 进度说明
+    assert result.valid and result.findings == []
+    assert result.validation is not None
+    progress = {r.code: r.progress for r in result.validation.records}
+    assert (progress["96"], progress["99"]) == (L.PROGRESS_UNCLAIMED, L.PROGRESS_ABSENT)
+
+
+@triggers("description-missing-present")
+def test_a_penalty_that_occurred_needs_a_description(kinds_ledger: Path, tmp_path: Path) -> None:
+    result = with_cells(kinds_ledger, tmp_path, {f"H{PENALTY}": "存在此情形"})
+    expect(result, "description-missing-present", f"I{PENALTY}", "写明发生了什么、采取了哪些整改措施")
+    told = with_cells(kinds_ledger, tmp_path, {f"H{PENALTY}": "存在此情形", f"I{PENALTY}": "3月发现统计数据填报有误，已更正并通报。"})
+    assert told.valid and told.findings == []
+
+
+@triggers("claim-description-missing", "claim-evidence-missing")
+def test_a_bonus_claim_needs_grounds_and_evidence(kinds_ledger: Path, tmp_path: Path) -> None:
+    result = with_cells(kinds_ledger, tmp_path, {f"H{BONUS}": "申报加分", f"J{BONUS}": None, f"K{BONUS}": None})
+    expect(result, "claim-description-missing", f"I{BONUS}", "写明申报依据")
+    expect(result, "claim-evidence-missing", f"J{BONUS}", "佐证材料")
+    with_link = with_cells(kinds_ledger, tmp_path, {f"H{BONUS}": "申报加分", f"I{BONUS}": "获省司法厅通报表扬。", f"J{BONUS}": None,
+                                                    f"K{BONUS}": "http://sft.example.gov.cn/2021/041.html"})
+    assert with_link.valid and with_link.findings == []
 
 
 @triggers("description-long")

@@ -12,7 +12,7 @@ from typing import Any
 import openpyxl
 
 from xlbridge.ledger import layout as L
-from xlbridge.system.model import WEB_SEARCH, Indicator, IndicatorSystem
+from xlbridge.system.model import WEB_SEARCH, Indicator, IndicatorSystem, Kind
 
 Answer = Mapping[str, Any]  # column key → value, for the input columns
 
@@ -100,6 +100,10 @@ def clerk_answer(system: IndicatorSystem, unit: str, *, done_share: int = 70) ->
             "phone": f"139{_pick(unit + 'p', 10**8):08d}",
             "secret": L.SECRET_NO,
         }
+        if ind.kind is Kind.penalty:  # a situation that must not occur: the sample unit has none
+            values["progress"], values["description"] = L.PROGRESS_ABSENT, ""
+        elif ind.kind is Kind.bonus:  # nothing claimed
+            values["progress"], values["description"] = L.PROGRESS_UNCLAIMED, ""
         if WEB_SEARCH in ind.methods or _pick(seed + "l", 3) == 0:
             values["links"] = f"http://www.example.gov.cn/zfxxgk/{year}/{_pick(seed, 10**6):06d}.html"
         return values

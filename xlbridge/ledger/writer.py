@@ -154,7 +154,11 @@ def _progress_ranges(kinds: Sequence[RowKind], extra: int = _EXTRA_ROWS) -> dict
         else:
             kind_runs.append([row, row])
     end = L.FIRST_DATA_ROW + len(kinds)
-    runs.setdefault(RowKind.normal, []).append([end, end + extra])
+    normal = runs.setdefault(RowKind.normal, [])
+    if normal and normal[-1][1] == end - 1:
+        normal[-1][1] = end + extra
+    else:
+        normal.append([end, end + extra])
     letter = _PROGRESS_LETTER
     return {kind: " ".join(f"{letter}{a}" if a == b else f"{letter}{a}:{letter}{b}" for a, b in kind_runs)
             for kind, kind_runs in sorted(runs.items(), key=lambda item: list(RowKind).index(item[0]))}
