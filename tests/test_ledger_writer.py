@@ -289,15 +289,18 @@ def test_written_atomically(tmp_path: Path) -> None:
 
 
 # =========================================================================== the package
-def test_a_ledger_is_the_workbook_openpyxl_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("system_id", "unit"), [(SYSTEM_ID, UNIT), ("jinfeng-2020", "司法局")],
+                         ids=["normal-rows", "bonus-and-penalty-rows"])
+def test_a_ledger_is_the_workbook_openpyxl_writes(tmp_path: Path, system_id: str, unit: str) -> None:
     """Ledgers are copies of a skeleton openpyxl writes once (ledger/package.py), filled per unit:
-    a pre-filled ledger is, cell for cell and style for style, the one openpyxl writes itself."""
+    a pre-filled ledger is, cell for cell and style for style, the one openpyxl writes itself
+    (the 完成进度 dropdowns of 加分项 and 减分项 rows on their own cells included)."""
     from datetime import datetime
 
     from xlbridge.ledger.content import campaign_years, issued_ledger
     from xlbridge.ledger.writer import _workbook, ledger_meta, write_ledger
 
-    sys_ = system()
+    sys_, UNIT = system(system_id), unit  # noqa: N806
     years = campaign_years(sys_, 2021)
     rows = issued_rows(sys_, UNIT, years)
     answers = {  # carried-over answers of every kind: escaping, spaces kept, lists, a tall row, 涉密

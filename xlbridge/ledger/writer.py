@@ -375,7 +375,8 @@ def _add_validation(ws, column: L.Column, cells: str) -> None:  # type: ignore[n
         dv.promptTitle = column.header
         dv.prompt = column.prompt[:255]
         dv.showInputMessage = True
-    dv.add(cells)
+    for cell_range in cells.split():
+        dv.add(cell_range)
     ws.add_data_validation(dv)
 
 
