@@ -248,9 +248,9 @@ def bench_latency(args: Any, synth: Any, month1: dict[str, Any], work: Path) -> 
           f"{sec(time.perf_counter() - t)} (setup, untimed)")
     out = {}
     cases = {
-        "a December ledger, the 汇总 cache lost (cache/ deleted)": ("2021-12", sources[2], True),
         "a December ledger (the latest month)": ("2021-12", sources[0], False),
         "a March ledger re-sent late (later months exist)": ("2021-03", sources[1], False),
+        "a December ledger, the 汇总 cache lost (cache/ deleted)": ("2021-12", sources[2], True),
     }
     for case, (month, source, lost) in cases.items():
         arrival = ws.inbox / f"{units[sources.index(source)]}_{month}.xlsx"

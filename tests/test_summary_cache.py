@@ -16,7 +16,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from ledger_fixtures import UNIT, baseline, blank, edited, filled_ledger, ledger_dir, set_cells  # noqa: F401
+from ledger_fixtures import KEY, UNIT, baseline, blank, edited, filled_ledger, ledger_dir, set_cells  # noqa: F401
 from ws_fixtures import clean_environment, drop, ingest, make_workspace  # noqa: F401
 from xlbridge.service import store
 from xlbridge.service.consolidate import consolidate, months_to_rewrite
@@ -54,13 +54,9 @@ def rewrite(ws: Workspace, changed: set[tuple[int, str]]) -> list[str]:
     db = store.open_store(ws.store)
     try:
         months = months_to_rewrite(db, "puyang-2020", changed) or [JUNE]
-        for month in months:
-            incremental = consolidate(ws, db, month)
-            kept = incremental.with_name("incremental.xlsx")
-            shutil.copyfile(incremental, kept)
-            assert_same_workbook(kept, full_rebuild(ws, db, month))
     finally:
         db.close()
+    rewrite_as(ws, months)
     return months
 
 
@@ -106,11 +102,7 @@ def month_keys(ws: Workspace, month: str) -> set[str]:
 
 
 def details(path: Path, unit: str) -> list[Any]:
-    wb = openpyxl.load_workbook(path, read_only=True)
-    try:
-        return [r[6] for r in wb["明细"].iter_rows(min_row=2, values_only=True) if r[0] == unit]
-    finally:
-        wb.close()
+    return [r[6] for r in _rows(path) if r[0] == unit]
 
 
 def test_an_incremental_summary_is_the_full_rebuild_through_a_campaign(ws: Workspace, ledgers: dict[str, Path],
@@ -206,3 +198,54 @@ def test_the_store_counts_changes_made_to_stored_rows_by_hand(ws: Workspace, led
         assert store.rows_revision(db) == 2
     finally:
         db.close()
+
+
+def test_a_system_revised_mid_campaign_rebuilds_what_it_changes(tmp_path: Path) -> None:
+    """jinfeng-2020 version 2 renames 网信办 (its history filed under the new name), re-words and
+    re-assigns indicators: the 汇总 written with the cache of version 1 is the full rebuild."""
+    from revision_fixtures import NEW_NAME, OLD_NAME, version_2
+    from xlbridge.system.files import load_system
+
+    def workspace(system: str) -> Workspace:  # the workspace's system changed in its settings
+        root = tmp_path / "ws"
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "xlbridge.toml").write_text(f'system = "{system}"\ncampaign = 2021\n', encoding="utf-8")
+        (root / "xlbridge.key").write_text(KEY.hex() + "\n", encoding="ascii")
+        return Workspace.load(root).ensure()
+
+    ws = workspace("jinfeng-2020")
+    v1 = load_system("jinfeng-2020")
+    # Only 网信办 reports May: renamed, its rows stand where they stood (the piece's place is the same).
+    ledger = filled_ledger(tmp_path / "v1", indicator_system=v1, unit=OLD_NAME, name="old-05.xlsx")
+    assert ingest(ws, drop(ws, ledger, f"{OLD_NAME}/{OLD_NAME}_2021-05.xlsx", when=datetime(2021, 5, 28, 9))).status == "accepted"
+    rewrite_as(ws, [MAY])
+    assert OLD_NAME in {r[0] for r in _rows(ws.consolidated_dir / "汇总台账_2021-05.xlsx")}
+
+    v2 = version_2(tmp_path / "v2.yaml")
+    ws = workspace(str(tmp_path / "v2.yaml"))
+    june = filled_ledger(tmp_path / "v2", indicator_system=v2, unit="司法局",
+                         header={"period": JUNE, "filled_on": "2021-06-28", "filled_by": "王伟"}, name="司法局-06.xlsx")
+    assert ingest(ws, drop(ws, june, "司法局/司法局_2021-06.xlsx", when=datetime(2021, 6, 28, 9))).status == "accepted"
+    rewrite_as(ws, [MAY, JUNE])
+    units = {r[0] for r in _rows(ws.consolidated_dir / "汇总台账_2021-05.xlsx")}
+    assert NEW_NAME in units and OLD_NAME not in units  # the renamed unit's rows under its new name
+
+
+def rewrite_as(ws: Workspace, months: list[str]) -> None:
+    db = store.open_store(ws.store)
+    try:
+        for month in months:
+            incremental = consolidate(ws, db, month)
+            kept = incremental.with_name("incremental.xlsx")
+            shutil.copyfile(incremental, kept)
+            assert_same_workbook(kept, full_rebuild(ws, db, month))
+    finally:
+        db.close()
+
+
+def _rows(path: Path) -> list[tuple[Any, ...]]:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(wb["明细"].iter_rows(min_row=2, values_only=True))
+    finally:
+        wb.close()

@@ -147,10 +147,11 @@ class OwnedWorkbook(xlsxwriter.Workbook):
 def owned_workbook(path: Path, small: bool = False, beside_if_held: bool = False) -> Iterator[tuple[OwnedWorkbook, Styles]]:
     """Write to a temp file beside ``path``, then rename over it: readers never see half a file.
 
-    ``small`` (a receipt, a few hundred cells): built in memory. constant_memory, which the
-    consolidated workbook needs, writes a temp file per worksheet part, half a receipt's time;
-    those go into a private folder beside ``path``, removed whole whatever happens (xlsxwriter
-    leaves its part files behind when a write fails, e.g. on a full disk).
+    ``small`` (a receipt, a few hundred cells; the consolidated workbook, whose one large sheet
+    is streamed): built in memory. constant_memory writes a temp file per worksheet part, half a
+    receipt's time (and ~40 ms of a 汇总's on a busy disk); those go into a private folder beside
+    ``path``, removed whole whatever happens (xlsxwriter leaves its part files behind when a
+    write fails, e.g. on a full disk).
 
     With streamed rows, xlsxwriter's temp file is copied to a second one with the rows added,
     and that one is renamed over ``path``. No temp file outlives the call.

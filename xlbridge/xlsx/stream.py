@@ -16,8 +16,12 @@ xlsxwriter's ``constant_memory`` mode writes.
 Everything else stays with xlsxwriter: it writes the whole workbook first — the other sheets,
 styles, chart, and on this sheet the header row, column widths, frozen panes, autofilter and one
 *template row*, the first data row. :func:`splice_rows` then copies that package entry by entry
-and inserts the streamed rows after the template row, each cell reusing the style id (``s=``) of
-the template's cell in its column, and corrects the sheet's ``<dimension>``.
+(compressed as it is) and inserts the streamed rows after the template row, each cell reusing
+the style id (``s=``) of the template's cell in its column, and corrects the sheet's ``<dimension>``.
+
+The rows can come in *blocks* (one unit's rows of 明细), each deflated as a piece of its own
+(:mod:`xlbridge.xlsx.pieces`) and kept in a cache under the block's key, the row it starts at and
+the template's styles: the next write copies the piece of a block that did not change.
 
 A streamed cell is written as xlsxwriter writes it, except that characters XML 1.0 forbids are
 removed instead of escaped:
