@@ -76,9 +76,9 @@ def test_awards_add_up_within_each_items_points_and_the_systems_cap() -> None:
 def test_the_shipped_systems_bonus_items_carry_no_points_and_the_note_says_so() -> None:
     puyang = load_system("puyang-2020")
     marks = full_marks(puyang, "规范性文件管理科")  # it leads 加1 and 加2, printed without 分值
-    assert not marks.bonuses and "加分项加1、加2未规定分值，不计分" in marks.note
+    assert not marks.bonuses and "加分项（加1、加2）未规定分值，不计分" in marks.note
     assert score(puyang, "规范性文件管理科", [], [("加1", 2.0, "表彰", "2021-06")]).bonus == 0.0
-    assert "加分" not in full_marks(puyang, UNIT).note  # UNIT has no 加分项 there
+    assert full_marks(puyang, UNIT).note == marks.note  # UNIT has none: one note for every unit, said once
 
 
 def test_the_workbook_records_bonus_checked_like_deductions(ws, tmp_path: Path) -> None:
@@ -136,17 +136,22 @@ def test_bonus_add_outside_a_round_counts_from_its_month_within_the_caps(ws, tmp
     ):
         result = run(*cli, *args)
         assert result.exit_code == 1 and message in result.output, (args, result.output)
-    added = run(*cli, "--indicator", "加1", "--points", "2", "--reason", "经验在全省推广", "--period", "2021-08",
+    over = run(*cli, "--indicator", "加1", "--points", "2", "--reason", "经验在全省推广", "--period", "2021-08")
+    assert over.exit_code == 1 and "加分 2 超过加分项「加1」还可加的 1 分（分值 3，已加 2 分）" in over.output
+    added = run(*cli, "--indicator", "加1", "--points", "1", "--reason", "经验在全省推广", "--period", "2021-08",
                 "--by", "王督导")
-    assert added.exit_code == 0 and "已记录加分" in added.output and "加 2 分" in added.output
+    assert added.exit_code == 0 and "已记录加分" in added.output and "加 1 分" in added.output
     june = run("score", "-w", ws.root, "--period", "2021-07").output
     assert "102 / 100（2021-06 检查，含加分 2）" in june and "加 2 分：指标 加1" in june
+    assert "103 / 100（2021-06 检查，含加分 3）" in run("score", "-w", ws.root, "--period", "2021-08").output
+    # 加2 (分值 2) takes 2, but the system's bonus_cap of 4 leaves 1 of them: the score says so
+    assert run(*cli, "--indicator", "加2", "--points", "2", "--reason", "做法被推广", "--period", "2021-08").exit_code == 0
     august = run("score", "-w", ws.root, "--period", "2021-08").output
-    # 加1's 分值 is 3: the August award counts for 1 of its 2
-    assert "103 / 100（2021-06 检查，含加分 3）" in august
-    assert "加 1 分：指标 加1，经验在全省推广（2021-08，记 2 分，超出上限按 1 分计）" in august
+    assert "104 / 100（2021-06 检查，含加分 4）" in august
+    assert "加 1 分：指标 加2，做法被推广（2021-08，记 2 分，超出上限按 1 分计）" in august
     listed = json.loads(run("bonus", "list", "-w", ws.root, "--json").output)
-    assert [(b["id"], b["source"], b["created_by"]) for b in listed] == [(1, "督导检查", "李检查"), (2, "日常督导", "王督导")]
+    assert [(b["id"], b["source"], b["created_by"]) for b in listed] == [
+        (1, "督导检查", "李检查"), (2, "日常督导", "王督导"), (3, "日常督导", "督导检查组")]
     # revoked: kept with who, when and why, and no longer counted
     revoked = run("bonus", "revoke", "-w", ws.root, "--id", "2", "--reason", "推广文件不属本单位", "--by", "李督导")
     assert revoked.exit_code == 0 and "已撤销" in revoked.output
@@ -154,9 +159,9 @@ def test_bonus_add_outside_a_round_counts_from_its_month_within_the_caps(ws, tmp
     assert twice.exit_code == 1 and "已于" in twice.output and "由李督导撤销" in twice.output
     unknown = run("bonus", "revoke", "-w", ws.root, "--id", "9", "--reason", "x")
     assert unknown.exit_code == 1 and "加分记录 9 不存在" in unknown.output
-    assert "102 / 100" in run("score", "-w", ws.root, "--period", "2021-08").output
+    assert "104 / 100（2021-06 检查，含加分 4）" in run("score", "-w", ws.root, "--period", "2021-08").output  # 2 + 2
     text = run("bonus", "list", "-w", ws.root).output
-    assert "由李督导撤销：推广文件不属本单位" in text and "共 2 项" in text
+    assert "由李督导撤销：推广文件不属本单位" in text and "共 3 项" in text
 
 
 def test_the_next_round_shows_what_was_awarded_and_checks_what_is_left(ws, tmp_path: Path) -> None:
@@ -179,11 +184,17 @@ def test_the_next_round_shows_what_was_awarded_and_checks_what_is_left(ws, tmp_p
 def test_the_summary_and_the_bulletin_show_bonus_with_its_reason(ws, tmp_path: Path) -> None:
     path = planned(ws)
     assert submit(ws, fill(path, tmp_path / "r1.xlsx", {"加1": AWARD}, rows=BONUS_ROWS)).status == "accepted"
-    result = run("consolidate", "-w", ws.root, "--period", "2021-06")
-    assert result.exit_code == 0, result.output
-    scores = sheet_rows(Path(result.output.strip().splitlines()[-1]), "得分")
+    # an award outside the round rewrites the 汇总 of its month (and the later ones), as a submission does
+    result = run("bonus", "add", "-w", ws.root, "--unit", UNIT, "--indicator", "加2", "--points", "1", "--reason",
+                 "经验推广", "--period", "2021-06")
+    summary = ws.outbox / "汇总" / "汇总台账_2021-06.xlsx"
+    assert result.exit_code == 0 and f"汇总表：{summary}" in result.output, result.output
+    scores = sheet_rows(summary, "得分")
     assert scores[2][6] == "加分及理由" and "加分合计不超过 4 分" in scores[0][0]
-    assert scores[3][2] == 102 and f"加 2 分：指标 加1，{AWARD['bonus_reason']}" in scores[3][6]
+    assert scores[3][2] == 103 and f"加 2 分：指标 加1，{AWARD['bonus_reason']}" in scores[3][6]
+    assert "加 1 分：指标 加2，经验推广" in scores[3][6]
+    revoked = run("bonus", "revoke", "-w", ws.root, "--id", "2", "--reason", "重复记录")
+    assert f"汇总表：{summary}" in revoked.output and sheet_rows(summary, "得分")[3][2] == 102
     out = tmp_path / "通报.docx"
     assert run("bulletin", "-w", ws.root, "--quarter", "2021Q2", "-o", out).exit_code == 0
     doc = Document(str(out))

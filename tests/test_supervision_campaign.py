@@ -16,7 +16,7 @@ import pytest
 from docx import Document
 from ledger_fixtures import KEY, UNIT, set_cells
 from openpyxl.utils import get_column_letter
-from soffice_fixtures import to_pdf
+from soffice_fixtures import SOFFICE, to_pdf
 from supervision_fixtures import ROW, fill, inspection_kind, plan, reported_workspace, review_rows, submit  # noqa: F401
 from test_libreoffice import drive
 from ws_fixtures import clean_environment, connect, drop, run, sheet_rows  # noqa: F401
@@ -193,12 +193,20 @@ def test_the_quarterly_bulletin_says_exactly_that(year, tmp_path: Path, tmp_path
     assert "NotoSerifCJK" in fonts.replace(" ", "") and "NotoSansCJK" in fonts.replace(" ", "")
 
 
-def test_a_reminder_for_the_silent_month_and_the_overdue_item(year, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_reminder_for_the_silent_month_and_the_overdue_item(year, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                              tmp_path_factory: pytest.TempPathFactory) -> None:
     ws = year["ws"]
     result = run("remind", "-w", ws.root, "--period", "2021-08", "--as-of", "2021-09-02")
     assert result.exit_code == 0, result.output
     path = ws.outbox / "督导检查" / "催报" / "2021-08" / f"催报_{UNIT}_2021-08.docx"
     assert str(path) in result.output
+    if SOFFICE is not None:  # printed: one A4 page with its number at the foot (GB/T 9704, as the 通报)
+        [pdf] = to_pdf([path], tmp_path / "pdf", tmp_path_factory)
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert "pts (A4)" in info and "Pages:           1" in info
+        printed = "".join(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                                         check=True).stdout.split())
+        assert "—1—" in printed and "尚未收到贵单位2021年8月" in printed
     doc = Document(str(path))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "尚未收到贵单位2021年8月的法治政府建设工作台账" in text and "2021年09月01日" in text

@@ -130,6 +130,8 @@ def test_rectify_close_and_reopen_from_the_command_line_keep_the_history(ws) -> 
     assert blank.exit_code == 1 and "请写明原因" in blank.output
     closed = run("rectify", "close", "-w", ws.root, "--item", "1", "--reason", "经网站核验已更新", "--by", "王督导")
     assert closed.exit_code == 0 and "整改事项 1 已销号" in closed.output
+    june = ws.outbox / "汇总" / "汇总台账_2021-06.xlsx"  # the latest month's 汇总, rewritten
+    assert f"汇总表：{june}" in closed.output and june.exists()
     again = run("rectify", "close", "-w", ws.root, "--item", "1", "--reason", "x")
     assert again.exit_code == 1 and "已于" in again.output and "销号，无需再次销号" in again.output
     bad_due = run("rectify", "reopen", "-w", ws.root, "--item", "1", "--reason", "问题反弹", "--due", "10月底")

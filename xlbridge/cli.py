@@ -766,13 +766,8 @@ def rectify_add(workspace: Path, unit: str, indicator: str, problem: str, requir
     """记录一项日常督导发现的整改事项。"""
     from xlbridge.supervision.commands import add_daily_item
 
-    ws = _workspace(workspace)
-    db = _existing_store(ws)
-    try:
-        item = add_daily_item(ws, db, unit, indicator, problem, requirement, _as_of(due).isoformat(), by)
-    finally:
-        db.close()
-    click.echo(f"已记录整改事项 {item['id']}：{item['unit']} 指标 {item['indicator_key']}，期限 {item['due']}（{item['status']}）")
+    _item_command(workspace, lambda ws, db: add_daily_item(ws, db, unit, indicator, problem, requirement,
+                                                           _as_of(due).isoformat(), by), "已记录", first=True)
 
 
 @rectify.command("list")
@@ -851,14 +846,36 @@ def rectify_show(workspace: Path, item_id: int, as_json: bool) -> None:
     echo_either(as_json, item, item_lines(item))
 
 
-def _item_command(workspace: Path, act: Any, done: str) -> None:
+def _item_command(workspace: Path, act: Any, done: str, first: bool = False) -> None:
+    """An item changed (``first``: recorded), said in one line, and the latest 汇总 rewritten."""
+    from xlbridge.service.consolidate import latest_period
+
     ws = _workspace(workspace)
     db = _existing_store(ws)
     try:
         item = act(ws, db)
+        said = f"{done}整改事项 {item['id']}" if first else f"整改事项 {item['id']} {done}"
+        click.echo(f"{said}：{item['unit']} 指标 {item['indicator_key']}，期限 {item['due']}（{item['status']}）")
+        _refresh_summaries(ws, db, [latest_period(db, item["system_id"])])  # its 整改 sheet: the items as of now
     finally:
         db.close()
-    click.echo(f"整改事项 {item['id']} {done}：{item['unit']} 指标 {item['indicator_key']}，期限 {item['due']}（{item['status']}）")
+
+
+def _refresh_summaries(ws, db, months: list[str | None]) -> None:  # type: ignore[no-untyped-def]
+    """The 汇总 a supervision command changed, rewritten as the daemon does after a submission."""
+    from xlbridge.service.consolidate import consolidate as write
+
+    _register_supervision()
+    for month in filter(None, months):  # none before the first ledger arrives
+        click.echo(f"汇总表：{write(ws, db, month)}")
+
+
+def _bonus_months(db, bonus: dict[str, Any]) -> list[str | None]:  # type: ignore[no-untyped-def]
+    """Its month's 汇总 and the later ones already written (none for a month not yet reported)."""
+    from xlbridge.service.consolidate import latest_period, months_to_rewrite
+
+    latest = latest_period(db, bonus["system_id"]) or ""
+    return [m for m in months_to_rewrite(db, bonus["system_id"], [(bonus["campaign"], bonus["month"])]) if m <= latest]
 
 
 @main.group()
@@ -884,9 +901,10 @@ def bonus_add(workspace: Path, unit: str, indicator: str, points: float, reason:
     db = _existing_store(ws)
     try:
         found = add_bonus(ws, db, unit, indicator, points, reason, month, by)
+        click.echo(f"已记录加分：{bonus_line(found).strip()}")
+        _refresh_summaries(ws, db, _bonus_months(db, found))  # the scores from its month on
     finally:
         db.close()
-    click.echo(f"已记录加分：{bonus_line(found).strip()}")
 
 
 @bonus.command("revoke")
@@ -903,9 +921,10 @@ def bonus_revoke(workspace: Path, bonus_id: int, reason: str, by: str) -> None:
     db = _existing_store(ws)
     try:
         found = revoke(ws, db, bonus_id, reason, by)
+        click.echo(f"已撤销：{bonus_line(found).strip()}")
+        _refresh_summaries(ws, db, _bonus_months(db, found))
     finally:
         db.close()
-    click.echo(f"已撤销：{bonus_line(found).strip()}")
 
 
 @bonus.command("list")

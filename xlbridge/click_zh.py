@@ -162,7 +162,9 @@ def _wrap(text: str, width: int) -> list[str]:
         line: list[str] = []
         for token in re.findall(r"[\u2e80-\uffef]|[^\s\u2e80-\uffef]+|\s+", paragraph):
             if display_width("".join(line) + token) > width and "".join(line).strip():
-                carried = [line.pop()] if token in _NO_LINE_START and len(line) > 1 else []
+                carried: list[str] = []
+                while token in _NO_LINE_START and len(line) > 1 and (not carried or carried[0] in _NO_LINE_START):
+                    carried.insert(0, line.pop())
                 lines.append("".join(line).rstrip())
                 line = carried
                 if token.isspace():

@@ -149,7 +149,8 @@ def _check_members(members: dict[str, list[str]], source: str) -> None:
     """The shape of [members]: a group's name = a list of non-empty unit names."""
     for group, names in members.items():
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise XlbridgeError(f"{source}「{group}」应为单位名称的列表，如 \"{group}\" = [\"甲镇\", \"乙街道办事处\"]")
+            raise XlbridgeError(f"{source}「{group}」应为单位名称的列表，如 \"{group}\" = [\"甲镇\", \"乙街道办事处\"]"
+                                "（[members] 须写在配置文件最后：TOML 中表头之后的各行都属于这个表）")
         if not all(n.strip() for n in names):
             raise XlbridgeError(f"{source}「{group}」：成员名称为空")
 

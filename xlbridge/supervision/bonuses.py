@@ -42,10 +42,14 @@ def add_bonus(ws: Workspace, db: sqlite_utils.Database, unit: str, indicator: st
                             "（请在指标体系中为它写明 score 或 cap）")
     if points <= 0 or points > cap:
         raise XlbridgeError(f"加分 {points:g} 应大于 0，且不超过加分项「{found.key}」的分值 {shown(cap)}")
+    store.ensure_tables(db)
+    given = sum(b["bonus"] for b in store.bonuses(db, system.id, campaign, unit) if b["indicator_key"] == found.key)
+    if points > cap - given:  # as the workbook's 已加分 checks it
+        raise XlbridgeError(f"加分 {points:g} 超过加分项「{found.key}」还可加的 {shown(max(cap - given, 0))} 分"
+                            f"（分值 {shown(cap)}，已加 {shown(given)} 分）")
     if not reason.strip():
         raise XlbridgeError("请写明加分依据（--reason），如 表彰文件名称、文号")
     service_store.register_system(db, system)
-    store.ensure_tables(db)
     with db.atomic():
         bonus_id = award(db, system_id=system.id, campaign=campaign, unit=unit, indicator_key=found.key, month=month,
                          bonus=float(points), reason=reason.strip(), by=by)

@@ -30,7 +30,7 @@ SYSTEM_NOTE = "按指标体系规定的分值计分"
 WEIGHTED_NOTE = "，一级指标按规定权重折算为 100 分"
 BONUS_NOTE = "；加分项在规定分值内加分"
 BONUS_CAP_NOTE = "，加分合计不超过 {cap:g} 分"
-BONUS_UNSCORED_NOTE = "；加分项{codes}未规定分值，不计分"
+BONUS_UNSCORED_NOTE = "；加分项（{codes}）未规定分值，不计分"
 
 
 @dataclass(frozen=True)
@@ -39,18 +39,14 @@ class Marks:
     equal_weights: bool
     penalties: frozenset[str] = frozenset()  # 减分项: their 分值 is the most they deduct, not full marks
     level1_weights: dict[str, float] = field(default_factory=dict)  # only when the system weights each of them
-    bonuses: frozenset[str] = frozenset()  # 加分项 with a 分值: the most each adds
-    unscored_bonuses: tuple[str, ...] = ()  # 加分项 the system gives no 分值: they add nothing
+    bonuses: frozenset[str] = frozenset()  # the unit's 加分项 with a 分值: the most each adds
     bonus_cap: float | None = None
+    bonus_note: str = ""  # how the system's 加分项 count: the same for every unit, so said once
 
     @property
     def note(self) -> str:
-        note = (EQUAL_NOTE if self.equal_weights else SYSTEM_NOTE) + (WEIGHTED_NOTE if self.level1_weights else "")
-        if self.bonuses:
-            note += BONUS_NOTE + (BONUS_CAP_NOTE.format(cap=self.bonus_cap) if self.bonus_cap is not None else "")
-        if self.unscored_bonuses:
-            note += BONUS_UNSCORED_NOTE.format(codes="、".join(self.unscored_bonuses))
-        return note
+        return ((EQUAL_NOTE if self.equal_weights else SYSTEM_NOTE) + (WEIGHTED_NOTE if self.level1_weights else "")
+                + self.bonus_note)
 
 
 @dataclass
@@ -99,8 +95,16 @@ def full_marks(system: IndicatorSystem, unit: str) -> Marks:
     levels = {i.level1 for i in normal}
     return Marks(points, equal, frozenset(i.key for i in extra if i.kind is Kind.penalty),
                  {name: weights[name] for name in levels} if levels and levels <= set(weights) else {},
-                 frozenset(i.key for i in extra if i.kind is Kind.bonus),
-                 tuple(i.key for i in assigned if i.kind is Kind.bonus and not (i.cap or i.score)), system.bonus_cap)
+                 frozenset(i.key for i in extra if i.kind is Kind.bonus), system.bonus_cap, _bonus_note(system))
+
+
+def _bonus_note(system: IndicatorSystem) -> str:
+    bonus = [i for i in system.indicators if i.kind is Kind.bonus]
+    unscored = [i.key for i in bonus if not (i.cap or i.score)]
+    note = BONUS_NOTE if len(unscored) < len(bonus) else ""
+    if note and system.bonus_cap is not None:
+        note += BONUS_CAP_NOTE.format(cap=system.bonus_cap)
+    return note + (BONUS_UNSCORED_NOTE.format(codes="、".join(unscored)) if unscored else "")
 
 
 def score(system: IndicatorSystem, unit: str, deducted: Iterable[tuple[str, float, str]],
