@@ -48,9 +48,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def make_workspace(root: Path, **settings: Any) -> Workspace:
-    """A workspace for puyang-2020 with the tests' signing key; extra settings go to xlbridge.toml."""
+    """A workspace for puyang-2020 (or ``system=``) with the tests' signing key; extra settings go
+    to xlbridge.toml."""
     root.mkdir(parents=True, exist_ok=True)
-    lines = [f'system = "{SYSTEM_ID}"']
+    lines = [f'system = "{settings.pop("system", SYSTEM_ID)}"']
     for name, value in settings.items():
         if isinstance(value, str):
             lines.append(f'{name} = "{value}"')

@@ -320,7 +320,15 @@ def _answer(column: L.Column, answer: Mapping[str, object]) -> object:
 
 def _row_values(issued: Any, answer: Mapping[str, object]) -> list[object]:
     """A data row's cells in column order: the issued values, the carried-over answers."""
-    return [issued.values.get(c.key) if c.locked else _answer(c, answer) for c in L.COLUMNS]
+    values = [issued.values.get(c.key) if c.locked else _answer(c, answer) for c in L.COLUMNS]
+    progress = answer.get("progress")
+    if progress and issued.indicator.kind is not RowKind.normal \
+            and progress not in L.progress_column(issued.indicator.kind).choices:
+        values[_PROGRESS] = None  # from before rows had kinds (已完成 on a 减分项): chosen again, not refused
+    return values
+
+
+_PROGRESS = L.COLUMN["progress"].index - 1
 
 
 # A data row's height: enough lines for the longest cell (pre-filled or carried over), at least two;

@@ -23,9 +23,12 @@ import sqlite_utils
 from xlbridge.errors import XlbridgeError
 from xlbridge.service import store
 from xlbridge.service.store import LATEST_FIRST, rows_revision
-from xlbridge.ledger.layout import PROGRESS_DONE, PROGRESS_PENDING
+from xlbridge.ledger.layout import (
+    NOTHING_TO_SAY, PROGRESS_ABSENT, PROGRESS_CLAIMED, PROGRESS_DONE, PROGRESS_PENDING, PROGRESS_PRESENT,
+    PROGRESS_UNCLAIMED,
+)
 from xlbridge.ledger.content import campaign_years
-from xlbridge.system.model import WEB_SEARCH, IndicatorSystem
+from xlbridge.system.model import WEB_SEARCH, Indicator, IndicatorSystem, Kind
 from xlbridge.service.trend import Month, write_trend
 from xlbridge.service import extra_sheets
 from xlbridge.service.summary_cache import CACHE_NAME, SummaryCache
@@ -45,9 +48,11 @@ class UnitStatus:
     unit: str
     status: str  # 按时报送 / 逾期报送 / 已退回 / 未报送
     submission: dict[str, Any] | None
-    expected: int
+    expected: int  # 常规 rows only: a 加分项 or 减分项 is no task to complete
     done: int = 0
     pending: int = 0
+    present: tuple[str, ...] = ()  # codes of the 减分项 it declares 存在此情形
+    claimed: tuple[str, ...] = ()  # codes of the 加分项 it claims (申报加分)
 
     @property
     def missing(self) -> int:
@@ -224,13 +229,19 @@ def _done_rate(s: UnitStatus, system: IndicatorSystem, snapshot: dict[tuple[str,
     return s.done / s.expected if s.expected else 0.0
 
 
+def tasks(system: IndicatorSystem, unit: str) -> list[Indicator]:
+    """The unit's indicators a done-rate counts: the 常规 ones (a 减分项 is a situation that must
+    not occur, a 加分项 something it may claim; 总览 lists those declared and claimed)."""
+    return [i for i in system.assigned(unit) if i.kind is Kind.normal]
+
+
 def _level1_rates(system: IndicatorSystem, units: list[str], years: list[int],
                   snapshot: dict[tuple[str, str], list[str]]) -> dict[str, tuple[int, int]]:
     """一级指标 → (rows expected, rows done)."""
     expected: Counter[str] = Counter()
     done: Counter[str] = Counter()
     for unit in units:
-        for ind in system.assigned(unit):  # where the unit leads or cooperates
+        for ind in tasks(system, unit):  # where the unit leads or cooperates
             expected[ind.level1] += len(years)
             done[ind.level1] += sum(v == PROGRESS_DONE for v in snapshot.get((unit, ind.key), ()))
     order = dict.fromkeys(i.level1 for i in system.indicators)
@@ -260,9 +271,13 @@ def unit_statuses(db: sqlite_utils.Database, system: IndicatorSystem, units: lis
             status = "按时报送" if first_received < deadline else "逾期报送"
         else:
             status = "已退回" if latest else "未报送"
-        s = UnitStatus(unit, status, latest, expected=len(system.assigned(unit)) * n_years)
-        progress = Counter(p for ind in system.assigned(unit) for p in snapshot.get((unit, ind.key), []))
+        counted = tasks(system, unit)
+        s = UnitStatus(unit, status, latest, expected=len(counted) * n_years)
+        progress = Counter(p for ind in counted for p in snapshot.get((unit, ind.key), []))
         s.done, s.pending = progress[PROGRESS_DONE], progress[PROGRESS_PENDING]
+        declared = [(i, snapshot.get((unit, i.key), ())) for i in system.assigned(unit) if i.kind is not Kind.normal]
+        s.present = tuple(i.code for i, values in declared if i.kind is Kind.penalty and PROGRESS_PRESENT in values)
+        s.claimed = tuple(i.code for i, values in declared if i.kind is Kind.bonus and PROGRESS_CLAIMED in values)
         statuses.append(s)
     return statuses
 
@@ -277,6 +292,7 @@ def _overview(ws: Any, st: Styles, title: str, period: str, statuses: list[UnitS
     counts = Counter(s.status for s in statuses)
     ws.write_string(1, 0, f"截止时间：{deadline:%Y-%m-%d} 前；应报 {len(statuses)} 个单位，"
                           + "，".join(f"{k} {counts[k]}" for k in ("按时报送", "逾期报送", "已退回", "未报送")), st.plain)
+    ws.write_string(2, 0, kind_rows_note(statuses), st.plain)
     headers = ["序号", "单位", "状态", "报送时间", "报送月份", "应填行数", "已完成", "未完成", "未填", "完成率", "错误", "警告", "文件",
                "数据来源"]
     ws.set_row(3, row_height(zip(headers, _OVERVIEW_WIDTHS)))
@@ -305,9 +321,28 @@ def _overview(ws: Any, st: Styles, title: str, period: str, statuses: list[UnitS
     setup_xlsxwriter(ws, Page(title, _OVERVIEW_WIDTHS, row - 1, header_rows=(3, 3)))
 
 
+def kind_rows_note(statuses: list[UnitStatus]) -> str:
+    """One line: the 减分项 declared to have occurred and the 加分项 claimed, unit by unit (not in any done-rate)."""
+    present = "；".join(f"{s.unit}（{'、'.join(s.present)}）" for s in statuses if s.present)
+    claimed = "；".join(f"{s.unit}（{'、'.join(s.claimed)}）" for s in statuses if s.claimed)
+    return (f"减分项（不计入完成率）：{'报告存在此情形的有 ' + present if present else '没有单位报告存在此情形'}。"
+            f"加分项（不计入完成率）：{'申报加分的有 ' + claimed if claimed else '没有单位申报加分'}。")
+
+
+def _status_styles(st: Styles) -> dict[str, Any]:
+    """A cell status's colour: 存在此情形 (a 减分项 occurred) as alarming as 未填, 无此情形 as good as 已完成."""
+    return {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing, PROGRESS_PRESENT: st.missing,
+            PROGRESS_ABSENT: st.done, PROGRESS_CLAIMED: st.done, PROGRESS_UNCLAIMED: st.center}
+
+
 def _cell_status(values: list[str]) -> str:
     if not values or all(v == "" for v in values):
         return NOT_FILLED
+    for flagged in (PROGRESS_PRESENT, PROGRESS_CLAIMED):  # a 减分项 or 加分项 in any year
+        if flagged in values:
+            return flagged
+    if all(v in NOTHING_TO_SAY for v in values):
+        return values[0] if len(set(values)) == 1 else PROGRESS_ABSENT
     if all(v == PROGRESS_DONE for v in values):
         return PROGRESS_DONE
     return PROGRESS_PENDING
@@ -330,7 +365,7 @@ def _matrix(ws: Any, st: Styles, title: str, system: IndicatorSystem, units: lis
     ws.set_row(1, row_height(zip(headers, widths)))
     row = write_table(ws, 1, headers, widths, st)
     ws.freeze_panes(2, 2)
-    styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
+    styles = _status_styles(st)
     roles_of: dict[str, dict[str, str | None]] = defaultdict(dict)  # indicator → unit → role (not every indicator × unit)
     for unit in units:
         for ind in system.assigned(unit):
@@ -490,7 +525,7 @@ def _key_items(ws: Any, st: Styles, title: str, system: IndicatorSystem, units: 
                snapshot: dict[tuple[str, str], list[str]]) -> None:
     headers = ["指标编号", "一级指标", "指标内容", "备注", "单位", "职责", "完成情况"]
     row = write_table(ws, 0, headers, list(_KEY_WIDTHS), st)
-    styles = {PROGRESS_DONE: st.done, PROGRESS_PENDING: st.pending, NOT_FILLED: st.missing}
+    styles = _status_styles(st)
     for ind in (i for i in system.indicators if i.key_item):
         for unit in units:
             role = system.role(ind, unit)

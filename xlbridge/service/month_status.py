@@ -48,7 +48,7 @@ class UnitMonth:
             else "尚无被接收的报送"
         findings = f"错误 {sub.get('errors') or 0} 警告 {sub.get('warnings') or 0}" if sub else "—"
         return (f"{s.unit}  {s.status}  {local_time(sub.get('received_at')) or '—'}  {findings}  "
-                f"已完成 {s.done}/{s.expected}  {source}  填表人 {self.filled_by or '—'}  责任人 {self.person or '—'}  "
+                f"已完成 {s.done}/{s.expected}  {_kind_rows(s)}{source}  填表人 {self.filled_by or '—'}  责任人 {self.person or '—'}  "
                 f"联系电话 {self.phone or '—'}" + (f"  退回原因：{sub['reason']}" if sub.get("reason") else ""))
 
     def as_json(self) -> dict[str, Any]:
@@ -58,6 +58,7 @@ class UnitMonth:
                 "received_at": sub.get("received_at"), "file_name": sub.get("file_name"),
                 "errors": sub.get("errors"), "warnings": sub.get("warnings"), "reason": sub.get("reason"),
                 "expected_rows": s.expected, "done": s.done, "pending": s.pending, "missing": s.missing,
+                "penalties_present": list(s.present), "bonuses_claimed": list(s.claimed),
                 "counted_from": self.counted_from, "filled_by": self.filled_by, "person": self.person,
                 "phone": self.phone}
 
@@ -103,3 +104,9 @@ def month_status(ws: Workspace, db: sqlite_utils.Database, period: str) -> Month
         who = sources.get(s.unit, {})
         out.append(UnitMonth(s, who.get("period"), who.get("filled_by"), who.get("person"), who.get("phone")))
     return MonthStatus(period, deadline_for(period, ws.deadline_day), out)
+
+
+def _kind_rows(s: UnitStatus) -> str:
+    """The 减分项 it declares and the 加分项 it claims, when any (they count in no done-rate)."""
+    present = f"存在减分情形 {'、'.join(s.present)}  " if s.present else ""
+    return present + (f"申报加分 {'、'.join(s.claimed)}  " if s.claimed else "")
