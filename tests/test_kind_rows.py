@@ -146,4 +146,5 @@ def test_the_next_ledger_carries_each_kinds_answer(kinds_ws) -> None:  # type: i
     assert ws[f"H{OTHER_PENALTY}"].value is None  # the old 已完成 on a 减分项: left for the clerk to choose again
     result = validate(path)
     assert [f.rule for f in result.findings if f.severity.value == "error"] == ["progress-missing"]
-    assert [f.cell for f in result.findings if f.rule == "progress-missing"] == [f"H{OTHER_PENALTY}"]
+    assert [(f.cell, f.message) for f in result.findings if f.rule == "progress-missing"] == [
+        (f"H{OTHER_PENALTY}", "减分项请选择完成进度（无此情形 / 存在此情形）")]
