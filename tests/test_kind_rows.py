@@ -11,12 +11,22 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.worksheet.cell_range import CellRange
-
 from ledger_fixtures import (  # noqa: F401  (kinds_ledger, ledger_dir are fixtures)
-    CAMPAIGN, HEADER, KINDS_SYSTEM, KINDS_UNIT, edited, kinds_ledger, kinds_row, ledger_dir, set_cells, system, validate,
+    CAMPAIGN,
+    HEADER,
+    KINDS_SYSTEM,
+    KINDS_UNIT,
+    edited,
+    kinds_ledger,
+    kinds_row,
+    ledger_dir,
+    set_cells,
+    system,
+    validate,
 )
+from openpyxl.worksheet.cell_range import CellRange
 from ws_fixtures import clean_environment, drop, ingest, make_workspace, sheet_rows  # noqa: F401
+
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import issued_rows
 from xlbridge.service import store
@@ -28,15 +38,16 @@ PENALTY, OTHER_PENALTY, BONUS = kinds_row("99"), kinds_row("98"), kinds_row("96"
 NORMAL = L.FIRST_DATA_ROW  # indicator 1
 
 
-def _validations(path: Path) -> dict[str, tuple[str, str, str]]:
-    """Each 完成进度 cell of the issued rows → (list name, prompt, error) of the one validation on it."""
+def _validations(path: Path, letter: str = "H") -> dict[str, tuple[str, str, str]]:
+    """Each 完成进度 (or column ``letter``) cell of the issued rows → (list name or formula, prompt,
+    error) of the one validation on it."""
     wb = openpyxl.load_workbook(path)
     ws = wb[L.LEDGER_SHEET]
     n = len(issued_rows(system(KINDS_SYSTEM), KINDS_UNIT, [CAMPAIGN]))
     out: dict[str, tuple[str, str, str]] = {}
     for dv in ws.data_validations.dataValidation:
         for r in range(L.FIRST_DATA_ROW, L.FIRST_DATA_ROW + n):
-            ref = f"H{r}"
+            ref = f"{letter}{r}"
             if any(ref in CellRange(str(part)) for part in dv.sqref.ranges):
                 assert ref not in out, f"two validations on {ref}"
                 out[ref] = (dv.formula1, dv.prompt or "", dv.error or "")
@@ -59,6 +70,11 @@ def test_each_row_kind_has_its_own_dropdown_and_prompt(kinds_ledger: Path) -> No
     assert dvs[f"H{NORMAL}"][0] == "进度选项" and dvs[f"H{NORMAL}"][1] == "请选择：已完成 / 未完成"
     assert _choices(kinds_ledger, "减分选项") == ["无此情形", "存在此情形"]
     assert _choices(kinds_ledger, "加分选项") == ["申报加分", "不申报"]
+    description = _validations(kinds_ledger, "I")  # 进度说明: the 1000-character limit everywhere, the prompt by kind
+    assert {v[0] for v in description.values()} == {"1000"}
+    assert description[f"I{PENALTY}"][1].startswith("存在此情形的：写明发生了什么")
+    assert description[f"I{BONUS}"][1].startswith("申报加分的：写明申报依据")
+    assert description[f"I{NORMAL}"][1].startswith("已完成：写上月具体完成情况")
     assert _choices(kinds_ledger, "进度选项") == ["已完成", "未完成"]
     ws = openpyxl.load_workbook(kinds_ledger)[L.LEDGER_SHEET]
     assert ws[f"D{PENALTY}"].value.startswith("【减分项】在示范创建活动的申报材料中")
@@ -83,6 +99,7 @@ def test_libreoffice_keeps_the_kind_dropdowns_and_the_engine_still_refuses(kinds
     dvs = _validations(saved)  # as LibreOffice wrote them back from its own model
     assert (dvs[f"H{PENALTY}"][0], dvs[f"H{BONUS}"][0], dvs[f"H{NORMAL}"][0]) == ("减分选项", "加分选项", "进度选项")
     assert "减分项" in dvs[f"H{PENALTY}"][1]
+    assert _validations(saved, "I")[f"I{PENALTY}"][1].startswith("存在此情形的：写明发生了什么")
     assert _choices(saved, "减分选项") == ["无此情形", "存在此情形"]
     result = validate(saved)
     assert [(f.rule, f.cell, f.message) for f in result.findings if f.severity.value == "error"] == [

@@ -13,7 +13,7 @@ locking from here and from nowhere else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from xlbridge.system.model import Kind as RowKind
@@ -107,21 +107,30 @@ INPUTS = tuple(c for c in COLUMNS if not c.locked)
 # a 加分项 something a unit may claim: each offers its own pair, with its own dropdown and prompt.
 PROGRESS_ABSENT, PROGRESS_PRESENT = "无此情形", "存在此情形"
 PROGRESS_CLAIMED, PROGRESS_UNCLAIMED = "申报加分", "不申报"
-PROGRESS_COLUMNS: dict[RowKind, Column] = {
-    RowKind.normal: COLUMN["progress"],
-    RowKind.penalty: Column(
-        "progress", "完成进度", 10, Kind.choice, required=True,
-        choices=(PROGRESS_ABSENT, PROGRESS_PRESENT), list_name="减分选项",
-        prompt="减分项：本单位没有此情形选“无此情形”；存在此情形的选“存在此情形”，并在进度说明中写明情况和整改措施。",
-    ),
-    RowKind.bonus: Column(
-        "progress", "完成进度", 10, Kind.choice, required=True,
-        choices=(PROGRESS_CLAIMED, PROGRESS_UNCLAIMED), list_name="加分选项",
-        prompt="加分项：申报加分的选“申报加分”，在进度说明中写明依据，并列出上报材料或网址链接作为佐证；不申报的选“不申报”。",
-    ),
+
+
+def _kind_columns(choices: tuple[str, str], list_name: str, progress: str, description: str) -> dict[str, Column]:
+    """完成进度 and 进度说明 as a row of one kind shows them: its choices, its prompts."""
+    return {"progress": replace(COLUMN["progress"], choices=choices, list_name=list_name, prompt=progress),
+            "description": replace(COLUMN["description"], prompt=description)}
+
+
+KIND_COLUMNS: dict[RowKind, dict[str, Column]] = {
+    RowKind.normal: {"progress": COLUMN["progress"], "description": COLUMN["description"]},
+    RowKind.penalty: _kind_columns(
+        (PROGRESS_ABSENT, PROGRESS_PRESENT), "减分选项",
+        "减分项：本单位没有此情形选“无此情形”；存在此情形的选“存在此情形”，并在进度说明中写明情况和整改措施。",
+        "存在此情形的：写明发生了什么、采取了哪些整改措施；无此情形的可不填。最多1000字。"),
+    RowKind.bonus: _kind_columns(
+        (PROGRESS_CLAIMED, PROGRESS_UNCLAIMED), "加分选项",
+        "加分项：申报加分的选“申报加分”，在进度说明中写明依据，并列出上报材料或网址链接作为佐证；不申报的选“不申报”。",
+        "申报加分的：写明申报依据（表彰文件名称、文号，或被推广的做法）；不申报的可不填。最多1000字。"),
 }
-for _column in PROGRESS_COLUMNS.values():
-    object.__setattr__(_column, "_index", COLUMN["progress"].index)
+BY_KIND = ("progress", "description")  # the columns whose dropdown or prompt differs by row kind
+for _columns in KIND_COLUMNS.values():
+    for _key, _column in _columns.items():
+        object.__setattr__(_column, "_index", COLUMN[_key].index)
+PROGRESS_COLUMNS = {kind: columns["progress"] for kind, columns in KIND_COLUMNS.items()}
 # Values after which 进度说明 may stay empty: nothing happened, nothing claimed.
 NOTHING_TO_SAY = (PROGRESS_ABSENT, PROGRESS_UNCLAIMED)
 
@@ -129,6 +138,11 @@ NOTHING_TO_SAY = (PROGRESS_ABSENT, PROGRESS_UNCLAIMED)
 def progress_column(kind: RowKind) -> Column:
     """The 完成进度 column as a row of this kind offers it."""
     return PROGRESS_COLUMNS[kind]
+
+
+def kind_column(key: str, kind: RowKind) -> Column:
+    """Column ``key`` (one of BY_KIND) as a row of this kind shows it."""
+    return KIND_COLUMNS[kind][key]
 
 
 def progress_kind(value: str) -> RowKind | None:

@@ -83,7 +83,8 @@ def write_ledger(
         cells.append((max(issued, _input_height(row)), row))
     ranges = _progress_ranges([r.indicator.kind for r in rows])
     values: dict[str, str | None] = {"unit": unit, "period": period, **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS},
-                                     **{_range_token(k): sqref for k, sqref in ranges.items()}}
+                                     **{_range_token(key, k): _in_column(key, sqref) for k, sqref in ranges.items()
+                                        for key in L.BY_KIND}}
     skeleton = _skeleton(system.title, system.issuer, system.document, campaign, tuple(years), tuple(ranges))
     if not items:
         return skeleton.write(path, values, cells)
@@ -122,7 +123,7 @@ def _skeleton(title: str, issuer: str, document: str | None, campaign: int, year
         template = _TemplateRow({c.key: token("row") for c in L.LOCKED})
         meta = {k: token(f"meta_{k}") for k in L.META_KEYS}
         # openpyxl takes only a cell range for a validation's cells: a marker cell, made a placeholder after.
-        markers = {k: f"{_PROGRESS_LETTER}{_MARKER_ROW + n}" for n, k in enumerate(kinds)}
+        markers = {k: f"{_PROGRESS_LETTER}{_MARKER_ROW + n}" for n, k in enumerate(kinds)}  # in the 完成进度 column
         wb = _workbook(wording, token("unit"), campaign, list(years), [template], meta, token("period"), MAGIC_ROWS,
                        progress_ranges=markers)
         with tempfile.TemporaryDirectory() as tmp:
@@ -130,7 +131,9 @@ def _skeleton(title: str, issuer: str, document: str | None, campaign: int, year
             wb.save(built)
             skeleton = Skeleton.from_package(built, L.LEDGER_SHEET, L.META_SHEET, L.FIRST_DATA_ROW, _EXTRA_ROWS)
         for kind, marker in markers.items():
-            skeleton.tail = [t.replace(f'sqref="{marker}"', f'sqref="{token(_range_token(kind))}"') for t in skeleton.tail]
+            for key in L.BY_KIND:
+                placeholder = f'sqref="{token(_range_token(key, kind))}"'
+                skeleton.tail = [t.replace(f'sqref="{_in_column(key, marker)}"', placeholder) for t in skeleton.tail]
         _SKELETONS[key] = skeleton
     return _SKELETONS[key]
 
@@ -139,8 +142,13 @@ _PROGRESS_LETTER = get_column_letter(L.COLUMN["progress"].index)
 _MARKER_ROW = 1_048_000  # near the sheet's last row: no ledger reaches it
 
 
-def _range_token(kind: RowKind) -> str:
-    return f"progress_{kind.value}"
+def _range_token(key: str, kind: RowKind) -> str:
+    return f"{key}_{kind.value}"
+
+
+def _in_column(key: str, cells: str) -> str:
+    """The same rows in column ``key``: the 完成进度 cells of a kind's rows → their 进度说明 cells."""
+    return cells.replace(_PROGRESS_LETTER, get_column_letter(L.COLUMN[key].index))
 
 
 def _progress_ranges(kinds: Sequence[RowKind], extra: int = _EXTRA_ROWS) -> dict[RowKind, str]:
@@ -347,9 +355,9 @@ def _data_range(column: L.Column, n: int, extra: int = _EXTRA_ROWS) -> str:
 
 def _add_validations(ws, n: int, progress_ranges: Mapping[RowKind, str]) -> None:  # type: ignore[no-untyped-def]
     for column in L.INPUTS:
-        if column.key == "progress":  # one dropdown and prompt per row kind, on that kind's rows
+        if column.key in L.BY_KIND:  # one dropdown or prompt per row kind, on that kind's rows
             for kind, cells in progress_ranges.items():
-                _add_validation(ws, L.progress_column(kind), cells)
+                _add_validation(ws, L.kind_column(column.key, kind), _in_column(column.key, cells))
         else:
             _add_validation(ws, column, _data_range(column, n))
     for f in L.HEADER_FIELDS:
