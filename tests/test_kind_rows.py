@@ -13,7 +13,6 @@ import openpyxl
 import pytest
 from ledger_fixtures import (  # noqa: F401  (kinds_ledger, ledger_dir are fixtures)
     CAMPAIGN,
-    HEADER,
     KINDS_SYSTEM,
     KINDS_UNIT,
     edited,
