@@ -24,7 +24,7 @@ from ledger_fixtures import (  # noqa: F401  (kinds_ledger, ledger_dir are fixtu
     validate,
 )
 from openpyxl.worksheet.cell_range import CellRange
-from ws_fixtures import clean_environment, drop, ingest, make_workspace, sheet_rows  # noqa: F401
+from ws_fixtures import clean_environment, drop, ingest, make_workspace, receipt_summary, sheet_rows  # noqa: F401
 
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import issued_rows
@@ -118,6 +118,8 @@ def kinds_ws(tmp_path: Path, kinds_ledger: Path):  # type: ignore[no-untyped-def
     }))
     outcome = ingest(ws, drop(ws, reported, f"{KINDS_UNIT}/台账.xlsx"))
     assert outcome.status == "accepted", outcome  # progress-invalid is an error the receipt lists, not a rejection
+    assert outcome.receipt is not None
+    assert receipt_summary(outcome.receipt)["加分项 / 减分项"] == "存在此情形的减分项 99；申报加分 96（由督导检查组审核认定）"
     return ws
 
 

@@ -18,7 +18,7 @@ from xlbridge.findings import SEVERITY_LABELS, Severity
 from xlbridge.service.consolidate import deadline_for, local_time
 from xlbridge.service.next_ledgers import following_month, next_ledger_path
 from xlbridge.service.workspace import Workspace
-from xlbridge.ledger.layout import LEDGER_SHEET
+from xlbridge.ledger.layout import LEDGER_SHEET, PROGRESS_CLAIMED, PROGRESS_PRESENT
 from xlbridge.ledger.signature import SIGNATURE_LABELS
 from xlbridge.xlsx.owned import Styles, fit_name, text, write_table
 from xlbridge.xlsx.printing import Page, row_height, row_heights, setup_xlsxwriter
@@ -120,7 +120,8 @@ def write_receipt(ws: Workspace, db: sqlite_utils.Database, submission_id: int, 
     indicators = _finding_indicators(db, sub)
     with workbook(path) as (wb, st):
         sheet = wb.add_worksheet("回执")
-        row = _summary_sheet(sheet, st, sub, changes, counted, timing, _next_ledger(ws, sub))
+        row = _summary_sheet(sheet, st, sub, changes, counted, timing, _next_ledger(ws, sub),
+                             _declared(db, sub) if sub["status"] == "accepted" else "")
         end, findings_header = _findings(sheet, st, row + 1, findings, indicators)
         _print_form(sheet, path, end - 1, findings_header)
         if changes:
@@ -186,8 +187,22 @@ def _finding_indicators(db: sqlite_utils.Database, sub: dict[str, Any]) -> dict[
     return {row: f"{code} {(name or '')[:20]}" for row, code, name in db.execute(sql, params)}
 
 
+def _declared(db: sqlite_utils.Database, sub: dict[str, Any]) -> str:
+    """The 减分项 this file declares 存在此情形 and the 加分项 it claims (counted in no done-rate)."""
+    sql = """SELECT r.progress, i.code FROM ledger_rows r
+             JOIN indicators i ON i.system_id = ? AND i.system_version = ? AND i.key = r.indicator_key
+             WHERE r.submission_id = ? AND r.progress IN (?, ?) ORDER BY r.sheet_row"""
+    found: dict[str, list[str]] = {PROGRESS_PRESENT: [], PROGRESS_CLAIMED: []}
+    for progress, code in db.execute(sql, [sub["system_id"], sub["system_version"], sub["id"], *found]):
+        if code not in found[progress]:
+            found[progress].append(code)
+    parts = [f"存在此情形的减分项 {'、'.join(found[PROGRESS_PRESENT])}" if found[PROGRESS_PRESENT] else "",
+             f"申报加分 {'、'.join(found[PROGRESS_CLAIMED])}（由督导检查组审核认定）" if found[PROGRESS_CLAIMED] else ""]
+    return "；".join(p for p in parts if p)
+
+
 def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[Any, ...]] | None,
-                   counted: str, timing: str, next_ledger: str = "") -> int:
+                   counted: str, timing: str, next_ledger: str = "", declared: str = "") -> int:
     accepted = sub["status"] == "accepted"
     verdict = "已接收" if accepted else "已退回，未计入汇总"
     if accepted and sub["errors"]:
@@ -205,6 +220,7 @@ def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[An
         ("错误 / 警告", f"{sub['errors']} 个错误，{sub['warnings']} 个警告"),
         ("签名核验", SIGNATURE_LABELS.get(sub["signature"], "")),
         ("指标行数", str(sub["rows"] or 0)),
+        *([("加分项 / 减分项", declared)] if declared else []),
         ("与上次相比", "—" if not accepted else _FIRST if changes is None else f"{len(changes)} 处变化（见“变化”工作表）" if changes else "没有变化"),
         ("文件指纹", sub["sha256"]),
         ("说明", "原始文件已存档，不会丢失。退回的台账请按下方问题清单修改后重新报送；"
