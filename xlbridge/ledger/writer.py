@@ -24,8 +24,8 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from xlbridge.errors import XlbridgeError
+from xlbridge.ledger import carried, rectification
 from xlbridge.ledger import layout as L
-from xlbridge.ledger import rectification
 from xlbridge.ledger.content import campaign_years, issued_ledger
 from xlbridge.ledger.package import MAGIC_ROWS, Skeleton, token
 from xlbridge.ledger.signature import sign
@@ -80,7 +80,8 @@ def write_ledger(
         row = _row_values(r, answers.get(r.identity, {}))
         issued = issued_height.get(r.indicator.key) or issued_height.setdefault(r.indicator.key, _locked_height(row))
         cells.append((max(issued, _input_height(row)), row))
-    values: dict[str, str | None] = {"unit": unit, "period": period, **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS}}
+    values: dict[str, str | None] = {"unit": unit, "period": period, **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS if k != L.SYSTEM_DATA},
+                                     **_system_data_cells(carried.cells(meta.get(L.SYSTEM_DATA)))}
     skeleton = _skeleton(system.title, system.issuer, system.document, campaign, tuple(years))
     if not items:
         return skeleton.write(path, values, cells)
@@ -114,13 +115,19 @@ def _skeleton(title: str, issuer: str, document: str | None, campaign: int, year
     if key not in _SKELETONS:
         wording = IndicatorSystem.model_construct(title=title, issuer=issuer, document=document)
         template = _TemplateRow({c.key: token("row") for c in L.LOCKED})
-        meta = {k: token(f"meta_{k}") for k in L.META_KEYS}
+        meta: dict[str, Any] = {k: token(f"meta_{k}") for k in L.META_KEYS}
+        meta[L.SYSTEM_DATA] = [token(name) for name in _system_data_cells(carried.cells(None))]
         wb = _workbook(wording, token("unit"), campaign, list(years), [template], meta, token("period"), MAGIC_ROWS)
         with tempfile.TemporaryDirectory() as tmp:
             built = Path(tmp) / "skeleton.xlsx"
             wb.save(built)
             _SKELETONS[key] = Skeleton.from_package(built, L.LEDGER_SHEET, L.META_SHEET, L.FIRST_DATA_ROW, _EXTRA_ROWS)
     return _SKELETONS[key]
+
+
+def _system_data_cells(parts: list[str | None]) -> dict[str, str | None]:
+    """The skeleton's placeholders of system_data's cells, each with its part."""
+    return {f"meta_{L.SYSTEM_DATA}_{n}": part for n, part in enumerate(parts)}
 
 
 @dataclass
@@ -184,6 +191,8 @@ def ledger_meta(
         meta["items_digest"] = items_digest
     if groups := member_of_value(system, unit):  # the clerk's check has only the shipped system
         meta["member_of"] = groups
+    if data := carried.system_data(system, unit):  # ... which may not be this one
+        meta[L.SYSTEM_DATA] = data
     meta["signature"] = sign(meta, key)
     return meta
 
@@ -392,10 +401,15 @@ def _write_guide(ws, system: IndicatorSystem, years: list[int]) -> None:  # type
     ws.protection.password = _PROTECT
 
 
-def _write_meta(ws, meta: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _write_meta(ws, meta: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    """One key | value row per key; system_data over its row's cells (the skeleton's: a placeholder each)."""
     for row, key in enumerate(L.META_KEYS, start=1):
         ws.cell(row, 1, key)
-        ws.cell(row, 2, meta.get(key, "")).number_format = "@"  # an optional key unset: empty
+        value = meta.get(key, "")
+        if key == L.SYSTEM_DATA and not isinstance(value, list):
+            value = carried.cells(value or None)
+        for col, part in enumerate(value if isinstance(value, list) else [value], start=2):
+            ws.cell(row, col, part).number_format = "@"  # an optional key unset: empty
     ws.sheet_state = "veryHidden"
     ws.protection.sheet = True
     ws.protection.password = _PROTECT
