@@ -286,3 +286,46 @@ def test_an_id_is_looked_up_among_the_shipped_systems_only(custom: tuple[Path, P
     plain = edited(issued, tmp_path / "plain.xlsx", set_system_data(""))
     [finding] = validate_file(plain).findings
     assert finding.rule == "system-unknown" and "不存在" in finding.message
+
+
+def big_system(indicators: int = 300) -> Any:
+    """A system whose carried copy spans several cells: 300 indicators of text zlib cannot shrink
+    much (a stable pseudo-random run of CJK characters each); 司法局 leads the first five."""
+    from random import Random
+
+    from xlbridge.system.model import Indicator, IndicatorSystem, Unit
+
+    rng = Random(13)
+    indicators = [Indicator(key=str(n), code=str(n), level1="一、组织领导", methods=["材料查证"],
+                            level3="".join(chr(rng.randrange(0x4E00, 0x4E00 + 3000)) for _ in range(200)),
+                            lead=[UNIT if n <= 5 else "政府办"]) for n in range(1, indicators + 1)]
+    return IndicatorSystem(id="big-office", title="某区法治政府建设考核细则", issuer="某区司法局", year=CAMPAIGN,
+                           units=[Unit(name=UNIT), Unit(name="政府办")], indicators=indicators)
+
+
+def test_a_system_over_several_cells_survives_libreoffice(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from test_libreoffice import resave
+
+    system = big_system()
+    filled = filled_ledger(tmp_path, indicator_system=system, unit=UNIT, name="司法局_2021-05.xlsx")
+    text = read_ledger(filled).meta["system_data"]
+    parts = [c.value for c in openpyxl.load_workbook(filled)[L.META_SHEET][DATA_ROW][1:] if c.value]
+    assert len(parts) >= 3 and all(len(p) == L.CELL_CHARS for p in parts[:-1]) and "".join(parts) == text
+    saved = resave(filled, tmp_path / "saved", tmp_path_factory)
+    assert read_ledger(saved).meta["system_data"] == text
+    clerk = validate_file(saved)
+    assert clerk.valid, clerk.summary
+    assert clerk.system is not None and clerk.system.model_dump() == system.model_dump()
+    service = validate_grid(read_ledger(saved), system, KEY)
+    assert service.signature_ok is True and clerk_view(clerk.findings) == clerk_view(service.report.findings)
+
+
+def test_a_system_too_large_to_carry_is_refused_before_any_ledger_is_written(tmp_path: Path) -> None:
+    from xlbridge.errors import XlbridgeError
+    from xlbridge.ledger.writer import build_ledgers
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(XlbridgeError, match="超过台账可携带的"):
+        build_ledgers(big_system(2000), CAMPAIGN, out, KEY)
+    assert list(out.iterdir()) == []
