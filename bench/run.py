@@ -485,12 +485,7 @@ def _rss_mb() -> float:
 def child(case: str, ws_root: Path, system_path: Path, out: Path) -> None:
     """One case in this fresh process; prints a JSON line with time and peak RSS."""
     start_rss = _rss_mb()
-    if case == "xlbridge":
-        # As deployed (pip install xlbridge): no pandas/numpy. sqlite-utils imports both whenever
-        # they are importable, which in this bench venv they are; "xlbridge+pandas" measures that.
-        sys.modules["pandas"] = None  # type: ignore[assignment]
-        sys.modules["numpy"] = None  # type: ignore[assignment]
-    if case in ("xlbridge", "xlbridge+pandas"):
+    if case == "xlbridge":  # (sqlite-utils would import pandas and numpy of the bench venv: xlbridge hides them)
         from xlbridge.service import store
         from xlbridge.service.consolidate import consolidate
         from xlbridge.service.workspace import Workspace
@@ -572,7 +567,7 @@ def bench_consolidated(args: argparse.Namespace, ingest: dict[str, Any] | None) 
         xlbridge_ingest(data["files"], ws_root, data)
     work = args.out / f"run-{os.getpid()}"
     work.mkdir(parents=True, exist_ok=True)
-    cases = ["xlbridge", "xlsxwriter", "openpyxl"] + (["xlbridge+pandas"] if optional("pandas") else [])
+    cases = ["xlbridge", "xlsxwriter", "openpyxl"]
     runs: dict[str, list[dict[str, Any]]] = {case: [] for case in cases}
     try:
         for round_ in range(args.rounds):
@@ -601,7 +596,6 @@ def bench_consolidated(args: argparse.Namespace, ingest: dict[str, Any] | None) 
         "xlbridge": "xlbridge consolidate(): every sheet incl. 明细 (xlsxwriter + streamed 明细 rows)",
         "openpyxl": "baseline: openpyxl write_only, styled cells, 明细 only",
         "xlsxwriter": "baseline: xlsxwriter constant_memory, one format, 明细 only",
-        "xlbridge+pandas": "xlbridge consolidate() in this venv: sqlite-utils also imports pandas+numpy",
     }
     for case, r in results.items():
         rows.append([labels[case], f"{r['rows']:,} × 12", r["n"], sec(r["seconds"]), sec(r["cpu"]), sec(r["wall"]),

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from ledger_fixtures import UNIT, filled_ledger
+from ledger_fixtures import UNIT, filled_ledger, rewrite_member
 from test_daemon import DaemonProcess, drop, posix, workspace  # noqa: F401  (workspace: a fixture)
 from test_daemon_log import json_daemon  # noqa: F401  (a fixture)
 from ws_fixtures import clean_environment, is_chinese, make_workspace, run  # noqa: F401  (an autouse fixture)
@@ -162,3 +162,14 @@ def test_the_daemon_logs_a_failed_write_in_chinese(json_daemon: DaemonProcess, t
 
 def _lines(daemon: DaemonProcess) -> list[str]:
     return [line for line in daemon.log().splitlines() if line.startswith("{")]
+
+
+def test_a_workbook_the_reader_cannot_parse_is_told_in_chinese(tmp_path: Path) -> None:
+    """A zip of the right parts whose styles are garbage: calamine's own (English) error stays out
+    of the message; the sender is told what to do."""
+    broken = rewrite_member(filled_ledger(tmp_path / "台账"), tmp_path / "坏样式.xlsx", "xl/styles.xml", lambda _: b"<<<")
+    result = run("validate", str(broken))
+    assert result.exit_code == 1
+    [line] = [line for line in result.output.splitlines() if line.startswith("[错误]")]
+    assert "坏样式.xlsx：工作簿内容无法解析" in line and "另存为 .xlsx" in line
+    assert not ENGLISH.search(line.replace("（规则 file-unreadable）", "")) and not re.search(r"[A-Za-z]{6,}", line.split("（规则")[0])

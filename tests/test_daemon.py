@@ -486,3 +486,27 @@ def test_after_the_deadline_the_daemon_issues_next_months_ledgers_once(daemon: D
     assert daemon.signal(signal.SIGTERM) == 0
     assert not ledgers[0].exists()
     assert sorted(p.parent.name for p in (daemon.ws / "outbox").glob("*/*_工作台账.xlsx")) == sorted(units[1:])
+
+
+@posix
+def test_a_killed_runs_temp_file_goes_once_its_writer_is_gone(daemon: DaemonProcess, submissions: Submissions) -> None:
+    """A killed daemon's worker can outlive it by a moment and die mid-write: the temp file it leaves
+    in archive/ was a live writer's at the start-up sweep. It goes at a later rescan, not never."""
+    ws = daemon.ws
+    writer = subprocess.Popen(["sleep", "60"])  # stands in for the orphaned worker, alive at the sweep
+    try:
+        left = ws / "archive" / "ab" / f".{'ab' * 32}.xlsx.{writer.pid}.tmp"
+        left.parent.mkdir(parents=True)
+        left.write_bytes(b"half a workbook")
+        daemon.start()
+        daemon.wait_for(lambda: "开始监视" in daemon.log(), "the daemon watching")
+        drop(submissions.make(1), ws / "inbox")
+        daemon.wait_for(lambda: count(ws) == 1, "a file processed meanwhile")
+        assert left.exists(), "its writer lives: the file may still be renamed into place"
+        writer.kill()
+        writer.wait()
+        daemon.wait_for(lambda: not left.exists(), "the temp file removed at a rescan")
+        assert daemon.log_count("已删除残留的临时文件") == 1
+    finally:
+        writer.kill()
+        daemon.ensure_stopped()

@@ -242,7 +242,7 @@ def schema_jsonschema(output: Path | None) -> None:
 # --------------------------------------------------------------------------- demo
 @main.command()
 @click.option("--system", default=None, help="指标体系（默认 jinfeng-2020）")
-@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-workspace"), show_default=True,
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-workspace"), show_default=True,
               help="演示工作区（每次运行前清空）")
 @friendly
 def demo(system: str | None, workspace: Path) -> None:

@@ -104,6 +104,13 @@ def sqlite_reason(exc: sqlite3.Error) -> str:
     return f"出错（SQLite：{exc}）"
 
 
+def unparsable(name: str) -> str:
+    """A workbook the readers cannot take apart, for its sender (the library's own words, English
+    and about its internals, would tell a clerk nothing)."""
+    return (f"{name}：工作簿内容无法解析（文件已损坏，或不是 Excel 保存的 .xlsx 工作簿）。"
+            "请用 Excel 或 WPS 打开后另存为 .xlsx，再重新报送")
+
+
 def describe(exc: BaseException) -> str:
     """Any failure as a user reads it: our own messages as they are, the system's and SQLite's
     in Chinese; anything else (a bug) as Python words it, for a traceback to follow."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from xlbridge.errors import LedgerError, os_reason
+from xlbridge.errors import LedgerError, os_reason, unparsable
 from xlbridge.ledger import layout as L
 from xlbridge.ledger import rectification as R
 from xlbridge.system.model import IndicatorSystem
@@ -121,8 +121,8 @@ def _open(package: Package, data: bytes) -> CalamineWorkbook:
     package.verify()
     try:
         return CalamineWorkbook.from_filelike(BytesIO(data))
-    except CalamineError as exc:
-        raise LedgerError(f"{package.file}：工作簿内容无法解析（{exc}）") from None
+    except CalamineError:
+        raise LedgerError(unparsable(package.file)) from None
 
 
 def _read_values(wb: CalamineWorkbook, name: str) -> LedgerGrid:
@@ -134,8 +134,8 @@ def _read_values(wb: CalamineWorkbook, name: str) -> LedgerGrid:
                   for (top, left), (bottom, right) in sheet.merged_cell_ranges or ()]
         meta = meta_values(wb.get_sheet_by_name(L.META_SHEET).to_python()) if L.META_SHEET in names else None
         items = wb.get_sheet_by_name(R.SHEET).to_python() if R.SHEET in names else None
-    except CalamineError as exc:
-        raise LedgerError(f"{name}：工作簿内容无法解析（{exc}）") from None
+    except CalamineError:
+        raise LedgerError(unparsable(name)) from None
     return LedgerGrid(rows=rows, meta=meta, file=name, sheet_names=names, merged=merged, rectification=items)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from xlbridge.errors import XlbridgeError
+from xlbridge.service import store
 from xlbridge.service.store import LATEST_FIRST, rows_revision
 from xlbridge.ledger.layout import PROGRESS_DONE, PROGRESS_PENDING
 from xlbridge.ledger.content import campaign_years
@@ -585,8 +586,10 @@ class _Source:
     count: int  # its rows 明细 shows
 
 
-# What the cached parts of 汇总 are made by: this module (the queries, the columns, the figures) and the row heights.
-_SOURCE = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], printing))).hexdigest()
+# What the cached parts of 汇总 are made by: this module (the queries, the columns, the figures), the
+# store's views it reads, and the row heights.
+_SOURCE = hashlib.sha256(b"".join(Path(m.__file__).read_bytes()
+                                  for m in (sys.modules[__name__], store, printing))).hexdigest()
 
 
 def _block_key(source: _Source, skipped: int, widths: list[float], indicators: str, revision: int) -> str:

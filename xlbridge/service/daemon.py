@@ -106,6 +106,7 @@ class Daemon:
     _last_scan: float = float("-inf")
     _last_deadline_check: float = float("-inf")
     _refused: set[Path] = field(default_factory=set)  # entries refused but not movable: told once
+    _temp_waiting: dict[Path, int] = field(default_factory=dict)  # a killed run's temp file → its writer, alive at the sweep
     _retry_delay: float = 0.0  # the consolidation back-off now (0: the last rewrite worked)
     _retry_at: float = float("-inf")
 
@@ -166,6 +167,7 @@ class Daemon:
     # ------------------------------------------------------------------ arrivals
     def _scan(self) -> None:
         self._last_scan = time.monotonic()
+        self._sweep_waiting_temp()
         for path in [p for p in self._failed if not p.exists()]:
             del self._failed[path]
         self._refused = {p for p in self._refused if os.path.lexists(p)}
@@ -295,6 +297,7 @@ class Daemon:
     def after_burst(self, db) -> None:  # type: ignore[no-untyped-def]
         """What the daemon does once a burst has settled: every affected month's 汇总, next
         month's pre-filled ledgers, the search index. (The benchmark drives it as the daemon does.)"""
+        self._sweep_waiting_temp()
         self._consolidate(db, force=True)
 
     def _took(self, path: Path, outcome: Outcome | Exception) -> None:
@@ -483,7 +486,9 @@ class Daemon:
         return not written or datetime.fromisoformat(row[0]).timestamp() >= int(max(written))
 
     def _sweep_stale_temp(self) -> None:
-        """Temp files a killed run left in archive/ and outbox/ (its pid is in their names)."""
+        """Temp files a killed run left in archive/ and outbox/ (its pid is in their names). One
+        whose writer still lives is looked at again at each rescan: a killed daemon's worker can
+        outlive it by a moment, and ends without removing the file it was writing."""
         now = time.time()
         for root in (self.ws.archive, self.ws.outbox):
             for path in list(root.rglob("*")):
@@ -498,10 +503,25 @@ class Daemon:
                         continue
                     match = _PID_TEMP.match(path.name)
                     if (match and (old or _dead(int(match[1])))) or (_MKSTEMP.match(path.name) and old):
-                        path.unlink()
-                        log.info("已删除残留的临时文件 %s", path, **event("temp_removed", path=path))
+                        self._remove_temp(path)
+                    elif match and int(match[1]) != os.getpid():
+                        self._temp_waiting[path] = int(match[1])
                 except OSError:
                     continue
+
+    def _sweep_waiting_temp(self) -> None:
+        for path, pid in list(self._temp_waiting.items()):
+            if not os.path.lexists(path):
+                del self._temp_waiting[path]  # its writer finished it (renamed) or removed it
+            elif _dead(pid):
+                with contextlib.suppress(OSError):
+                    self._remove_temp(path)
+                del self._temp_waiting[path]
+
+    @staticmethod
+    def _remove_temp(path: Path) -> None:
+        path.unlink()
+        log.info("已删除残留的临时文件 %s", path, **event("temp_removed", path=path))
 
 
 def _arrival(path: Path, inbox: Path) -> str:

@@ -7,6 +7,7 @@ the receipts, and what it returns (:class:`Prepared`) is plain picklable data.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xlbridge.check.engine import Validation, validate_grid
-from xlbridge.errors import XlbridgeError
+from xlbridge.errors import XlbridgeError, unparsable
 from xlbridge.findings import Finding, Severity
 from xlbridge.ledger.reader import read_ledger_bytes
 from xlbridge.service import kinds
@@ -191,8 +192,9 @@ def _read_and_check(data: bytes, name: str, key: bytes, system: IndicatorSystem,
         return None, [_fatal("file-unreadable", reason, name)]
     except MemoryError:
         raise
-    except Exception as exc:  # a hostile file must end as a rejection, never as a crash of the pipeline
-        return None, [_fatal("file-unreadable", f"{name}：工作簿内容无法解析（{type(exc).__name__}）", name)]
+    except Exception:  # a hostile file must end as a rejection, never as a crash of the pipeline
+        logging.getLogger("xlbridge").debug("%s：读取时出错", name, exc_info=True)  # the library's words, for -v
+        return None, [_fatal("file-unreadable", unparsable(name), name)]
     grid.file = name
     system_id = (grid.meta or {}).get("system_id")
     if not system_id:

@@ -11,7 +11,7 @@ from typing import Any
 from python_calamine import CalamineError, CalamineWorkbook
 
 from xlbridge.check import cells
-from xlbridge.errors import XlbridgeError
+from xlbridge.errors import XlbridgeError, unparsable
 from xlbridge.findings import Finding, Report
 from xlbridge.ledger.content import locked_digest
 from xlbridge.ledger.layout import Column
@@ -69,8 +69,8 @@ def read_inspection(path: Path, name: str | None = None) -> InspectionGrid:
         wb = CalamineWorkbook.from_path(str(path))
         sheets = {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False)
                   for n in (S.INSPECTION_SHEET, S.REVIEW_SHEET, S.META_SHEET) if n in wb.sheet_names}
-    except CalamineError as exc:
-        raise XlbridgeError(f"{name or path.name}：工作簿内容无法解析（{exc}）") from None
+    except CalamineError:
+        raise XlbridgeError(unparsable(name or path.name)) from None
     return InspectionGrid(sheets, meta_values(sheets.pop(S.META_SHEET, [])), name or path.name)
 
 

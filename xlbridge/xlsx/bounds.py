@@ -22,7 +22,6 @@ import os
 import re
 import struct
 import zipfile
-import zlib
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from pathlib import PurePosixPath
 from typing import BinaryIO
 
 from defusedxml import DefusedXmlException, ElementTree
+from isal import isal_zlib
 
 from xlbridge.errors import LedgerError
 from xlbridge.findings import column_index, column_letter
@@ -154,7 +154,9 @@ class Package:
     def with_stored(self, xmls: dict[str, bytes]) -> bytes:
         """The workbook again, each of these sheets stored as the XML the scan reads (so a reader
         parses the very bytes that were checked, and does not inflate them a second time); every
-        other member copied as it is packed."""
+        other member copied as it is packed. (Storing the shared strings too was measured: faster
+        on an Excel-style file, slower on a LibreOffice one, whose 8 MB calamine inflates faster
+        than python-calamine copies it in.)"""
         stored = {self.parts[name]: xml for name, xml in xmls.items()}
         return repacked(self.data, self.infos, stored)
 
@@ -259,7 +261,7 @@ def inflate(data: bytes, info: zipfile.ZipInfo, file: str, cap: int, keep: bool 
         out = bytes(packed)
         size = len(out)
     else:
-        inflater = zlib.decompressobj(-15)
+        inflater = isal_zlib.decompressobj(-15)  # ISA-L: ~3× zlib's speed, the same stepwise bound
         size, chunks, rest = 0, [], packed
         try:
             while True:
@@ -273,7 +275,7 @@ def inflate(data: bytes, info: zipfile.ZipInfo, file: str, cap: int, keep: bool 
                 rest = inflater.unconsumed_tail
                 if inflater.eof or not rest:
                     break
-        except zlib.error:
+        except isal_zlib.error:
             raise LedgerError(f"{file}：工作簿内容无法解析（压缩包成员 {info.filename[:80]} 已损坏，无法解压）") from None
         out = b"".join(chunks)
     if size != info.file_size:
@@ -298,7 +300,7 @@ def repacked(data: bytes, infos: list[zipfile.ZipInfo], stored: dict[str, bytes]
         name = info.filename.encode("utf-8")
         if info.filename in stored:
             body = stored[info.filename]
-            method, crc, size = zipfile.ZIP_STORED, zlib.crc32(body), len(body)
+            method, crc, size = zipfile.ZIP_STORED, isal_zlib.crc32(body), len(body)
         else:
             _, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, info.header_offset)
             start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len

@@ -13,7 +13,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from xlbridge.errors import LedgerError, os_reason
+from xlbridge.errors import LedgerError, os_reason, unparsable
 from xlbridge.xlsx.bounds import Limits, read_capped, scan_workbook, sheet_names
 
 
@@ -42,5 +42,5 @@ def open_untrusted_workbook(path: Path, limits: Limits | None = None, **kwargs: 
     data = check_workbook_zip(path, limits)
     try:
         return openpyxl.load_workbook(BytesIO(data), **kwargs)
-    except Exception as exc:  # openpyxl raises many types for malformed parts
-        raise LedgerError(f"{path.name}：工作簿内容无法解析（{type(exc).__name__}: {exc}）") from None
+    except Exception:  # openpyxl raises many types for malformed parts
+        raise LedgerError(unparsable(path.name)) from None
