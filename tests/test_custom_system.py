@@ -329,3 +329,30 @@ def test_a_system_too_large_to_carry_is_refused_before_any_ledger_is_written(tmp
     with pytest.raises(XlbridgeError, match="超过台账可携带的"):
         build_ledgers(big_system(2000), CAMPAIGN, out, KEY)
     assert list(out.iterdir()) == []
+
+
+def test_the_daemon_accepts_it_and_issues_next_months_ledger_carrying_it(custom: tuple[Path, Path]) -> None:
+    """The real daemon with two worker processes: the submission is checked against the workspace's
+    system, and the next month's ledger it writes after it carries the system too."""
+    import signal
+
+    from test_daemon import DaemonProcess
+
+    root, issued = custom
+    config = root / "xlbridge.toml"
+    config.write_text("workers = 2\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+    following = root / "outbox" / UNIT / f"{UNIT}_2021-06_工作台账.xlsx"
+    daemon = DaemonProcess(root)
+    try:
+        daemon.start()
+        (root / "inbox" / UNIT).mkdir(parents=True, exist_ok=True)
+        fill(root, issued, root / "inbox" / UNIT / "司法局_2021-05.xlsx")
+        daemon.wait_for(following.exists, "the next month's ledger")
+        assert daemon.signal(signal.SIGTERM) == 0
+    finally:
+        daemon.ensure_stopped()
+    [sub] = connect(root / "store.db").execute("SELECT unit, status, errors, signature FROM submissions").fetchall()
+    assert sub == (UNIT, "accepted", 0, "valid")
+    assert read_ledger(following).meta["system_data"] == read_ledger(issued).meta["system_data"]
+    clerk = validate_file(following)
+    assert clerk.valid, clerk.summary

@@ -61,9 +61,10 @@ def _shipped_stands_in(system: IndicatorSystem, unit: str) -> bool:
 
 
 def _fingerprint(system: IndicatorSystem, unit: str) -> tuple[object, ...]:
-    """What the engine reads of a system for one unit's ledger (the rows once, without a year)."""
-    return (system.version, system.title, system.years, [i.key for i in system.indicators],
-            [(i.key, i.methods) for i in system.indicators], issued_ledger(system, unit, [0]).digest)
+    """What the engine reads of a system for one unit's ledger: version, title, years, every key
+    (code-unknown) with its methods (网络检索), the unit's rows (once, without a year)."""
+    return (system.version, system.title, system.years, [(i.key, i.methods) for i in system.indicators],
+            issued_ledger(system, unit, [0]).digest)
 
 
 _ENCODED: dict[int, tuple[IndicatorSystem, str]] = {}
