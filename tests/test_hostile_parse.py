@@ -119,6 +119,12 @@ def hostile_files(src: Path, good: Path) -> dict[str, tuple[Path, list[str]]]:
         "many-rows": (_with_rows(good, d / f"{UNIT}_rows.xlsx", 6000), ["超出台账范围", "行"]),
         "macros": (_with_members(good, d / f"{UNIT}_macro.xlsx", {"xl/vbaProject.bin": (b"VBA" * 100, zipfile.ZIP_DEFLATED)}),
                    ["含宏", ".xlsx"]),
+        # an entity declaration in the workbook part itself (billion laughs starts so), and a mangled one
+        "entity-workbook": (rewrite_member(good, d / f"{UNIT}_entity.xlsx", "xl/workbook.xml",
+                                           lambda xml: b'<!DOCTYPE w [<!ENTITY a "aaaaaaaa">]>' + xml.split(b"?>", 1)[-1]),
+                            ["不安全的 XML", "实体声明", "另存为"]),
+        "broken-workbook": (rewrite_member(good, d / f"{UNIT}_broken.xlsx", "xl/workbook.xml", lambda xml: xml[:len(xml) // 2]),
+                            ["结构损坏", "XML 无法解析"]),
     }
 
 

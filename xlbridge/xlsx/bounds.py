@@ -336,7 +336,9 @@ def _sheet_parts(zf: zipfile.ZipFile, data: bytes, file: str, limits: Limits) ->
         rels = ElementTree.fromstring(inflate(data, zf.getinfo("xl/_rels/workbook.xml.rels"), file, _STRUCTURE_CAP))
     except (KeyError, ElementTree.ParseError, DefusedXmlException) as exc:
         # DefusedXmlException: an entity declaration (billion laughs) in workbook.xml.
-        raise LedgerError(f"{file}：工作簿结构损坏或含不安全的 XML（{type(exc).__name__}）") from None
+        why = ("缺少 xl/workbook.xml 或其关系文件" if isinstance(exc, KeyError)
+               else "含实体声明（可能是“十亿笑声”攻击）" if isinstance(exc, DefusedXmlException) else "XML 无法解析")
+        raise LedgerError(f"{file}：工作簿结构损坏或含不安全的 XML（{why}）；请用 Excel 或 WPS 另存为 .xlsx 后重新报送") from None
     targets = {r.get("Id"): r.get("Target") or "" for r in rels.iterfind("rel:Relationship", _NS)}
     names, parts = [], {}
     for sheet in workbook.iterfind("m:sheets/m:sheet", _NS):
