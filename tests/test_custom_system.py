@@ -356,3 +356,21 @@ def test_the_daemon_accepts_it_and_issues_next_months_ledger_carrying_it(custom:
     assert read_ledger(following).meta["system_data"] == read_ledger(issued).meta["system_data"]
     clerk = validate_file(following)
     assert clerk.valid, clerk.summary
+
+
+def test_a_system_file_beside_the_settings_is_found_from_any_working_directory(
+        custom: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`system = "office-2021.yaml"` names the file in the workspace folder, as inbox/ and the key are:
+    the daemon and the commands run from anywhere."""
+    root, _ = custom
+    shutil.copyfile(Path(Workspace.load(root).system), root / "office-2021.yaml")
+    (root / "xlbridge.toml").write_text(f'system = "office-2021.yaml"\ncampaign = {CAMPAIGN}\n', encoding="utf-8")
+    (elsewhere := tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert Workspace.load(root).system == str(root / "office-2021.yaml")
+    shown = run("schema", "show", "-w", root)
+    assert shown.exit_code == 0 and workspace_system(root).title in shown.output, shown.output
+    # a shipped id stays an id, even with a file of that name in the folder
+    (root / "jinfeng-2020").write_text("not a system", encoding="utf-8")
+    (root / "xlbridge.toml").write_text('system = "jinfeng-2020"\n', encoding="utf-8")
+    assert Workspace.load(root).system == "jinfeng-2020"

@@ -83,10 +83,15 @@ def resolve(name_or_path: str | Path) -> Path:
 def shipped_system(system_id: str) -> IndicatorSystem | None:
     """The shipped system of this id, None when there is none: never a file elsewhere (an id a
     workbook names must not make the reader open a file of its choosing)."""
+    path = shipped_system_path(system_id)
+    return load_system(path) if path is not None else None
+
+
+def shipped_system_path(system_id: str) -> Path | None:
     path = SCHEMA_DIR / f"{system_id}.yaml"
     if "/" in system_id or "\\" in system_id or system_id.startswith(".") or not path.is_file():
         return None
-    return load_system(path)
+    return path
 
 
 def load_system(name_or_path: str | Path) -> IndicatorSystem:
