@@ -192,6 +192,15 @@ def test_system_id_changed(baseline: Path, tmp_path: Path) -> None:
     assert "signature-invalid" in rule_ids(result)
 
 
+@triggers("system-carried-broken")
+def test_carried_system_damaged(baseline: Path, tmp_path: Path) -> None:
+    """The copy of the system a ledger carries (a workspace's own system) is read on the clerk's side."""
+    path = edited(baseline, tmp_path / "carried.xlsx", set_meta("system_data", "zlib1:AAAA"))
+    result = validate(path, key=None)
+    expect(result, "system-carried-broken", None, "隐藏工作表 xlbridge，单元格 B13 起")
+    assert result.validation is None
+
+
 def test_system_id_that_is_a_path_is_not_opened(baseline: Path, tmp_path: Path) -> None:
     """A submitted workbook must not make the server load a file of its choosing."""
     other = tmp_path / "planted.yaml"
@@ -230,7 +239,7 @@ def _variant(**changes: Any) -> IndicatorSystem:
 @triggers("system-changed")
 def test_ledger_of_an_older_system_version(tmp_path: Path) -> None:
     path = filled_ledger(tmp_path, indicator_system=_variant(version="0"))
-    result = validate(path)
+    result = validate(path, system_name=SYSTEM_ID)  # the server's system (the ledger carries the old one)
     expect(result, "system-changed", None, "第 0 版")
     assert result.validation is not None and result.validation.signature_ok is True
 
@@ -239,7 +248,7 @@ def test_ledger_of_an_older_system_version(tmp_path: Path) -> None:
 def test_assignments_changed_after_issue(tmp_path: Path) -> None:
     """Issued before 应报材料 of indicator 9 was revised: the server's system is the new one."""
     old = _variant(indicator=("9", {"materials": ["旧版应报材料"]}))
-    result = validate(filled_ledger(tmp_path, indicator_system=old))
+    result = validate(filled_ledger(tmp_path, indicator_system=old), system_name=SYSTEM_ID)
     expect(result, "system-changed", None, "已调整")
     expect(result, "prefilled-changed", f"F{WEB}", "应报材料")
 

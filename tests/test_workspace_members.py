@@ -146,6 +146,7 @@ def test_a_towns_ledger_carries_its_group_in_the_signed_metadata(town_ledgers: t
     _, issued = town_ledgers
     meta = read_ledger(issued).meta
     assert meta["unit"] == "良田镇" and meta["member_of"] == GROUP
+    assert meta["system_data"] == ""  # the shipped system, with member_of, stands in on the clerk's side
     codes = [str(r[L.COLUMN["code"].index - 1]) for r in sheet_rows(issued, L.LEDGER_SHEET)[L.FIRST_DATA_ROW - 1:]
              if r[L.COLUMN["code"].index - 1] is not None]
     assert codes == town_led()

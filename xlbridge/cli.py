@@ -364,7 +364,7 @@ def _years(text: str | None) -> list[int] | None:
 @main.command()
 @click_zh.argument("files", nargs=-1, required=True, metavar="台账文件...", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                    help="要校验的工作台账（.xlsx），可以给多个")
-@click.option("--system", "system_name", help="指标体系（默认按台账中的标识自动选择）")
+@click.option("--system", "system_name", help="指标体系（默认：台账携带的指标体系，否则按台账中的标识选内置体系）")
 @json_option
 @click.option("--all", "show_all", is_flag=True, help="同时列出“提示”（自动规范化的单元格）")
 @key_option

@@ -11,10 +11,12 @@ from xlbridge.check.rules import severity
 from xlbridge.errors import LedgerError, XlbridgeError
 from xlbridge.findings import Finding, Report
 from xlbridge.gc_tuning import batch_gc
+from xlbridge.ledger import layout as L
+from xlbridge.ledger.carried import WHERE, CarriedSystemError, carried_system
 from xlbridge.ledger.reader import read_ledger
-from xlbridge.system.model import IndicatorSystem
-from xlbridge.system.files import load_system
+from xlbridge.system.files import load_system, shipped_system
 from xlbridge.system.members import as_issued
+from xlbridge.system.model import IndicatorSystem
 from xlbridge.xlsx.bounds import BoundsError
 
 _SYSTEM_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")  # IndicatorSystem.id
@@ -53,21 +55,32 @@ class LedgerSystemError(LedgerError):
 
 
 def ledger_system(meta: dict[str, str] | None) -> IndicatorSystem:
-    """The indicator system a ledger names in its metadata.
+    """The indicator system a ledger was issued under, by its metadata: the one it carries
+    (system_data, ledger/carried.py: a workspace's own system), else the shipped one of its id.
 
-    Only a plain id is accepted: load_system also takes paths, and a workbook must not make
-    the reader open a file of its choosing.
+    Only a shipped id is looked up, never a path or a file elsewhere: a workbook must not make
+    the reader open a file of its choosing. This is the clerk's side; the service checks every
+    ledger against its own workspace's system and never reads what a ledger carries.
     """
-    name = (meta or {}).get("system_id")
+    meta = meta or {}
+    name = meta.get("system_id")
     if not name:
         raise LedgerSystemError("台账缺少系统标识（隐藏工作表 xlbridge），无法判断属于哪个指标体系；请使用系统下发的台账", "meta-missing")
     if not _SYSTEM_ID.fullmatch(name):
         raise LedgerSystemError(f"台账标识的指标体系「{name[:60]}」不是有效的指标体系 id", "system-unknown")
-    try:
-        system = load_system(name)
-    except XlbridgeError:
-        raise LedgerSystemError(f"台账标识的指标体系「{name}」在本系统中不存在，请更新 xlbridge", "system-unknown") from None
-    return issued_under(system, meta or {})
+    if meta.get(L.SYSTEM_DATA):
+        try:
+            system = carried_system(meta[L.SYSTEM_DATA])
+        except CarriedSystemError as exc:
+            raise LedgerSystemError(str(exc), "system-carried-broken") from None
+        if system.id != name:
+            raise LedgerSystemError(f"{WHERE}中随台账携带的指标体系是「{system.id[:60]}」，台账标识的是「{name}」；"
+                                    "请使用综合协调组下发的原台账", "system-carried-broken")
+        return system  # as issued: the workspace's members are in it already
+    system = shipped_system(name)
+    if system is None:
+        raise LedgerSystemError(f"台账标识的指标体系「{name}」在本系统中不存在，请更新 xlbridge", "system-unknown")
+    return issued_under(system, meta)
 
 
 def issued_under(system: IndicatorSystem, meta: dict[str, str]) -> IndicatorSystem:

@@ -19,6 +19,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "signature-unchecked": (I, "签名在报送时由综合协调组核验"),
     "unit-unknown": (E, "责任单位不在指标体系中"),
     "system-unknown": (E, "指标体系不符"),
+    "system-carried-broken": (E, "随台账携带的指标体系已损坏"),
     "system-changed": (E, "台账生成后指标体系已变更"),
     "template-version": (E, "台账模板版本不符"),
     "header-changed": (E, "表头被修改"),

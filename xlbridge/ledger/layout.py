@@ -202,12 +202,17 @@ def issued_header(meta: dict[str, str]) -> dict[tuple[int, int], str]:
 # Keys of the metadata sheet, in order; the signature covers all but itself.
 META_KEYS = (
     "unit", "system_id", "system_version", "system_title", "campaign", "years",
-    "template_version", "issued_at", "rows_digest", "period", "items_digest", "member_of", "signature",
+    "template_version", "issued_at", "rows_digest", "period", "items_digest", "member_of", "system_data", "signature",
 )
 # Keys added after ledgers were first issued: signed only when present, so older ledgers verify.
 # items_digest: the 整改 sheet's locked cells (ledger/rectification.py), when the ledger has one.
 # member_of: the groups a workspace made the unit a member of (system/members.py), one a line.
-OPTIONAL_META_KEYS = frozenset({"period", "items_digest", "member_of"})
+# system_data: the indicator system itself, compressed (ledger/carried.py), when the clerk's shipped
+# copy cannot stand in for it; split over the cells of its row, B onwards (a cell holds 32,767 characters).
+OPTIONAL_META_KEYS = frozenset({"period", "items_digest", "member_of", "system_data"})
+SYSTEM_DATA = "system_data"
+CELL_CHARS = 32_767
+SYSTEM_DATA_CELLS = 16
 
 
 @dataclass

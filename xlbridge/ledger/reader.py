@@ -92,8 +92,10 @@ def read_ledger_bytes(data: bytes, name: str, limits: Limits | None = None,
 _OPEN_BESIDE_BYTES = 256 * 1024
 
 
-# The metadata sheet holds one key | value row per META_KEYS: anything much bigger is not ours.
-_META_LIMITS = SheetLimits(rows=4 * len(L.META_KEYS), columns=8, cells=200, what="台账标识表的范围")
+# The metadata sheet holds one key | value row per META_KEYS (system_data over its cells, B onwards):
+# anything much bigger is not ours.
+_META_LIMITS = SheetLimits(rows=4 * len(L.META_KEYS), columns=1 + L.SYSTEM_DATA_CELLS, cells=1000,
+                           what="台账标识表的范围")
 # The 整改 sheet: a unit's open rectification items, one row each; a few hundred at the very most.
 _ITEMS_LIMITS = SheetLimits(rows=R.FIRST_ROW + 2000, columns=len(R.COLUMNS) + 10, cells=50_000, what="整改表的范围")
 _ISSUED_MAX: dict[int, tuple[IndicatorSystem, int]] = {}
@@ -138,11 +140,14 @@ def _read_values(wb: CalamineWorkbook, name: str) -> LedgerGrid:
 
 
 def meta_values(rows: list[list[Any]]) -> dict[str, str]:
-    """The metadata sheet's key | value rows (readers hand whole numbers back as floats)."""
+    """The metadata sheet's key | value rows (readers hand whole numbers back as floats);
+    system_data joined from the cells of its row."""
     meta = {}
     for row in rows:
         if len(row) >= 2 and isinstance(row[0], str) and row[0]:
             value = row[1]
+            if row[0] == L.SYSTEM_DATA:
+                value = "".join(v for v in row[1:] if isinstance(v, str))
             if value is None:  # an optional key left unset
                 value = ""
             elif isinstance(value, float) and value.is_integer():

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,8 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from xlbridge.errors import XlbridgeError
+from xlbridge.ledger import carried, rectification
 from xlbridge.ledger import layout as L
-from xlbridge.ledger import rectification
 from xlbridge.ledger.content import campaign_years, issued_ledger
 from xlbridge.ledger.package import MAGIC_ROWS, Skeleton, token
 from xlbridge.ledger.signature import sign
@@ -82,7 +82,9 @@ def write_ledger(
         issued = issued_height.get(r.indicator.key) or issued_height.setdefault(r.indicator.key, _locked_height(row))
         cells.append((max(issued, _input_height(row)), row))
     ranges = _progress_ranges([r.indicator.kind for r in rows])
-    values: dict[str, str | None] = {"unit": unit, "period": period, **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS},
+    values: dict[str, str | None] = {"unit": unit, "period": period,
+                                     **{f"meta_{k}": meta.get(k, "") for k in L.META_KEYS if k != L.SYSTEM_DATA},
+                                     **_system_data_cells(carried.cells(meta.get(L.SYSTEM_DATA))),
                                      **{_range_token(key, k): _in_column(key, sqref) for k, sqref in ranges.items()
                                         for key in L.BY_KIND}}
     skeleton = _skeleton(system.title, system.issuer, system.document, campaign, tuple(years), tuple(ranges))
@@ -121,7 +123,8 @@ def _skeleton(title: str, issuer: str, document: str | None, campaign: int, year
     if key not in _SKELETONS:
         wording = IndicatorSystem.model_construct(title=title, issuer=issuer, document=document)
         template = _TemplateRow({c.key: token("row") for c in L.LOCKED})
-        meta = {k: token(f"meta_{k}") for k in L.META_KEYS}
+        meta: dict[str, Any] = {k: token(f"meta_{k}") for k in L.META_KEYS}
+        meta[L.SYSTEM_DATA] = [token(name) for name in _system_data_cells(carried.cells(None))]
         # openpyxl takes only a cell range for a validation's cells: a marker cell, made a placeholder after.
         markers = {k: f"{_PROGRESS_LETTER}{_MARKER_ROW + n}" for n, k in enumerate(kinds)}  # in the 完成进度 column
         wb = _workbook(wording, token("unit"), campaign, list(years), [template], meta, token("period"), MAGIC_ROWS,
@@ -170,6 +173,11 @@ def _progress_ranges(kinds: Sequence[RowKind], extra: int = _EXTRA_ROWS) -> dict
     letter = _PROGRESS_LETTER
     return {kind: " ".join(f"{letter}{a}" if a == b else f"{letter}{a}:{letter}{b}" for a, b in kind_runs)
             for kind, kind_runs in sorted(runs.items(), key=lambda item: list(RowKind).index(item[0]))}
+
+
+def _system_data_cells(parts: list[str | None]) -> dict[str, str | None]:
+    """The skeleton's placeholders of system_data's cells, each with its part."""
+    return {f"meta_{L.SYSTEM_DATA}_{n}": part for n, part in enumerate(parts)}
 
 
 @dataclass
@@ -234,6 +242,8 @@ def ledger_meta(
         meta["items_digest"] = items_digest
     if groups := member_of_value(system, unit):  # the clerk's check has only the shipped system
         meta["member_of"] = groups
+    if data := carried.system_data(system, unit):  # ... which may not be this one
+        meta[L.SYSTEM_DATA] = data
     meta["signature"] = sign(meta, key)
     return meta
 
@@ -461,10 +471,15 @@ def _write_guide(ws, system: IndicatorSystem, years: list[int]) -> None:  # type
     ws.protection.password = _PROTECT
 
 
-def _write_meta(ws, meta: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _write_meta(ws, meta: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    """One key | value row per key; system_data over its row's cells (the skeleton's: a placeholder each)."""
     for row, key in enumerate(L.META_KEYS, start=1):
         ws.cell(row, 1, key)
-        ws.cell(row, 2, meta.get(key, "")).number_format = "@"  # an optional key unset: empty
+        value = meta.get(key, "")
+        if key == L.SYSTEM_DATA and not isinstance(value, list):
+            value = carried.cells(value or None)
+        for col, part in enumerate(value if isinstance(value, list) else [value], start=2):
+            ws.cell(row, col, part).number_format = "@"  # an optional key unset: empty
     ws.sheet_state = "veryHidden"
     ws.protection.sheet = True
     ws.protection.password = _PROTECT

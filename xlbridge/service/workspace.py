@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from xlbridge.errors import XlbridgeError
-from xlbridge.system.files import DEFAULT_SYSTEM, load_system
+from xlbridge.system.files import DEFAULT_SYSTEM, load_system, shipped_system_path
 from xlbridge.system.members import with_members
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.xlsx.bounds import MB, Limits
@@ -99,6 +99,7 @@ class Workspace:
         for name in ("inbox", "archive", "outbox", "store", "key_file"):
             path = Path(getattr(ws, name))
             setattr(ws, name, path if path.is_absolute() else root / path)
+        ws.system = _system_setting(ws.system, root)
         return ws
 
     def indicator_system(self) -> IndicatorSystem:
@@ -182,3 +183,12 @@ def _members_table(value: Any) -> dict[str, Any]:
             raise ValueError(value)
         table[group.strip()] = [n.strip() for n in names.split(",")]
     return table
+
+
+def _system_setting(system: str, root: Path) -> str:
+    """A shipped id as it is; a relative path from the workspace folder when the file is there (the
+    daemon and the commands run from anywhere), else as written (the working directory's, as before)."""
+    if shipped_system_path(system) is not None or Path(system).is_absolute():
+        return system
+    beside = root / system
+    return str(beside) if beside.is_file() else system

@@ -80,6 +80,20 @@ def resolve(name_or_path: str | Path) -> Path:
     raise SchemaError(f"找不到指标体系文件「{name_or_path}」。已内置的指标体系：{known}")
 
 
+def shipped_system(system_id: str) -> IndicatorSystem | None:
+    """The shipped system of this id, None when there is none: never a file elsewhere (an id a
+    workbook names must not make the reader open a file of its choosing)."""
+    path = shipped_system_path(system_id)
+    return load_system(path) if path is not None else None
+
+
+def shipped_system_path(system_id: str) -> Path | None:
+    path = SCHEMA_DIR / f"{system_id}.yaml"
+    if "/" in system_id or "\\" in system_id or system_id.startswith(".") or not path.is_file():
+        return None
+    return path
+
+
 def load_system(name_or_path: str | Path) -> IndicatorSystem:
     path = resolve(name_or_path)
     stat = path.stat()
@@ -215,7 +229,11 @@ def _read_text(path: Path) -> str:
 def _explain(path: Path, root: Any, data: Any, err: dict[str, Any]) -> str:
     loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
     line = _line_of(root, loc)
-    label = _label(data, loc)
+    return f"  {path.name} {f'第 {line} 行 ' if line else ''}{_label(data, loc)}：{pydantic_message(err)}"
+
+
+def pydantic_message(err: Any) -> str:
+    """One of pydantic's errors in Chinese (the validators of the model speak Chinese already)."""
     message = _PYDANTIC_MESSAGES.get(err["type"], err["msg"])
     ctx = err.get("ctx") or {}
     if err["type"] == "value_error" and "error" in ctx:
@@ -224,8 +242,7 @@ def _explain(path: Path, root: Any, data: Any, err: dict[str, Any]) -> str:
         message += "，可选：" + str(ctx["expected"]).replace(" or ", ", ")
     elif "max_length" in ctx or "min_length" in ctx:
         message += f"（实际 {ctx.get('actual_length')} 项）"
-    where = f"第 {line} 行 " if line else ""
-    return f"  {path.name} {where}{label}：{message}"
+    return message
 
 
 def _label(data: Any, loc: list[Any]) -> str:
