@@ -21,22 +21,37 @@ from typing import Any
 import sqlite_utils
 
 from xlbridge.errors import XlbridgeError
-from xlbridge.service import store
-from xlbridge.service.store import LATEST_FIRST, rows_revision
+from xlbridge.ledger.content import campaign_years
 from xlbridge.ledger.layout import (
-    NOTHING_TO_SAY, PROGRESS_ABSENT, PROGRESS_CLAIMED, PROGRESS_DONE, PROGRESS_PENDING, PROGRESS_PRESENT,
+    NOTHING_TO_SAY,
+    PROGRESS_ABSENT,
+    PROGRESS_CLAIMED,
+    PROGRESS_DONE,
+    PROGRESS_PENDING,
+    PROGRESS_PRESENT,
     PROGRESS_UNCLAIMED,
 )
-from xlbridge.ledger.content import campaign_years
-from xlbridge.system.model import WEB_SEARCH, Indicator, IndicatorSystem, Kind
-from xlbridge.service.trend import Month, write_trend
-from xlbridge.service import extra_sheets
+from xlbridge.service import extra_sheets, store
+from xlbridge.service.store import LATEST_FIRST, rows_revision
 from xlbridge.service.summary_cache import CACHE_NAME, SummaryCache
+from xlbridge.service.trend import Month, write_trend
 from xlbridge.service.workspace import Workspace
+from xlbridge.system.model import WEB_SEARCH, Indicator, IndicatorSystem, Kind
 from xlbridge.xlsx import printing
-from xlbridge.xlsx.owned import OwnedWorkbook, fit_name, Styles, owned_workbook, text, write_table
-from xlbridge.xlsx.printing import (LINE_PT, MAX_ROW_PT, Page, blocks, per_page, row_height, row_heights, rows_for_px,
-                                    setup_xlsxwriter, spanning, text_lines)
+from xlbridge.xlsx.owned import OwnedWorkbook, Styles, fit_name, owned_workbook, text, write_table
+from xlbridge.xlsx.printing import (
+    LINE_PT,
+    MAX_ROW_PT,
+    Page,
+    blocks,
+    per_page,
+    row_height,
+    row_heights,
+    rows_for_px,
+    setup_xlsxwriter,
+    spanning,
+    text_lines,
+)
 from xlbridge.xlsx.stream import Block, clean_text
 
 NOT_FILLED = "未填"
@@ -114,7 +129,7 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     title = f"{system.title} — {period} 台账汇总"
     with SummaryCache(ws.cache_dir / CACHE_NAME, period) as cache:
         months = _trend(db, system, units, campaign, period, ws.deadline_day, years, (snapshot, statuses), cache)
-        with owned_workbook(path, small=True, beside_if_held=True) as (wb, st):
+        with owned_workbook(path, beside_if_held=True) as (wb, st):
             _overview(wb.add_worksheet("总览"), st, title, period, statuses, ws.deadline_day, sources)
             _matrix(wb.add_worksheet("指标进度"), st, title, system, units, snapshot)
             _level1(wb, wb.add_worksheet("一级指标"), st, title, system, units, years, snapshot)
