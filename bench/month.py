@@ -193,8 +193,8 @@ def report_months(args: Any, files: dict[str, list[Path]], times: dict[str, list
         rows.append(["  of which (last round)", "", "", "",
                      ", ".join(f"{label} {sec(parts.get(k))}" for k, label in shown.items())
                      + f", archive + validate (workers) + rest {sec(other)}"])
-        rows.append(["", "", "", "", "(the search index runs beside the 汇总 and the ledgers, at the lowest CPU priority: "
-                                     "the parts add up to more)"])
+        rows.append(["", "", "", "", ("(the search index runs beside the 汇总 and the ledgers, at the lowest CPU priority: "
+                                     "the parts add up to more)")])
     print()
     print(table(["what", "time", "naive / this", "goal", "notes"], rows))
     if args.month_rounds > 1:

@@ -9,7 +9,8 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
+
 
 def optional(name: str) -> Any:
     try:
@@ -77,9 +78,10 @@ def mb(n_bytes: float) -> str:
 
 
 def versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     import openpyxl
     import xlsxwriter
-    from importlib.metadata import PackageNotFoundError, version
 
     parts = [f"Python {platform.python_version()}", f"{os.cpu_count()} CPUs"]
     for dist in ("python-calamine", "openpyxl", "xlsxwriter", "pandas", "frictionless"):
@@ -103,7 +105,7 @@ class Stages:
         self.times: dict[str, float] = {}
         self._saved: list[tuple[Any, str, Any]] = []
 
-    def __enter__(self) -> Stages:
+    def __enter__(self) -> Self:
         for module, name in self.targets:
             real = getattr(module, name)
             self._saved.append((module, name, real))
@@ -119,7 +121,7 @@ class Stages:
                 self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - t
         return timed
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         for module, name, real in reversed(self._saved):
             setattr(module, name, real)
 

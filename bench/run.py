@@ -56,9 +56,22 @@ CAMPAIGN, PERIOD = 2021, "2021-05"  # = synth.CAMPAIGN, synth.PERIOD
 DEFAULT_OUT = HERE / "out"
 BENCHMARKS = ("validate", "ingest", "consolidated", "bounds", "month", "daemon")
 
-from report import (Naive, Stages, banner, interleaved, load, mb, ms, optional, ratio, sec, table,
-                    timed_loop, verdict, versions)
-
+from report import (
+    Naive,
+    Stages,
+    banner,
+    interleaved,
+    load,
+    mb,
+    ms,
+    optional,
+    ratio,
+    sec,
+    table,
+    timed_loop,
+    verdict,
+    versions,
+)
 
 # --------------------------------------------------------------------------- 1. validate
 FILE_NOTES = {
@@ -84,7 +97,7 @@ def frictionless_validator(path: Path, system: Any, unit: str) -> Callable[[], A
     from xlbridge.check.engine import _PHONE, _URL
     from xlbridge.ledger import layout as L
 
-    bare = lambda pattern: pattern.removeprefix("^").removesuffix("$")  # noqa: E731  (frictionless anchors it)
+    bare = lambda pattern: pattern.removeprefix("^").removesuffix("$")
     url = bare(_URL.pattern)
     special: dict[str, dict[str, Any]] = {
         "year": {"minimum": min(system.years), "maximum": max(system.years)},
@@ -240,8 +253,8 @@ def bench_validate(args: argparse.Namespace) -> dict[str, Any]:
                          "goal_frictionless": ok_fr}
         rows.append([kind, ms(t_cal), ms(t_xl), ms(t_fr), ratio(t_xl, t_cal), verdict(ok_cal), ratio(t_fr, t_xl),
                      verdict(ok_fr)])
-        breakdown.append([kind, len(grid_rows), ms(t_read), ms(t_rules), f"{len(result.findings)} findings "
-                          f"({sum(f.severity.value == 'warning' for f in result.findings)} warnings: 进度说明 > 500 字)",
+        breakdown.append([kind, len(grid_rows), ms(t_read), ms(t_rules), (f"{len(result.findings)} findings "
+                          f"({sum(f.severity.value == 'warning' for f in result.findings)} warnings: 进度说明 > 500 字)"),
                           fr_note])
     print()
     print(table(["file", "calamine read", "xlbridge validate", "frictionless", "xlbridge/calamine", "goal ≤1.5×",
@@ -301,8 +314,8 @@ def stage_breakdown(files: list[Path], ws_root: Path, data: dict[str, Any]) -> d
     """Per-file time of each stage on one process (ingest_file, no workers, no receipts), on a sample."""
     import xlbridge.service.ingest as ingest_mod
     import xlbridge.service.prepare as prepare_mod
-    from xlbridge.service import store
     from xlbridge.gc_tuning import batch_gc
+    from xlbridge.service import store
 
     ws, inbox = new_workspace(ws_root, files, data)
     db = store.open_store(ws.store)
@@ -339,8 +352,8 @@ def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
     from xlbridge.service import store
     from xlbridge.service.consolidate import consolidate
     from xlbridge.service.receipt import write_receipt
-    from xlbridge.system import files as schema_io
     from xlbridge.service.workers import default_workers
+    from xlbridge.system import files as schema_io
 
     banner(f"2. Ingest {args.units} Excel-style ledgers × {args.per_unit * 5} rows into an empty store")
     data = synth.ingest_files(args.out, args.units, args.per_unit)
@@ -392,9 +405,9 @@ def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     t_naive, pipeline = totals["naive"], totals["xlbridge"]
-    per = lambda s: "n/a" if s is None else f"{s / len(files) * 1000:.0f} ms"  # noqa: E731
-    parts = lambda d: ", ".join(f"{k} {sec(v)}" for k, v in d.items())  # noqa: E731
-    per_sample = lambda s: f"{s / len(sample) * 1000:.1f} ms"  # noqa: E731
+    per = lambda s: "n/a" if s is None else f"{s / len(files) * 1000:.0f} ms"
+    parts = lambda d: ", ".join(f"{k} {sec(v)}" for k, v in d.items())
+    per_sample = lambda s: f"{s / len(sample) * 1000:.1f} ms"
     stage_parts = ", ".join(f"{k.replace('_bytes', '').replace('_submission', '')} {per_sample(v)}"
                             for k, v in stages.items() if k != "total")
     rows = [
@@ -426,8 +439,8 @@ def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
 def _xlbridge_round(ws: Any, inbox: list[Path], workers: int) -> tuple[float, int, list[Any]]:
     """`xlbridge ingest` of the inbox into an empty store, receipts left out: seconds, commits, outcomes."""
     import xlbridge.service.ingest as ingest_mod
-    from xlbridge.service import store
     from xlbridge.gc_tuning import batch_gc
+    from xlbridge.service import store
     from xlbridge.service.workers import Preparer
 
     real_receipt, ingest_mod.write_receipt = ingest_mod.write_receipt, lambda *a, **k: None

@@ -29,10 +29,10 @@ from python_calamine import CalamineWorkbook
 
 import xlbridge
 from xlbridge.ledger import layout as L
-from xlbridge.ledger.writer import write_ledger
-from xlbridge.system.model import Indicator, IndicatorSystem, Unit
 from xlbridge.ledger.sample import clerk_answer, fill_ledger
+from xlbridge.ledger.writer import write_ledger
 from xlbridge.system.files import load_system, save_system
+from xlbridge.system.model import Indicator, IndicatorSystem, Unit
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = hashlib.sha256(b"xlbridge benchmark signing key").digest()

@@ -24,10 +24,10 @@ from xlbridge.check.files import FileResult, validate_file
 from xlbridge.findings import Finding
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import issued_rows
-from xlbridge.ledger.writer import write_ledger
-from xlbridge.system.model import IndicatorSystem
 from xlbridge.ledger.sample import clerk_answer, fill_ledger
+from xlbridge.ledger.writer import write_ledger
 from xlbridge.system.files import load_system
+from xlbridge.system.model import IndicatorSystem
 
 SYSTEM_ID = "puyang-2020"  # period 2016–2021: six years of rows per indicator
 UNIT = "司法鉴定管理科"  # 5 indicators (9, 18, 19 checked by 网络检索; (12), (13) not) → 30 rows

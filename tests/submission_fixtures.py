@@ -12,10 +12,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from ledger_fixtures import CAMPAIGN, ISSUED_AT, KEY
-from xlbridge.ledger.writer import write_ledger
+
 from xlbridge.ledger.sample import clerk_answer, fill_ledger
+from xlbridge.ledger.writer import write_ledger
 from xlbridge.system.files import load_system
 
 SYSTEM_ID = "puyang-2020"

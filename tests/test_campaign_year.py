@@ -9,13 +9,28 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from ledger_fixtures import (  # noqa: F401  (baseline, blank, ledger_dir are fixtures)
-    HEADER, UNIT, baseline, blank, edited, filled_ledger, ledger_dir, set_cells,
+    HEADER,
+    UNIT,
+    baseline,
+    blank,
+    edited,
+    filled_ledger,
+    ledger_dir,
+    set_cells,
 )
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    ON_TIME, clean_environment, connect, drop, ingest, make_workspace, receipt_summary, run, sheet_rows,
+    ON_TIME,
+    clean_environment,
+    connect,
+    drop,
+    ingest,
+    make_workspace,
+    receipt_summary,
+    run,
+    sheet_rows,
 )
+
 from xlbridge.service import store
 from xlbridge.service.consolidate import affected_months, consolidate
 from xlbridge.service.ingest import Outcome

@@ -22,18 +22,27 @@ from typing import Any
 
 import openpyxl
 import pytest
-from python_calamine import CalamineWorkbook
-
 from ledger_fixtures import HEADER, KEY, build_ledger, data_row, edited, filled_ledger, set_cells, system
 from ledger_fixtures import cell as ledger_cell
+from python_calamine import CalamineWorkbook
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    LATE, ON_TIME, clean_environment, connect, drop, make_workspace, run, set_text, sheet_rows, sheet_xml,
+    LATE,
+    ON_TIME,
+    clean_environment,
+    connect,
+    drop,
+    make_workspace,
+    run,
+    set_text,
+    sheet_rows,
+    sheet_xml,
 )
+
+from xlbridge.errors import XlbridgeError
+from xlbridge.ledger.sample import clerk_answer, fill_ledger
 from xlbridge.service import store
 from xlbridge.service.consolidate import consolidate
-from xlbridge.errors import XlbridgeError
 from xlbridge.service.ingest import ingest_file
-from xlbridge.ledger.sample import clerk_answer, fill_ledger
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.owned import owned_workbook
 from xlbridge.xlsx.printing import text_lines

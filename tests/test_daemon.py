@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from ledger_fixtures import CAMPAIGN, KEY
 from submission_fixtures import PERIOD, SYSTEM_ID, UNITS, Submissions, submissions  # noqa: F401  (a fixture)
+
 from xlbridge.service.workers import default_workers, read_ahead
 from xlbridge.service.workspace import Workspace
 

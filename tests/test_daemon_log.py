@@ -24,7 +24,7 @@ NOT_A_WORKBOOK = "扫描件.xlsx"
 TEXT_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (信息|警告|错误) (\S+) ?(.*)$")
 
 
-def burst(daemon: DaemonProcess, submissions: Submissions) -> tuple[list[Path], list[str]]:  # noqa: F811
+def burst(daemon: DaemonProcess, submissions: Submissions) -> tuple[list[Path], list[str]]:
     """50 files through a running daemon until their 汇总 and next ledgers are written: the
     ledgers and the log lines."""
     ws = daemon.ws
@@ -43,21 +43,21 @@ def burst(daemon: DaemonProcess, submissions: Submissions) -> tuple[list[Path], 
 
 
 @pytest.fixture
-def text_daemon(workspace: Path) -> Iterator[DaemonProcess]:  # noqa: F811
+def text_daemon(workspace: Path) -> Iterator[DaemonProcess]:
     process = DaemonProcess(workspace)
     yield process
     process.ensure_stopped()
 
 
 @pytest.fixture
-def json_daemon(workspace: Path) -> Iterator[DaemonProcess]:  # noqa: F811
+def json_daemon(workspace: Path) -> Iterator[DaemonProcess]:
     process = DaemonProcess(workspace, "--log-format", "json")
     yield process
     process.ensure_stopped()
 
 
 @posix
-def test_a_burst_logs_one_chinese_line_per_event(text_daemon: DaemonProcess, submissions: Submissions) -> None:  # noqa: F811
+def test_a_burst_logs_one_chinese_line_per_event(text_daemon: DaemonProcess, submissions: Submissions) -> None:
     files, lines = burst(text_daemon, submissions)
     parsed = [TEXT_LINE.match(line) for line in lines]
     assert all(parsed), [line for line, m in zip(lines, parsed) if not m]  # no traceback, no stray print
@@ -79,7 +79,7 @@ def test_a_burst_logs_one_chinese_line_per_event(text_daemon: DaemonProcess, sub
 
 
 @posix
-def test_a_burst_logs_one_json_object_per_event(json_daemon: DaemonProcess, submissions: Submissions) -> None:  # noqa: F811
+def test_a_burst_logs_one_json_object_per_event(json_daemon: DaemonProcess, submissions: Submissions) -> None:
     files, lines = burst(json_daemon, submissions)
     events = [json.loads(line) for line in lines]  # every line is one JSON object
     assert all(set(e) >= {"time", "level", "event", "message"} and e["event"] in EVENTS for e in events)

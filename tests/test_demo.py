@@ -14,8 +14,8 @@ import openpyxl
 import pytest
 from click.testing import Result
 from print_fixtures import page_setup_problems
-
 from ws_fixtures import clean_environment, run, sheet_rows  # noqa: F401  (clean_environment is autouse)
+
 from xlbridge.system.files import DEFAULT_SYSTEM, load_system
 
 

@@ -30,11 +30,11 @@ from xlbridge.excel.ribbon import (
     validate_book,
 )
 from xlbridge.findings import Severity
-from xlbridge.service.prepare import is_ignored
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import issued_rows
-from xlbridge.ledger.writer import write_ledger
 from xlbridge.ledger.sample import clerk_answer, fill_ledger
+from xlbridge.ledger.writer import write_ledger
+from xlbridge.service.prepare import is_ignored
 from xlbridge.system.files import load_system
 
 SYSTEM, UNIT, CAMPAIGN = "jinfeng-2020", "司法局", 2020
@@ -428,10 +428,10 @@ class ComMerges:
         self.sheets = {L.LEDGER_SHEET: self}
 
     @property
-    def used_range(self) -> "ComRange":
+    def used_range(self) -> ComRange:
         return self.range((1, 1), self.bounds)
 
-    def range(self, first: tuple[int, int], last: tuple[int, int] | None = None) -> "ComRange":
+    def range(self, first: tuple[int, int], last: tuple[int, int] | None = None) -> ComRange:
         return ComRange(self, *first, *(last or first))
 
     def area_of(self, row: int, col: int) -> tuple[int, int, int, int] | None:
@@ -444,7 +444,7 @@ class ComRange:
         self.shape = (bottom - top + 1, right - left + 1)
 
     @property
-    def last_cell(self) -> "ComRange":
+    def last_cell(self) -> ComRange:
         return ComRange(self.book, self.bottom, self.right, self.bottom, self.right)
 
     @property
@@ -455,7 +455,7 @@ class ComRange:
         return None if len(merged) == 2 else merged.pop()
 
     @property
-    def merge_area(self) -> "ComRange":
+    def merge_area(self) -> ComRange:
         self.book.calls["merge_area"] += 1
         area = self.book.area_of(self.row, self.column)
         return ComRange(self.book, *area) if area else self

@@ -22,12 +22,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from ledger_fixtures import CAMPAIGN, KEY
 from submission_fixtures import SYSTEM_ID, Submissions, submissions  # noqa: F401  (a fixture)
-from test_daemon import (SETTLE, WAIT, DaemonProcess, assert_store_consistent, clean_env, count, daemon,  # noqa: F401
-                         daemon_command, drop, inbox_files, query, sha256, workspace)
+from test_daemon import (  # noqa: F401
+    SETTLE,
+    WAIT,
+    DaemonProcess,
+    assert_store_consistent,
+    clean_env,
+    count,
+    daemon,
+    daemon_command,
+    drop,
+    inbox_files,
+    query,
+    sha256,
+    workspace,
+)
 from ws_fixtures import is_chinese, receipt_summary
+
 from xlbridge.service.daemon import RESCAN_SECONDS
 from xlbridge.service.inbox import NotRegularFile, read_regular
 from xlbridge.xlsx.owned import NAME_MAX
@@ -63,8 +76,7 @@ def refusal_receipts(ws: Path) -> list[Path]:
 
 def settings(ws: Path, **values: object) -> None:
     with open(ws / "xlbridge.toml", "a", encoding="utf-8") as fh:
-        for name, value in values.items():
-            fh.write(f'{name} = {value!r}\n'.replace("'", '"'))
+        fh.writelines(f'{name} = {value!r}\n'.replace("'", '"') for name, value in values.items())
 
 
 # --------------------------------------------------------------------------- only regular files

@@ -14,21 +14,45 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
-    KEY, OTHER_KEY, UNIT, baseline, cell, data_row, delete_sheet, edited, filled_ledger, ledger_dir,
-    ledger_sheet_member, rewrite_member, set_cells, set_meta, system,
+    KEY,
+    OTHER_KEY,
+    UNIT,
+    baseline,
+    cell,
+    data_row,
+    delete_sheet,
+    edited,
+    filled_ledger,
+    ledger_dir,
+    ledger_sheet_member,
+    rewrite_member,
+    set_cells,
+    set_meta,
+    system,
 )
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    ARRIVALS, LATE, clean_environment, count, drop, dump, dumps, foreign_key_problems, ingest, is_chinese,
-    make_workspace, receipt_summary, run, submissions,
+    ARRIVALS,
+    LATE,
+    clean_environment,
+    count,
+    drop,
+    dump,
+    dumps,
+    foreign_key_problems,
+    ingest,
+    is_chinese,
+    make_workspace,
+    receipt_summary,
+    run,
+    submissions,
 )
+
+from xlbridge.ledger import layout as L
+from xlbridge.ledger.sample import clerk_answer
 from xlbridge.service import store
 from xlbridge.service.ingest import ingest_file
-from xlbridge.ledger import layout as L
-from xlbridge.service.workspace import UNKNOWN_UNIT_DIR
-from xlbridge.ledger.sample import clerk_answer
-from xlbridge.service.workspace import Workspace
+from xlbridge.service.workspace import UNKNOWN_UNIT_DIR, Workspace
 
 ROW = data_row(2016, "9")  # the first indicator row (5)
 OTHER_UNIT = "信息化工作科"  # another reporting unit of puyang-2020

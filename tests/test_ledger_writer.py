@@ -9,13 +9,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from ledger_fixtures import KEY, SYSTEM_ID, UNIT, blank, build_ledger, ledger_dir, system  # noqa: F401
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-
-from ledger_fixtures import KEY, SYSTEM_ID, UNIT, blank, build_ledger, ledger_dir, system  # noqa: F401
 from workbook_layout import assert_same_layout
+
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import issued_rows, rows_digest
 from xlbridge.ledger.signature import verify
@@ -166,8 +166,8 @@ def test_conditional_formatting(ws: Worksheet) -> None:
     assert by_start[progress] == [("expression", f'AND($B{L.FIRST_DATA_ROW}<>"",LEN(TRIM($H{L.FIRST_DATA_ROW}))=0)')]
     assert ("expression", f"LEN($I{L.FIRST_DATA_ROW})>1000") in by_start[description]
     # 进度说明 is marked missing unless the row says nothing happened (无此情形) or nothing is claimed (不申报)
-    assert ("expression", f'AND($B{L.FIRST_DATA_ROW}<>"",LEN(TRIM($I{L.FIRST_DATA_ROW}))=0,'
-                          f'$H{L.FIRST_DATA_ROW}<>"无此情形",$H{L.FIRST_DATA_ROW}<>"不申报")') in by_start[description]
+    assert ("expression", (f'AND($B{L.FIRST_DATA_ROW}<>"",LEN(TRIM($I{L.FIRST_DATA_ROW}))=0,'
+                          f'$H{L.FIRST_DATA_ROW}<>"无此情形",$H{L.FIRST_DATA_ROW}<>"不申报")')) in by_start[description]
     for sqref in rules:
         _, min_row, _, max_row = range_boundaries(sqref)
         assert min_row == L.FIRST_DATA_ROW and max_row > LAST
@@ -300,7 +300,7 @@ def test_a_ledger_is_the_workbook_openpyxl_writes(tmp_path: Path, system_id: str
     from xlbridge.ledger.content import campaign_years, issued_ledger
     from xlbridge.ledger.writer import _workbook, ledger_meta, write_ledger
 
-    sys_, UNIT = system(system_id), unit  # noqa: N806
+    sys_, UNIT = system(system_id), unit
     years = campaign_years(sys_, 2021)
     rows = issued_rows(sys_, UNIT, years)
     answers = {  # carried-over answers of every kind: escaping, spaces kept, lists, a tall row, 涉密

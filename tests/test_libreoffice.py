@@ -35,15 +35,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from soffice_fixtures import CONVERT_TIMEOUT, SOFFICE, profile, run, stop
+
 from xlbridge.check.engine import Validation, validate_grid
 from xlbridge.check.files import FileResult, validate_file
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import campaign_years, issued_rows
 from xlbridge.ledger.reader import LedgerGrid, read_ledger
-from xlbridge.ledger.writer import write_ledger
 from xlbridge.ledger.sample import clerk_answer, fill_ledger
+from xlbridge.ledger.writer import write_ledger
 from xlbridge.system.files import load_system
 
 if SOFFICE is None:

@@ -10,17 +10,34 @@ from typing import Any
 
 import openpyxl
 import pytest
-
 from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
-    KEY, UNIT, baseline, cell, data_row, edited, ledger_dir, set_cells,
+    KEY,
+    UNIT,
+    baseline,
+    cell,
+    data_row,
+    edited,
+    ledger_dir,
+    set_cells,
 )
 from workbook_layout import assert_same_layout
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    LATE, ON_TIME, clean_environment, connect, drop, is_chinese, make_workspace, receipt_findings, receipt_summary,
-    set_text, sheet_rows, sheet_xml,
+    LATE,
+    ON_TIME,
+    clean_environment,
+    connect,
+    drop,
+    is_chinese,
+    make_workspace,
+    receipt_findings,
+    receipt_summary,
+    set_text,
+    sheet_rows,
+    sheet_xml,
 )
-from xlbridge.service import store
+
 from xlbridge.findings import SEVERITY_LABELS, Severity
+from xlbridge.service import store
 from xlbridge.service.ingest import Outcome, ingest_file
 from xlbridge.service.workspace import Workspace
 

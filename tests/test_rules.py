@@ -9,8 +9,8 @@ import, so ``test_every_rule_is_triggered_by_a_test`` holds however the tests ar
 from __future__ import annotations
 
 import functools
-import shutil
 import re
+import shutil
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,13 +19,41 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
+    CAMPAIGN,
+    HEADER,
+    KEY,
+    OTHER_KEY,
+    SYSTEM_ID,
+    UNIT,
+    baseline,
+    blank,
+    cell,
+    data_row,
+    delete_row,
+    delete_sheet,
+    edited,
+    filled_ledger,
+    findings,
+    insert_row,
+    is_chinese,
+    kinds_ledger,
+    kinds_row,
+    ledger_dir,
+    ledger_sheet_member,
+    merge_cells,
+    positions,
+    rewrite_member,
+    rule_ids,
+    set_cells,
+    set_meta,
+    swap_rows,
+    system,
+    understate_member,
+    validate,
+)
 from openpyxl.utils import get_column_letter
 
-from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
-    CAMPAIGN, HEADER, KEY, OTHER_KEY, SYSTEM_ID, UNIT, baseline, blank, kinds_ledger, kinds_row, data_row, delete_row, delete_sheet, edited, filled_ledger,
-    cell, findings, insert_row, is_chinese, ledger_dir, ledger_sheet_member, merge_cells, rewrite_member, rule_ids,
-    positions, set_cells, set_meta, swap_rows, system, understate_member, validate,
-)
 from xlbridge.check.engine import validate_grid
 from xlbridge.check.files import FileResult
 from xlbridge.check.rules import RULES

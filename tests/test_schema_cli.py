@@ -352,8 +352,8 @@ def expected_show(data: dict[str, Any]) -> list[str]:
     level2 = {i["level2"] for i in inds if i.get("level2")}
     lines = [
         f"指标 {len(inds)} 项；责任单位 {len(units)} 个（需报送台账 {len(reporting)} 个）",
-        f"一级指标 {len(level1)} 个，二级指标 {len(level2)} 个，"
-        f"三级指标/要求 {sum(1 for i in inds if i.get('level3') or i.get('points'))} 项",
+        (f"一级指标 {len(level1)} 个，二级指标 {len(level2)} 个，"
+        f"三级指标/要求 {sum(1 for i in inds if i.get('level3') or i.get('points'))} 项"),
         "类别：" + "，".join(f"{KIND_LABELS[k]} {n}" for k, n in kinds.items()),
         f"重点指标（★）{sum(bool(i.get('key_item')) for i in inds)} 项；含量化目标 {targets} 项",
     ]

@@ -98,7 +98,7 @@ def test_counts(system: IndicatorSystem) -> None:
 
 
 def test_codes_in_source_order(system: IndicatorSystem, table: str) -> None:
-    printed = re.findall(r"^\t(\d+|[（(]\d+[）)]|★\d+)$", table, flags=re.M)
+    printed = re.findall(r"^\t(\d+|[（(]\d+[）)]|★\d+)$", table, flags=re.MULTILINE)
     assert [c.translate(FOLD) for c in printed] == [i.code for i in system.indicators]
     for ind in system.indicators:
         if ind.kind is Kind.normal:

@@ -19,15 +19,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from ledger_fixtures import KEY, UNIT, cell, data_row, edited, filled_ledger, set_cells, system, validate
 from ws_fixtures import (  # noqa: F401  (clean_environment is an autouse fixture)
-    LATE, ON_TIME, clean_environment, connect, count, drop, dumps, is_chinese, make_workspace, run, submissions,
+    LATE,
+    ON_TIME,
+    clean_environment,
+    connect,
+    count,
+    drop,
+    dumps,
+    is_chinese,
+    make_workspace,
+    run,
+    submissions,
 )
-from xlbridge.service import store
-from xlbridge.service.export import EXPORTED, HEADERS
-from xlbridge.service.consolidate import _SNAPSHOT_CTE
+
 from xlbridge.errors import StoreError
+from xlbridge.service import store
+from xlbridge.service.consolidate import _SNAPSHOT_CTE
+from xlbridge.service.export import EXPORTED, HEADERS
 from xlbridge.service.ingest import ingest_file
 from xlbridge.service.workspace import Workspace
 

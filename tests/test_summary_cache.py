@@ -15,9 +15,9 @@ from typing import Any
 
 import openpyxl
 import pytest
-
 from ledger_fixtures import KEY, UNIT, baseline, blank, edited, filled_ledger, ledger_dir, set_cells  # noqa: F401
 from ws_fixtures import clean_environment, drop, ingest, make_workspace  # noqa: F401
+
 from xlbridge.service import store
 from xlbridge.service.consolidate import consolidate, months_to_rewrite
 from xlbridge.service.summary_cache import CACHE_NAME
@@ -204,6 +204,7 @@ def test_a_system_revised_mid_campaign_rebuilds_what_it_changes(tmp_path: Path) 
     """jinfeng-2020 version 2 renames 网信办 (its history filed under the new name), re-words and
     re-assigns indicators: the 汇总 written with the cache of version 1 is the full rebuild."""
     from revision_fixtures import NEW_NAME, OLD_NAME, version_2
+
     from xlbridge.system.files import load_system
 
     def workspace(system: str) -> Workspace:  # the workspace's system changed in its settings

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from openpyxl import Workbook
-
 from office_tables import (
     JINFENG_FOOTNOTE,
     JINFENG_HEADER,
@@ -23,10 +21,12 @@ from office_tables import (
     write_jinfeng,
     write_puyang,
 )
+from openpyxl import Workbook
+
 from xlbridge.cli import main
+from xlbridge.system.files import SCHEMA_DIR, load_system
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.responsibility import is_group, looks_like_note, parse_responsibility
-from xlbridge.system.files import SCHEMA_DIR, load_system
 from xlbridge.system.table_import import import_table, split_numbered
 
 SYSTEMS = [s for s in ("jinfeng-2020", "changzhou-2014", "suzhou-2011", "puyang-2020")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from xlbridge.system.model import IndicatorSystem
 from xlbridge.normalise import fold_width
 from xlbridge.system.files import load_system
+from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.targets import Target, find_targets
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"

@@ -8,10 +8,17 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
-
 from ledger_fixtures import (  # noqa: F401  (baseline, ledger_dir are fixtures)
-    KEY, OTHER_KEY, SYSTEM_ID, UNIT, baseline, edited, ledger_dir, set_cells,
+    KEY,
+    OTHER_KEY,
+    SYSTEM_ID,
+    UNIT,
+    baseline,
+    edited,
+    ledger_dir,
+    set_cells,
 )
+
 from xlbridge.cli import main
 from xlbridge.ledger import layout as L
 from xlbridge.system.files import load_system

@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 from ledger_fixtures import KEY
 from submission_fixtures import Submissions, submissions  # noqa: F401  (a fixture)
 from ws_fixtures import clean_environment, count, dumps, make_workspace  # noqa: F401  (an autouse fixture)
-from xlbridge.service import store
+
 from xlbridge.errors import StoreError
+from xlbridge.service import store
 from xlbridge.service.ingest import ingest_groups
 from xlbridge.service.prepare import Prepared, prepare
 from xlbridge.service.workers import Preparer, read_ahead

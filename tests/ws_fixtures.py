@@ -22,8 +22,8 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
-
 from ledger_fixtures import CAMPAIGN, KEY, SYSTEM_ID
+
 from xlbridge.cli import main
 from xlbridge.ledger import layout as L
 from xlbridge.service import store

@@ -15,23 +15,23 @@ from pathlib import Path
 
 import openpyxl
 
-from xlbridge.service import store
-from xlbridge.service.consolidate import consolidate
 from xlbridge.errors import XlbridgeError
-from xlbridge.service.ingest import ingest_file
 from xlbridge.ledger import layout as L
+from xlbridge.ledger.sample import clerk_answer, fill_ledger
 from xlbridge.ledger.signature import load_or_create_key
 from xlbridge.ledger.writer import build_ledgers
+from xlbridge.service import store
+from xlbridge.service.consolidate import consolidate
+from xlbridge.service.ingest import ingest_file
 from xlbridge.service.next_ledgers import write_next_ledgers
-from xlbridge.ledger.sample import clerk_answer, fill_ledger
-from xlbridge.system.files import DEFAULT_SYSTEM, load_system
-from xlbridge.system.summary import describe
 from xlbridge.service.workspace import Workspace
 from xlbridge.supervision import hooks
 from xlbridge.supervision import layout as S
 from xlbridge.supervision.bulletin import quarter_facts, write_bulletin
 from xlbridge.supervision.commands import scores_as_of
 from xlbridge.supervision.plan import plan_round
+from xlbridge.system.files import DEFAULT_SYSTEM, load_system
+from xlbridge.system.summary import describe
 
 CAMPAIGN = 2021
 PERIOD = "2021-05"

@@ -8,10 +8,10 @@ without it (a clerk's machine) it says the signature is checked on submission.
 from __future__ import annotations
 
 import re
-from datetime import date
-from dataclasses import dataclass, field
-from functools import cached_property
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
 from typing import Any
 
 from xlbridge.check import cells
@@ -20,12 +20,12 @@ from xlbridge.check.rules import RULES, severity
 from xlbridge.findings import Finding, Report, column_letter
 from xlbridge.ledger import layout as L
 from xlbridge.ledger.content import IssuedLedger, IssuedRow, issued_ledger
-from xlbridge.ledger.rectification import Answer
 from xlbridge.ledger.reader import LedgerGrid
+from xlbridge.ledger.rectification import Answer
 from xlbridge.ledger.signature import verify
+from xlbridge.normalise import tidy_multiline
 from xlbridge.system.model import KIND_LABELS, WEB_SEARCH, IndicatorSystem
 from xlbridge.system.model import Kind as RowKind
-from xlbridge.normalise import tidy_multiline
 
 _LINK_SPLIT = re.compile(r"[\s;；,，、]+")
 # Chinese punctuation typed with the IME (。“”《》【】…) is never part of a published link: it is

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from xlbridge.check.engine import Validation, validate_grid
+from xlbridge.check.files import ledger_system as system_named_by
 from xlbridge.errors import LedgerError, XlbridgeError, os_reason
 from xlbridge.excel.addin import ADDIN_FILENAME, CONFIG_SHEET, INBOX_KEY
 from xlbridge.findings import SEVERITY_LABELS, Finding, Report, Severity, column_letter
 from xlbridge.ledger import layout as L
-from xlbridge.check.files import ledger_system as system_named_by
-from xlbridge.ledger.reader import LedgerGrid, meta_values
 from xlbridge.ledger.layout import PROTECTION_PASSWORD
+from xlbridge.ledger.reader import LedgerGrid, meta_values
 from xlbridge.system.model import IndicatorSystem
 
 TITLE = "法治台账"

@@ -41,18 +41,32 @@ from typing import Any
 
 import watchfiles
 
+from xlbridge.errors import XlbridgeError, describe, os_reason
+from xlbridge.gc_tuning import batch_gc
+from xlbridge.ledger.signature import load_key
 from xlbridge.service import store
 from xlbridge.service.consolidate import consolidate, months_to_rewrite
-from xlbridge.service.next_ledgers import following_month, issue_after_deadline, write_apart, write_next_ledgers
-from xlbridge.errors import XlbridgeError, describe, os_reason
+from xlbridge.service.daemon_log import event
+from xlbridge.service.inbox import (
+    NotRegularFile,
+    claimed_unit_of,
+    entries,
+    is_ignored,
+    kind_of,
+    move_out,
+    open_regular,
+    refused_entry,
+)
 from xlbridge.service.ingest import Outcome, ingest_groups
-from xlbridge.ledger.signature import load_key
-from xlbridge.service.inbox import NotRegularFile, claimed_unit_of, entries, is_ignored, kind_of, move_out, open_regular, refused_entry
+from xlbridge.service.next_ledgers import (
+    following_month,
+    issue_after_deadline,
+    write_apart,
+    write_next_ledgers,
+)
 from xlbridge.service.prepare import arrival_time
 from xlbridge.service.receipt import write_refusal_receipt
 from xlbridge.service.single_writer import rewrite_holder, single_writer
-from xlbridge.gc_tuning import batch_gc
-from xlbridge.service.daemon_log import event
 from xlbridge.service.workers import Preparer
 from xlbridge.service.workspace import Workspace
 
@@ -213,7 +227,7 @@ class Daemon:
             where = f"无法移出收件箱（{os_reason(exc)}），此后不再读取"
         try:
             receipt = f"回执 {write_refusal_receipt(self.ws, claimed_unit_of(self.ws.inbox, entry), name, kind)}"
-        except Exception as exc:  # the log line still tells
+        except Exception as exc:  # the log line still tells  # noqa: BLE001
             receipt = f"回执未能写出（{describe(exc)}）"
         log.warning("%s：是%s，不是普通文件，未读取；%s；%s", name, kind, where, receipt,
                     **event("refused", file=name, what=kind, where=where, receipt=receipt))
@@ -411,7 +425,7 @@ class Daemon:
         for month, units, future in jobs:
             try:
                 written = future.result() if future is not None else write_apart(self.ws, month, units)
-            except Exception as exc:  # a worker died: these units get theirs in this process
+            except Exception as exc:  # a worker died: these units get theirs in this process  # noqa: BLE001
                 log.warning("预填台账改在本进程生成：%s", exc)
                 written = [(unit, self._write_next_ledger(db, month, unit)) for unit in units]
             for unit, result in written:
@@ -420,7 +434,7 @@ class Daemon:
     def _write_next_ledger(self, db, month: str, unit: str) -> list[Path] | Exception:  # type: ignore[no-untyped-def]
         try:
             return write_next_ledgers(self.ws, db, month, [unit])
-        except Exception as exc:  # told by _tell_next_ledger
+        except Exception as exc:  # told by _tell_next_ledger  # noqa: BLE001
             return exc
 
     def _tell_next_ledger(self, unit: str, month: str, result: list[Path] | Exception) -> None:
@@ -460,7 +474,7 @@ class Daemon:
         _yield_cpu()  # the index after the user-visible outputs: the 汇总 and the ledger-writing workers go first
         try:
             db = store.open_store(self.ws.store)
-        except Exception as exc:  # the store unreadable for now: the texts wait for the next burst
+        except Exception as exc:  # the store unreadable for now: the texts wait for the next burst  # noqa: BLE001
             log.warning("全文索引推迟更新（%s），下一批报送后再更新", exc, **event("postponed", what="search", reason=exc))
             return
         try:
@@ -474,7 +488,7 @@ class Daemon:
         try:
             while store.refresh_search(db, limit=SEARCH_PART_ROWS) == SEARCH_PART_ROWS and not self.stop.is_set():
                 pass
-        except Exception as exc:  # the store locked by another writer: the rows wait for the next burst
+        except Exception as exc:  # the store locked by another writer: the rows wait for the next burst  # noqa: BLE001
             log.warning("全文索引推迟更新（%s），下一批报送后再更新", exc, **event("postponed", what="search", reason=exc))
 
     # ------------------------------------------------------------------ after a crash

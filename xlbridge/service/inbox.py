@@ -24,7 +24,6 @@ from typing import BinaryIO
 from xlbridge.errors import XlbridgeError
 from xlbridge.xlsx.owned import fit_name
 
-
 # (pattern, why it is never read), first match wins: office lock files, temp and partial copies.
 _IGNORED = [(re.compile(p, re.IGNORECASE), why) for p, why in (
     (r"^~\$", "Excel/WPS 的锁文件（“~$” 开头：有人正打开同名工作簿）"),

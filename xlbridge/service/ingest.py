@@ -22,10 +22,10 @@ from typing import Any
 
 import sqlite_utils
 
-from xlbridge.service import kinds, open_items, store
 from xlbridge.check.engine import Validation
 from xlbridge.errors import StoreError, sqlite_reason
 from xlbridge.findings import Finding, Severity
+from xlbridge.service import kinds, open_items, store
 from xlbridge.service.inbox import move_out
 from xlbridge.service.prepare import Prepared
 from xlbridge.service.receipt import receipt_path, write_duplicate_receipt, write_receipt
@@ -101,7 +101,7 @@ def ingest_groups(ws: Workspace, db: sqlite_utils.Database, preparer: Preparer,
         for n, pending in enumerate(group):
             try:
                 ready[n] = pending.result()
-            except Exception as exc:  # taken back (FileNotFoundError), a dead worker, a bug: not this batch's end
+            except Exception as exc:  # taken back (FileNotFoundError), a dead worker, a bug: not this batch's end  # noqa: BLE001
                 failed[n] = exc
         merged = iter(merge_group(ws, db, list(ready.values())))  # in the order of ``ready``, which is the group's
         yield [(pending.path, failed[n] if n in failed else next(merged)) for n, pending in enumerate(group)]
@@ -190,7 +190,7 @@ def _finish(ws: Workspace, db: sqlite_utils.Database, outcome: Outcome) -> Outco
                 receipt = write_duplicate_receipt(ws, first, outcome.path.name)
         else:
             receipt = write_receipt(ws, db, outcome.submission_id)
-    except Exception as exc:  # stored, but no receipt: the file stays and comes round as a duplicate
+    except Exception as exc:  # stored, but no receipt: the file stays and comes round as a duplicate  # noqa: BLE001
         return exc
     if outcome.quarantine:
         _quarantine(ws, outcome.path)

@@ -17,11 +17,11 @@ import sqlite_utils
 from xlbridge.ledger.content import campaign_years
 from xlbridge.service.consolidate import (
     UnitStatus,
+    check_period,
+    deadline_for,
     snapshot_rows,
     snapshot_sources,
     unit_statuses,
-    check_period,
-    deadline_for,
 )
 from xlbridge.service.receipt import local_time
 from xlbridge.service.workspace import Workspace

@@ -19,9 +19,9 @@ from xlbridge.errors import XlbridgeError, unparsable
 from xlbridge.findings import Finding, Severity
 from xlbridge.ledger.reader import read_ledger_bytes
 from xlbridge.service import kinds
-from xlbridge.system.model import IndicatorSystem
 from xlbridge.service.inbox import is_ignored, open_regular  # noqa: F401  (is_ignored: where callers look)
 from xlbridge.service.workspace import Workspace
+from xlbridge.system.model import IndicatorSystem
 from xlbridge.xlsx.bounds import MB, BoundsError, Limits, read_capped
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")

@@ -13,13 +13,13 @@ from typing import Any
 
 import sqlite_utils
 
-from xlbridge.service import open_items, store
 from xlbridge.findings import SEVERITY_LABELS, Severity
+from xlbridge.ledger.layout import LEDGER_SHEET, PROGRESS_CLAIMED, PROGRESS_PRESENT
+from xlbridge.ledger.signature import SIGNATURE_LABELS
+from xlbridge.service import open_items, store
 from xlbridge.service.consolidate import deadline_for, local_time
 from xlbridge.service.next_ledgers import following_month, next_ledger_path
 from xlbridge.service.workspace import Workspace
-from xlbridge.ledger.layout import LEDGER_SHEET, PROGRESS_CLAIMED, PROGRESS_PRESENT
-from xlbridge.ledger.signature import SIGNATURE_LABELS
 from xlbridge.xlsx.owned import Styles, fit_name, text, write_table
 from xlbridge.xlsx.printing import Page, row_height, row_heights, setup_xlsxwriter
 from xlbridge.xlsx.replayed import replayed_workbook
@@ -65,10 +65,10 @@ def write_refusal_receipt(ws: Workspace, unit: str | None, name: str, kind: str,
                         tag=f"退回_{stamp:%Y%m%d-%H%M%S}_{tag}")
     items = [("报送单位", unit or "（无法识别）"), ("文件名", name), ("收到时间", f"{stamp:%Y-%m-%d %H:%M}"),
              ("处理结果", "已退回，未读取，未计入汇总"),
-             ("退回原因", f"收件箱中的“{name}”是{kind}，不是普通文件。为安全起见，系统不读取、不跟随这类条目，"
-                          "已把它移出收件箱（移到 inbox-rejected/）"),
-             ("说明", "请把填好的台账文件本身（.xlsx）放入收件箱，不要放快捷方式、链接或其他特殊文件。"
-                     "如有疑问请联系综合协调组。")]
+             ("退回原因", (f"收件箱中的“{name}”是{kind}，不是普通文件。为安全起见，系统不读取、不跟随这类条目，"
+                          "已把它移出收件箱（移到 inbox-rejected/）")),
+             ("说明", ("请把填好的台账文件本身（.xlsx）放入收件箱，不要放快捷方式、链接或其他特殊文件。"
+                     "如有疑问请联系综合协调组。"))]
     with workbook(path) as (wb, st):
         sheet = wb.add_worksheet("回执")
         _print_form(sheet, path, _form(sheet, st, "台账报送回执（已退回）", items, {"处理结果": st.bad}) - 1)
@@ -223,8 +223,8 @@ def _summary_sheet(ws: Any, st: Any, sub: dict[str, Any], changes: list[tuple[An
         *([("加分项 / 减分项", declared)] if declared else []),
         ("与上次相比", "—" if not accepted else _FIRST if changes is None else f"{len(changes)} 处变化（见“变化”工作表）" if changes else "没有变化"),
         ("文件指纹", sub["sha256"]),
-        ("说明", "原始文件已存档，不会丢失。退回的台账请按下方问题清单修改后重新报送；"
-                 "涉密材料只报纸质件。如有疑问请联系综合协调组。"),
+        ("说明", ("原始文件已存档，不会丢失。退回的台账请按下方问题清单修改后重新报送；"
+                 "涉密材料只报纸质件。如有疑问请联系综合协调组。")),
     ]
     return _form(ws, st, "台账报送回执", items, {"处理结果": st.ok if accepted and not sub["errors"] else st.bad})
 

@@ -28,8 +28,8 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator
-from itertools import repeat
 from datetime import datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from xlbridge.errors import XlbridgeError
 from xlbridge.gc_tuning import BATCH_GC_THRESHOLDS
@@ -106,7 +106,7 @@ class Preparer:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def __enter__(self) -> Preparer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -273,6 +273,6 @@ def _done(ws: Workspace, path: Path, key: bytes, system: IndicatorSystem) -> Fut
     future: Future[Prepared] = Future()
     try:
         future.set_result(prepare(ws, path, key, system=system))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         future.set_exception(exc)
     return future

@@ -16,6 +16,7 @@ from xlbridge.findings import Finding, Severity
 from xlbridge.system.model import Indicator, IndicatorSystem, unit_key
 from xlbridge.system.responsibility import parse_responsibility
 
+
 def _schema_dir() -> Path:
     """schema/ beside the package (a checkout or editable install), else the installed copy."""
     beside = Path(__file__).resolve().parents[2] / "schema"

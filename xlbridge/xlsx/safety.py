@@ -42,5 +42,5 @@ def open_untrusted_workbook(path: Path, limits: Limits | None = None, **kwargs: 
     data = check_workbook_zip(path, limits)
     try:
         return openpyxl.load_workbook(BytesIO(data), **kwargs)
-    except Exception:  # openpyxl raises many types for malformed parts
+    except Exception:  # openpyxl raises many types for malformed parts  # noqa: BLE001
         raise LedgerError(unparsable(path.name)) from None
