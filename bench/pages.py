@@ -55,7 +55,7 @@ def main() -> None:
             target = args.out / f"{name}.png"
             subprocess.run(["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(args.dpi), "-png", "-singlefile",
                             str(pdfs[output]), str(target.with_suffix(""))], check=True, timeout=120)
-            print(f"{target}  ({sheet}, page {page} of {output})")
+            print(f"{target}  ({sheet + ', ' if sheet else ''}page {page} of {output})")
 
 
 def _outputs(ws: Path) -> dict[str, Path]:
