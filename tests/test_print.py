@@ -273,6 +273,7 @@ def test_each_chart_page_holds_its_title_and_every_label(printed: dict[str, Prin
     [chart] = [p for p in book.sheet_pages("趋势") if "各一级指标完成率（按月）" in p and "截至当月" not in p]
     for name in level1s:
         assert name in chart, name  # the legend
+    assert "附加项" not in "".join(book.sheet_pages("趋势")), "no 0 % line for a 一级指标 with no done-rate"
     months = [c for c in sheet_rows(book.xlsx, "趋势")[1][1:] if c]
     assert months == ["05月", "06月"] and all(m in flat(chart) for m in months)  # the axis: the demo's months
     # 得分's bar chart: a page of its own after the ranking, every unit named on its axis.

@@ -134,7 +134,8 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
             _matrix(wb.add_worksheet("指标进度"), st, title, system, units, snapshot)
             _level1(wb, wb.add_worksheet("一级指标"), st, title, system, units, years, snapshot)
             write_trend(wb, wb.add_worksheet("趋势"), st, title, units,
-                        list(dict.fromkeys(i.level1 for i in system.indicators)), months)
+                        # a 一级指标 of 加分项 and 减分项 only (附加项) has no done-rate: not a 0 % line
+                        list(dict.fromkeys(i.level1 for i in system.indicators if i.kind is Kind.normal)), months)
             _missing_units(wb.add_worksheet("未报送"), st, title, system, statuses, sources)
             _missing_links(wb.add_worksheet("缺链接"), st, title, db, system, campaign, period)
             _contacts(wb.add_worksheet("联系人"), st, title, statuses, sources)
