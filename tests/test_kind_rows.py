@@ -138,6 +138,8 @@ def test_done_rates_count_only_normal_rows_and_the_overview_names_kind_rows(kind
     rows = sheet_rows(summary, "总览")
     assert rows[2][0] == ("减分项（不计入完成率）：报告存在此情形的有 司法局（99）。"
                           "加分项（不计入完成率）：申报加分的有 司法局（96）。")
+    overview = openpyxl.load_workbook(summary)["总览"]  # wrapped across the table, not one line past the page
+    assert "A3:N3" in {str(r) for r in overview.merged_cells.ranges} and overview["A3"].alignment.wrap_text
     unit = next(r for r in rows if r[1] == KINDS_UNIT)
     assert (unit[5], unit[6], unit[5] - unit[6] - unit[7]) == (len(normal), done, 0)  # 应填, 已完成, 未填
     assert unit[9] == pytest.approx(done / len(normal))

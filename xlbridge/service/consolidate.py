@@ -308,7 +308,10 @@ def _overview(ws: Any, st: Styles, title: str, period: str, statuses: list[UnitS
     counts = Counter(s.status for s in statuses)
     ws.write_string(1, 0, f"截止时间：{deadline:%Y-%m-%d} 前；应报 {len(statuses)} 个单位，"
                           + "，".join(f"{k} {counts[k]}" for k in ("按时报送", "逾期报送", "已退回", "未报送")), st.plain)
-    ws.write_string(2, 0, kind_rows_note(statuses), st.plain)
+    # wrapped across the table's width: with many units named it is longer than a page is wide
+    note = kind_rows_note(statuses)
+    ws.merge_range(2, 0, 2, len(_OVERVIEW_WIDTHS) - 1, note, st.note)
+    ws.set_row(2, row_height([(note, sum(_OVERVIEW_WIDTHS))]))
     headers = ["序号", "单位", "状态", "报送时间", "报送月份", "应填行数", "已完成", "未完成", "未填", "完成率", "错误", "警告", "文件",
                "数据来源"]
     ws.set_row(3, row_height(zip(headers, _OVERVIEW_WIDTHS)))

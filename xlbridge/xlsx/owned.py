@@ -107,6 +107,7 @@ class Styles:
         self.header = wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter"})
         self.text = wb.add_format(base)
         self.plain = wb.add_format({"font_name": "等线", "font_size": 10})
+        self.note = wb.add_format({"font_name": "等线", "font_size": 10, "text_wrap": True, "valign": "top"})  # a long line above a table
         self.section = wb.add_format({"font_name": "等线", "font_size": 11, "bold": True})
         self.group = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2"})
         self.center = wb.add_format({**base, "align": "center"})
