@@ -5,7 +5,6 @@ cells, explicit row heights (LibreOffice resets them to 15 pt otherwise)."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import copy
@@ -32,6 +31,7 @@ from xlbridge.ledger.signature import sign
 from xlbridge.system.members import member_of_value
 from xlbridge.system.model import IndicatorSystem
 from xlbridge.system.model import Kind as RowKind
+from xlbridge.xlsx.owned import save_atomically, temp_name
 from xlbridge.xlsx.printing import Page, row_height, row_heights, setup_openpyxl
 
 _PROTECT = L.PROTECTION_PASSWORD
@@ -98,16 +98,13 @@ def _with_items(path: Path, items: Sequence[Mapping[str, object]], title: str,
     """The ledger with its 整改 sheet: the rows differ per unit, so the sheet is no part of the
     skeleton; the ledger is written beside ``path``, the sheet added (one more openpyxl load and
     save, for the few units with open items), and only then renamed over ``path``."""
-    base = path.with_name(f".{path.stem}.base.{os.getpid()}.tmp.xlsx")  # names the daemon's temp sweep knows
-    done = path.with_name(f".{path.stem}.items.{os.getpid()}.tmp.xlsx")
+    base = temp_name(path, ".base")  # a name the daemon's temp sweep knows
     try:
         wb = load_workbook(write_base(base))
         rectification.write_sheet(wb, items, title)
-        wb.save(done)
-        os.replace(done, path)
+        save_atomically(wb, path)
     finally:
         base.unlink(missing_ok=True)
-        done.unlink(missing_ok=True)
     return path
 
 

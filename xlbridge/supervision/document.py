@@ -9,7 +9,6 @@ East Asian font is set explicitly (w:eastAsia), which python-docx's font.name al
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -23,6 +22,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+
+from xlbridge.xlsx.owned import written_atomically
 
 TITLE_FONTS = ("方正小标宋简体", "方正小标宋_GBK", "华文中宋", "Noto Serif CJK SC")
 BODY_FONTS = ("仿宋_GB2312", "仿宋", "FangSong", "Noto Serif CJK SC")
@@ -164,9 +165,7 @@ def _page_number(section) -> None:  # type: ignore[no-untyped-def]
 
 
 def save(doc, path: Path) -> Path:  # type: ignore[no-untyped-def]
-    """Atomically: a reader never opens half a document."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.docx")
-    doc.save(str(tmp))
-    os.replace(tmp, path)
+    """Atomically: a reader never opens half a document, a failure leaves no temp file."""
+    with written_atomically(path) as tmp:
+        doc.save(str(tmp))
     return path

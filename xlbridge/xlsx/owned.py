@@ -70,13 +70,15 @@ def temp_name(path: Path, tag: str = "") -> Path:
     return path.with_name(fit_name(f".{path.stem}{tag}", f".{os.getpid()}.tmp{path.suffix}"))
 
 
-def save_atomically(wb: Any, path: Path) -> Path:
-    """An openpyxl workbook saved to a temp file beside ``path``, then renamed over it: readers
-    never see half a file, and a failed save (a full disk) leaves no temp file, only a Chinese error."""
+@contextlib.contextmanager
+def written_atomically(path: Path) -> Iterator[Path]:
+    """A temp file beside ``path`` for the caller to write, renamed over ``path`` once written:
+    readers never see half a file, and a failure (a full disk) leaves no temp file, only a
+    Chinese error."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(path)
     try:
-        wb.save(tmp)
+        yield tmp
         os.replace(tmp, path)
     except OSError as exc:
         close_open_zips(exc)
@@ -84,6 +86,12 @@ def save_atomically(wb: Any, path: Path) -> Path:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+
+
+def save_atomically(wb: Any, path: Path) -> Path:
+    """An openpyxl workbook saved with :func:`written_atomically`."""
+    with written_atomically(path) as tmp:
+        wb.save(tmp)
     return path
 
 
@@ -220,7 +228,7 @@ def _put_beside(done: Path, path: Path) -> Path | None:
 
 
 def failure_reason(exc: BaseException) -> str:
-    """Why a write failed, for a Chinese message: 磁盘空间已满, or the system's own words."""
+    """Why a write failed, in Chinese (磁盘空间已满, 没有访问权限 …; errors.os_reason)."""
     if isinstance(exc, FileCreateError) and exc.args and isinstance(exc.args[0], OSError):
         exc = exc.args[0]  # xlsxwriter's wrapper of the OSError
     return os_reason(exc) if isinstance(exc, OSError) else str(exc)

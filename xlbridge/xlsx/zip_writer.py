@@ -11,8 +11,6 @@ pieces (:mod:`xlbridge.xlsx.pieces`) the consolidated workbook uses too.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import zipfile
 import zlib
@@ -23,7 +21,7 @@ from pathlib import Path
 from isal import isal_zlib
 
 from xlbridge.errors import XlbridgeError
-from xlbridge.xlsx.owned import failure_reason, temp_name
+from xlbridge.xlsx.owned import written_atomically
 from xlbridge.xlsx.pieces import Piece, PieceZip
 
 LEVEL = 1  # ISA-L's levels are 0–3; 1 packs as tightly as zlib's 1 (measured on ledger and receipt XML)
@@ -47,21 +45,13 @@ def write_zip(path: Path, parts: Iterable[tuple[str, bytes | Piece]]) -> Path:
     """The zip of ``parts`` (name, data or data deflated already) at ``path``: written to a temp
     file beside it, then renamed over it, so readers never see half a file; a failure (a full
     disk) leaves no temp file, only a Chinese error."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_name(path)
     try:
-        with open(tmp, "wb") as fh:
+        with written_atomically(path) as tmp, open(tmp, "wb") as fh:
             package = PieceZip(fh)
             for name, data in parts:
                 package.write_pieces(zipfile.ZipInfo(name, _DOS_1980),
                                      [data if isinstance(data, Piece) else deflated(data)])
             package.close()
-        os.replace(tmp, path)
     except ValueError as exc:  # a part or the package over 4 GB, far above anything written here
         raise XlbridgeError(f"无法写入 {path}（{exc}）") from None
-    except OSError as exc:
-        raise XlbridgeError(f"无法写入 {path}（{failure_reason(exc)}）") from None
-    finally:  # a full disk or a held target: no half-written temp file stays behind
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
     return path
