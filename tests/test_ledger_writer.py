@@ -318,3 +318,22 @@ def test_a_ledger_is_the_workbook_openpyxl_writes(tmp_path: Path, system_id: str
     itself = tmp_path / "openpyxl.xlsx"
     _workbook(sys_, UNIT, 2021, years, rows, meta, "2021-06", len(rows), answers).save(itself)
     assert_same_layout(spliced, itself)
+
+
+def test_openpyxl_builds_the_skeleton_once_per_shape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The skeleton is what makes a month's 300 pre-filled ledgers cheap: a second unit's ledger of
+    the same wording, campaign, years and row kinds is spliced, not built by openpyxl again.
+    (Its cache key was once overwritten by a loop variable: every ledger paid for a new skeleton.)"""
+    from xlbridge.ledger import writer
+
+    built: list[str] = []
+    workbook = writer._workbook
+    monkeypatch.setattr(writer, "_workbook", lambda *a, **k: built.append(a[2]) or workbook(*a, **k))
+    monkeypatch.setattr(writer, "_SKELETONS", {})
+    sys_ = system("jinfeng-2020")
+    units = [u.name for u in sys_.reporting_units][:4]
+    for n, unit in enumerate(units):
+        writer.write_ledger(sys_, unit, 2021, tmp_path / f"{n}.xlsx", KEY, issued_at=None, period="2021-06")
+    shapes = {key[-1] for key in writer._SKELETONS}  # the row kinds, the one part of the shape that varies here
+    assert len(built) == len(writer._SKELETONS) == len(shapes) < len(units)
+    assert all(isinstance(key, tuple) and key[0] == sys_.title for key in writer._SKELETONS)

@@ -131,9 +131,9 @@ def _skeleton(title: str, issuer: str, document: str | None, campaign: int, year
             wb.save(built)
             skeleton = Skeleton.from_package(built, L.LEDGER_SHEET, L.META_SHEET, L.FIRST_DATA_ROW, _EXTRA_ROWS)
         for kind, marker in markers.items():
-            for key in L.BY_KIND:
-                placeholder = f'sqref="{token(_range_token(key, kind))}"'
-                skeleton.tail = [t.replace(f'sqref="{_in_column(key, marker)}"', placeholder) for t in skeleton.tail]
+            for column in L.BY_KIND:
+                placeholder = f'sqref="{token(_range_token(column, kind))}"'
+                skeleton.tail = [t.replace(f'sqref="{_in_column(column, marker)}"', placeholder) for t in skeleton.tail]
         _SKELETONS[key] = skeleton
     return _SKELETONS[key]
 
