@@ -56,7 +56,7 @@ def stage_targets() -> list[tuple[Any, str]]:
     import xlbridge.service.ingest as ingest_mod
     from xlbridge.service import store
 
-    return [(store, "merge_submission"), (ingest_mod, "write_receipt"), (daemon_mod, "consolidate"),
+    return [(store, "merge_submission"), (ingest_mod, "write_receipt"), (daemon_mod.Daemon, "_consolidated"),
             (daemon_mod.Daemon, "_write_next_ledgers"), (store, "refresh_search")]
 
 
@@ -186,7 +186,7 @@ def report_months(args: Any, files: dict[str, list[Path]], times: dict[str, list
                      "receipts, every affected 汇总, next month's ledgers (the search index still running)"])
         rows.append([f"{month}: xlbridge daemon, to everything done", sec(xl_t), ratio(naive_t, xl_t), f"≥ {goal:.0f}× {verdict(ok)}",
                      f"{rows_new[month]:,} rows, {int(parts.get('texts', 0)):,} new texts indexed"])
-        shown = {"merge_submission": "merge", "write_receipt": "receipts", "consolidate": "汇总",
+        shown = {"merge_submission": "merge", "write_receipt": "receipts", "_consolidated": "汇总 (built in the workers, waited for)",
                  "_write_next_ledgers": "next-month ledgers (waited for after the 汇总)",
                  "refresh_search": "search index"}
         other = xl_t - sum(parts.get(k, 0.0) for k in shown)
@@ -300,17 +300,15 @@ def _one_arrival(ws: Any, path: Path) -> dict[str, Any]:
     outcomes: list[Any] = []
     daemon = Daemon(ws, on_outcome=outcomes.append)
     rewritten: list[Any] = []
-    import xlbridge.service.daemon as daemon_mod
+    real: Callable[..., Any] = Daemon._consolidated  # a month's 汇总 waited for (built in a worker)
 
-    real: Callable[..., Any] = daemon_mod.consolidate
-
-    def counted(*a: Any, **k: Any) -> Any:
-        rewritten.append(a[2] if len(a) > 2 else k.get("period"))
-        return real(*a, **k)
+    def counted(self: Any, db: Any, month: str | None, future: Any) -> Any:
+        rewritten.append(month)
+        return real(self, db, month, future)
 
     with batch_gc(), Preparer(ws, load_key(ws.key_file), ws.workers) as preparer:
         db = store.open_store(ws.store)
-        daemon_mod.consolidate = counted
+        Daemon._consolidated = counted  # type: ignore[method-assign]
         try:
             t = time.perf_counter()
             daemon.take(db, preparer, [path])
@@ -318,7 +316,7 @@ def _one_arrival(ws: Any, path: Path) -> dict[str, Any]:
             daemon.after_burst(db)
             total = time.perf_counter() - t
         finally:
-            daemon_mod.consolidate = real
+            Daemon._consolidated = real  # type: ignore[method-assign]
             db.close()
     if [o.status for o in outcomes] != ["accepted"]:
         raise SystemExit(f"latency arrival not accepted: {outcomes}")

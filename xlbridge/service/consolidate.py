@@ -147,6 +147,16 @@ def consolidate(ws: Workspace, db: sqlite_utils.Database, period: str | None = N
     return path
 
 
+def consolidate_apart(ws: Workspace, period: str | None = None) -> Path:
+    """:func:`consolidate` on a read-only connection of its own: in a worker process, beside the
+    daemon, which keeps the store's only writing connection."""
+    conn = store.read_only(ws.store)
+    try:
+        return consolidate(ws, sqlite_utils.Database(conn), period)
+    finally:
+        conn.close()
+
+
 def check_period(period: str) -> str:
     """The period as stored (YYYY-MM): "2021-5" would match no submission and sort after "2021-10"."""
     try:

@@ -34,6 +34,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +46,7 @@ from xlbridge.errors import XlbridgeError, describe, os_reason
 from xlbridge.gc_tuning import batch_gc
 from xlbridge.ledger.signature import load_key
 from xlbridge.service import store
-from xlbridge.service.consolidate import consolidate, months_to_rewrite
+from xlbridge.service.consolidate import consolidate, consolidate_apart, months_to_rewrite
 from xlbridge.service.daemon_log import event
 from xlbridge.service.inbox import (
     NotRegularFile,
@@ -153,6 +154,7 @@ class Daemon:
         self._issue_due_ledgers(db)  # a month that closed while we were down
 
     def _watch(self, db, preparer: Preparer) -> None:  # type: ignore[no-untyped-def]
+        self._preparer = preparer  # a 汇总 caught up at start is built in its workers too
         log.info("开始监视 %s", self.ws.inbox, **event("watching", inbox=self.ws.inbox))
         for changes in watchfiles.watch(self.ws.inbox, watch_filter=InboxFilter(), stop_event=self.stop,
                                         debounce=200, step=50, rust_timeout=int(self._tick() * 1000),
@@ -384,9 +386,10 @@ class Daemon:
         indexing = threading.Thread(target=self._refresh_search_apart, name="xlbridge-search-index")
         indexing.start()
         try:
-            ledgers = self._start_next_ledgers(db)  # in the worker processes, beside the 汇总 too
+            months = self._start_months(db)  # queued first in the worker processes, the ledgers after them
+            ledgers = self._start_next_ledgers(db)
             try:
-                for path in self._rewrite_months(db):
+                for path in self._finish_months(db, months):
                     log.info("已重写汇总表 %s", self._shown(path), **event("consolidated", path=self._shown(path)))
             except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
                 self._retry_delay = min(max(self._retry_delay * 2, self.ws.consolidate_retry_seconds), MAX_RETRY_SECONDS)
@@ -462,13 +465,34 @@ class Daemon:
             log.info("报送截止已过：已为 %d 个单位生成下月预填台账 → %s", len(paths), self.ws.outbox,
                      **event("next_ledger", count=len(paths), path=self.ws.outbox))
 
-    def _rewrite_months(self, db) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+    def _start_months(self, db) -> list[tuple[str | None, Any]]:  # type: ignore[no-untyped-def]
         """Every month an accepted file changed (its own and the later ones it still counts in),
-        else the latest month (a rejection shows there). If one fails, all are rewritten at the retry."""
-        months = months_to_rewrite(db, self.ws.indicator_system().id, self._dirty_months)
-        for month in months or [None]:
-            yield consolidate(self.ws, db, month)
+        else the latest month (a rejection shows there): each month's 汇总 a job for a worker
+        process, so the daemon's own stays small and months are built side by side."""
+        months: list[str | None] = [*months_to_rewrite(db, self.ws.indicator_system().id, self._dirty_months)] or [None]
+        return [(month, self._preparer.run_apart(consolidate_apart, self.ws, month) if self._preparer else None)
+                for month in months]
+
+    def _finish_months(self, db, jobs: list[tuple[str | None, Any]]) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+        """Each month's 汇总 as it is written; if one fails, the others are still written, and
+        all are rewritten at the retry."""
+        failed: Exception | None = None
+        for month, future in jobs:
+            try:
+                yield self._consolidated(db, month, future)
+            except Exception as exc:  # noqa: BLE001  (raised below, after the other months)
+                failed = failed or exc
+        if failed is not None:
+            raise failed
         self._dirty_months.clear()
+
+    def _consolidated(self, db, month: str | None, future: Any) -> Path:  # type: ignore[no-untyped-def]
+        if future is not None:
+            try:
+                return future.result()
+            except BrokenProcessPool as exc:  # the worker died: this month is built here
+                log.warning("汇总表改在本进程生成：%s", describe(exc))
+        return consolidate(self.ws, db, month)
 
     def _refresh_search_apart(self) -> None:
         _yield_cpu()  # the index after the user-visible outputs: the 汇总 and the ledger-writing workers go first

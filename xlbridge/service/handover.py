@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlbridge.service import store
 from xlbridge.service.inbox import free_name, read_regular
 from xlbridge.service.workspace import Workspace
 from xlbridge.xlsx.owned import fit_name
@@ -70,7 +71,7 @@ def wait_taken(ws: Workspace, handed: list[Handed], since_id: int, timeout: floa
 
 
 def last_submission_id(ws: Workspace) -> int:
-    with contextlib.closing(_read_only(ws)) as conn:
+    with contextlib.closing(store.read_only(ws.store)) as conn:
         try:
             return conn.execute("SELECT COALESCE(MAX(id), 0) FROM submissions").fetchone()[0]
         except sqlite3.OperationalError:
@@ -78,15 +79,11 @@ def last_submission_id(ws: Workspace) -> int:
 
 
 def _record(ws: Workspace, sha: str, since_id: int) -> dict[str, Any] | None:
-    with contextlib.closing(_read_only(ws)) as conn:
+    with contextlib.closing(store.read_only(ws.store)) as conn:
         conn.row_factory = sqlite3.Row
         row = conn.execute("SELECT * FROM submissions WHERE sha256 = ? AND id > ? ORDER BY id DESC LIMIT 1",
                            [sha, since_id]).fetchone()
         return dict(row) if row else None
-
-
-def _read_only(ws: Workspace) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{ws.store}?mode=ro", uri=True, timeout=30)
 
 
 def _inside(inbox: Path, path: Path) -> bool:

@@ -9,7 +9,6 @@ or link per line, as the store keeps them.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -89,7 +88,7 @@ def write_next_ledgers(ws: Workspace, db: sqlite_utils.Database, period: str,
 def write_apart(ws: Workspace, period: str, units: list[str]) -> list[tuple[str, list[Path] | Exception]]:
     """Each unit's ledger for ``period``, on a read-only connection of its own (in a worker
     process, beside the daemon's other work); per unit its paths, or the error that stopped it."""
-    conn = sqlite3.connect(f"{ws.store.as_uri()}?mode=ro", uri=True, timeout=30)
+    conn = store.read_only(ws.store)
     out: list[tuple[str, list[Path] | Exception]] = []
     try:
         db = sqlite_utils.Database(conn)

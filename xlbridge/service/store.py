@@ -143,6 +143,12 @@ class Store(sqlite_utils.Database):
                 raise
 
 
+def read_only(path: Path) -> sqlite3.Connection:
+    """A connection that can only read the store (work in a worker process, beside the daemon's
+    writes: WAL lets it read the last commit while the daemon writes the next)."""
+    return sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+
+
 def open_store(path: Path) -> sqlite_utils.Database:
     path.parent.mkdir(parents=True, exist_ok=True)
     # isolation_level: the transactions Python's sqlite3 opens by itself (sqlite-utils' writes

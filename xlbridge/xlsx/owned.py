@@ -107,6 +107,9 @@ class HeldWorkbook(XlbridgeError):
         super().__init__(message)
         self.beside = beside
 
+    def __reduce__(self) -> tuple[Any, ...]:  # raised in a worker process, told by the daemon
+        return (HeldWorkbook, (str(self), self.beside))
+
 
 class Styles:
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
