@@ -277,23 +277,34 @@ def test_search_index_refresh_in_parts_takes_each_text_once(one_accepted: tuple[
         db.close()
 
 
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-this-process", "in-a-worker"])
 def test_the_daemon_indexes_in_parts_and_a_stop_waits_for_one_part(one_accepted: tuple[Workspace, Path],
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                     monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """Each part in a worker process when the daemon has workers (the index's memory stays out
+    of the daemon), else in a thread of its own: the caller's thread keeps its CPU priority."""
+    import os
+    import threading
+
     from xlbridge.service import daemon as watcher
+    from xlbridge.service.workers import Preparer
 
     ws, _ = one_accepted  # 30 rows stored, their texts not yet indexed
     monkeypatch.setattr(watcher, "SEARCH_PART_ROWS", 10)
     daemon = watcher.Daemon(Workspace.load(ws.root))
-    db = store.open_store(ws.store)
-    try:
+    priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    with Preparer(ws, KEY, workers) as preparer:
+        daemon._preparer = preparer if workers else None
         daemon.stop.set()  # SIGTERM during the refresh: the part under way is finished, no more
-        daemon._refresh_search(db)
-        assert store._search_mark(db) == 10
-        daemon.stop.clear()  # the next start (or burst) takes the rest
-        daemon._refresh_search(db)
-        assert store._search_mark(db) == _texts(db) > 10 and store.refresh_search(db) == 0
-    finally:
-        db.close()
+        daemon._refresh_search()
+        db = store.open_store(ws.store)
+        try:
+            assert store._search_mark(db) == 10
+            daemon.stop.clear()  # the next start (or burst) takes the rest
+            daemon._refresh_search()
+            assert store._search_mark(db) == _texts(db) > 10 and store.refresh_search(db) == 0
+        finally:
+            db.close()
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == priority
 
 
 def test_a_version_1_store_with_search_triggers_is_migrated(one_accepted: tuple[Workspace, Path]) -> None:
@@ -611,3 +622,25 @@ def test_csv_export_never_carries_a_formula(one_accepted: tuple[Workspace, Path]
     subs, rows = (out / f"{name if raw else EXPORTED[name]}.csv" for name in ("submissions", "rows"))
     assert "'=cmd|' /C calc'!A0" in subs.read_text(encoding="utf-8-sig")
     assert "'@SUM(1)" in rows.read_text(encoding="utf-8-sig")
+
+
+def test_a_month_whose_worker_died_is_built_by_the_daemon(one_accepted: tuple[Workspace, Path]) -> None:
+    """Each month's 汇总 is a job for a worker process; if that worker dies (the OOM killer, a
+    kill), the month is built in the daemon's own process instead of being lost."""
+    import os
+
+    import openpyxl
+
+    from xlbridge.service import daemon as watcher
+    from xlbridge.service.workers import Preparer
+
+    ws, _ = one_accepted
+    daemon = watcher.Daemon(Workspace.load(ws.root))
+    with Preparer(ws, KEY, 1) as preparer:
+        dying = preparer.run_apart(os._exit, 9)  # a real worker, ended mid-job: the pool is broken
+        db = store.open_store(ws.store)
+        try:
+            path = daemon._consolidated(db, "2021-05", dying)
+        finally:
+            db.close()
+    assert path.name == "汇总台账_2021-05.xlsx" and "总览" in openpyxl.load_workbook(path, read_only=True).sheetnames

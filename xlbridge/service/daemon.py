@@ -29,7 +29,6 @@ import shutil
 import signal
 import sqlite3
 import stat
-import sys
 import threading
 import time
 import zipfile
@@ -67,6 +66,7 @@ from xlbridge.service.next_ledgers import (
 )
 from xlbridge.service.prepare import arrival_time
 from xlbridge.service.receipt import write_refusal_receipt
+from xlbridge.service.search_index import index_part
 from xlbridge.service.single_writer import rewrite_holder, single_writer
 from xlbridge.service.workers import Preparer
 from xlbridge.service.workspace import Workspace
@@ -78,7 +78,6 @@ DEADLINE_CHECK_SECONDS = 60.0  # next_ledgers = after-deadline: how often the cl
 RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this long, or when it changes
 MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
 SEARCH_PART_ROWS = 5_000  # texts indexed per transaction, ~1 s: how long a stop may wait for the index
-SEARCH_NICE = 19  # the index thread's nice value: it takes the CPUs the 汇总 and the next-month ledgers leave
 NEXT_LEDGERS_PER_JOB = 16  # next-month ledgers a worker writes per job (~20 ms each)
 STALE_TEMP_SECONDS = 600.0  # a temp file this old belongs to no live writer (they live seconds)
 LOW_DISK_BYTES = 8 << 20  # less free than this at start-up is told: a file needs its archive copy, store rows, receipt
@@ -131,6 +130,7 @@ class Daemon:
             with _disk_full_is_told(), single_writer(self.ws.ensure(), "daemon"):
                 key = load_key(self.ws.key_file)
                 with batch_gc(), Preparer(self.ws, key, self.ws.workers) as preparer:
+                    self._preparer = preparer  # the 汇总, the ledgers and the index caught up at start too
                     db = store.open_store(self.ws.store)
                     try:
                         self._start(db)
@@ -148,13 +148,12 @@ class Daemon:
         if free < LOW_DISK_BYTES:  # started on a full disk: say so once; files wait in the inbox until there is room
             log.warning("磁盘空间已满或将满（%s 仅剩 %d KB）：收到的文件留在收件箱，腾出空间后自动处理；已存储的数据不受影响",
                         self.ws.root, free // 1024, **event("disk_full", path=self.ws.root, free_kb=free // 1024))
-        self._refresh_search(db)  # rows a stop left unindexed
+        self._refresh_search()  # texts a stop left unindexed
         if self._consolidated_is_behind(db):
             self._mark_dirty()  # killed before the rewrite: catch up
         self._issue_due_ledgers(db)  # a month that closed while we were down
 
     def _watch(self, db, preparer: Preparer) -> None:  # type: ignore[no-untyped-def]
-        self._preparer = preparer  # a 汇总 caught up at start is built in its workers too
         log.info("开始监视 %s", self.ws.inbox, **event("watching", inbox=self.ws.inbox))
         for changes in watchfiles.watch(self.ws.inbox, watch_filter=InboxFilter(), stop_event=self.stop,
                                         debounce=200, step=50, rust_timeout=int(self._tick() * 1000),
@@ -380,15 +379,16 @@ class Daemon:
         # The burst's garbage first (its receipts' workbooks are reference cycles, which the batch's
         # raised collector thresholds leave for long): else the 汇总 is built on top of it.
         gc.collect()
-        # The search index is brought up to date beside the workbooks, on its own connection, at the
-        # lowest priority: SQLite leaves the GIL while it indexes, and the CPUs go to the 汇总 and
-        # the next-month ledgers first, the index taking what they leave.
-        indexing = threading.Thread(target=self._refresh_search_apart, name="xlbridge-search-index")
-        indexing.start()
+        indexing: threading.Thread | None = None
+        ledgers: list[tuple[str, list[str], Any]] = []
         try:
-            months = self._start_months(db)  # queued first in the worker processes, the ledgers after them
-            ledgers = self._start_next_ledgers(db)
             try:
+                months = self._start_months(db)  # queued first in the worker processes, the ledgers after them
+                ledgers = self._start_next_ledgers(db)
+                # The search index after them, beside the waiting for them: the CPUs go to the 汇总
+                # and the next-month ledgers first, the index (at the lowest priority) taking what they leave.
+                indexing = threading.Thread(target=self._refresh_search, name="xlbridge-search-index")
+                indexing.start()
                 for path in self._finish_months(db, months):
                     log.info("已重写汇总表 %s", self._shown(path), **event("consolidated", path=self._shown(path)))
             except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
@@ -403,7 +403,8 @@ class Daemon:
                 self._retry_delay, self._retry_at = 0.0, float("-inf")
             self._write_next_ledgers(db, ledgers)
         finally:
-            indexing.join()
+            if indexing is not None:
+                indexing.join()
 
     def _start_next_ledgers(self, db) -> list[tuple[str, list[str], Any]]:  # type: ignore[no-untyped-def]
         """Each unit accepted in the burst gets the ledger for the month after its latest, pre-filled.
@@ -494,26 +495,20 @@ class Daemon:
                 log.warning("汇总表改在本进程生成：%s", describe(exc))
         return consolidate(self.ws, db, month)
 
-    def _refresh_search_apart(self) -> None:
-        _yield_cpu()  # the index after the user-visible outputs: the 汇总 and the ledger-writing workers go first
+    def _refresh_search(self) -> None:
+        """The search index, once per burst like the workbook, in parts, each in a worker process
+        when there are workers (after the 汇总 and ledger jobs queued before it): a stop is not kept
+        waiting for a month of texts; what is left is indexed at the next burst or start."""
         try:
-            db = store.open_store(self.ws.store)
-        except Exception as exc:  # the store unreadable for now: the texts wait for the next burst  # noqa: BLE001
-            log.warning("全文索引推迟更新（%s），下一批报送后再更新", exc, **event("postponed", what="search", reason=exc))
-            return
-        try:
-            self._refresh_search(db)
-        finally:
-            db.close()
-
-    def _refresh_search(self, db) -> None:  # type: ignore[no-untyped-def]
-        """The search index, once per burst like the workbook, in parts: a stop is not kept
-        waiting for a month of rows; what is left is indexed at the next burst or start."""
-        try:
-            while store.refresh_search(db, limit=SEARCH_PART_ROWS) == SEARCH_PART_ROWS and not self.stop.is_set():
+            while self._index_part() == SEARCH_PART_ROWS and not self.stop.is_set():
                 pass
-        except Exception as exc:  # the store locked by another writer: the rows wait for the next burst  # noqa: BLE001
-            log.warning("全文索引推迟更新（%s），下一批报送后再更新", exc, **event("postponed", what="search", reason=exc))
+        except Exception as exc:  # the store locked or unreadable for now: the texts wait for the next burst  # noqa: BLE001
+            log.warning("全文索引推迟更新（%s），下一批报送后再更新", describe(exc),
+                        **event("postponed", what="search", reason=exc))
+
+    def _index_part(self) -> int:
+        future = self._preparer.run_apart(index_part, self.ws.store, SEARCH_PART_ROWS) if self._preparer else None
+        return future.result() if future is not None else index_part(self.ws.store, SEARCH_PART_ROWS)
 
     # ------------------------------------------------------------------ after a crash
     def _consolidated_is_behind(self, db) -> bool:  # type: ignore[no-untyped-def]
@@ -576,13 +571,6 @@ def _arrival(path: Path, inbox: Path) -> str:
         return "foreign"  # taken at once: the pipeline refuses it
     except (zipfile.BadZipFile, OSError):
         return "partial"  # OSError: Windows keeps a file locked while it is being copied
-
-
-def _yield_cpu() -> None:
-    """The calling thread at the lowest CPU priority (Linux, where a thread has a nice value of its own)."""
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEARCH_NICE)
 
 
 def _dead(pid: int) -> bool:
