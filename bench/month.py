@@ -57,7 +57,7 @@ def stage_targets() -> list[tuple[Any, str]]:
     from xlbridge.service import store
 
     return [(store, "merge_submission"), (ingest_mod, "write_receipt"), (daemon_mod.Daemon, "_consolidated"),
-            (daemon_mod.Daemon, "_write_next_ledgers"), (store, "refresh_search")]
+            (daemon_mod.Daemon, "_write_next_ledgers"), (daemon_mod.Daemon, "_refresh_search")]
 
 
 def daemon_month(ws: Any, paths: list[Path]) -> tuple[float, dict[str, float], list[Any]]:
@@ -188,7 +188,7 @@ def report_months(args: Any, files: dict[str, list[Path]], times: dict[str, list
                      f"{rows_new[month]:,} rows, {int(parts.get('texts', 0)):,} new texts indexed"])
         shown = {"merge_submission": "merge", "write_receipt": "receipts", "_consolidated": "汇总 (built in the workers, waited for)",
                  "_write_next_ledgers": "next-month ledgers (waited for after the 汇总)",
-                 "refresh_search": "search index"}
+                 "_refresh_search": "search index (its parts in the workers, after the rest)"}
         other = xl_t - sum(parts.get(k, 0.0) for k in shown)
         rows.append(["  of which (last round)", "", "", "",
                      ", ".join(f"{label} {sec(parts.get(k))}" for k, label in shown.items())
