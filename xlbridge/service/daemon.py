@@ -12,6 +12,11 @@ the daemon adds what a restart needs: the inbox is scanned on start (arrival ord
 of a killed run are swept, and a consolidated workbook older than the store is rewritten. One
 writer per workspace (:mod:`xlbridge.service.single_writer`).
 
+The daemon's own process merges, writes receipts and waits: files are read, each month's 汇总
+built, next-month ledgers written and the search index updated in the worker processes, so
+that what a burst makes (60,000 rows of 明细, SQLite's index buffers) never stays in the
+process that runs for months.
+
 Only regular files are read (:mod:`xlbridge.service.inbox`): a symlink, FIFO or device in the
 inbox is moved to inbox-rejected/ with one log line and one receipt. A 汇总 that cannot be
 replaced gets its new version beside it and is tried again with a doubling back-off.
@@ -78,7 +83,7 @@ DEADLINE_CHECK_SECONDS = 60.0  # next_ledgers = after-deadline: how often the cl
 RETRY_SECONDS = 60.0  # a file whose ingest failed is tried again after this long, or when it changes
 MAX_CONSOLIDATION_DELAY = 60.0  # during an endless stream of arrivals, rewrite at least this often
 SEARCH_PART_ROWS = 5_000  # texts indexed per transaction, ~1 s: how long a stop may wait for the index
-NEXT_LEDGERS_PER_JOB = 16  # next-month ledgers a worker writes per job (~20 ms each)
+NEXT_LEDGERS_PER_JOB = 16  # next-month ledgers a worker writes per job (~9 ms of CPU each)
 STALE_TEMP_SECONDS = 600.0  # a temp file this old belongs to no live writer (they live seconds)
 LOW_DISK_BYTES = 8 << 20  # less free than this at start-up is told: a file needs its archive copy, store rows, receipt
 MAX_RETRY_SECONDS = 300.0  # the back-off of a 汇总 that cannot be replaced doubles up to this
