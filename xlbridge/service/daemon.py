@@ -496,8 +496,9 @@ class Daemon:
         if future is not None:
             try:
                 return future.result()
-            except BrokenProcessPool as exc:  # the worker died: this month is built here
-                log.warning("汇总表改在本进程生成：%s", describe(exc))
+            except (BrokenProcessPool, MemoryError) as exc:  # the worker died, or hit worker_memory_mb: built here
+                why = "工作进程超出内存上限 worker_memory_mb" if isinstance(exc, MemoryError) else "工作进程意外退出"
+                log.warning("%s汇总表改在本进程生成：%s", f"{month} " if month else "", why)
         return consolidate(self.ws, db, month)
 
     def _refresh_search(self) -> None:
