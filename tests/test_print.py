@@ -299,6 +299,19 @@ def test_the_ledger_repeats_its_header_row_and_numbers_its_pages(printed: dict[s
     assert texts and [t for t in texts if t not in raw] == []
 
 
+def test_the_ledger_guide_prints_every_line_whole(printed: dict[str, Printed]) -> None:
+    """填报说明 is printed and read by the clerk: every line whole on one portrait page, also in a
+    LibreOffice that has no Calibri (it measures the column with a wider font: at 95 characters
+    each line's end ran past the page)."""
+    from xlbridge.ledger.writer import GUIDE
+
+    ledger = printed["ledger"]
+    [page] = ledger.sheet_pages(L.GUIDE_SHEET)
+    [raw] = ledger.sheet_pages(L.GUIDE_SHEET, "-raw")
+    assert [line for line in GUIDE if flat(line) not in flat(raw)] == []
+    assert "页，共" in page.strip().splitlines()[-1]  # the page footer, on the same page
+
+
 def test_an_inspection_workbook_prints_one_page_wide_with_its_header_on_every_page(printed: dict[str, Printed]) -> None:
     book = printed["inspection"]
     pages = book.sheet_pages(S.INSPECTION_SHEET)

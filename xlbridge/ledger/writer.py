@@ -455,7 +455,9 @@ GUIDE = [
 
 
 def _write_guide(ws, system: IndicatorSystem, years: list[int]) -> None:  # type: ignore[no-untyped-def]
-    width = 95  # one portrait page wide
+    # One portrait page wide wherever it is printed: a LibreOffice with no Calibri measures the
+    # column with a wider font, and at 95 characters each line's end ran past the page.
+    width = 80
     ws.column_dimensions["A"].width = width
     lines = [*GUIDE, "", f"指标体系：{system.title}（{system.issuer} {system.document or ''}）；台账年度：{years[0]}–{years[-1]}"]
     for row, text in enumerate(lines, start=1):
