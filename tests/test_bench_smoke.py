@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_bench_validate_quick_runs(tmp_path: Path) -> None:
     cmd = [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--only", "validate", "--rows", "100",
            "--repeat", "1", "--no-libreoffice", "--out", str(tmp_path)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "1. Validate a 100-row ledger" in out
@@ -31,7 +31,7 @@ def test_bench_month_quick_runs(tmp_path: Path) -> None:
     stops otherwise). No timing is asserted."""
     cmd = [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--only", "month", "--units", "6",
            "--out", str(tmp_path)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "5. A month end to end, as the daemon does it: 6 ledgers × 200 rows" in out

@@ -230,7 +230,7 @@ def _uno_python() -> str | None:
                   "/usr/bin/python3", shutil.which("python3"), sys.executable]
     for exe in dict.fromkeys(c for c in candidates if c and os.access(c, os.X_OK)):
         try:
-            if subprocess.run([exe, "-c", "import uno"], capture_output=True, timeout=30).returncode == 0:
+            if subprocess.run([exe, "-c", "import uno"], capture_output=True, timeout=30, check=False).returncode == 0:
                 return exe
         except (OSError, subprocess.TimeoutExpired):
             continue

@@ -339,10 +339,9 @@ def _migrate(db: sqlite_utils.Database) -> None:
         if version < 2:  # version 1 indexed every row by triggers (schema 5 indexes texts anew)
             for trigger in ("rows_ai", "rows_ad", "rows_au"):
                 db.execute(f"DROP TRIGGER IF EXISTS [{trigger}]")
-        if version < 3:  # the current-state table becomes the view over the same rows
-            if "current" in db.table_names():
-                db.execute("DROP VIEW IF EXISTS current_rows")
-                db.execute("DROP TABLE current")
+        if version < 3 and "current" in db.table_names():  # the current-state table becomes the view over the same rows
+            db.execute("DROP VIEW IF EXISTS current_rows")
+            db.execute("DROP TABLE current")
         if version < 4:  # a rejected file may be sent again: only accepted bytes are unique
             db.execute("DROP INDEX IF EXISTS idx_submissions_sha256")
             _index_accepted_bytes(db)
