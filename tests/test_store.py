@@ -626,12 +626,14 @@ def test_csv_export_never_carries_a_formula(one_accepted: tuple[Workspace, Path]
 
 def test_a_month_whose_worker_died_is_built_by_the_daemon(one_accepted: tuple[Workspace, Path]) -> None:
     """Each month's 汇总 is a job for a worker process; if that worker dies (the OOM killer, a
-    kill), the month is built in the daemon's own process instead of being lost."""
+    kill), the month is built in the daemon's own process instead of being lost, and the next
+    job goes to a new pool (a broken one refuses every job)."""
     import os
 
     import openpyxl
 
     from xlbridge.service import daemon as watcher
+    from xlbridge.service.consolidate import consolidate_apart
     from xlbridge.service.workers import Preparer
 
     ws, _ = one_accepted
@@ -643,4 +645,6 @@ def test_a_month_whose_worker_died_is_built_by_the_daemon(one_accepted: tuple[Wo
             path = daemon._consolidated(db, "2021-05", dying)
         finally:
             db.close()
+        again = preparer.run_apart(consolidate_apart, ws, "2021-05")  # the next job gets a new pool
+        assert again is not None and again.result() == path
     assert path.name == "汇总台账_2021-05.xlsx" and "总览" in openpyxl.load_workbook(path, read_only=True).sheetnames

@@ -176,7 +176,11 @@ class Preparer:
         ledgers), or None when there are no workers."""
         if self.workers < 1:
             return None
-        return self._current_pool().submit(fn, *args)
+        pool = self._current_pool()
+        try:
+            return pool.submit(fn, *args)
+        except BrokenProcessPool:  # a worker died (a job's, or killed while idle): a new pool takes it
+            return self._current_pool(pool).submit(fn, *args)
 
     def submit(self, path: Path, broken: ProcessPoolExecutor | None = None) -> Pending:
         """Queue ``path`` in the pool, first replacing the pool if it is the ``broken`` one
