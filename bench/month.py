@@ -140,8 +140,9 @@ def bench_month(args: Any, synth: Any) -> dict[str, Any]:
                     naive.conn.close()
                     naive_parts[month] = naive.times
                 ws = workspace(work / f"ws-{month[-1]}", month1, synth)
-                if first_store is not None:
+                if first_store is not None:  # month 1's store, and the 汇总 cache its daemon left beside it
                     checkpointed_copy(first_store, ws.store)
+                    shutil.copytree(work / "month1-cache", ws.cache_dir, dirs_exist_ok=True)
                 before = _counts(ws.store)
                 seconds, parts, _ = daemon_month(ws, into_inbox(ws, paths))
                 times[f"xlbridge {month}"].append(seconds)
@@ -151,6 +152,7 @@ def bench_month(args: Any, synth: Any) -> dict[str, Any]:
                 if first_store is None:
                     first_store = work / "month1-store.db"
                     checkpointed_copy(ws.store, first_store)
+                    shutil.copytree(ws.cache_dir, work / "month1-cache", dirs_exist_ok=True)
                 texts = _counts(ws.store)
                 stages[month]["texts"] = texts[2] - before[2]
         results = report_months(args, files, times, stages, naive_parts, rows_new)
