@@ -298,10 +298,11 @@ def test_the_daemon_indexes_in_parts_and_a_stop_waits_for_one_part(one_accepted:
         daemon._refresh_search()
         db = store.open_store(ws.store)
         try:
-            assert store._search_mark(db) == 10
+            assert store._search_mark(db) == 10 and store.search_behind(db)
             daemon.stop.clear()  # the next start (or burst) takes the rest
             daemon._refresh_search()
             assert store._search_mark(db) == _texts(db) > 10 and store.refresh_search(db) == 0
+            assert not store.search_behind(db)  # what the daemon asks before it hands out a part
         finally:
             db.close()
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == priority

@@ -153,7 +153,8 @@ class Daemon:
         if free < LOW_DISK_BYTES:  # started on a full disk: say so once; files wait in the inbox until there is room
             log.warning("磁盘空间已满或将满（%s 仅剩 %d KB）：收到的文件留在收件箱，腾出空间后自动处理；已存储的数据不受影响",
                         self.ws.root, free // 1024, **event("disk_full", path=self.ws.root, free_kb=free // 1024))
-        self._refresh_search()  # texts a stop left unindexed
+        if store.search_behind(db):
+            self._refresh_search()  # texts a stop left unindexed
         if self._consolidated_is_behind(db):
             self._mark_dirty()  # killed before the rewrite: catch up
         self._issue_due_ledgers(db)  # a month that closed while we were down
@@ -381,8 +382,8 @@ class Daemon:
             return  # more files are on their way: one rewrite per burst
         if not force and now < self._retry_at:
             return  # a 汇总 could not be replaced: wait out the back-off
-        # The burst's garbage first (its receipts' workbooks are reference cycles, which the batch's
-        # raised collector thresholds leave for long): else the 汇总 is built on top of it.
+        # The burst's garbage (its receipts' workbooks are reference cycles, which the batch's raised
+        # collector thresholds leave for long) collected once: the daemon does not wait holding it.
         gc.collect()
         indexing: threading.Thread | None = None
         ledgers: list[tuple[str, list[str], Any]] = []
@@ -392,8 +393,9 @@ class Daemon:
                 ledgers = self._start_next_ledgers(db)
                 # The search index after them, beside the waiting for them: the CPUs go to the 汇总
                 # and the next-month ledgers first, the index (at the lowest priority) taking what they leave.
-                indexing = threading.Thread(target=self._refresh_search, name="xlbridge-search-index")
-                indexing.start()
+                if store.search_behind(db):  # (a burst of rejected or duplicate files stores no text)
+                    indexing = threading.Thread(target=self._refresh_search, name="xlbridge-search-index")
+                    indexing.start()
                 for path in self._finish_months(db, months):
                     log.info("已重写汇总表 %s", self._shown(path), **event("consolidated", path=self._shown(path)))
             except Exception as exc:  # e.g. the workbook is open in Excel: keep the old one, retry later
@@ -426,8 +428,7 @@ class Daemon:
         jobs = [(month, units[i:i + NEXT_LEDGERS_PER_JOB]) for month, units in by_month.items()
                 for i in range(0, len(units), NEXT_LEDGERS_PER_JOB)]
         self._next_ledgers.clear()
-        return [(month, units, self._preparer.run_apart(write_apart, self.ws, month, units)
-                 if self._preparer is not None else None) for month, units in jobs]
+        return [(month, units, self._apart(write_apart, self.ws, month, units)) for month, units in jobs]
 
     def _write_next_ledgers(self, db, jobs: list[tuple[str, list[str], Any]]) -> None:  # type: ignore[no-untyped-def]
         """The jobs' ledgers written (those with no worker here, and a dead worker's), each told."""
@@ -476,8 +477,7 @@ class Daemon:
         else the latest month (a rejection shows there): each month's 汇总 a job for a worker
         process, so the daemon's own stays small and months are built side by side."""
         months: list[str | None] = [*months_to_rewrite(db, self.ws.indicator_system().id, self._dirty_months)] or [None]
-        return [(month, self._preparer.run_apart(consolidate_apart, self.ws, month) if self._preparer else None)
-                for month in months]
+        return [(month, self._apart(consolidate_apart, self.ws, month)) for month in months]
 
     def _finish_months(self, db, jobs: list[tuple[str | None, Any]]) -> Iterator[Path]:  # type: ignore[no-untyped-def]
         """Each month's 汇总 as it is written; if one fails, the others are still written, and
@@ -513,8 +513,12 @@ class Daemon:
                         **event("postponed", what="search", reason=exc))
 
     def _index_part(self) -> int:
-        future = self._preparer.run_apart(index_part, self.ws.store, SEARCH_PART_ROWS) if self._preparer else None
+        future = self._apart(index_part, self.ws.store, SEARCH_PART_ROWS)
         return future.result() if future is not None else index_part(self.ws.store, SEARCH_PART_ROWS)
+
+    def _apart(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` as a job for the worker processes: its future, or None to do it here."""
+        return self._preparer.run_apart(fn, *args) if self._preparer is not None else None
 
     # ------------------------------------------------------------------ after a crash
     def _consolidated_is_behind(self, db) -> bool:  # type: ignore[no-untyped-def]

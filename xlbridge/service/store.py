@@ -409,6 +409,11 @@ def rows_revision(db: sqlite_utils.Database) -> int:
     return int(row[0]) if row else 0
 
 
+def search_behind(db: sqlite_utils.Database) -> bool:
+    """Whether texts are stored that the search index does not hold yet."""
+    return _max_text_id(db) > (_search_mark(db) or 0)
+
+
 def _search_mark(db: sqlite_utils.Database) -> int | None:
     row = db.execute("SELECT value FROM meta WHERE key = ?", [_SEARCH_MARK]).fetchone()
     return int(row[0]) if row else None
